@@ -1,0 +1,218 @@
+/* api.c: the ROUTER socket behind api.h: framing, size limits, batching and replies. */
+#include <errno.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "api.h"
+#include "log.h"
+#include "macro.h"
+
+#define FRAMES_MAX 4
+
+/* One message read from the socket. */
+struct inbound {
+        zmq_msg_t frames[FRAMES_MAX];
+        int n;         /* frames kept */
+        bool overflow; /* more frames than FRAMES_MAX */
+};
+
+struct api {
+        void *sock;
+        const conf_t *cfg;
+        struct inbound *in;
+        struct service_request *reqs;
+        size_t *req_of; /* in[i] -> its index in reqs, or SIZE_MAX */
+        uint32_t cap;
+        struct service_outbox out;
+};
+
+static int
+s_reserve(api_t *a)
+{
+        uint32_t n = a->cfg->batch_max;
+
+        if (n <= a->cap)
+                return 0;
+        free(a->in);
+        free(a->reqs);
+        free(a->req_of);
+        a->in = calloc(n, sizeof(*a->in));
+        a->reqs = calloc(n, sizeof(*a->reqs));
+        a->req_of = calloc(n, sizeof(*a->req_of));
+        a->cap = a->in && a->reqs && a->req_of ? n : 0;
+        return a->cap ? 0 : -ENOMEM;
+}
+
+int
+api_open(void *zctx, const char *endpoint, const conf_t *cfg, api_t **ret, const char **ret_why)
+{
+        api_t *a = calloc(1, sizeof(*a));
+        int linger = 0, mandatory = 0, r;
+        int64_t maxmsg;
+
+        if (a == NULL)
+                return -ENOMEM;
+        a->cfg = cfg;
+        a->sock = zmq_socket(zctx, ZMQ_ROUTER);
+        if (a->sock == NULL)
+                goto fail;
+        /* Messages far over the limit are cut off by ZeroMQ itself (the peer is disconnected);
+         * those merely over it get a TOO_LARGE reply. */
+        maxmsg = (int64_t)cfg->limits.message * 16 + (1 << 20);
+        zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+        zmq_setsockopt(a->sock, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_setsockopt(a->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
+        if (zmq_bind(a->sock, endpoint) < 0)
+                goto fail;
+        if (s_reserve(a) < 0) {
+                errno = ENOMEM;
+                goto fail;
+        }
+        *ret = a;
+        return 0;
+fail:
+        r = -(zmq_errno() ? zmq_errno() : errno);
+        *ret_why = zmq_strerror(-r);
+        if (a->sock)
+                zmq_close(a->sock);
+        free(a->in);
+        free(a->reqs);
+        free(a->req_of);
+        free(a);
+        return r;
+}
+
+void
+api_close(api_t **ap)
+{
+        api_t *a = *ap;
+
+        if (a == NULL)
+                return;
+        zmq_close(a->sock);
+        service_outbox_clear(&a->out);
+        free(a->out.items);
+        free(a->in);
+        free(a->reqs);
+        free(a->req_of);
+        free(a);
+        *ap = NULL;
+}
+
+void *
+api_socket(api_t *a)
+{
+        return a->sock;
+}
+
+void
+api_set_config(api_t *a, const conf_t *cfg)
+{
+        a->cfg = cfg;
+        if (s_reserve(a) < 0)
+                log_error("api: out of memory growing the batch; batches stay at %u", a->cap);
+}
+
+/* Reads one whole message without blocking; false when none is waiting. */
+static bool
+s_recv(api_t *a, struct inbound *m)
+{
+        int more = 1;
+        size_t len = sizeof(more);
+
+        m->n = 0;
+        m->overflow = false;
+        while (more) {
+                zmq_msg_t scratch, *f = m->n < FRAMES_MAX ? &m->frames[m->n] : &scratch;
+
+                zmq_msg_init(f);
+                if (zmq_msg_recv(f, a->sock, m->n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+                        zmq_msg_close(f);
+                        return m->n > 0;
+                }
+                if (f == &scratch) {
+                        m->overflow = true;
+                        zmq_msg_close(f);
+                } else {
+                        m->n++;
+                }
+                zmq_getsockopt(a->sock, ZMQ_RCVMORE, &more, &len);
+        }
+        return true;
+}
+
+static void
+s_send_reply(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
+{
+        if (zmq_send(a->sock, zmq_msg_data(identity), zmq_msg_size(identity),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+            zmq_send(a->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+            zmq_send(a->sock, data, len, ZMQ_DONTWAIT) < 0)
+                log_debug("api: a reply could not be sent: %s", zmq_strerror(zmq_errno()));
+}
+
+static void
+s_send_error(api_t *a, zmq_msg_t *identity, int code, const char *message)
+{
+        size_t len;
+        _cleanup_free_ uint8_t *buf = service_error_reply(code, message, &len);
+
+        if (buf)
+                s_send_reply(a, identity, buf, len);
+}
+
+int
+api_serve(api_t *a, service_t *service, events_t *events)
+{
+        uint32_t n = 0;
+        size_t n_reqs = 0;
+        char why[160];
+
+        while (n < a->cap && s_recv(a, &a->in[n])) {
+                struct inbound *m = &a->in[n];
+                size_t body;
+
+                a->req_of[n] = SIZE_MAX;
+                /* [identity][empty][body] and nothing else. */
+                if (m->n != 3 || m->overflow || zmq_msg_size(&m->frames[1]) != 0) {
+                        snprintf(why, sizeof(why),
+                                 "bad framing: expected 2 frames ([empty][Request]), got %d%s",
+                                 m->n - 1 + (m->overflow ? 1 : 0), m->overflow ? " or more" : "");
+                        if (m->n >= 1)
+                                s_send_error(a, &m->frames[0], E_BAD_REQUEST, why);
+                } else if ((body = zmq_msg_size(&m->frames[2])) > a->cfg->limits.message) {
+                        snprintf(why, sizeof(why),
+                                 "the request is %zu bytes, over the limit of %u", body,
+                                 a->cfg->limits.message);
+                        s_send_error(a, &m->frames[0], E_TOO_LARGE, why);
+                } else {
+                        a->reqs[n_reqs] = (struct service_request){
+                                .data = zmq_msg_data(&m->frames[2]), .len = body};
+                        a->req_of[n] = n_reqs++;
+                }
+                n++;
+        }
+        if (n_reqs > 0)
+                service_handle_batch(service, a->reqs, n_reqs, &a->out);
+        /* Replies only now: everything they acknowledge is committed. */
+        for (uint32_t i = 0; i < n; i++) {
+                struct inbound *m = &a->in[i];
+
+                if (a->req_of[i] != SIZE_MAX) {
+                        struct service_request *rq = &a->reqs[a->req_of[i]];
+
+                        if (rq->reply)
+                                s_send_reply(a, &m->frames[0], rq->reply, rq->reply_len);
+                        else
+                                s_send_error(a, &m->frames[0], E_INTERNAL, "out of memory");
+                        free(rq->reply);
+                        rq->reply = NULL;
+                }
+                for (int f = 0; f < m->n; f++)
+                        zmq_msg_close(&m->frames[f]);
+        }
+        for (size_t i = 0; i < a->out.n; i++)
+                events_publish(events, &a->out.items[i]);
+        service_outbox_clear(&a->out);
+        return (int)n;
+}

@@ -1,0 +1,29 @@
+/* api.h: the request socket, a ZeroMQ ROUTER. A client sends [empty][encoded Request] from a
+ * DEALER (or a REQ, which adds the empty frame itself) and gets [empty][encoded Reply] back.
+ * api_serve() takes every request that is ready, up to the batch limit, hands them to the
+ * service as one batch, replies after the batch commits, then publishes its events. */
+#ifndef COMPLAINTD_API_H
+#define COMPLAINTD_API_H
+
+#include "config.h"
+#include "events.h"
+#include "service.h"
+
+typedef struct api api_t;
+
+/* Binds a ROUTER socket on endpoint; -errno with ZeroMQ's reason in *ret_why on failure. The
+ * context and cfg are borrowed. */
+int api_open(void *zctx, const char *endpoint, const conf_t *cfg, api_t **ret,
+             const char **ret_why);
+void api_close(api_t **api);
+
+/* The socket, for zmq_poll (borrowed). */
+void *api_socket(api_t *api);
+
+/* Uses cfg's limits from now on (a reload); borrowed. */
+void api_set_config(api_t *api, const conf_t *cfg);
+
+/* Serves one batch of the requests waiting on the socket. Returns the number served. */
+int api_serve(api_t *api, service_t *service, events_t *events);
+
+#endif

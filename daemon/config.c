@@ -1,0 +1,620 @@
+/* config.c: loads the libconfig file into a conf_t, checking every setting: types, ranges,
+ * unknown keys, duplicate ids and cross-references. Errors are collected, not stopped at, so
+ * one run of --check-config shows them all. */
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+
+/* The state of one load: the file, the result being built and the errors found so far. */
+struct loader {
+        const char *path;
+        conf_t *cfg;
+        char *errors;
+        size_t errors_len;
+        unsigned n_errors;
+};
+
+/* Writes the path of a setting ("departments[2].id") into buf. */
+static void
+s_path(const config_setting_t *s, char *buf, size_t size)
+{
+        const config_setting_t *parent = config_setting_parent(s);
+        char prefix[256] = "";
+
+        if (parent == NULL) {
+                buf[0] = '\0';
+                return;
+        }
+        s_path(parent, prefix, sizeof(prefix));
+        if (config_setting_name(s))
+                snprintf(buf, size, "%s%s%s", prefix, prefix[0] ? "." : "",
+                         config_setting_name(s));
+        else
+                snprintf(buf, size, "%s[%d]", prefix, config_setting_index(s));
+}
+
+static void
+s_add_error(struct loader *l, const char *line)
+{
+        size_t n = strlen(line);
+        char *p = realloc(l->errors, l->errors_len + n + 2);
+
+        if (p == NULL)
+                return;
+        l->errors = p;
+        memcpy(l->errors + l->errors_len, line, n);
+        l->errors_len += n;
+        l->errors[l->errors_len++] = '\n';
+        l->errors[l->errors_len] = '\0';
+        l->n_errors++;
+}
+
+/* Records "file:line: setting[.key]: reason". s may be NULL for the whole file; key names a
+ * missing member of s. */
+static void __attribute__((format(printf, 4, 5)))
+s_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
+{
+        char path[256] = "", reason[512], line[1024];
+        const char *file = l->path;
+        unsigned lineno = 0;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(reason, sizeof(reason), fmt, ap);
+        va_end(ap);
+        if (s != NULL) {
+                s_path(s, path, sizeof(path));
+                lineno = config_setting_source_line(s);
+                if (config_setting_source_file(s))
+                        file = config_setting_source_file(s);
+        }
+        if (key != NULL) {
+                size_t n = strlen(path);
+                snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", key);
+        }
+        snprintf(line, sizeof(line), "%s:%u: %s: %s", file, lineno, path[0] ? path : "(top)",
+                 reason);
+        s_add_error(l, line);
+}
+
+/* Refuses members of group that are not in the NULL-terminated list known. */
+static void
+s_check_keys(struct loader *l, const config_setting_t *group, const char *const *known)
+{
+        int n = config_setting_length(group);
+
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+                const char *name = config_setting_name(m);
+                bool found = false;
+
+                for (const char *const *k = known; *k && name; k++)
+                        if (strcmp(*k, name) == 0)
+                                found = true;
+                if (!found)
+                        s_error(l, m, NULL, "unknown setting");
+        }
+}
+
+/* Copies a string member. Returns 1 when present and valid, 0 when absent (an error if
+ * required), -1 when present but wrong. */
+static int
+s_get_string(struct loader *l, const config_setting_t *group, const char *key, bool required,
+             char **field)
+{
+        const config_setting_t *m = config_setting_get_member(group, key);
+        const char *v;
+
+        if (m == NULL) {
+                if (required)
+                        s_error(l, group, key, "missing");
+                return 0;
+        }
+        v = config_setting_get_string(m);
+        if (v == NULL) {
+                s_error(l, m, NULL, "must be a string");
+                return -1;
+        }
+        if (config_set_string(field, v) < 0)
+                return -1;
+        return 1;
+}
+
+static bool
+s_valid_id(const char *s)
+{
+        if (!islower((unsigned char)s[0]))
+                return false;
+        for (; *s; s++)
+                if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+                        return false;
+        return true;
+}
+
+static int
+s_get_id(struct loader *l, const config_setting_t *group, const char *key, char **field)
+{
+        int r = s_get_string(l, group, key, true, field);
+
+        if (r <= 0)
+                return r;
+        if (strlen(*field) > 64 || !s_valid_id(*field)) {
+                s_error(l, config_setting_get_member(group, key), NULL,
+                        "\"%s\" is not an id: use 1 to 64 lower-case letters, digits and '_', "
+                        "starting with a letter",
+                        *field);
+                return -1;
+        }
+        return 1;
+}
+
+static void
+s_get_uint(struct loader *l, const config_setting_t *group, const char *key, long long min,
+           long long max, long long *field)
+{
+        const config_setting_t *m = config_setting_get_member(group, key);
+        long long v;
+
+        if (m == NULL)
+                return;
+        if (config_setting_type(m) != CONFIG_TYPE_INT && config_setting_type(m) != CONFIG_TYPE_INT64) {
+                s_error(l, m, NULL, "must be an integer");
+                return;
+        }
+        v = config_setting_get_int64(m);
+        if (v < min || v > max) {
+                s_error(l, m, NULL, "%lld is out of range (%lld to %lld)", v, min, max);
+                return;
+        }
+        *field = v;
+}
+
+static void
+s_get_duration(struct loader *l, const config_setting_t *group, const char *key, int64_t *field)
+{
+        const config_setting_t *m = config_setting_get_member(group, key);
+        const char *v;
+
+        if (m == NULL)
+                return;
+        v = config_setting_get_string(m);
+        if (v == NULL || config_parse_duration(v, field) < 0)
+                s_error(l, m, NULL, "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
+}
+
+static const char *const daemon_keys[] = {"state_dir", "api",       "events",    "log_level",
+                                          "heartbeat", "store_max", "batch_max", NULL};
+
+static void
+s_load_daemon(struct loader *l, const config_setting_t *g)
+{
+        conf_t *cfg = l->cfg;
+        _cleanup_free_ char *level = NULL, *store_max = NULL;
+        long long batch = cfg->batch_max;
+
+        if (g == NULL)
+                return;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return;
+        }
+        s_check_keys(l, g, daemon_keys);
+        s_get_string(l, g, "state_dir", false, &cfg->state_dir);
+        s_get_string(l, g, "api", false, &cfg->api);
+        s_get_string(l, g, "events", false, &cfg->events);
+        if (s_get_string(l, g, "log_level", false, &level) > 0) {
+                cfg->log_level = log_level_parse(level);
+                if (cfg->log_level < 0)
+                        s_error(l, config_setting_get_member(g, "log_level"), NULL,
+                                "\"%s\" is not one of debug, info, notice, warning, err", level);
+        }
+        s_get_duration(l, g, "heartbeat", &cfg->heartbeat_ms);
+        if (s_get_string(l, g, "store_max", false, &store_max) > 0 &&
+            (config_parse_size(store_max, &cfg->store_max) < 0 || cfg->store_max < (1u << 20)))
+                s_error(l, config_setting_get_member(g, "store_max"), NULL,
+                        "must be a size of at least 1M, such as \"512M\" or \"8G\"");
+        s_get_uint(l, g, "batch_max", 1, 100000, &batch);
+        cfg->batch_max = (uint32_t)batch;
+}
+
+static void
+s_load_limits(struct loader *l, const config_setting_t *g)
+{
+        struct config_limits *lim = &l->cfg->limits;
+        static const struct {
+                const char *key;
+                size_t offset;
+                long long min, max;
+        } table[] = {
+#define LIMIT(k, lo, hi) {#k, offsetof(struct config_limits, k), lo, hi}
+                LIMIT(message, 1024, 16 << 20), LIMIT(name, 1, 65536),
+                LIMIT(phone, 1, 1024),          LIMIT(email, 3, 1024),
+                LIMIT(address, 1, 65536),       LIMIT(subject, 1, 65536),
+                LIMIT(description, 1, 1 << 20), LIMIT(note, 1, 1 << 20),
+                LIMIT(actor, 1, 200),           LIMIT(request_id, 8, 200),
+                LIMIT(external_ref, 1, 1024),   LIMIT(list_max, 1, 100000),
+#undef LIMIT
+        };
+        const char *known[ELEMENTSOF(table) + 2];
+        long long comp = lim->compensation_max;
+
+        if (g == NULL)
+                return;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                known[i] = table[i].key;
+        known[ELEMENTSOF(table)] = "compensation_max";
+        known[ELEMENTSOF(table) + 1] = NULL;
+        s_check_keys(l, g, known);
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                uint32_t *field = (uint32_t *)((char *)lim + table[i].offset);
+                long long v = *field;
+
+                s_get_uint(l, g, table[i].key, table[i].min, table[i].max, &v);
+                *field = (uint32_t)v;
+        }
+        s_get_uint(l, g, "compensation_max", 0, INT64_MAX / 2, &comp);
+        lim->compensation_max = comp;
+}
+
+static void
+s_load_priorities(struct loader *l, const config_setting_t *g)
+{
+        static const char *const known[] = {"normal", "major", "urgent", NULL};
+
+        if (g == NULL)
+                return;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return;
+        }
+        s_check_keys(l, g, known);
+        for (int p = 1; p <= 3; p++) {
+                const config_setting_t *m = config_setting_get_member(g, known[p - 1]);
+                double v;
+
+                if (m == NULL)
+                        continue;
+                if (config_setting_type(m) == CONFIG_TYPE_FLOAT)
+                        v = config_setting_get_float(m);
+                else if (config_setting_type(m) == CONFIG_TYPE_INT)
+                        v = config_setting_get_int(m);
+                else
+                        v = NAN;
+                if (!(v > 0.0 && v <= 100.0))
+                        s_error(l, m, NULL, "must be a number above 0 and at most 100");
+                else
+                        l->cfg->priority_scale[p] = v;
+        }
+}
+
+static const char *const department_keys[] = {"id", "name", NULL};
+
+static void
+s_load_departments(struct loader *l, const config_setting_t *list)
+{
+        conf_t *cfg = l->cfg;
+        int n;
+
+        if (list == NULL) {
+                s_error(l, NULL, "departments", "missing: at least one department is needed");
+                return;
+        }
+        if (!config_setting_is_list(list)) {
+                s_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                return;
+        }
+        n = config_setting_length(list);
+        cfg->departments = calloc((size_t)n + 1, sizeof(*cfg->departments));
+        if (cfg->departments == NULL)
+                return;
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *d = config_setting_get_elem(list, (unsigned)i);
+                struct config_department *dep = &cfg->departments[cfg->n_departments];
+
+                if (!config_setting_is_group(d)) {
+                        s_error(l, d, NULL, "must be a group { id = ...; name = ...; }");
+                        continue;
+                }
+                s_check_keys(l, d, department_keys);
+                if (s_get_id(l, d, "id", &dep->id) <= 0)
+                        continue;
+                s_get_string(l, d, "name", true, &dep->name);
+                if (config_find_department(cfg, dep->id) != NULL) {
+                        s_error(l, config_setting_get_member(d, "id"), NULL,
+                                "duplicate department id \"%s\"", dep->id);
+                        free(dep->id);
+                        free(dep->name);
+                        memset(dep, 0, sizeof(*dep));
+                        continue;
+                }
+                cfg->n_departments++;
+        }
+}
+
+static const char *const category_keys[] = {"id", "name", "department", NULL};
+
+static void
+s_load_categories(struct loader *l, const config_setting_t *list)
+{
+        conf_t *cfg = l->cfg;
+        int n;
+
+        if (list == NULL) {
+                s_error(l, NULL, "categories", "missing: at least one category is needed");
+                return;
+        }
+        if (!config_setting_is_list(list)) {
+                s_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                return;
+        }
+        n = config_setting_length(list);
+        cfg->categories = calloc((size_t)n + 1, sizeof(*cfg->categories));
+        if (cfg->categories == NULL)
+                return;
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *c = config_setting_get_elem(list, (unsigned)i);
+                struct config_category *cat = &cfg->categories[cfg->n_categories];
+
+                if (!config_setting_is_group(c)) {
+                        s_error(l, c, NULL, "must be a group { id = ...; department = ...; }");
+                        continue;
+                }
+                s_check_keys(l, c, category_keys);
+                if (s_get_id(l, c, "id", &cat->id) <= 0)
+                        continue;
+                s_get_string(l, c, "name", true, &cat->name);
+                if (s_get_string(l, c, "department", true, &cat->department) > 0 &&
+                    config_find_department(cfg, cat->department) == NULL)
+                        s_error(l, config_setting_get_member(c, "department"), NULL,
+                                "unknown department \"%s\"", cat->department);
+                if (config_find_category(cfg, cat->id) != NULL) {
+                        s_error(l, config_setting_get_member(c, "id"), NULL,
+                                "duplicate category id \"%s\"", cat->id);
+                        free(cat->id);
+                        free(cat->name);
+                        free(cat->department);
+                        memset(cat, 0, sizeof(*cat));
+                        continue;
+                }
+                cfg->n_categories++;
+        }
+}
+
+static const char *const top_keys[] = {"daemon",      "limits",     "centre", "priorities",
+                                       "departments", "categories", NULL};
+
+static void
+s_set_defaults(conf_t *cfg)
+{
+        cfg->log_level = LOG_INFO;
+        cfg->heartbeat_ms = 1000;
+        cfg->store_max = 8ull << 30;
+        cfg->batch_max = 256;
+        cfg->limits = (struct config_limits){
+                .message = 65536, .name = 200,    .phone = 40,       .email = 254,
+                .address = 500,   .subject = 200, .description = 8000, .note = 4000,
+                .actor = 100,     .request_id = 100, .external_ref = 100, .list_max = 1000,
+                .compensation_max = 100000000,
+        };
+        cfg->priority_scale[0] = 1.0;
+        cfg->priority_scale[1] = 1.0;
+        cfg->priority_scale[2] = 0.5;
+        cfg->priority_scale[3] = 0.25;
+}
+
+int
+config_load(const char *path, conf_t **ret, char **ret_errors)
+{
+        struct loader l = {.path = path};
+        config_setting_t *root;
+        config_t lc;
+        char line[1024];
+        int r = 0;
+
+        l.cfg = calloc(1, sizeof(*l.cfg));
+        if (l.cfg == NULL)
+                return -ENOMEM;
+        s_set_defaults(l.cfg);
+        config_init(&lc);
+        if (config_read_file(&lc, path) != CONFIG_TRUE) {
+                if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+                        snprintf(line, sizeof(line), "%s: cannot open: %s", path,
+                                 strerror(errno ? errno : ENOENT));
+                else
+                        snprintf(line, sizeof(line), "%s:%d: syntax: %s",
+                                 config_error_file(&lc) ? config_error_file(&lc) : path,
+                                 config_error_line(&lc), config_error_text(&lc));
+                s_add_error(&l, line);
+                goto out;
+        }
+        root = config_root_setting(&lc);
+        s_check_keys(&l, root, top_keys);
+        if (config_set_string(&l.cfg->file, path) < 0 ||
+            config_set_string(&l.cfg->state_dir, "state") < 0 ||
+            config_set_string(&l.cfg->api, "tcp://127.0.0.1:7410") < 0 ||
+            config_set_string(&l.cfg->events, "tcp://127.0.0.1:7411") < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        s_load_daemon(&l, config_setting_get_member(root, "daemon"));
+        s_load_limits(&l, config_setting_get_member(root, "limits"));
+        s_load_priorities(&l, config_setting_get_member(root, "priorities"));
+        s_load_departments(&l, config_setting_get_member(root, "departments"));
+        s_load_categories(&l, config_setting_get_member(root, "categories"));
+        if (s_get_id(&l, root, "centre", &l.cfg->centre) > 0 &&
+            config_find_department(l.cfg, l.cfg->centre) == NULL)
+                s_error(&l, config_setting_get_member(root, "centre"), NULL,
+                        "unknown department \"%s\": the centre is configured as a department",
+                        l.cfg->centre);
+out:
+        config_destroy(&lc);
+        if (r == 0 && l.n_errors == 0) {
+                *ret = l.cfg;
+                free(l.errors);
+                return 0;
+        }
+        config_free(&l.cfg);
+        if (ret_errors)
+                *ret_errors = l.errors;
+        else
+                free(l.errors);
+        return r < 0 ? r : -EINVAL;
+}
+
+void
+config_free(conf_t **cfgp)
+{
+        conf_t *cfg = cfgp ? *cfgp : NULL;
+
+        if (cfg == NULL)
+                return;
+        for (size_t i = 0; i < cfg->n_departments; i++) {
+                free(cfg->departments[i].id);
+                free(cfg->departments[i].name);
+        }
+        free(cfg->departments);
+        for (size_t i = 0; i < cfg->n_categories; i++) {
+                free(cfg->categories[i].id);
+                free(cfg->categories[i].name);
+                free(cfg->categories[i].department);
+        }
+        free(cfg->categories);
+        free(cfg->file);
+        free(cfg->state_dir);
+        free(cfg->api);
+        free(cfg->events);
+        free(cfg->centre);
+        free(cfg);
+        *cfgp = NULL;
+}
+
+int
+config_set_string(char **field, const char *value)
+{
+        char *copy = strdup(value);
+
+        if (copy == NULL)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+const struct config_department *
+config_find_department(const conf_t *cfg, const char *id)
+{
+        for (size_t i = 0; i < cfg->n_departments; i++)
+                if (strcmp(cfg->departments[i].id, id) == 0)
+                        return &cfg->departments[i];
+        return NULL;
+}
+
+const struct config_category *
+config_find_category(const conf_t *cfg, const char *id)
+{
+        for (size_t i = 0; i < cfg->n_categories; i++)
+                if (strcmp(cfg->categories[i].id, id) == 0)
+                        return &cfg->categories[i];
+        return NULL;
+}
+
+int
+config_parse_duration(const char *s, int64_t *ret_ms)
+{
+        int64_t total = 0;
+        bool any = false;
+
+        if (s == NULL || *s == '\0')
+                return -EINVAL;
+        while (*s) {
+                int64_t n = 0, unit;
+
+                if (!isdigit((unsigned char)*s))
+                        return -EINVAL;
+                while (isdigit((unsigned char)*s)) {
+                        if (n > INT64_MAX / 100)
+                                return -EINVAL;
+                        n = n * 10 + (*s++ - '0');
+                }
+                if (strncmp(s, "ms", 2) == 0) {
+                        unit = 1;
+                        s += 2;
+                } else if (*s == 's') {
+                        unit = 1000;
+                        s++;
+                } else if (*s == 'm') {
+                        unit = 60 * 1000;
+                        s++;
+                } else if (*s == 'h') {
+                        unit = 3600 * 1000;
+                        s++;
+                } else if (*s == 'd') {
+                        unit = 86400 * 1000;
+                        s++;
+                } else {
+                        return -EINVAL;
+                }
+                if (n > (INT64_MAX / 4 - total) / unit)
+                        return -EINVAL;
+                total += n * unit;
+                any = true;
+        }
+        if (!any || total <= 0)
+                return -EINVAL;
+        *ret_ms = total;
+        return 0;
+}
+
+int
+config_parse_size(const char *s, uint64_t *ret)
+{
+        uint64_t n = 0, unit = 1;
+
+        if (s == NULL || !isdigit((unsigned char)*s))
+                return -EINVAL;
+        while (isdigit((unsigned char)*s)) {
+                if (n > UINT64_MAX / 100)
+                        return -EINVAL;
+                n = n * 10 + (uint64_t)(*s++ - '0');
+        }
+        switch (*s) {
+        case '\0':
+                break;
+        case 'K':
+                unit = 1ull << 10;
+                s++;
+                break;
+        case 'M':
+                unit = 1ull << 20;
+                s++;
+                break;
+        case 'G':
+                unit = 1ull << 30;
+                s++;
+                break;
+        case 'T':
+                unit = 1ull << 40;
+                s++;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (*s != '\0' || n > UINT64_MAX / unit / 2)
+                return -EINVAL;
+        *ret = n * unit;
+        return 0;
+}

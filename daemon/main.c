@@ -1,0 +1,155 @@
+/* main.c: complaintd, the complaint-escalation daemon. Reads like its life: parse the
+ * arguments, load the configuration, open the store, bind the sockets, serve, tear down. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "server.h"
+#include "store.h"
+
+struct args {
+        const char *config;
+        const char *state_dir;
+        const char *api;
+        const char *events;
+        bool check_config;
+};
+
+static void
+s_usage(FILE *f)
+{
+        fprintf(f, "usage: complaintd --config FILE [--state-dir DIR] [--api ENDPOINT]\n"
+                   "                  [--events ENDPOINT] [--check-config]\n"
+                   "\n"
+                   "  --config FILE       the libconfig file (see conf/complaintd.conf)\n"
+                   "  --state-dir DIR     where the store lives (overrides daemon.state_dir)\n"
+                   "  --api ENDPOINT      the request socket (overrides daemon.api)\n"
+                   "  --events ENDPOINT   the event socket (overrides daemon.events)\n"
+                   "  --check-config      check the file, print OK or every error, and exit\n"
+                   "  --version           print the version and exit\n");
+}
+
+/* Returns 0 to go on, 1 to exit successfully, -1 on a usage error. */
+static int
+s_parse_args(int argc, char **argv, struct args *a)
+{
+        static const struct option options[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"state-dir", required_argument, NULL, 's'},
+                {"api", required_argument, NULL, 'a'},
+                {"events", required_argument, NULL, 'e'},
+                {"check-config", no_argument, NULL, 'C'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        a->config = optarg;
+                        break;
+                case 's':
+                        a->state_dir = optarg;
+                        break;
+                case 'a':
+                        a->api = optarg;
+                        break;
+                case 'e':
+                        a->events = optarg;
+                        break;
+                case 'C':
+                        a->check_config = true;
+                        break;
+                case 'h':
+                        s_usage(stdout);
+                        return 1;
+                case 'V':
+                        printf("complaintd %s\n", COMPLAINTD_VERSION);
+                        return 1;
+                default:
+                        s_usage(stderr);
+                        return -1;
+                }
+        }
+        if (optind < argc || a->config == NULL) {
+                fprintf(stderr, "complaintd: %s\n",
+                        a->config ? "unexpected arguments" : "--config FILE is required");
+                s_usage(stderr);
+                return -1;
+        }
+        return 0;
+}
+
+static int
+s_load_config(const struct args *a, conf_t **ret)
+{
+        _cleanup_free_ char *errors = NULL;
+        conf_t *cfg = NULL;
+        int r = config_load(a->config, &cfg, &errors);
+
+        if (r < 0) {
+                fputs(errors ? errors : strerror(-r), stderr);
+                if (!errors)
+                        fputc('\n', stderr);
+                return r;
+        }
+        if ((a->state_dir && config_set_string(&cfg->state_dir, a->state_dir) < 0) ||
+            (a->api && config_set_string(&cfg->api, a->api) < 0) ||
+            (a->events && config_set_string(&cfg->events, a->events) < 0)) {
+                config_free(&cfg);
+                return -ENOMEM;
+        }
+        *ret = cfg;
+        return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+        struct args args = {0};
+        conf_t *cfg = NULL;
+        store_t *store = NULL;
+        server_t *server = NULL;
+        int r;
+
+        r = s_parse_args(argc, argv, &args);
+        if (r != 0)
+                return r > 0 ? 0 : 2;
+        if (s_load_config(&args, &cfg) < 0)
+                return 1;
+        if (args.check_config) {
+                printf("OK\n");
+                config_free(&cfg);
+                return 0;
+        }
+        log_set_level(cfg->log_level);
+
+        r = store_open(cfg->state_dir, cfg->store_max, &store);
+        if (r == -EPROTONOSUPPORT) {
+                log_error("store %s was written by a newer complaintd (schema above %d): "
+                          "refusing to open it",
+                          cfg->state_dir, STORE_SCHEMA_VERSION);
+                goto out;
+        }
+        if (r < 0) {
+                log_error("store %s: cannot open: %s", cfg->state_dir, strerror(-r));
+                goto out;
+        }
+        r = server_new(cfg, args.config, store, &server);
+        if (r < 0)
+                goto out;
+        log_notice("complaintd %s started: store %s, %zu departments, %zu categories",
+                   COMPLAINTD_VERSION, cfg->state_dir, cfg->n_departments, cfg->n_categories);
+        r = server_run(server);
+out:
+        server_free(&server);
+        store_close(&store);
+        config_free(&cfg);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,217 @@
+/* server.c: the loop behind server.h, and the signal self-pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "api.h"
+#include "events.h"
+#include "log.h"
+#include "macro.h"
+#include "server.h"
+#include "service.h"
+
+struct server {
+        void *zctx;
+        conf_t *cfg;       /* in force */
+        conf_t *owned_cfg; /* the one a reload loaded, freed by us */
+        char *config_path;
+        store_t *store;
+        service_t *service;
+        api_t *api;
+        events_t *events;
+        int64_t next_heartbeat; /* monotonic ms */
+};
+
+static int signal_pipe[2] = {-1, -1};
+
+/* Async-signal-safe: only writes the signal number to the pipe. */
+static void
+s_on_signal(int sig)
+{
+        int saved = errno;
+        unsigned char b = (unsigned char)sig;
+
+        (void)!write(signal_pipe[1], &b, 1);
+        errno = saved;
+}
+
+static int
+s_install_signals(void)
+{
+        struct sigaction sa = {.sa_handler = s_on_signal};
+        int signals[] = {SIGTERM, SIGINT, SIGHUP};
+
+        if (signal_pipe[0] < 0 && pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                if (sigaction(signals[i], &sa, NULL) < 0)
+                        return -errno;
+        signal(SIGPIPE, SIG_IGN);
+        return 0;
+}
+
+int
+server_new(conf_t *cfg, const char *config_path, store_t *store, server_t **ret)
+{
+        server_t *s = calloc(1, sizeof(*s));
+        const char *why = "";
+        int r;
+
+        if (s == NULL)
+                return -ENOMEM;
+        s->cfg = cfg;
+        s->store = store;
+        s->config_path = strdup(config_path);
+        s->zctx = zmq_ctx_new();
+        if (s->zctx == NULL || s->config_path == NULL) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = service_new(store, cfg, &s->service);
+        if (r < 0) {
+                log_error("store: cannot read the event log: %s", strerror(-r));
+                goto fail;
+        }
+        r = api_open(s->zctx, cfg->api, cfg, &s->api, &why);
+        if (r < 0) {
+                log_error("%s: daemon.api: cannot bind %s: %s", cfg->file, cfg->api, why);
+                goto fail;
+        }
+        r = events_open(s->zctx, cfg->events, &s->events, &why);
+        if (r < 0) {
+                log_error("%s: daemon.events: cannot bind %s: %s", cfg->file, cfg->events, why);
+                goto fail;
+        }
+        r = s_install_signals();
+        if (r < 0) {
+                log_error("cannot install signal handlers: %s", strerror(-r));
+                goto fail;
+        }
+        *ret = s;
+        return 0;
+fail:
+        server_free(&s);
+        return r;
+}
+
+void
+server_free(server_t **sp)
+{
+        server_t *s = *sp;
+
+        if (s == NULL)
+                return;
+        api_close(&s->api);
+        events_close(&s->events);
+        service_free(&s->service);
+        if (s->zctx)
+                zmq_ctx_term(s->zctx);
+        config_free(&s->owned_cfg);
+        free(s->config_path);
+        free(s);
+        *sp = NULL;
+}
+
+/* SIGHUP: load and check the whole file; swap only a valid one. Endpoints and the state
+ * directory cannot move while running: a change to them is reported and ignored. */
+static void
+s_reload(server_t *s)
+{
+        conf_t *next = NULL;
+        _cleanup_free_ char *errors = NULL;
+        int r = config_load(s->config_path, &next, &errors);
+
+        if (r < 0) {
+                log_error("reload of %s rejected, the running configuration is kept:\n%s",
+                          s->config_path, errors ? errors : strerror(-r));
+                return;
+        }
+        /* What cannot change at run time keeps its running value (including overrides). */
+        if (config_set_string(&next->api, s->cfg->api) < 0 ||
+            config_set_string(&next->events, s->cfg->events) < 0 ||
+            config_set_string(&next->state_dir, s->cfg->state_dir) < 0) {
+                log_error("reload of %s failed: out of memory", s->config_path);
+                config_free(&next);
+                return;
+        }
+        next->store_max = s->cfg->store_max;
+        service_set_config(s->service, next);
+        api_set_config(s->api, next);
+        log_set_level(next->log_level);
+        config_free(&s->owned_cfg);
+        s->owned_cfg = next;
+        s->cfg = next;
+        log_notice("reloaded %s: %zu departments, %zu categories", s->config_path,
+                   next->n_departments, next->n_categories);
+}
+
+/* Handles the signals written to the pipe; returns false when the loop must stop. */
+static bool
+s_signals(server_t *s)
+{
+        unsigned char sig;
+        bool go_on = true;
+
+        while (read(signal_pipe[0], &sig, 1) == 1) {
+                if (sig == SIGHUP)
+                        s_reload(s);
+                else
+                        go_on = false;
+        }
+        return go_on;
+}
+
+static void
+s_heartbeat(server_t *s)
+{
+        struct service_event ev;
+
+        if (service_heartbeat(s->service, &ev) == 0) {
+                events_publish(s->events, &ev);
+                free(ev.topic);
+                free(ev.data);
+        }
+        s->next_heartbeat = mono_ms() + s->cfg->heartbeat_ms;
+}
+
+int
+server_run(server_t *s)
+{
+        zmq_pollitem_t items[3] = {
+                {.socket = api_socket(s->api), .events = ZMQ_POLLIN},
+                {.socket = events_socket(s->events), .events = ZMQ_POLLIN},
+                {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
+        };
+
+        log_notice("serving %s, events on %s, last event %" PRIu64, s->cfg->api, s->cfg->events,
+                   service_last_event_seq(s->service));
+        s->next_heartbeat = mono_ms();
+        for (;;) {
+                int64_t timeout = s->next_heartbeat - mono_ms();
+                int n;
+
+                if (timeout <= 0) {
+                        s_heartbeat(s);
+                        continue;
+                }
+                n = zmq_poll(items, ELEMENTSOF(items), (long)timeout);
+                if (n < 0 && zmq_errno() != EINTR) {
+                        log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
+                        return -zmq_errno();
+                }
+                if (n <= 0)
+                        continue;
+                if (items[0].revents & ZMQ_POLLIN)
+                        api_serve(s->api, s->service, s->events);
+                if (items[1].revents & ZMQ_POLLIN)
+                        events_drain(s->events);
+                if ((items[2].revents & ZMQ_POLLIN) && !s_signals(s))
+                        break;
+        }
+        log_notice("stopping");
+        return 0;
+}

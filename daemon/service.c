@@ -1,0 +1,1147 @@
+/* service.c: requests in, changes, replies and events out. See service.h. */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "macro.h"
+#include "service.h"
+
+#define A(x) COMPLAINT__V1__ACTION__ACTION_##x
+#define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
+#define GROW_TRIES 16
+
+struct service {
+        store_t *store;
+        const conf_t *cfg;
+        int64_t started_at;
+        uint64_t last_event_seq;
+};
+
+/* The state of one request while it is handled. */
+struct ctx {
+        service_t *s;
+        store_txn_t *txn;
+        const pb_request_t *req;
+        const char *kind; /* "create", ... : names fields in errors */
+        int64_t now;
+        pb_reply_t reply;
+        char *message; /* reply.message, owned */
+        char field[64];
+        pb_complaint_t *c;    /* the complaint changed or read, owned */
+        pb_history_t **hist; /* for get, owned */
+        size_t n_hist;
+        pb_complaint_t **list; /* for list, owned */
+        size_t n_list;
+        pb_list_t list_reply;
+        pb_status_reply_t status;
+        pb_state_count_t counts[ST_COUNT];
+        pb_state_count_t *count_ptrs[ST_COUNT];
+        struct service_outbox *out;
+};
+
+/* ------------------------------------------------------------------ errors */
+
+/* Sets the reply's error; returns -1 so handlers can `return s_fail(...)`. */
+static int __attribute__((format(printf, 4, 5)))
+s_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
+{
+        va_list ap;
+        char buf[512];
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        free(x->message);
+        x->message = strdup(buf);
+        x->reply.error = code;
+        if (field)
+                snprintf(x->field, sizeof(x->field), "%s.%s", x->kind, field);
+        else
+                x->field[0] = '\0';
+        return -1;
+}
+
+/* A store failure inside a request; -ENOSPC is passed up so the batch can grow the map. */
+static int
+s_store_fail(struct ctx *x, int r, const char *what)
+{
+        if (r == -ENOSPC)
+                return -ENOSPC;
+        log_error("store: %s: %s", what, strerror(-r));
+        return s_fail(x, E_INTERNAL, NULL, "the store failed while %s: %s", what, strerror(-r));
+}
+
+/* -------------------------------------------------------------- validation */
+
+static bool
+s_utf8_valid(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        while (*p) {
+                unsigned n, cp;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                } else if ((*p & 0xe0) == 0xc0) {
+                        n = 1;
+                        cp = *p & 0x1f;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        n = 2;
+                        cp = *p & 0x0f;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        n = 3;
+                        cp = *p & 0x07;
+                } else {
+                        return false;
+                }
+                p++;
+                for (unsigned i = 0; i < n; i++, p++) {
+                        if ((*p & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (*p & 0x3f);
+                }
+                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+        }
+        return true;
+}
+
+enum { TEXT_LINE = 0, TEXT_MULTILINE = 1, TEXT_REQUIRED = 2 };
+
+/* Checks a client-supplied string: size, UTF-8, control characters, presence. */
+static int
+s_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags)
+{
+        size_t len = strlen(v);
+        bool blank = true;
+
+        if (len > max)
+                return s_fail(x, E_TOO_LARGE, field, "%s is %zu bytes long, over its limit of %u",
+                              field, len, max);
+        if (!s_utf8_valid(v))
+                return s_fail(x, E_INVALID_ARGUMENT, field, "%s is not valid UTF-8", field);
+        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f) {
+                        if (!(flags & TEXT_MULTILINE) || !(*p == '\n' || *p == '\t' || *p == '\r'))
+                                return s_fail(x, E_INVALID_ARGUMENT, field,
+                                              "%s contains a control character (0x%02x)", field, *p);
+                } else if (*p != ' ') {
+                        blank = false;
+                }
+        }
+        if ((flags & TEXT_REQUIRED) && blank)
+                return s_fail(x, E_INVALID_ARGUMENT, field, "%s is required", field);
+        return 0;
+}
+
+static int
+s_check_enum(struct ctx *x, const char *field, int v, int min, int max)
+{
+        if (v < min || v > max)
+                return s_fail(x, E_INVALID_ARGUMENT, field, "%s has an unknown value %d", field, v);
+        return 0;
+}
+
+/* ----------------------------------------------------------- record fields */
+
+/* Replaces a string field of a protobuf-c message that is freed with free_unpacked(). */
+static int
+s_set(char **field, const char *v)
+{
+        char *copy = strdup(v ? v : "");
+
+        if (copy == NULL)
+                return -ENOMEM;
+        if (*field != protobuf_c_empty_string)
+                free(*field);
+        *field = copy;
+        return 0;
+}
+
+static const char *
+s_topic_department(struct ctx *x)
+{
+        return x->c->department[0] ? x->c->department : x->s->cfg->centre;
+}
+
+/* Appends one event for the change just made to the outbox and the store. */
+static int
+s_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind)
+{
+        pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
+        struct service_outbox *out = x->out;
+        struct service_event *item;
+        pb_complainant_t *contact = x->c->complainant;
+        char topic[160];
+        int r;
+
+        if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 64;
+                struct service_event *p = realloc(out->items, cap * sizeof(*p));
+
+                if (p == NULL)
+                        return s_store_fail(x, -ENOMEM, "queueing an event");
+                out->items = p;
+                out->cap = cap;
+        }
+        snprintf(topic, sizeof(topic), "%s/%s", department, kind);
+        ev.schema_version = PB_SCHEMA_VERSION;
+        ev.topic = topic;
+        ev.at_ms = x->now;
+        ev.entry = (pb_history_t *)(uintptr_t)entry;
+        ev.complaint = x->c;
+        /* Contact details stay in the record; events go to many systems. */
+        x->c->complainant = NULL;
+        r = store_append_event(x->txn, &ev);
+        if (r == 0) {
+                item = &out->items[out->n];
+                item->len = protobuf_c_message_get_packed_size(&ev.base);
+                item->data = malloc(item->len ? item->len : 1);
+                item->topic = strdup(topic);
+                if (item->data == NULL || item->topic == NULL) {
+                        free(item->data);
+                        free(item->topic);
+                        r = -ENOMEM;
+                } else {
+                        protobuf_c_message_pack(&ev.base, item->data);
+                        out->n++;
+                        x->reply.event_seq = ev.seq;
+                }
+        }
+        x->c->complainant = contact;
+        if (r < 0)
+                return s_store_fail(x, r, "storing an event");
+        return 0;
+}
+
+/* Records the change: one history entry, its event(s), and the record. kind names the event;
+ * extra_dept/extra_kind, when set, add a second event (the old department of a reassignment). */
+static int
+s_record(struct ctx *x, const pb_complaint_t *old, int action, int from, const char *from_dept,
+         const char *note, uint32_t level, const char *kind, const char *extra_dept,
+         const char *extra_kind)
+{
+        pb_history_t h = COMPLAINT__V1__HISTORY_ENTRY__INIT;
+        int r;
+
+        x->c->history_count++;
+        x->c->updated_at_ms = x->now;
+        h.complaint_id = x->c->id;
+        h.seq = x->c->history_count;
+        h.at_ms = x->now;
+        h.actor = x->req->actor;
+        h.action = action;
+        h.from_status = from;
+        h.to_status = x->c->status;
+        h.department = x->c->department;
+        h.from_department = (char *)(uintptr_t)(from_dept ? from_dept : "");
+        h.note = (char *)(uintptr_t)(note ? note : "");
+        h.level = level;
+        /* The entry names the event that publishes it; an extra event goes first, so the
+         * entry's own event is the last one and its seq is known when the entry is written. */
+        if (extra_dept && (r = s_event(x, &h, extra_dept, extra_kind)) < 0)
+                return r;
+        h.event_seq = x->reply.event_seq + 1;
+        if ((r = s_event(x, &h, s_topic_department(x), kind)) < 0)
+                return r;
+        assert(h.event_seq == x->reply.event_seq);
+        if ((r = store_put_history(x->txn, &h)) < 0)
+                return s_store_fail(x, r, "appending to the history");
+        if ((r = store_put_complaint(x->txn, x->c, old)) < 0)
+                return s_store_fail(x, r, "writing the complaint");
+        return 0;
+}
+
+/* Loads the complaint a change is about, and checks the action is allowed in its state. */
+static int
+s_load(struct ctx *x, uint64_t id, int action, int *ret_next)
+{
+        char allowed[160];
+        int r;
+
+        if (id == 0)
+                return s_fail(x, E_INVALID_ARGUMENT, "id", "id is required");
+        r = store_get_complaint(x->txn, id, &x->c);
+        if (r == -ENOENT)
+                return s_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, id);
+        if (r < 0)
+                return s_store_fail(x, r, "reading the complaint");
+        r = lifecycle_next(x->c->status, action, ret_next);
+        if (r < 0)
+                return s_fail(x, E_INVALID_TRANSITION, NULL,
+                              "complaint %" PRIu64 " is %s: cannot %s it; allowed: %s", id,
+                              pb_status_name(x->c->status), lifecycle_action_word(action),
+                              lifecycle_allowed(x->c->status, allowed, sizeof(allowed)));
+        return 0;
+}
+
+/* A copy of the record as loaded, for moving its indexes; the caller frees it. */
+static int
+s_snapshot(struct ctx *x, pb_complaint_t **ret)
+{
+        size_t len = protobuf_c_message_get_packed_size(&x->c->base);
+        _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
+
+        if (buf == NULL)
+                return s_store_fail(x, -ENOMEM, "copying the complaint");
+        protobuf_c_message_pack(&x->c->base, buf);
+        *ret = complaint__v1__complaint__unpack(NULL, len, buf);
+        if (*ret == NULL)
+                return s_store_fail(x, -ENOMEM, "copying the complaint");
+        return 0;
+}
+
+#define NOTE_MAX (x->s->cfg->limits.note)
+
+/* The common shape of a state change: load, check, apply, record. */
+struct change {
+        uint64_t id;
+        int action;
+        const char *note;
+        bool note_required;
+        const char *kind;
+};
+
+static int
+s_note_ok(struct ctx *x, const char *field, const char *note, bool required)
+{
+        return s_check_text(x, field, note, NOTE_MAX,
+                            TEXT_MULTILINE | (required ? TEXT_REQUIRED : 0));
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static int
+s_create(struct ctx *x)
+{
+        const Complaint__V1__CreateRequest *q = x->req->create;
+        const struct config_limits *lim = &x->s->cfg->limits;
+        const pb_complainant_t *who = q->complainant;
+        pb_complainant_t *contact;
+        uint64_t id;
+        int r;
+
+        if (s_check_enum(x, "channel", q->channel, 1, 7) < 0 ||
+            s_check_enum(x, "nature", q->nature, 0, 4) < 0 ||
+            s_check_enum(x, "priority", q->priority, 0, 3) < 0)
+                return -1;
+        if (q->channel == 0)
+                return s_fail(x, E_INVALID_ARGUMENT, "channel", "channel is required");
+        if (s_check_text(x, "subject", q->subject, lim->subject, TEXT_REQUIRED) < 0 ||
+            s_check_text(x, "description", q->description, lim->description,
+                         TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
+            s_check_text(x, "category", q->category, 64, TEXT_REQUIRED) < 0 ||
+            s_check_text(x, "external_ref", q->external_ref, lim->external_ref, 0) < 0 ||
+            s_note_ok(x, "note", q->note, false) < 0)
+                return -1;
+        if (config_find_category(x->s->cfg, q->category) == NULL)
+                return s_fail(x, E_UNKNOWN_REFERENCE, "category", "unknown category \"%s\"",
+                              q->category);
+        if (who == NULL)
+                return s_fail(x, E_INVALID_ARGUMENT, "complainant",
+                              "complainant is required: a phone, e-mail or address to reply to");
+        if (s_check_text(x, "complainant.name", who->name, lim->name, 0) < 0 ||
+            s_check_text(x, "complainant.phone", who->phone, lim->phone, 0) < 0 ||
+            s_check_text(x, "complainant.email", who->email, lim->email, 0) < 0 ||
+            s_check_text(x, "complainant.address", who->address, lim->address, TEXT_MULTILINE) < 0)
+                return -1;
+        if (!who->phone[0] && !who->email[0] && !who->address[0])
+                return s_fail(x, E_INVALID_ARGUMENT, "complainant",
+                              "complainant needs a phone, e-mail or address: every complaint "
+                              "gets a reply");
+        if (who->email[0] && (strchr(who->email, '@') == NULL || strchr(who->email, ' ')))
+                return s_fail(x, E_INVALID_ARGUMENT, "complainant.email",
+                              "complainant.email \"%s\" is not an e-mail address", who->email);
+        if (who->phone[0] && strspn(who->phone, "0123456789+-() .") != strlen(who->phone))
+                return s_fail(x, E_INVALID_ARGUMENT, "complainant.phone",
+                              "complainant.phone may hold only digits, spaces and + - ( ) .");
+
+        if ((r = store_next_complaint_id(x->txn, &id)) < 0)
+                return s_store_fail(x, r, "numbering the complaint");
+        x->c = malloc(sizeof(*x->c));
+        contact = malloc(sizeof(*contact));
+        if (x->c == NULL || contact == NULL) {
+                free(contact);
+                return s_store_fail(x, -ENOMEM, "building the complaint");
+        }
+        complaint__v1__complaint__init(x->c);
+        complaint__v1__complainant__init(contact);
+        x->c->complainant = contact;
+        x->c->id = id;
+        x->c->status = ST_NEW;
+        x->c->channel = q->channel;
+        x->c->nature = q->nature ? q->nature : COMPLAINT__V1__NATURE__NATURE_VALID;
+        x->c->priority = q->priority ? q->priority : COMPLAINT__V1__PRIORITY__PRIORITY_NORMAL;
+        x->c->created_at_ms = x->now;
+        if (s_set(&contact->name, who->name) < 0 || s_set(&contact->phone, who->phone) < 0 ||
+            s_set(&contact->email, who->email) < 0 || s_set(&contact->address, who->address) < 0 ||
+            s_set(&x->c->subject, q->subject) < 0 ||
+            s_set(&x->c->description, q->description) < 0 ||
+            s_set(&x->c->category, q->category) < 0 || s_set(&x->c->owner, x->req->actor) < 0 ||
+            s_set(&x->c->external_ref, q->external_ref) < 0)
+                return s_store_fail(x, -ENOMEM, "building the complaint");
+        return s_record(x, NULL, A(CREATE), ST_NONE, NULL, q->note, 0, "created", NULL, NULL);
+}
+
+/* The department a complaint goes to: the one named, else fallback, else its category's. */
+static int
+s_pick_department(struct ctx *x, const char *named, const char *fallback, const char **ret)
+{
+        const struct config_category *cat;
+
+        if (s_check_text(x, "department", named, 64, 0) < 0)
+                return -1;
+        if (named[0]) {
+                if (config_find_department(x->s->cfg, named) == NULL)
+                        return s_fail(x, E_UNKNOWN_REFERENCE, "department",
+                                      "unknown department \"%s\"", named);
+                *ret = named;
+                return 0;
+        }
+        if (fallback && fallback[0] && config_find_department(x->s->cfg, fallback)) {
+                *ret = fallback;
+                return 0;
+        }
+        cat = config_find_category(x->s->cfg, x->c->category);
+        if (cat == NULL)
+                return s_fail(x, E_INVALID_ARGUMENT, "department",
+                              "department is required: category \"%s\" is no longer configured",
+                              x->c->category);
+        *ret = cat->department;
+        return 0;
+}
+
+static int
+s_assign(struct ctx *x)
+{
+        const Complaint__V1__AssignRequest *q = x->req->assign;
+        _cleanup_free_ char *from_dept = NULL;
+        pb_complaint_t *old = NULL;
+        const char *dept;
+        int next, from, r;
+        bool reassign;
+
+        if (s_load(x, q->id, A(ASSIGN), &next) < 0 || s_note_ok(x, "note", q->note, false) < 0 ||
+            s_pick_department(x, q->department, NULL, &dept) < 0)
+                return -1;
+        from = x->c->status;
+        reassign = from != ST_NEW;
+        if (reassign && strcmp(dept, x->c->department) == 0)
+                return s_fail(x, E_INVALID_ARGUMENT, "department",
+                              "complaint %" PRIu64 " is already with %s", x->c->id, dept);
+        from_dept = strdup(x->c->department);
+        if (from_dept == NULL || (r = s_snapshot(x, &old)) < 0)
+                return from_dept ? r : s_store_fail(x, -ENOMEM, "assigning");
+        x->c->status = next;
+        x->c->level = 0;
+        r = s_set(&x->c->department, dept);
+        if (r == 0)
+                r = reassign ? s_record(x, old, A(REASSIGN), from, from_dept, q->note, 0,
+                                        "assigned", from_dept, "reassigned")
+                             : s_record(x, old, A(ASSIGN), from, NULL, q->note, 0, "assigned",
+                                        NULL, NULL);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        return r;
+}
+
+/* accept, pend, resume, escalate, note: no fields beyond a note. */
+static int
+s_simple(struct ctx *x, const struct change *ch)
+{
+        pb_complaint_t *old = NULL;
+        int next, from, r;
+        uint32_t level = 0;
+        const char *kind = ch->kind;
+        char kindbuf[32];
+
+        if (s_load(x, ch->id, ch->action, &next) < 0 ||
+            s_note_ok(x, "note", ch->note, ch->note_required) < 0 || (r = s_snapshot(x, &old)) < 0)
+                return -1;
+        from = x->c->status;
+        x->c->status = next;
+        if (ch->action == A(ESCALATE)) {
+                level = ++x->c->level;
+                snprintf(kindbuf, sizeof(kindbuf), "escalated/%u", level);
+                kind = kindbuf;
+        }
+        r = s_record(x, old, ch->action, from, NULL, ch->note, level, kind, NULL, NULL);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        return r;
+}
+
+static int
+s_resolve(struct ctx *x)
+{
+        const Complaint__V1__ResolveRequest *q = x->req->resolve;
+        pb_complaint_t *old = NULL;
+        pb_resolution_t *res;
+        int next, from, r;
+
+        if (s_load(x, q->id, A(RESOLVE), &next) < 0 ||
+            s_check_text(x, "cause", q->cause, NOTE_MAX, TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
+            s_check_text(x, "reply", q->reply, NOTE_MAX, TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
+            s_note_ok(x, "note", q->note, false) < 0 ||
+            s_check_enum(x, "responsibility", q->responsibility, 1, 4) < 0)
+                return -1;
+        if (q->responsibility == 0)
+                return s_fail(x, E_INVALID_ARGUMENT, "responsibility",
+                              "responsibility is required: company, customer, shared or "
+                              "third_party");
+        if (q->compensation_cents < 0 || q->compensation_cents > x->s->cfg->limits.compensation_max)
+                return s_fail(x, E_INVALID_ARGUMENT, "compensation_cents",
+                              "compensation_cents %" PRId64 " is outside 0 to %" PRId64,
+                              q->compensation_cents, x->s->cfg->limits.compensation_max);
+        if ((r = s_snapshot(x, &old)) < 0)
+                return r;
+        res = malloc(sizeof(*res));
+        if (res == NULL) {
+                complaint__v1__complaint__free_unpacked(old, NULL);
+                return s_store_fail(x, -ENOMEM, "resolving");
+        }
+        complaint__v1__resolution__init(res);
+        if (x->c->resolution)
+                complaint__v1__resolution__free_unpacked(x->c->resolution, NULL);
+        x->c->resolution = res;
+        res->responsibility = q->responsibility;
+        res->compensation_cents = q->compensation_cents;
+        res->resolved_at_ms = x->now;
+        from = x->c->status;
+        x->c->status = next;
+        if (s_set(&res->cause, q->cause) < 0 || s_set(&res->reply, q->reply) < 0 ||
+            s_set(&res->resolved_by, x->req->actor) < 0)
+                r = s_store_fail(x, -ENOMEM, "resolving");
+        else
+                r = s_record(x, old, A(RESOLVE), from, NULL, q->note, 0, "resolved", NULL, NULL);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        return r;
+}
+
+static int
+s_close(struct ctx *x)
+{
+        const Complaint__V1__CloseRequest *q = x->req->close;
+        pb_complaint_t *old = NULL;
+        pb_follow_up_t *f;
+        int next, from, r;
+
+        if (s_load(x, q->id, A(CLOSE), &next) < 0 ||
+            s_note_ok(x, "note", q->note, q->call_failed) < 0)
+                return -1;
+        if (q->call_failed && q->satisfaction != 0)
+                return s_fail(x, E_INVALID_ARGUMENT, "satisfaction",
+                              "a failed follow-up call has no satisfaction score");
+        if (!q->call_failed && (q->satisfaction < 1 || q->satisfaction > 5))
+                return s_fail(x, E_INVALID_ARGUMENT, "satisfaction",
+                              "satisfaction must be 1 to 5 (or record a failed call)");
+        if ((r = s_snapshot(x, &old)) < 0)
+                return r;
+        f = malloc(sizeof(*f));
+        if (f == NULL) {
+                complaint__v1__complaint__free_unpacked(old, NULL);
+                return s_store_fail(x, -ENOMEM, "closing");
+        }
+        complaint__v1__follow_up__init(f);
+        if (x->c->follow_up)
+                complaint__v1__follow_up__free_unpacked(x->c->follow_up, NULL);
+        x->c->follow_up = f;
+        f->satisfaction = q->satisfaction;
+        f->call_failed = q->call_failed;
+        f->closed_at_ms = x->now;
+        from = x->c->status;
+        x->c->status = next;
+        if (s_set(&f->note, q->note) < 0 || s_set(&f->closed_by, x->req->actor) < 0)
+                r = s_store_fail(x, -ENOMEM, "closing");
+        else
+                r = s_record(x, old, A(CLOSE), from, NULL, q->note, 0, "closed", NULL, NULL);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        return r;
+}
+
+static int
+s_reopen(struct ctx *x)
+{
+        const Complaint__V1__ReopenRequest *q = x->req->reopen;
+        _cleanup_free_ char *from_dept = NULL;
+        pb_complaint_t *old = NULL;
+        const char *dept;
+        int next, from, r;
+
+        if (s_load(x, q->id, A(REOPEN), &next) < 0 ||
+            s_note_ok(x, "reason", q->reason, true) < 0 ||
+            s_pick_department(x, q->department, x->c->department, &dept) < 0)
+                return -1;
+        from_dept = strdup(x->c->department);
+        if (from_dept == NULL || (r = s_snapshot(x, &old)) < 0)
+                return from_dept ? r : s_store_fail(x, -ENOMEM, "reopening");
+        from = x->c->status;
+        x->c->status = next;
+        x->c->level = 0;
+        x->c->reopen_count++;
+        r = s_set(&x->c->department, dept);
+        if (r == 0)
+                r = s_record(x, old, A(REOPEN), from, from_dept, q->reason, 0, "reopened", NULL,
+                             NULL);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        return r;
+}
+
+static int
+s_dismiss(struct ctx *x)
+{
+        const Complaint__V1__DismissRequest *q = x->req->dismiss;
+        pb_complaint_t *old = NULL;
+        int next, from, r;
+
+        if (s_load(x, q->id, A(DISMISS), &next) < 0 || s_note_ok(x, "note", q->note, false) < 0 ||
+            s_check_enum(x, "reason", q->reason, 1, 4) < 0)
+                return -1;
+        if (q->reason == 0)
+                return s_fail(x, E_INVALID_ARGUMENT, "reason",
+                              "reason is required: duplicate, abusive, out_of_scope or other");
+        if ((r = s_snapshot(x, &old)) < 0)
+                return r;
+        from = x->c->status;
+        x->c->status = next;
+        x->c->dismiss_reason = q->reason;
+        r = s_set(&x->c->dismiss_note, q->note);
+        if (r == 0)
+                r = s_record(x, old, A(DISMISS), from, NULL, q->note, 0, "dismissed", NULL, NULL);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        return r;
+}
+
+/* Runs one change request inside its nested transaction. Returns 0 (the reply may still be an
+ * error), or -ENOSPC when the store is full. */
+static int
+s_change(struct ctx *x)
+{
+        const pb_request_t *q = x->req;
+
+        switch (q->body_case) {
+        case BODY(CREATE):
+                return s_create(x);
+        case BODY(ASSIGN):
+                return s_assign(x);
+        case BODY(ACCEPT):
+                return s_simple(x, &(struct change){q->accept->id, A(ACCEPT), q->accept->note,
+                                                    false, "accepted"});
+        case BODY(PEND):
+                return s_simple(x, &(struct change){q->pend->id, A(PEND), q->pend->note, true,
+                                                    "pending"});
+        case BODY(RESUME):
+                return s_simple(x, &(struct change){q->resume->id, A(RESUME), q->resume->note,
+                                                    false, "resumed"});
+        case BODY(NOTE):
+                return s_simple(x,
+                                &(struct change){q->note->id, A(NOTE), q->note->note, true, "noted"});
+        case BODY(ESCALATE):
+                return s_simple(x, &(struct change){q->escalate->id, A(ESCALATE),
+                                                    q->escalate->note, false, "escalated"});
+        case BODY(RESOLVE):
+                return s_resolve(x);
+        case BODY(CLOSE):
+                return s_close(x);
+        case BODY(REOPEN):
+                return s_reopen(x);
+        case BODY(DISMISS):
+                return s_dismiss(x);
+        default:
+                return s_fail(x, E_BAD_REQUEST, NULL, "not a change");
+        }
+}
+
+/* ------------------------------------------------------------------- reads */
+
+static int
+s_get(struct ctx *x)
+{
+        int r = store_get_complaint(x->txn, x->req->get->id, &x->c);
+
+        if (r == -ENOENT)
+                return s_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
+        if (r == 0)
+                r = store_get_history(x->txn, x->c->id, &x->hist, &x->n_hist);
+        if (r < 0)
+                return s_store_fail(x, r, "reading a complaint");
+        x->reply.complaint = x->c;
+        x->reply.history = x->hist;
+        x->reply.n_history = x->n_hist;
+        return 0;
+}
+
+static int
+s_list(struct ctx *x)
+{
+        const Complaint__V1__ListRequest *q = x->req->list;
+        struct store_filter f = {.status = q->status};
+        uint32_t limit = q->limit ? q->limit : 50;
+        int r;
+
+        if (s_check_text(x, "department", q->department, 64, 0) < 0 ||
+            s_check_text(x, "category", q->category, 64, 0) < 0 ||
+            s_check_enum(x, "status", q->status, 0, ST_COUNT - 1) < 0)
+                return -1;
+        if (limit > x->s->cfg->limits.list_max)
+                limit = x->s->cfg->limits.list_max;
+        f.department = q->department[0] ? q->department : NULL;
+        f.category = q->category[0] ? q->category : NULL;
+        r = store_list(x->txn, &f, q->before_id, limit, &x->list, &x->n_list,
+                       &x->list_reply.next_before_id);
+        if (r < 0)
+                return s_store_fail(x, r, "listing complaints");
+        x->list_reply.complaints = x->list;
+        x->list_reply.n_complaints = x->n_list;
+        x->reply.list = &x->list_reply;
+        return 0;
+}
+
+static int
+s_status(struct ctx *x)
+{
+        pb_status_reply_t *st = &x->status;
+        int r = 0;
+
+        st->version = (char *)COMPLAINTD_VERSION;
+        st->started_at_ms = x->s->started_at;
+        st->now_ms = x->now;
+        st->events_endpoint = x->s->cfg->events;
+        st->api_endpoint = x->s->cfg->api;
+        st->store_schema = store_schema(x->s->store);
+        store_usage(x->s->store, &st->store_used_bytes, &st->store_map_bytes);
+        r = store_count(x->txn, ST_NONE, &st->complaints);
+        for (int i = 1; i < ST_COUNT && r == 0; i++) {
+                complaint__v1__state_count__init(&x->counts[i]);
+                x->counts[i].status = i;
+                r = store_count(x->txn, i, &x->counts[i].count);
+                x->count_ptrs[i - 1] = &x->counts[i];
+        }
+        if (r == 0)
+                r = store_last_event_seq(x->txn, &st->last_event_seq);
+        if (r < 0)
+                return s_store_fail(x, r, "reading counts");
+        st->by_status = x->count_ptrs;
+        st->n_by_status = ST_COUNT - 1;
+        x->reply.status = st;
+        return 0;
+}
+
+/* ------------------------------------------------------------------- batch */
+
+static void
+s_outbox_truncate(struct service_outbox *out, size_t n)
+{
+        while (out->n > n) {
+                out->n--;
+                free(out->items[out->n].topic);
+                free(out->items[out->n].data);
+        }
+}
+
+
+static bool
+s_is_change(const pb_request_t *q)
+{
+        return q->body_case != BODY(GET) && q->body_case != BODY(LIST) &&
+               q->body_case != BODY(STATUS) && q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
+}
+
+static const char *
+s_kind(const pb_request_t *q)
+{
+        const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(&complaint__v1__request__descriptor,
+                                                        q->body_case);
+        return f ? f->name : "request";
+}
+
+static void
+s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out)
+{
+        memset(x, 0, sizeof(*x));
+        x->s = s;
+        x->req = req;
+        x->out = out;
+        x->now = now_ms();
+        x->kind = req ? s_kind(req) : "request";
+        complaint__v1__reply__init(&x->reply);
+        complaint__v1__complaint_list__init(&x->list_reply);
+        complaint__v1__status_reply__init(&x->status);
+}
+
+/* Encodes the reply built in x and releases everything x holds. */
+static uint8_t *
+s_ctx_finish(struct ctx *x, size_t *ret_len)
+{
+        uint8_t *buf;
+
+        x->reply.schema_version = PB_SCHEMA_VERSION;
+        if (x->req && x->req->request_id)
+                x->reply.request_id = x->req->request_id;
+        x->reply.message = x->message;
+        x->reply.field = x->field;
+        if (x->reply.error == E_OK && x->c)
+                x->reply.complaint = x->c;
+        if (x->reply.error != E_OK) {
+                x->reply.complaint = NULL;
+                x->reply.history = NULL;
+                x->reply.n_history = 0;
+                x->reply.list = NULL;
+                x->reply.status = NULL;
+                x->reply.event_seq = 0;
+        }
+        *ret_len = protobuf_c_message_get_packed_size(&x->reply.base);
+        buf = malloc(*ret_len ? *ret_len : 1);
+        if (buf)
+                protobuf_c_message_pack(&x->reply.base, buf);
+        if (x->c)
+                complaint__v1__complaint__free_unpacked(x->c, NULL);
+        store_free_history(&x->hist, x->n_hist);
+        store_free_list(&x->list, x->n_list);
+        free(x->message);
+        memset(x, 0, sizeof(*x));
+        return buf;
+}
+
+static uint64_t
+s_hash(const uint8_t *p, size_t n)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 0x100000001b3ull;
+        return h;
+}
+
+/* Checks what every request needs before it is looked at: version, actor, request id. */
+static int
+s_check_envelope(struct ctx *x, bool change)
+{
+        const pb_request_t *q = x->req;
+        const struct config_limits *lim = &x->s->cfg->limits;
+        const char *kind = x->kind;
+
+        x->kind = "request";
+        if (q->schema_version > PB_SCHEMA_VERSION)
+                return s_fail(x, E_UNSUPPORTED_VERSION, "schema_version",
+                              "schema_version %u is newer than this daemon's %d",
+                              q->schema_version, PB_SCHEMA_VERSION);
+        if (q->body_case == COMPLAINT__V1__REQUEST__BODY__NOT_SET)
+                return s_fail(x, E_BAD_REQUEST, NULL, "the request has no body (create, get, ...)");
+        if (s_check_text(x, "request_id", q->request_id, lim->request_id,
+                         change ? TEXT_REQUIRED : 0) < 0 ||
+            s_check_text(x, "actor", q->actor, lim->actor, change ? TEXT_REQUIRED : 0) < 0)
+                return -1;
+        x->kind = kind;
+        return 0;
+}
+
+/* Handles one change in a nested transaction of parent. -ENOSPC: the batch must grow. */
+static int
+s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
+                const pb_request_t *q, struct service_outbox *out)
+{
+        struct ctx x;
+        uint64_t hash = s_hash(rq->data, rq->len), stored_hash;
+        uint8_t *stored = NULL;
+        size_t stored_len, mark = out->n;
+        int r;
+
+        s_ctx_init(&x, s, q, out);
+        if (s_check_envelope(&x, true) < 0)
+                goto reply;
+        r = store_begin_nested(parent, &x.txn);
+        if (r < 0) {
+                s_store_fail(&x, r, "starting a transaction");
+                goto reply;
+        }
+        r = store_get_request(x.txn, q->actor, q->request_id, &stored_hash, &stored, &stored_len);
+        if (r == 0) {
+                pb_reply_t *first;
+
+                store_abort(&x.txn);
+                if (stored_hash != hash) {
+                        free(stored);
+                        s_fail(&x, E_REQUEST_ID_REUSED, NULL,
+                               "request id \"%s\" of %s was used before for a different request",
+                               q->request_id, q->actor);
+                        goto reply;
+                }
+                first = complaint__v1__reply__unpack(NULL, stored_len, stored);
+                free(stored);
+                if (first == NULL) {
+                        s_store_fail(&x, -EBADMSG, "reading a stored reply");
+                        goto reply;
+                }
+                first->replayed = true;
+                free(s_ctx_finish(&x, &rq->reply_len));
+                free(rq->reply);
+                rq->reply_len = protobuf_c_message_get_packed_size(&first->base);
+                rq->reply = malloc(rq->reply_len ? rq->reply_len : 1);
+                if (rq->reply)
+                        protobuf_c_message_pack(&first->base, rq->reply);
+                complaint__v1__reply__free_unpacked(first, NULL);
+                return 0;
+        }
+        if (r != -ENOENT) {
+                store_abort(&x.txn);
+                s_store_fail(&x, r, "reading request ids");
+                goto reply;
+        }
+        r = s_change(&x);
+        if (r == -ENOSPC) {
+                store_abort(&x.txn);
+                free(s_ctx_finish(&x, &rq->reply_len));
+                return -ENOSPC;
+        }
+        if (x.reply.error == E_OK) {
+                /* Store the reply as the client will see it, then commit into the batch. */
+                size_t len;
+                uint8_t *buf;
+
+                x.reply.schema_version = PB_SCHEMA_VERSION;
+                x.reply.request_id = q->request_id;
+                x.reply.complaint = x.c;
+                x.reply.field = x.field;
+                len = protobuf_c_message_get_packed_size(&x.reply.base);
+                buf = malloc(len ? len : 1);
+                r = buf ? 0 : -ENOMEM;
+                if (buf) {
+                        protobuf_c_message_pack(&x.reply.base, buf);
+                        r = store_put_request(x.txn, q->actor, q->request_id, hash, buf, len);
+                        free(buf);
+                }
+                if (r == 0)
+                        r = store_commit(&x.txn);
+                if (r == -ENOSPC) {
+                        store_abort(&x.txn);
+                        s_ctx_finish(&x, &rq->reply_len);
+                        return -ENOSPC;
+                }
+                if (r < 0)
+                        s_store_fail(&x, r, "committing");
+        }
+        store_abort(&x.txn);
+        if (x.reply.error != E_OK) {
+                s_outbox_truncate(out, mark);
+        }
+reply:
+        free(rq->reply);
+        rq->reply = s_ctx_finish(&x, &rq->reply_len);
+        return 0;
+}
+
+static void
+s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const pb_request_t *q)
+{
+        struct ctx x;
+
+        s_ctx_init(&x, s, q, NULL);
+        x.txn = txn;
+        if (s_check_envelope(&x, false) == 0) {
+                if (txn == NULL)
+                        s_fail(&x, E_INTERNAL, NULL, "the store cannot be read");
+                else if (q->body_case == BODY(GET))
+                        s_get(&x);
+                else if (q->body_case == BODY(LIST))
+                        s_list(&x);
+                else
+                        s_status(&x);
+        }
+        free(rq->reply);
+        rq->reply = s_ctx_finish(&x, &rq->reply_len);
+}
+
+static void
+s_fail_request(service_t *s, struct service_request *rq, const pb_request_t *q, int code,
+               const char *msg)
+{
+        struct ctx x;
+
+        s_ctx_init(&x, s, q, NULL);
+        s_fail(&x, code, NULL, "%s", msg);
+        free(rq->reply);
+        rq->reply = s_ctx_finish(&x, &rq->reply_len);
+}
+
+int
+service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
+                     struct service_outbox *out)
+{
+        pb_request_t **decoded = calloc(n ? n : 1, sizeof(*decoded));
+        size_t n_changes = 0, mark = out->n;
+        store_txn_t *txn = NULL;
+        int r = 0;
+
+        if (decoded == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                reqs[i].reply = NULL;
+                decoded[i] = complaint__v1__request__unpack(NULL, reqs[i].len, reqs[i].data);
+                if (decoded[i] == NULL)
+                        s_fail_request(s, &reqs[i], NULL, E_BAD_REQUEST,
+                                       "not a complaint.v1.Request: the bytes do not decode");
+                else if (s_is_change(decoded[i]))
+                        n_changes++;
+        }
+
+        /* Changes: one write transaction for the whole batch, grown and retried when full. */
+        for (int tries = 0; n_changes > 0 && tries < GROW_TRIES; tries++) {
+                bool full = false;
+
+                r = store_begin(s->store, true, &txn);
+                for (size_t i = 0; r == 0 && i < n && !full; i++)
+                        if (decoded[i] && s_is_change(decoded[i]))
+                                full = s_handle_change(s, txn, &reqs[i], decoded[i], out) ==
+                                       -ENOSPC;
+                if (r == 0 && !full) {
+                        r = store_commit(&txn);
+                        full = r == -ENOSPC;
+                } else {
+                        store_abort(&txn);
+                }
+                if (r == 0 && !full)
+                        break;
+                s_outbox_truncate(out, mark);
+                if (!full)
+                        break;
+                r = store_grow(s->store);
+                if (r < 0)
+                        break;
+                log_info("store: grew the map to make room");
+        }
+        if (n_changes > 0 && r < 0) {
+                const char *msg = r == -ENOSPC
+                                          ? "the store is full: nothing was changed; reads go on"
+                                          : "the store failed: nothing was changed";
+
+                log_error("store: a batch of %zu changes failed: %s", n_changes, strerror(-r));
+                for (size_t i = 0; i < n; i++)
+                        if (decoded[i] && s_is_change(decoded[i]))
+                                s_fail_request(s, &reqs[i], decoded[i],
+                                               r == -ENOSPC ? E_STORAGE_FULL : E_INTERNAL, msg);
+        } else if (out->n > mark) {
+                pb_event_t *last = NULL;
+
+                /* Remember the head for heartbeats without another read. */
+                last = complaint__v1__event__unpack(NULL, out->items[out->n - 1].len,
+                                                    out->items[out->n - 1].data);
+                if (last) {
+                        s->last_event_seq = last->seq;
+                        complaint__v1__event__free_unpacked(last, NULL);
+                }
+        }
+
+        /* Reads: after the changes commit, so a client sees its own writes. */
+        txn = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (decoded[i] == NULL || s_is_change(decoded[i]))
+                        continue;
+                if (txn == NULL && store_begin(s->store, false, &txn) < 0)
+                        txn = NULL;
+                s_handle_read(s, txn, &reqs[i], decoded[i]);
+        }
+        store_abort(&txn);
+        for (size_t i = 0; i < n; i++)
+                if (decoded[i])
+                        complaint__v1__request__free_unpacked(decoded[i], NULL);
+        free(decoded);
+        return n_changes > 0 && r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------- misc */
+
+void
+service_outbox_clear(struct service_outbox *out)
+{
+        s_outbox_truncate(out, 0);
+}
+
+uint8_t *
+service_error_reply(int code, const char *message, size_t *ret_len)
+{
+        pb_reply_t reply = COMPLAINT__V1__REPLY__INIT;
+        uint8_t *buf;
+
+        reply.schema_version = PB_SCHEMA_VERSION;
+        reply.error = code;
+        reply.message = (char *)(uintptr_t)message;
+        *ret_len = protobuf_c_message_get_packed_size(&reply.base);
+        buf = malloc(*ret_len ? *ret_len : 1);
+        if (buf)
+                protobuf_c_message_pack(&reply.base, buf);
+        return buf;
+}
+
+int
+service_heartbeat(service_t *s, struct service_event *ret)
+{
+        pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
+
+        ev.schema_version = PB_SCHEMA_VERSION;
+        ev.seq = s->last_event_seq;
+        ev.topic = (char *)"_heartbeat";
+        ev.at_ms = now_ms();
+        ev.heartbeat = true;
+        ret->len = protobuf_c_message_get_packed_size(&ev.base);
+        ret->data = malloc(ret->len);
+        ret->topic = strdup(ev.topic);
+        if (ret->data == NULL || ret->topic == NULL) {
+                free(ret->data);
+                free(ret->topic);
+                return -ENOMEM;
+        }
+        protobuf_c_message_pack(&ev.base, ret->data);
+        return 0;
+}
+
+uint64_t
+service_last_event_seq(const service_t *s)
+{
+        return s->last_event_seq;
+}
+
+int
+service_new(store_t *store, const conf_t *cfg, service_t **ret)
+{
+        service_t *s = calloc(1, sizeof(*s));
+        store_txn_t *txn;
+        int r;
+
+        if (s == NULL)
+                return -ENOMEM;
+        s->store = store;
+        s->cfg = cfg;
+        s->started_at = now_ms();
+        r = store_begin(store, false, &txn);
+        if (r == 0) {
+                r = store_last_event_seq(txn, &s->last_event_seq);
+                store_abort(&txn);
+        }
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+void
+service_free(service_t **s)
+{
+        free(*s);
+        *s = NULL;
+}
+
+void
+service_set_config(service_t *s, const conf_t *cfg)
+{
+        s->cfg = cfg;
+}

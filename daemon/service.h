@@ -1,0 +1,69 @@
+/* service.h: the complaint service. It turns a batch of encoded requests into their changes
+ * in the store, one reply each, and the events to publish once the batch is committed. All
+ * the rules of a complaint's life live behind this interface: validation and size limits,
+ * the transition table, first-responder ownership, the append-only history, idempotency by
+ * request id, and group commit (one durable transaction per batch, one nested transaction per
+ * request so that a failing request leaves nothing behind). */
+#ifndef COMPLAINTD_SERVICE_H
+#define COMPLAINTD_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+typedef struct service service_t;
+
+/* One request of a batch. data is borrowed for the call; reply is set by the call, an encoded
+ * complaint.v1.Reply the caller frees. */
+struct service_request {
+        const uint8_t *data;
+        size_t len;
+        uint8_t *reply;
+        size_t reply_len;
+};
+
+/* One event to publish after commit: its topic and encoded complaint.v1.Event. */
+struct service_event {
+        char *topic;
+        uint8_t *data;
+        size_t len;
+};
+
+/* The events of a batch, in commit order. */
+struct service_outbox {
+        struct service_event *items;
+        size_t n;
+        size_t cap;
+};
+
+/* Creates the service over an open store; store and cfg are borrowed and must outlive it. */
+int service_new(store_t *store, const conf_t *cfg, service_t **ret);
+void service_free(service_t **service);
+
+/* Uses cfg from the next batch on (a reload); borrowed. */
+void service_set_config(service_t *service, const conf_t *cfg);
+
+/* Handles n requests: decodes each, applies the changes in one write transaction, commits it
+ * (growing the map when it is full), then answers the reads. Every request gets a reply, an
+ * error reply when it failed. The events of committed changes are appended to out. Returns 0,
+ * or a negative errno when the store failed as a whole (each change then has an error reply and
+ * nothing was committed). */
+int service_handle_batch(service_t *service, struct service_request *reqs, size_t n,
+                         struct service_outbox *out);
+
+/* Builds the encoded error reply for a message that could not be handled at all (wrong framing,
+ * too large). The result is the caller's to free; NULL when out of memory. */
+uint8_t *service_error_reply(int code, const char *message, size_t *ret_len);
+
+/* Encodes a heartbeat event carrying the newest event number. The result is the caller's. */
+int service_heartbeat(service_t *service, struct service_event *ret);
+
+/* Empties an outbox, freeing its events. */
+void service_outbox_clear(struct service_outbox *out);
+
+/* The newest event number committed. */
+uint64_t service_last_event_seq(const service_t *service);
+
+#endif

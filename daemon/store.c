@@ -1,0 +1,734 @@
+/* store.c: the LMDB layout behind store.h.
+ *
+ * Databases (keys big-endian so that byte order is numeric order):
+ *   meta        "schema" -> u32, "next_id" -> u64, "count/<status>" -> u64
+ *   complaints  id u64 -> Complaint
+ *   history     id u64 . seq u32 -> HistoryEntry
+ *   events      seq u64 -> Event
+ *   requests    actor \0 request_id -> hash u64 . Reply
+ *   by_status   status u8 . id u64 -> ""
+ *   by_dept     department \0 . id u64 -> ""
+ *   by_category category \0 . id u64 -> ""
+ */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "store.h"
+
+#define INITIAL_MAP (64ull << 20)
+#define KEY_MAX 511 /* LMDB's default maximum key size */
+
+enum { DB_META, DB_COMPLAINTS, DB_HISTORY, DB_EVENTS, DB_REQUESTS, DB_BY_STATUS, DB_BY_DEPT,
+       DB_BY_CATEGORY, DB_COUNT };
+
+static const char *const db_names[DB_COUNT] = {
+        "meta", "complaints", "history", "events", "requests", "by_status", "by_dept",
+        "by_category",
+};
+
+struct store {
+        MDB_env *env;
+        MDB_dbi dbi[DB_COUNT];
+        uint64_t map_max;
+        uint32_t schema;
+};
+
+struct store_txn {
+        store_t *store;
+        MDB_txn *txn;
+};
+
+/* LMDB's own codes become errno values here, at the boundary. */
+static int
+s_err(int rc)
+{
+        switch (rc) {
+        case MDB_SUCCESS:
+                return 0;
+        case MDB_NOTFOUND:
+                return -ENOENT;
+        case MDB_KEYEXIST:
+                return -EEXIST;
+        case MDB_MAP_FULL:
+        case MDB_TXN_FULL:
+        case ENOSPC:
+                return -ENOSPC;
+        case MDB_VERSION_MISMATCH:
+        case MDB_INVALID:
+                return -EPROTONOSUPPORT;
+        case MDB_MAP_RESIZED:
+                return -EAGAIN;
+        default:
+                return rc > 0 ? -rc : -EIO;
+        }
+}
+
+static void
+s_put_be64(uint8_t *p, uint64_t v)
+{
+        for (int i = 7; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t)v;
+}
+
+static uint64_t
+s_get_be64(const uint8_t *p)
+{
+        uint64_t v = 0;
+
+        for (int i = 0; i < 8; i++)
+                v = v << 8 | p[i];
+        return v;
+}
+
+static void
+s_put_be32(uint8_t *p, uint32_t v)
+{
+        for (int i = 3; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t)v;
+}
+
+static int
+s_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret)
+{
+        MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
+        int rc = mdb_get(t->txn, t->store->dbi[DB_META], &k, &v);
+
+        if (rc == MDB_NOTFOUND) {
+                *ret = 0;
+                return 0;
+        }
+        if (rc != 0)
+                return s_err(rc);
+        if (v.mv_size != 8)
+                return -EBADMSG;
+        *ret = s_get_be64(v.mv_data);
+        return 0;
+}
+
+static int
+s_meta_put_u64(store_txn_t *t, const char *key, uint64_t value)
+{
+        uint8_t buf[8];
+        MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v = {8, buf};
+
+        s_put_be64(buf, value);
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
+}
+
+/* Packs a protobuf message straight into the map with MDB_RESERVE. */
+static int
+s_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags)
+{
+        MDB_val v = {protobuf_c_message_get_packed_size(m), NULL};
+        int rc = mdb_put(t->txn, t->store->dbi[db], key, &v, flags | MDB_RESERVE);
+
+        if (rc != 0)
+                return s_err(rc);
+        protobuf_c_message_pack(m, v.mv_data);
+        return 0;
+}
+
+static int
+s_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescriptor *d,
+              ProtobufCMessage **ret)
+{
+        MDB_val v;
+        ProtobufCMessage *m;
+        int rc = mdb_get(t->txn, t->store->dbi[db], key, &v);
+
+        if (rc != 0)
+                return s_err(rc);
+        m = protobuf_c_message_unpack(d, NULL, v.mv_size, v.mv_data);
+        if (m == NULL)
+                return -EBADMSG;
+        *ret = m;
+        return 0;
+}
+
+int
+store_begin(store_t *s, bool write, store_txn_t **ret)
+{
+        store_txn_t *t = calloc(1, sizeof(*t));
+        int rc;
+
+        if (t == NULL)
+                return -ENOMEM;
+        t->store = s;
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+        if (rc != 0) {
+                free(t);
+                return s_err(rc);
+        }
+        *ret = t;
+        return 0;
+}
+
+int
+store_begin_nested(store_txn_t *parent, store_txn_t **ret)
+{
+        store_txn_t *t = calloc(1, sizeof(*t));
+        int rc;
+
+        if (t == NULL)
+                return -ENOMEM;
+        t->store = parent->store;
+        rc = mdb_txn_begin(parent->store->env, parent->txn, 0, &t->txn);
+        if (rc != 0) {
+                free(t);
+                return s_err(rc);
+        }
+        *ret = t;
+        return 0;
+}
+
+int
+store_commit(store_txn_t **tp)
+{
+        store_txn_t *t = *tp;
+        int rc = mdb_txn_commit(t->txn);
+
+        free(t);
+        *tp = NULL;
+        return s_err(rc);
+}
+
+void
+store_abort(store_txn_t **tp)
+{
+        if (*tp == NULL)
+                return;
+        mdb_txn_abort((*tp)->txn);
+        free(*tp);
+        *tp = NULL;
+}
+
+static int
+s_open_dbs(store_t *s)
+{
+        MDB_txn *txn;
+        uint8_t buf[4];
+        MDB_val k = {6, (void *)"schema"}, v;
+        int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+        if (rc != 0)
+                return s_err(rc);
+        for (int i = 0; i < DB_COUNT; i++) {
+                rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+                if (rc != 0)
+                        goto fail;
+        }
+        rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+        if (rc == MDB_NOTFOUND) {
+                s_put_be32(buf, STORE_SCHEMA_VERSION);
+                v = (MDB_val){4, buf};
+                rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+                s->schema = STORE_SCHEMA_VERSION;
+        } else if (rc == 0) {
+                const uint8_t *p = v.mv_data;
+
+                if (v.mv_size != 4) {
+                        rc = MDB_CORRUPTED;
+                        goto fail;
+                }
+                s->schema = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                if (s->schema > STORE_SCHEMA_VERSION) {
+                        mdb_txn_abort(txn);
+                        return -EPROTONOSUPPORT;
+                }
+        }
+        if (rc != 0)
+                goto fail;
+        return s_err(mdb_txn_commit(txn));
+fail:
+        mdb_txn_abort(txn);
+        return s_err(rc);
+}
+
+int
+store_open(const char *dir, uint64_t map_max, store_t **ret)
+{
+        store_t *s = calloc(1, sizeof(*s));
+        MDB_envinfo info;
+        int rc, dead;
+
+        if (s == NULL)
+                return -ENOMEM;
+        s->map_max = map_max;
+        if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+                rc = -errno;
+                free(s);
+                return rc;
+        }
+        rc = mdb_env_create(&s->env);
+        if (rc != 0) {
+                free(s);
+                return s_err(rc);
+        }
+        mdb_env_set_maxdbs(s->env, DB_COUNT);
+        /* MDB_NOTLS lets a backup or a reader live beside the writer on the same thread. The
+         * defaults stay: full sync on commit, no WRITEMAP (a full disk must be an error, not a
+         * SIGBUS). */
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
+        if (rc == 0) {
+                mdb_env_info(s->env, &info);
+                if (info.me_mapsize < INITIAL_MAP && INITIAL_MAP <= map_max)
+                        rc = mdb_env_set_mapsize(s->env, INITIAL_MAP);
+        }
+        if (rc == 0)
+                rc = mdb_reader_check(s->env, &dead);
+        if (rc != 0) {
+                mdb_env_close(s->env);
+                free(s);
+                return s_err(rc);
+        }
+        rc = s_open_dbs(s);
+        if (rc < 0) {
+                mdb_env_close(s->env);
+                free(s);
+                return rc;
+        }
+        *ret = s;
+        return 0;
+}
+
+void
+store_close(store_t **sp)
+{
+        if (*sp == NULL)
+                return;
+        mdb_env_close((*sp)->env);
+        free(*sp);
+        *sp = NULL;
+}
+
+int
+store_grow(store_t *s)
+{
+        MDB_envinfo info;
+        uint64_t size;
+
+        mdb_env_info(s->env, &info);
+        if (info.me_mapsize >= s->map_max)
+                return -ENOSPC;
+        size = info.me_mapsize * 2;
+        if (size > s->map_max)
+                size = s->map_max;
+        return s_err(mdb_env_set_mapsize(s->env, size));
+}
+
+void
+store_usage(store_t *s, uint64_t *ret_used, uint64_t *ret_map)
+{
+        MDB_envinfo info;
+        MDB_stat st;
+
+        mdb_env_info(s->env, &info);
+        mdb_env_stat(s->env, &st);
+        *ret_used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+        *ret_map = info.me_mapsize;
+}
+
+uint32_t
+store_schema(store_t *s)
+{
+        return s->schema;
+}
+
+int
+store_get_complaint(store_txn_t *t, uint64_t id, pb_complaint_t **ret)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+
+        s_put_be64(kb, id);
+        return s_get_message(t, DB_COMPLAINTS, &k, &complaint__v1__complaint__descriptor,
+                             (ProtobufCMessage **)ret);
+}
+
+static size_t
+s_index_key(uint8_t *buf, const char *prefix, uint64_t id)
+{
+        size_t n = strlen(prefix);
+
+        memcpy(buf, prefix, n);
+        buf[n] = '\0';
+        s_put_be64(buf + n + 1, id);
+        return n + 9;
+}
+
+/* Adds (add) or removes an index entry; removing one that is not there is not an error. */
+static int
+s_index(store_txn_t *t, int db, const char *prefix, uint64_t id, bool add)
+{
+        uint8_t kb[KEY_MAX];
+        MDB_val k, v = {0, NULL};
+        int rc;
+
+        if (strlen(prefix) + 9 > sizeof(kb))
+                return -E2BIG;
+        k = (MDB_val){s_index_key(kb, prefix, id), kb};
+        rc = add ? mdb_put(t->txn, t->store->dbi[db], &k, &v, 0)
+                 : mdb_del(t->txn, t->store->dbi[db], &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+}
+
+static int
+s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
+{
+        uint8_t kb[9];
+        MDB_val k = {9, kb}, v = {0, NULL};
+        char key[32];
+        uint64_t count;
+        int rc;
+
+        kb[0] = (uint8_t)status;
+        s_put_be64(kb + 1, id);
+        rc = add ? mdb_put(t->txn, t->store->dbi[DB_BY_STATUS], &k, &v, 0)
+                 : mdb_del(t->txn, t->store->dbi[DB_BY_STATUS], &k, NULL);
+        if (rc != 0)
+                return s_err(rc);
+        snprintf(key, sizeof(key), "count/%d", status);
+        rc = s_meta_get_u64(t, key, &count);
+        if (rc < 0)
+                return rc;
+        return s_meta_put_u64(t, key, add ? count + 1 : count - 1);
+}
+
+int
+store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+        int rc;
+
+        s_put_be64(kb, c->id);
+        rc = s_put_message(t, DB_COMPLAINTS, &k, &c->base, 0);
+        if (rc < 0)
+                return rc;
+        if (old == NULL || old->status != c->status) {
+                if (old != NULL && (rc = s_status_index(t, old->status, c->id, false)) < 0)
+                        return rc;
+                if ((rc = s_status_index(t, c->status, c->id, true)) < 0)
+                        return rc;
+        }
+        if (old == NULL || strcmp(old->department, c->department) != 0) {
+                if (old != NULL && old->department[0] &&
+                    (rc = s_index(t, DB_BY_DEPT, old->department, c->id, false)) < 0)
+                        return rc;
+                if (c->department[0] && (rc = s_index(t, DB_BY_DEPT, c->department, c->id, true)) < 0)
+                        return rc;
+        }
+        if (old == NULL || strcmp(old->category, c->category) != 0) {
+                if (old != NULL && (rc = s_index(t, DB_BY_CATEGORY, old->category, c->id, false)) < 0)
+                        return rc;
+                if ((rc = s_index(t, DB_BY_CATEGORY, c->category, c->id, true)) < 0)
+                        return rc;
+        }
+        return 0;
+}
+
+int
+store_next_complaint_id(store_txn_t *t, uint64_t *ret)
+{
+        uint64_t last;
+        int rc = s_meta_get_u64(t, "next_id", &last);
+
+        if (rc < 0)
+                return rc;
+        rc = s_meta_put_u64(t, "next_id", last + 1);
+        if (rc < 0)
+                return rc;
+        *ret = last + 1;
+        return 0;
+}
+
+int
+store_put_history(store_txn_t *t, const pb_history_t *h)
+{
+        uint8_t kb[12];
+        MDB_val k = {12, kb};
+
+        s_put_be64(kb, h->complaint_id);
+        s_put_be32(kb + 8, h->seq);
+        return s_put_message(t, DB_HISTORY, &k, &h->base, MDB_NOOVERWRITE);
+}
+
+void
+store_free_history(pb_history_t ***entries, size_t n)
+{
+        if (*entries == NULL)
+                return;
+        for (size_t i = 0; i < n; i++)
+                complaint__v1__history_entry__free_unpacked((*entries)[i], NULL);
+        free(*entries);
+        *entries = NULL;
+}
+
+int
+store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_n)
+{
+        uint8_t kb[12] = {0};
+        MDB_val k = {12, kb}, v;
+        MDB_cursor *cur;
+        pb_history_t **list = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+
+        s_put_be64(kb, id);
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_HISTORY], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                pb_history_t *h;
+
+                if (k.mv_size != 12 || s_get_be64(k.mv_data) != id)
+                        break;
+                if (n == cap) {
+                        pb_history_t **p = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*p));
+                        if (p == NULL) {
+                                rc = ENOMEM;
+                                break;
+                        }
+                        list = p;
+                }
+                h = complaint__v1__history_entry__unpack(NULL, v.mv_size, v.mv_data);
+                if (h == NULL) {
+                        rc = EBADMSG;
+                        break;
+                }
+                list[n++] = h;
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+                store_free_history(&list, n);
+                return s_err(rc);
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+int
+store_last_event_seq(store_txn_t *t, uint64_t *ret)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur);
+
+        if (rc != 0)
+                return s_err(rc);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND) {
+                *ret = 0;
+                return 0;
+        }
+        if (rc != 0)
+                return s_err(rc);
+        *ret = s_get_be64(k.mv_data);
+        return 0;
+}
+
+int
+store_append_event(store_txn_t *t, pb_event_t *ev)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+        uint64_t last;
+        int rc = store_last_event_seq(t, &last);
+
+        if (rc < 0)
+                return rc;
+        ev->seq = last + 1;
+        s_put_be64(kb, ev->seq);
+        return s_put_message(t, DB_EVENTS, &k, &ev->base, MDB_APPEND);
+}
+
+int
+store_get_event(store_txn_t *t, uint64_t seq, pb_event_t **ret)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+
+        s_put_be64(kb, seq);
+        return s_get_message(t, DB_EVENTS, &k, &complaint__v1__event__descriptor,
+                             (ProtobufCMessage **)ret);
+}
+
+static int
+s_request_key(uint8_t *buf, const char *actor, const char *request_id, MDB_val *k)
+{
+        size_t a = strlen(actor), r = strlen(request_id);
+
+        if (a + r + 1 > KEY_MAX)
+                return -E2BIG;
+        memcpy(buf, actor, a);
+        buf[a] = '\0';
+        memcpy(buf + a + 1, request_id, r);
+        *k = (MDB_val){a + r + 1, buf};
+        return 0;
+}
+
+int
+store_get_request(store_txn_t *t, const char *actor, const char *request_id, uint64_t *ret_hash,
+                  uint8_t **ret_reply, size_t *ret_len)
+{
+        uint8_t kb[KEY_MAX], *copy;
+        MDB_val k, v;
+        int rc = s_request_key(kb, actor, request_id, &k);
+
+        if (rc < 0)
+                return rc;
+        rc = mdb_get(t->txn, t->store->dbi[DB_REQUESTS], &k, &v);
+        if (rc != 0)
+                return s_err(rc);
+        if (v.mv_size < 8)
+                return -EBADMSG;
+        copy = malloc(v.mv_size - 8 + 1);
+        if (copy == NULL)
+                return -ENOMEM;
+        memcpy(copy, (uint8_t *)v.mv_data + 8, v.mv_size - 8);
+        *ret_hash = s_get_be64(v.mv_data);
+        *ret_reply = copy;
+        *ret_len = v.mv_size - 8;
+        return 0;
+}
+
+int
+store_put_request(store_txn_t *t, const char *actor, const char *request_id, uint64_t hash,
+                  const uint8_t *reply, size_t len)
+{
+        uint8_t kb[KEY_MAX];
+        MDB_val k, v = {len + 8, NULL};
+        int rc = s_request_key(kb, actor, request_id, &k);
+
+        if (rc < 0)
+                return rc;
+        rc = mdb_put(t->txn, t->store->dbi[DB_REQUESTS], &k, &v, MDB_RESERVE);
+        if (rc != 0)
+                return s_err(rc);
+        s_put_be64(v.mv_data, hash);
+        memcpy((uint8_t *)v.mv_data + 8, reply, len);
+        return 0;
+}
+
+int
+store_count(store_txn_t *t, int status, uint64_t *ret)
+{
+        char key[32];
+
+        if (status == ST_NONE) {
+                MDB_stat st;
+                int rc = mdb_stat(t->txn, t->store->dbi[DB_COMPLAINTS], &st);
+
+                if (rc != 0)
+                        return s_err(rc);
+                *ret = st.ms_entries;
+                return 0;
+        }
+        snprintf(key, sizeof(key), "count/%d", status);
+        return s_meta_get_u64(t, key, ret);
+}
+
+void
+store_free_list(pb_complaint_t ***list, size_t n)
+{
+        if (*list == NULL)
+                return;
+        for (size_t i = 0; i < n; i++)
+                complaint__v1__complaint__free_unpacked((*list)[i], NULL);
+        free(*list);
+        *list = NULL;
+}
+
+static bool
+s_matches(const pb_complaint_t *c, const struct store_filter *f)
+{
+        return (f->department == NULL || strcmp(c->department, f->department) == 0) &&
+               (f->category == NULL || strcmp(c->category, f->category) == 0) &&
+               (f->status == ST_NONE || (int)c->status == f->status);
+}
+
+int
+store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uint32_t limit,
+           pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next)
+{
+        uint8_t prefix[KEY_MAX], seek[KEY_MAX];
+        size_t plen = 0;
+        int db = DB_COMPLAINTS;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        pb_complaint_t **list;
+        size_t n = 0;
+        uint64_t next = 0;
+        int rc;
+
+        /* The most selective index that serves the filter: department, category, status. */
+        if (f->department != NULL || f->category != NULL) {
+                const char *p = f->department ? f->department : f->category;
+
+                db = f->department ? DB_BY_DEPT : DB_BY_CATEGORY;
+                plen = strlen(p) + 1;
+                if (plen + 8 > sizeof(prefix))
+                        return -E2BIG;
+                memcpy(prefix, p, plen);
+        } else if (f->status != ST_NONE) {
+                db = DB_BY_STATUS;
+                prefix[0] = (uint8_t)f->status;
+                plen = 1;
+        }
+        list = calloc(limit ? limit : 1, sizeof(*list));
+        if (list == NULL)
+                return -ENOMEM;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[db], &cur);
+        if (rc != 0) {
+                free(list);
+                return s_err(rc);
+        }
+        memcpy(seek, prefix, plen);
+        s_put_be64(seek + plen, before_id ? before_id : UINT64_MAX);
+        k = (MDB_val){plen + 8, seek};
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+                pb_complaint_t *c;
+                uint64_t id;
+
+                if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
+                        break;
+                id = s_get_be64((uint8_t *)k.mv_data + plen);
+                if (before_id && id >= before_id)
+                        continue;
+                if (n == limit) {
+                        next = list[n - 1]->id;
+                        break;
+                }
+                if (db == DB_COMPLAINTS)
+                        c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+                else if (store_get_complaint(t, id, &c) < 0)
+                        c = NULL;
+                if (c == NULL) {
+                        rc = EBADMSG;
+                        break;
+                }
+                if (!s_matches(c, f)) {
+                        complaint__v1__complaint__free_unpacked(c, NULL);
+                        continue;
+                }
+                list[n++] = c;
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+                store_free_list(&list, n);
+                return s_err(rc);
+        }
+        *ret = list;
+        *ret_n = n;
+        *ret_next = next;
+        return 0;
+}

@@ -1,0 +1,94 @@
+/* store.h: the durable state of complaintd in one LMDB environment: complaint records, their
+ * append-only history, the numbered event log, the request-id table that makes changes
+ * idempotent, and the indexes and counters that answer lists and status without scans.
+ * Only store.c includes lmdb.h.
+ *
+ * Every change of a request happens inside one write transaction, usually a nested one inside
+ * the batch's transaction, so a request that fails leaves nothing behind while the rest of its
+ * batch commits. Records read from a transaction are decoded into fresh allocations the caller
+ * owns; nothing returned points into the map. */
+#ifndef COMPLAINTD_STORE_H
+#define COMPLAINTD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pb.h"
+
+/* The layout version this daemon writes. A store with a higher one is refused. */
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store_t;
+typedef struct store_txn store_txn_t;
+
+/* Opens (creating if needed) the store in directory dir, letting it grow up to map_max bytes.
+ * Returns -EPROTONOSUPPORT for a store written by a newer daemon, -errno otherwise. */
+int store_open(const char *dir, uint64_t map_max, store_t **ret);
+
+/* Closes the environment. No transaction may be open. Accepts NULL; sets *store to NULL. */
+void store_close(store_t **store);
+
+/* Doubles the map, up to map_max. No transaction may be open. -ENOSPC when already at the
+ * maximum. */
+int store_grow(store_t *store);
+
+/* Sizes of the map and of the part of it in use. */
+void store_usage(store_t *store, uint64_t *ret_used, uint64_t *ret_map);
+
+/* The schema version recorded in the store. */
+uint32_t store_schema(store_t *store);
+
+/* Transactions. store_begin() starts a top-level one (write: the single writer); begin_nested()
+ * a child of a write transaction. commit and abort free the handle and NULL the pointer;
+ * commit returns -ENOSPC when the map or the disk is full (the transaction is gone either way). */
+int store_begin(store_t *store, bool write, store_txn_t **ret);
+int store_begin_nested(store_txn_t *parent, store_txn_t **ret);
+int store_commit(store_txn_t **txn);
+void store_abort(store_txn_t **txn);
+
+/* Complaints. get returns -ENOENT for an unknown id; the record is the caller's, freed with
+ * complaint__v1__complaint__free_unpacked(). put writes c and moves its index entries and
+ * state counters from old (NULL for a new complaint). next_id reserves the next id. */
+int store_get_complaint(store_txn_t *txn, uint64_t id, pb_complaint_t **ret);
+int store_put_complaint(store_txn_t *txn, const pb_complaint_t *c, const pb_complaint_t *old);
+int store_next_complaint_id(store_txn_t *txn, uint64_t *ret);
+
+/* History: put appends one entry (its complaint_id and seq are the key, and an existing key is
+ * refused with -EEXIST: history is never rewritten). get_history returns all entries of a
+ * complaint in order, as an array of *ret_n entries the caller frees with
+ * store_free_history(). */
+int store_put_history(store_txn_t *txn, const pb_history_t *h);
+int store_get_history(store_txn_t *txn, uint64_t id, pb_history_t ***ret, size_t *ret_n);
+void store_free_history(pb_history_t ***entries, size_t n);
+
+/* Events: append numbers ev (ev->seq = last + 1) and stores it; last_event_seq is 0 for an
+ * empty log. get_event returns -ENOENT for a seq not stored. */
+int store_append_event(store_txn_t *txn, pb_event_t *ev);
+int store_last_event_seq(store_txn_t *txn, uint64_t *ret);
+int store_get_event(store_txn_t *txn, uint64_t seq, pb_event_t **ret);
+
+/* Request ids: the reply given to (actor, request_id), with the hash of the request it
+ * answered. get returns -ENOENT when the id was not used; *ret_reply is the caller's (free()).*/
+int store_get_request(store_txn_t *txn, const char *actor, const char *request_id,
+                      uint64_t *ret_hash, uint8_t **ret_reply, size_t *ret_len);
+int store_put_request(store_txn_t *txn, const char *actor, const char *request_id,
+                      uint64_t hash, const uint8_t *reply, size_t len);
+
+/* The number of complaints in a status (ST_NONE: all of them). */
+int store_count(store_txn_t *txn, int status, uint64_t *ret);
+
+/* Lists complaints newest first, below before_id (0: from the newest), matching every filter
+ * that is set (NULL / ST_NONE: any), at most limit of them. The array and records are the
+ * caller's, freed with store_free_list(); *ret_next is the before_id of the next page, 0 at
+ * the end. */
+struct store_filter {
+        const char *department;
+        const char *category;
+        int status;
+};
+int store_list(store_txn_t *txn, const struct store_filter *f, uint64_t before_id, uint32_t limit,
+               pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);
+void store_free_list(pb_complaint_t ***list, size_t n);
+
+#endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "calendar.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -153,6 +154,8 @@ s_get_id(struct loader *l, const config_setting_t *group, const char *key, char 
                         "\"%s\" is not an id: use 1 to 64 lower-case letters, digits and '_', "
                         "starting with a letter",
                         *field);
+                free(*field);
+                *field = NULL;
                 return -1;
         }
         return 1;
@@ -301,7 +304,248 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
         }
 }
 
-static const char *const department_keys[] = {"id", "name", NULL};
+static const char *const weekday_keys[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
+
+/* "09:00-12:30" into minutes; end 24:00 allowed; end <= start crosses midnight. */
+static bool
+s_parse_interval(const char *s, int *ret_start, int *ret_end)
+{
+        int h1, m1, h2, m2, n = 0;
+
+        if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] != '\0' ||
+            h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
+            (h2 == 24 && m2 != 0))
+                return false;
+        *ret_start = h1 * 60 + m1;
+        *ret_end = h2 * 60 + m2;
+        return true;
+}
+
+/* "2026-10-01", or for make-up days "2026-10-11=mon". */
+static bool
+s_parse_date(const char *s, bool with_weekday, struct config_date *d)
+{
+        int n = 0;
+        char wd[4] = "";
+
+        d->as_weekday = 1;
+        if (sscanf(s, "%4d-%2d-%2d%n", &d->year, &d->month, &d->day, &n) != 3)
+                return false;
+        if (s[n] == '=' && with_weekday) {
+                if (strlen(s + n + 1) != 3)
+                        return false;
+                memcpy(wd, s + n + 1, 3);
+                d->as_weekday = -1;
+                for (int i = 0; weekday_keys[i]; i++)
+                        if (strcmp(weekday_keys[i], wd) == 0)
+                                d->as_weekday = i;
+                if (d->as_weekday < 0)
+                        return false;
+        } else if (s[n] != '\0') {
+                return false;
+        }
+        return d->year >= 1970 && d->year <= 9999 && d->month >= 1 && d->month <= 12 &&
+               d->day >= 1 && d->day <= tz_days_in_month(d->year, d->month);
+}
+
+static void
+s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, bool with_weekday,
+             struct config_date **ret, size_t *ret_n)
+{
+        const config_setting_t *list = config_setting_get_member(cal, key);
+        int n;
+
+        if (list == NULL)
+                return;
+        if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
+                s_error(l, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
+                return;
+        }
+        n = config_setting_length(list);
+        *ret = calloc((size_t)n + 1, sizeof(**ret));
+        if (*ret == NULL)
+                return;
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+                const char *v = config_setting_get_string(e);
+
+                if (v == NULL || !s_parse_date(v, with_weekday, &(*ret)[*ret_n]))
+                        s_error(l, e, NULL, "\"%s\" is not a date such as \"2026-10-01\"%s",
+                                v ? v : "", with_weekday ? " or \"2026-10-11=mon\"" : "");
+                else
+                        (*ret_n)++;
+        }
+}
+
+static const char *const calendar_keys[] = {"id",       "zone",     "always_open", "hours",
+                                            "holidays", "workdays", NULL};
+
+static void
+s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calendar *cal)
+{
+        const config_setting_t *hours, *open;
+        calendar_t *probe = NULL;
+        int r;
+
+        s_check_keys(l, c, calendar_keys);
+        if (s_get_string(l, c, "zone", true, &cal->zone) > 0) {
+                r = calendar_new(cal->zone, &probe);
+                if (r < 0)
+                        s_error(l, config_setting_get_member(c, "zone"), NULL,
+                                "\"%s\" is not a time zone this machine knows (%s)", cal->zone,
+                                strerror(-r));
+                calendar_free(&probe);
+        }
+        open = config_setting_get_member(c, "always_open");
+        if (open && config_setting_type(open) != CONFIG_TYPE_BOOL)
+                s_error(l, open, NULL, "must be true or false");
+        else if (open)
+                cal->always_open = config_setting_get_bool(open);
+        hours = config_setting_get_member(c, "hours");
+        if (hours && !config_setting_is_group(hours)) {
+                s_error(l, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
+        } else if (hours) {
+                s_check_keys(l, hours, weekday_keys);
+                cal->hours = calloc(7 * 32, sizeof(*cal->hours));
+                for (int wd = 0; wd < 7 && cal->hours; wd++) {
+                        const config_setting_t *day = config_setting_get_member(hours, weekday_keys[wd]);
+                        int n;
+
+                        if (day == NULL)
+                                continue;
+                        if (!config_setting_is_array(day) && !config_setting_is_list(day)) {
+                                s_error(l, day, NULL, "must be a list [\"09:00-12:00\", ...]");
+                                continue;
+                        }
+                        n = config_setting_length(day);
+                        for (int i = 0; i < n; i++) {
+                                const config_setting_t *e = config_setting_get_elem(day, (unsigned)i);
+                                const char *v = config_setting_get_string(e);
+                                struct config_interval iv = {.weekday = wd};
+
+                                if (v == NULL || !s_parse_interval(v, &iv.start_min, &iv.end_min))
+                                        s_error(l, e, NULL,
+                                                "\"%s\" is not working hours such as \"09:00-12:00\" "
+                                                "(\"22:00-06:00\" runs past midnight)",
+                                                v ? v : "");
+                                else if (i >= 32)
+                                        s_error(l, e, NULL, "at most 32 intervals a day");
+                                else
+                                        cal->hours[cal->n_hours++] = iv;
+                        }
+                }
+        }
+        if (!cal->always_open && cal->n_hours == 0)
+                s_error(l, c, NULL,
+                        "calendar \"%s\" has no working hours: give hours or always_open = true",
+                        cal->id);
+        s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
+        s_load_dates(l, c, "workdays", true, &cal->workdays, &cal->n_workdays);
+}
+
+static void
+s_load_calendars(struct loader *l, const config_setting_t *list)
+{
+        conf_t *cfg = l->cfg;
+        int n = list ? config_setting_length(list) : 0;
+
+        if (list && !config_setting_is_list(list)) {
+                s_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                return;
+        }
+        /* One more for the built-in "24x7" (UTC, always open). */
+        cfg->calendars = calloc((size_t)n + 1, sizeof(*cfg->calendars));
+        if (cfg->calendars == NULL)
+                return;
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *c = config_setting_get_elem(list, (unsigned)i);
+                struct config_calendar *cal = &cfg->calendars[cfg->n_calendars];
+
+                if (!config_setting_is_group(c)) {
+                        s_error(l, c, NULL, "must be a group { id = ...; zone = ...; ... }");
+                        continue;
+                }
+                if (s_get_id(l, c, "id", &cal->id) <= 0)
+                        continue;
+                if (config_find_calendar(cfg, cal->id) != NULL) {
+                        s_error(l, config_setting_get_member(c, "id"), NULL,
+                                "duplicate calendar id \"%s\"", cal->id);
+                        free(cal->id);
+                        cal->id = NULL;
+                        continue;
+                }
+                cfg->n_calendars++;
+                s_load_calendar(l, c, cal);
+        }
+        if (config_find_calendar(cfg, "24x7") == NULL) {
+                struct config_calendar *cal = &cfg->calendars[cfg->n_calendars++];
+
+                cal->id = strdup("24x7");
+                cal->zone = strdup("UTC");
+                cal->always_open = true;
+        }
+}
+
+static void
+s_load_chain(struct loader *l, const config_setting_t *d, struct config_department *dep)
+{
+        const config_setting_t *list = config_setting_get_member(d, "chain");
+        int n;
+
+        if (list == NULL)
+                return;
+        if (!config_setting_is_list(list)) {
+                s_error(l, list, NULL, "must be a list ( { role = ...; allowance = ...; }, ... )");
+                return;
+        }
+        n = config_setting_length(list);
+        dep->chain = calloc((size_t)n + 1, sizeof(*dep->chain));
+        if (dep->chain == NULL)
+                return;
+        for (int i = 0; i < n && i < 32; i++) {
+                static const char *const keys[] = {"role", "allowance", NULL};
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+                struct config_level *lv = &dep->chain[dep->n_chain];
+
+                if (!config_setting_is_group(e)) {
+                        s_error(l, e, NULL, "must be a group { role = ...; allowance = ...; }");
+                        continue;
+                }
+                s_check_keys(l, e, keys);
+                s_get_string(l, e, "role", true, &lv->role);
+                if (config_setting_get_member(e, "allowance") == NULL)
+                        s_error(l, e, "allowance", "missing");
+                s_get_duration(l, e, "allowance", &lv->allowance_ms);
+                dep->n_chain++;
+        }
+        if (n > 32)
+                s_error(l, list, NULL, "at most 32 levels");
+}
+
+static const char *const department_keys[] = {"id", "name", "calendar", "response",
+                                              "resolution", "chain", NULL};
+
+static void
+s_load_timing(struct loader *l, const config_setting_t *d, struct config_department *dep)
+{
+        _cleanup_free_ char *cal = NULL;
+
+        s_get_duration(l, d, "response", &dep->response_ms);
+        s_get_duration(l, d, "resolution", &dep->resolution_ms);
+        s_load_chain(l, d, dep);
+        if (s_get_string(l, d, "calendar", false, &cal) > 0) {
+                dep->calendar = config_find_calendar(l->cfg, cal);
+                if (dep->calendar == NULL)
+                        s_error(l, config_setting_get_member(d, "calendar"), NULL,
+                                "unknown calendar \"%s\"", cal);
+        }
+        if ((dep->response_ms || dep->resolution_ms) && dep->calendar == NULL && cal == NULL)
+                s_error(l, d, "calendar", "missing: time limits are counted on a calendar");
+        if ((dep->response_ms || dep->resolution_ms) && dep->n_chain == 0 &&
+            config_setting_get_member(d, "chain") == NULL)
+                s_error(l, d, "chain",
+                        "missing: a department with time limits escalates up a chain");
+}
 
 static void
 s_load_departments(struct loader *l, const config_setting_t *list)
@@ -333,6 +577,7 @@ s_load_departments(struct loader *l, const config_setting_t *list)
                 if (s_get_id(l, d, "id", &dep->id) <= 0)
                         continue;
                 s_get_string(l, d, "name", true, &dep->name);
+                s_load_timing(l, d, dep);
                 if (config_find_department(cfg, dep->id) != NULL) {
                         s_error(l, config_setting_get_member(d, "id"), NULL,
                                 "duplicate department id \"%s\"", dep->id);
@@ -345,7 +590,8 @@ s_load_departments(struct loader *l, const config_setting_t *list)
         }
 }
 
-static const char *const category_keys[] = {"id", "name", "department", NULL};
+static const char *const category_keys[] = {"id", "name", "department", "response",
+                                            "resolution", NULL};
 
 static void
 s_load_categories(struct loader *l, const config_setting_t *list)
@@ -377,6 +623,8 @@ s_load_categories(struct loader *l, const config_setting_t *list)
                 if (s_get_id(l, c, "id", &cat->id) <= 0)
                         continue;
                 s_get_string(l, c, "name", true, &cat->name);
+                s_get_duration(l, c, "response", &cat->response_ms);
+                s_get_duration(l, c, "resolution", &cat->resolution_ms);
                 if (s_get_string(l, c, "department", true, &cat->department) > 0 &&
                     config_find_department(cfg, cat->department) == NULL)
                         s_error(l, config_setting_get_member(c, "department"), NULL,
@@ -394,8 +642,38 @@ s_load_categories(struct loader *l, const config_setting_t *list)
         }
 }
 
-static const char *const top_keys[] = {"daemon",      "limits",     "centre", "priorities",
+static const char *const top_keys[] = {"daemon",     "limits",      "centre",
+                                       "priorities", "escalation",  "calendars",
                                        "departments", "categories", NULL};
+
+static void
+s_load_escalation(struct loader *l, const config_setting_t *g)
+{
+        static const char *const known[] = {"warning", "realert", "followup", NULL};
+        const config_setting_t *w;
+
+        if (g == NULL)
+                return;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return;
+        }
+        s_check_keys(l, g, known);
+        w = config_setting_get_member(g, "warning");
+        if (w) {
+                double v = config_setting_type(w) == CONFIG_TYPE_FLOAT ? config_setting_get_float(w)
+                           : config_setting_type(w) == CONFIG_TYPE_INT ? config_setting_get_int(w)
+                                                                        : -1;
+                if (!(v >= 0.0 && v < 1.0))
+                        s_error(l, w, NULL,
+                                "must be a fraction of the allowance from 0 (no warnings) to "
+                                "below 1, such as 0.8");
+                else
+                        l->cfg->warning = v;
+        }
+        s_get_duration(l, g, "realert", &l->cfg->realert_ms);
+        s_get_duration(l, g, "followup", &l->cfg->followup_ms);
+}
 
 static void
 s_set_defaults(conf_t *cfg)
@@ -414,6 +692,9 @@ s_set_defaults(conf_t *cfg)
         cfg->priority_scale[1] = 1.0;
         cfg->priority_scale[2] = 0.5;
         cfg->priority_scale[3] = 0.25;
+        cfg->warning = 0.8;
+        cfg->realert_ms = 4 * 3600 * 1000;
+        cfg->followup_ms = 24 * 3600 * 1000;
 }
 
 int
@@ -453,6 +734,8 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_daemon(&l, config_setting_get_member(root, "daemon"));
         s_load_limits(&l, config_setting_get_member(root, "limits"));
         s_load_priorities(&l, config_setting_get_member(root, "priorities"));
+        s_load_escalation(&l, config_setting_get_member(root, "escalation"));
+        s_load_calendars(&l, config_setting_get_member(root, "calendars"));
         s_load_departments(&l, config_setting_get_member(root, "departments"));
         s_load_categories(&l, config_setting_get_member(root, "categories"));
         if (s_get_id(&l, root, "centre", &l.cfg->centre) > 0 &&
@@ -485,7 +768,18 @@ config_free(conf_t **cfgp)
         for (size_t i = 0; i < cfg->n_departments; i++) {
                 free(cfg->departments[i].id);
                 free(cfg->departments[i].name);
+                for (size_t j = 0; j < cfg->departments[i].n_chain; j++)
+                        free(cfg->departments[i].chain[j].role);
+                free(cfg->departments[i].chain);
         }
+        for (size_t i = 0; i < cfg->n_calendars; i++) {
+                free(cfg->calendars[i].id);
+                free(cfg->calendars[i].zone);
+                free(cfg->calendars[i].hours);
+                free(cfg->calendars[i].holidays);
+                free(cfg->calendars[i].workdays);
+        }
+        free(cfg->calendars);
         free(cfg->departments);
         for (size_t i = 0; i < cfg->n_categories; i++) {
                 free(cfg->categories[i].id);
@@ -520,6 +814,15 @@ config_find_department(const conf_t *cfg, const char *id)
         for (size_t i = 0; i < cfg->n_departments; i++)
                 if (strcmp(cfg->departments[i].id, id) == 0)
                         return &cfg->departments[i];
+        return NULL;
+}
+
+const struct config_calendar *
+config_find_calendar(const conf_t *cfg, const char *id)
+{
+        for (size_t i = 0; i < cfg->n_calendars; i++)
+                if (strcmp(cfg->calendars[i].id, id) == 0)
+                        return &cfg->calendars[i];
         return NULL;
 }
 

@@ -4,18 +4,55 @@
 #ifndef COMPLAINTD_CONFIG_H
 #define COMPLAINTD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* A business calendar as written in the file; policy.c compiles it. */
+struct config_interval {
+        int weekday; /* 0 = Sunday */
+        int start_min, end_min;
+};
+
+struct config_date {
+        int year, month, day;
+        int as_weekday; /* for make-up working days */
+};
+
+struct config_calendar {
+        char *id;
+        char *zone;
+        bool always_open;
+        struct config_interval *hours;
+        size_t n_hours;
+        struct config_date *holidays;
+        size_t n_holidays;
+        struct config_date *workdays;
+        size_t n_workdays;
+};
+
+/* One level of a management chain. */
+struct config_level {
+        char *role;
+        int64_t allowance_ms;
+};
 
 struct config_department {
         char *id;
         char *name;
+        const struct config_calendar *calendar; /* NULL: not timed */
+        int64_t response_ms;                    /* 0: no response clock */
+        int64_t resolution_ms;                  /* 0: no resolution clock */
+        struct config_level *chain;
+        size_t n_chain;
 };
 
 struct config_category {
         char *id;
         char *name;
-        char *department; /* the default department for `assign` */
+        char *department;      /* the default department for `assign` */
+        int64_t response_ms;   /* 0: the department's */
+        int64_t resolution_ms; /* 0: the department's */
 };
 
 /* Size limits on everything a client sends, in bytes (counts for list_max). */
@@ -47,6 +84,11 @@ typedef struct conf {
         struct config_limits limits;
         char *centre;
         double priority_scale[4]; /* indexed by the Priority enum value */
+        double warning;           /* fraction of an allowance at which to warn; 0: never */
+        int64_t realert_ms;       /* past the top level, alert again after this */
+        int64_t followup_ms;      /* the follow-up call's limit, on the centre's calendar */
+        struct config_calendar *calendars;
+        size_t n_calendars;
         struct config_department *departments;
         size_t n_departments;
         struct config_category *categories;
@@ -68,6 +110,7 @@ int config_set_string(char **field, const char *value);
 /* Look-ups by id; NULL when there is none. The result is borrowed from cfg. */
 const struct config_department *config_find_department(const conf_t *cfg, const char *id);
 const struct config_category *config_find_category(const conf_t *cfg, const char *id);
+const struct config_calendar *config_find_calendar(const conf_t *cfg, const char *id);
 
 /* Parses a duration such as "90s", "30m", "2h", "3d", "1h30m" or "250ms" into milliseconds.
  * Returns 0, or -EINVAL for anything else (empty, no unit, overflow, zero). */

@@ -23,7 +23,10 @@ struct server {
         api_t *api;
         events_t *events;
         int64_t next_heartbeat; /* monotonic ms */
+        struct service_outbox out;
 };
+
+#define FIRE_BATCH 1000
 
 static int signal_pipe[2] = {-1, -1};
 
@@ -107,6 +110,8 @@ server_free(server_t **sp)
                 return;
         api_close(&s->api);
         events_close(&s->events);
+        service_outbox_clear(&s->out);
+        free(s->out.items);
         service_free(&s->service);
         if (s->zctx)
                 zmq_ctx_term(s->zctx);
@@ -178,6 +183,31 @@ s_heartbeat(server_t *s)
         s->next_heartbeat = mono_ms() + s->cfg->heartbeat_ms;
 }
 
+/* Fires one batch of the deadlines due now and publishes their events; true when more may be
+ * due. */
+static bool
+s_fire(server_t *s)
+{
+        uint32_t fired = 0;
+
+        service_fire_due(s->service, now_ms(), FIRE_BATCH, &s->out, &fired);
+        for (size_t i = 0; i < s->out.n; i++)
+                events_publish(s->events, &s->out.items[i]);
+        service_outbox_clear(&s->out);
+        return fired == FIRE_BATCH;
+}
+
+/* How long the loop may sleep: until the heartbeat or the next deadline, whichever is first. */
+static long
+s_timeout(server_t *s)
+{
+        int64_t t = s->next_heartbeat - mono_ms(), due = service_next_deadline(s->service);
+
+        if (due > 0 && due - now_ms() < t)
+                t = due - now_ms();
+        return t < 0 ? 0 : (long)t;
+}
+
 int
 server_run(server_t *s)
 {
@@ -189,20 +219,24 @@ server_run(server_t *s)
 
         log_notice("serving %s, events on %s, last event %" PRIu64, s->cfg->api, s->cfg->events,
                    service_last_event_seq(s->service));
+        /* What fell due while the daemon was down happens first, in deadline order. */
+        for (int i = 0; i < 100000 && s_fire(s); i++)
+                ;
         s->next_heartbeat = mono_ms();
         for (;;) {
-                int64_t timeout = s->next_heartbeat - mono_ms();
+                int64_t due;
                 int n;
 
-                if (timeout <= 0) {
+                if (s->next_heartbeat <= mono_ms())
                         s_heartbeat(s);
-                        continue;
-                }
-                n = zmq_poll(items, ELEMENTSOF(items), (long)timeout);
+                n = zmq_poll(items, ELEMENTSOF(items), s_timeout(s));
                 if (n < 0 && zmq_errno() != EINTR) {
                         log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
                         return -zmq_errno();
                 }
+                due = service_next_deadline(s->service);
+                if (due > 0 && due <= now_ms())
+                        s_fire(s);
                 if (n <= 0)
                         continue;
                 if (items[0].revents & ZMQ_POLLIN)

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "lifecycle.h"
+#include "policy.h"
 #include "log.h"
 #include "macro.h"
 #include "service.h"
@@ -15,18 +17,27 @@
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
 #define GROW_TRIES 16
 
+#define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
+#define ACTOR_SELF "complaintd"
+#define LATE_AFTER_MS 1000
+
 struct service {
         store_t *store;
         const conf_t *cfg;
+        policies_t *policies;
         int64_t started_at;
         uint64_t last_event_seq;
+        int64_t next_due; /* the first deadline in the index; 0: none */
 };
+
+static int s_refresh_next_due(service_t *s);
 
 /* The state of one request while it is handled. */
 struct ctx {
         service_t *s;
         store_txn_t *txn;
-        const pb_request_t *req;
+        const pb_request_t *req; /* NULL for the daemon's own changes */
+        const char *actor;
         const char *kind; /* "create", ... : names fields in errors */
         int64_t now;
         pb_reply_t reply;
@@ -195,7 +206,7 @@ s_event(struct ctx *x, const pb_history_t *entry, const char *department, const 
         snprintf(topic, sizeof(topic), "%s/%s", department, kind);
         ev.schema_version = PB_SCHEMA_VERSION;
         ev.topic = topic;
-        ev.at_ms = x->now;
+        ev.at_ms = entry->at_ms;
         ev.entry = (pb_history_t *)(uintptr_t)entry;
         ev.complaint = x->c;
         /* Contact details stay in the record; events go to many systems. */
@@ -222,35 +233,185 @@ s_event(struct ctx *x, const pb_history_t *entry, const char *department, const 
         return 0;
 }
 
-/* Records the change: one history entry, its event(s), and the record. kind names the event;
- * extra_dept/extra_kind, when set, add a second event (the old department of a reassignment). */
-static int
-s_record(struct ctx *x, const pb_complaint_t *old, int action, int from, const char *from_dept,
-         const char *note, uint32_t level, const char *kind, const char *extra_dept,
-         const char *extra_kind)
+/* The limit of a clock in department dept for this complaint: the category's override, else
+ * the department's; 0 when that clock does not run there. */
+static int64_t
+s_limit(struct ctx *x, const struct config_department *dep, int kind)
 {
-        pb_history_t h = COMPLAINT__V1__HISTORY_ENTRY__INIT;
+        const struct config_category *cat = config_find_category(x->s->cfg, x->c->category);
+
+        if (kind == K(FOLLOW_UP))
+                return x->s->cfg->followup_ms;
+        if (kind == K(RESPONSE))
+                return cat && cat->response_ms ? cat->response_ms : dep->response_ms;
+        return cat && cat->resolution_ms ? cat->resolution_ms : dep->resolution_ms;
+}
+
+/* Starts a clock of kind for dept under the policy in force now; a department without a
+ * calendar or without that limit runs no such clock (and one left from before is stopped). */
+static int
+s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept)
+{
+        const struct config_department *dep = config_find_department(x->s->cfg, dept);
+        const policy_t *pol;
+        int64_t limit;
         int r;
 
+        clock_stop(*slot, x->now);
+        if (dep == NULL || (limit = s_limit(x, dep, kind)) == 0)
+                return 0;
+        r = policies_current(x->s->policies, x->s->cfg, dept, x->txn, &pol);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return s_store_fail(x, r, "storing the department's policy");
+        r = clock_start(slot, kind, pol, dept, limit, x->s->cfg->priority_scale[x->c->priority & 3],
+                        x->now);
+        if (r < 0)
+                return s_fail(x, E_INTERNAL, NULL,
+                              "cannot compute the %s deadline on %s's calendar: %s",
+                              clock_kind_name(kind), dept, strerror(-r));
+        return 0;
+}
+
+static int
+s_pause_clock(struct ctx *x, pb_clock_t *k, bool pause)
+{
+        const policy_t *pol;
+        int r;
+
+        if (k == NULL || !k->running)
+                return 0;
+        r = policies_get(x->s->policies, x->txn, k->policy_id, &pol);
+        if (r < 0)
+                return s_store_fail(x, r, "reading the clock's policy");
+        r = pause ? clock_pause(k, pol, x->now) : clock_resume(k, pol, x->now);
+        if (r < 0)
+                return s_fail(x, E_INTERNAL, NULL, "cannot %s the %s clock: %s",
+                              pause ? "pause" : "resume", clock_kind_name(k->kind), strerror(-r));
+        return 0;
+}
+
+/* The complaint's level: the highest of its running clocks. */
+static void
+s_update_level(pb_complaint_t *c)
+{
+        const pb_clock_t *clocks[] = {c->response_clock, c->resolution_clock, c->follow_up_clock};
+
+        c->level = 0;
+        for (size_t i = 0; i < ELEMENTSOF(clocks); i++)
+                if (clocks[i] && clocks[i]->running && clocks[i]->level > c->level)
+                        c->level = clocks[i]->level;
+        if (c->level > c->max_level)
+                c->max_level = c->level;
+}
+
+/* Moves the complaint's clocks for a change of state (DESIGN §3). */
+static int
+s_clocks(struct ctx *x, int action)
+{
+        pb_complaint_t *c = x->c;
+        int r = 0;
+
+        switch (action) {
+        case A(ASSIGN):
+        case A(REASSIGN):
+        case A(REOPEN):
+                /* A new department, or a fresh start: both clocks at level 0. */
+                clock_stop(c->follow_up_clock, x->now);
+                r = s_start_clock(x, &c->response_clock, K(RESPONSE), c->department);
+                if (r == 0)
+                        r = s_start_clock(x, &c->resolution_clock, K(RESOLUTION), c->department);
+                break;
+        case A(ACCEPT):
+                clock_stop(c->response_clock, x->now);
+                break;
+        case A(PEND):
+                /* Waiting on the complainant: the department has answered, and the resolution
+                 * clock stops counting until it resumes. */
+                clock_stop(c->response_clock, x->now);
+                r = s_pause_clock(x, c->resolution_clock, true);
+                break;
+        case A(RESUME):
+                r = s_pause_clock(x, c->resolution_clock, false);
+                break;
+        case A(RESOLVE):
+                clock_stop(c->response_clock, x->now);
+                clock_stop(c->resolution_clock, x->now);
+                r = s_start_clock(x, &c->follow_up_clock, K(FOLLOW_UP), x->s->cfg->centre);
+                break;
+        case A(CLOSE):
+                clock_stop(c->follow_up_clock, x->now);
+                break;
+        case A(DISMISS):
+                clock_stop(c->response_clock, x->now);
+                clock_stop(c->resolution_clock, x->now);
+                clock_stop(c->follow_up_clock, x->now);
+                break;
+        default:
+                break;
+        }
+        s_update_level(c);
+        return r;
+}
+
+/* What one history entry says, beyond the complaint itself. */
+struct entry {
+        int action;
+        int from;              /* status before */
+        const char *from_dept; /* department before, when it changed */
+        const char *note;
+        const char *kind;       /* event kind: "assigned", "escalated/2" */
+        const char *extra_dept; /* a second event, to the old department of a reassignment */
+        const char *extra_kind;
+        int clock; /* for escalations and warnings */
+        uint32_t level;
+        const char *role;
+        bool realert;
+        int64_t at; /* when it happened, if not now (a deadline fired late) */
+        int64_t due_at;
+};
+
+/* Records the change: the clocks it moves, one history entry, its event(s), and the record. */
+static int
+s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e)
+{
+        pb_history_t h = COMPLAINT__V1__HISTORY_ENTRY__INIT;
+        int64_t at = e->at ? e->at : x->now;
+        int r;
+
+        if ((r = s_clocks(x, e->action)) < 0)
+                return r;
         x->c->history_count++;
         x->c->updated_at_ms = x->now;
         h.complaint_id = x->c->id;
         h.seq = x->c->history_count;
-        h.at_ms = x->now;
-        h.actor = x->req->actor;
-        h.action = action;
-        h.from_status = from;
+        h.at_ms = at;
+        h.actor = (char *)(uintptr_t)x->actor;
+        h.action = e->action;
+        h.from_status = e->from;
         h.to_status = x->c->status;
         h.department = x->c->department;
-        h.from_department = (char *)(uintptr_t)(from_dept ? from_dept : "");
-        h.note = (char *)(uintptr_t)(note ? note : "");
-        h.level = level;
+        h.from_department = (char *)(uintptr_t)(e->from_dept ? e->from_dept : "");
+        h.note = (char *)(uintptr_t)(e->note ? e->note : "");
+        h.level = e->level;
+        h.clock = e->clock;
+        h.role = (char *)(uintptr_t)(e->role ? e->role : "");
+        h.realert = e->realert;
+        h.due_at_ms = e->due_at;
+        if (e->at && x->now - e->at > LATE_AFTER_MS) {
+                h.late = true;
+                h.recorded_at_ms = x->now;
+        }
         /* The entry names the event that publishes it; an extra event goes first, so the
          * entry's own event is the last one and its seq is known when the entry is written. */
-        if (extra_dept && (r = s_event(x, &h, extra_dept, extra_kind)) < 0)
+        if (e->extra_dept && (r = s_event(x, &h, e->extra_dept, e->extra_kind)) < 0)
                 return r;
-        h.event_seq = x->reply.event_seq + 1;
-        if ((r = s_event(x, &h, s_topic_department(x), kind)) < 0)
+        if ((r = store_last_event_seq(x->txn, &h.event_seq)) < 0)
+                return s_store_fail(x, r, "reading the event log");
+        h.event_seq++;
+        if ((r = s_event(x, &h, e->clock == K(FOLLOW_UP) ? x->s->cfg->centre : s_topic_department(x),
+                         e->kind)) < 0)
                 return r;
         assert(h.event_seq == x->reply.event_seq);
         if ((r = store_put_history(x->txn, &h)) < 0)
@@ -388,7 +549,8 @@ s_create(struct ctx *x)
             s_set(&x->c->category, q->category) < 0 || s_set(&x->c->owner, x->req->actor) < 0 ||
             s_set(&x->c->external_ref, q->external_ref) < 0)
                 return s_store_fail(x, -ENOMEM, "building the complaint");
-        return s_record(x, NULL, A(CREATE), ST_NONE, NULL, q->note, 0, "created", NULL, NULL);
+        return s_record(x, NULL,
+                        &(struct entry){.action = A(CREATE), .note = q->note, .kind = "created"});
 }
 
 /* The department a complaint goes to: the one named, else fallback, else its category's. */
@@ -444,12 +606,52 @@ s_assign(struct ctx *x)
         x->c->level = 0;
         r = s_set(&x->c->department, dept);
         if (r == 0)
-                r = reassign ? s_record(x, old, A(REASSIGN), from, from_dept, q->note, 0,
-                                        "assigned", from_dept, "reassigned")
-                             : s_record(x, old, A(ASSIGN), from, NULL, q->note, 0, "assigned",
-                                        NULL, NULL);
+                r = s_record(x, old,
+                             &(struct entry){.action = reassign ? A(REASSIGN) : A(ASSIGN),
+                                             .from = from,
+                                             .from_dept = reassign ? from_dept : NULL,
+                                             .note = q->note,
+                                             .kind = "assigned",
+                                             .extra_dept = reassign ? from_dept : NULL,
+                                             .extra_kind = "reassigned"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
+}
+
+/* A supervisor's escalation: the running clock that matters most goes one level up. */
+static int
+s_escalate_by_hand(struct ctx *x, struct entry *e, char *kind, size_t size)
+{
+        pb_clock_t *k = x->c->resolution_clock;
+        const policy_t *pol;
+        int r;
+
+        if (k == NULL || !k->running)
+                k = x->c->response_clock;
+        if (k == NULL || !k->running)
+                return s_fail(x, E_INVALID_TRANSITION, NULL,
+                              "complaint %" PRIu64 " has no running clock: department %s is not "
+                              "timed, so it has no management chain",
+                              x->c->id, x->c->department);
+        r = policies_get(x->s->policies, x->txn, k->policy_id, &pol);
+        if (r < 0)
+                return s_store_fail(x, r, "reading the clock's policy");
+        r = clock_escalate(k, pol, x->now);
+        if (r == -EDOM)
+                return s_fail(x, E_INVALID_TRANSITION, NULL,
+                              "complaint %" PRIu64 " is already at the top of %s's chain "
+                              "(level %u, %s)",
+                              x->c->id, k->department, k->level, k->role);
+        if (r < 0)
+                return s_fail(x, E_INTERNAL, NULL, "cannot compute the new deadline: %s",
+                              strerror(-r));
+        snprintf(kind, size, "escalated/%u", k->level);
+        e->kind = kind;
+        e->clock = k->kind;
+        e->level = k->level;
+        e->role = k->role;
+        e->due_at = k->due_at_ms;
+        return 0;
 }
 
 /* accept, pend, resume, escalate, note: no fields beyond a note. */
@@ -457,22 +659,18 @@ static int
 s_simple(struct ctx *x, const struct change *ch)
 {
         pb_complaint_t *old = NULL;
-        int next, from, r;
-        uint32_t level = 0;
-        const char *kind = ch->kind;
-        char kindbuf[32];
+        struct entry e = {.action = ch->action, .note = ch->note, .kind = ch->kind};
+        char kind[32];
+        int next, r;
 
         if (s_load(x, ch->id, ch->action, &next) < 0 ||
             s_note_ok(x, "note", ch->note, ch->note_required) < 0 || (r = s_snapshot(x, &old)) < 0)
                 return -1;
-        from = x->c->status;
+        e.from = x->c->status;
         x->c->status = next;
-        if (ch->action == A(ESCALATE)) {
-                level = ++x->c->level;
-                snprintf(kindbuf, sizeof(kindbuf), "escalated/%u", level);
-                kind = kindbuf;
-        }
-        r = s_record(x, old, ch->action, from, NULL, ch->note, level, kind, NULL, NULL);
+        r = ch->action == A(ESCALATE) ? s_escalate_by_hand(x, &e, kind, sizeof(kind)) : 0;
+        if (r == 0)
+                r = s_record(x, old, &e);
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -519,7 +717,9 @@ s_resolve(struct ctx *x)
             s_set(&res->resolved_by, x->req->actor) < 0)
                 r = s_store_fail(x, -ENOMEM, "resolving");
         else
-                r = s_record(x, old, A(RESOLVE), from, NULL, q->note, 0, "resolved", NULL, NULL);
+                r = s_record(x, old,
+                             &(struct entry){.action = A(RESOLVE), .from = from, .note = q->note,
+                                             .kind = "resolved"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -560,7 +760,9 @@ s_close(struct ctx *x)
         if (s_set(&f->note, q->note) < 0 || s_set(&f->closed_by, x->req->actor) < 0)
                 r = s_store_fail(x, -ENOMEM, "closing");
         else
-                r = s_record(x, old, A(CLOSE), from, NULL, q->note, 0, "closed", NULL, NULL);
+                r = s_record(x, old,
+                             &(struct entry){.action = A(CLOSE), .from = from, .note = q->note,
+                                             .kind = "closed"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -587,8 +789,10 @@ s_reopen(struct ctx *x)
         x->c->reopen_count++;
         r = s_set(&x->c->department, dept);
         if (r == 0)
-                r = s_record(x, old, A(REOPEN), from, from_dept, q->reason, 0, "reopened", NULL,
-                             NULL);
+                r = s_record(x, old,
+                             &(struct entry){.action = A(REOPEN), .from = from,
+                                             .from_dept = from_dept, .note = q->reason,
+                                             .kind = "reopened"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -613,7 +817,9 @@ s_dismiss(struct ctx *x)
         x->c->dismiss_reason = q->reason;
         r = s_set(&x->c->dismiss_note, q->note);
         if (r == 0)
-                r = s_record(x, old, A(DISMISS), from, NULL, q->note, 0, "dismissed", NULL, NULL);
+                r = s_record(x, old,
+                             &(struct entry){.action = A(DISMISS), .from = from, .note = q->note,
+                                             .kind = "dismissed"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -681,7 +887,7 @@ static int
 s_list(struct ctx *x)
 {
         const Complaint__V1__ListRequest *q = x->req->list;
-        struct store_filter f = {.status = q->status};
+        struct store_filter f = {.status = q->status, .overdue = q->overdue, .level = q->level};
         uint32_t limit = q->limit ? q->limit : 50;
         int r;
 
@@ -725,8 +931,11 @@ s_status(struct ctx *x)
         }
         if (r == 0)
                 r = store_last_event_seq(x->txn, &st->last_event_seq);
+        if (r == 0)
+                r = store_count_overdue(x->txn, &st->overdue);
         if (r < 0)
                 return s_store_fail(x, r, "reading counts");
+        st->next_deadline_ms = x->s->next_due;
         st->by_status = x->count_ptrs;
         st->n_by_status = ST_COUNT - 1;
         x->reply.status = st;
@@ -771,6 +980,7 @@ s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_
         x->out = out;
         x->now = now_ms();
         x->kind = req ? s_kind(req) : "request";
+        x->actor = req ? req->actor : ACTOR_SELF;
         complaint__v1__reply__init(&x->reply);
         complaint__v1__complaint_list__init(&x->list_reply);
         complaint__v1__status_reply__init(&x->status);
@@ -1039,6 +1249,9 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                 }
         }
 
+        if (n_changes > 0 && r == 0)
+                s_refresh_next_due(s);
+
         /* Reads: after the changes commit, so a client sees its own writes. */
         txn = NULL;
         for (size_t i = 0; i < n; i++) {
@@ -1054,6 +1267,184 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                         complaint__v1__request__free_unpacked(decoded[i], NULL);
         free(decoded);
         return n_changes > 0 && r < 0 ? r : 0;
+}
+
+/* --------------------------------------------------------------- deadlines */
+
+static int
+s_refresh_next_due(service_t *s)
+{
+        struct store_deadline d;
+        store_txn_t *txn;
+        int r = store_begin(s->store, false, &txn);
+
+        if (r < 0)
+                return r;
+        r = store_first_deadline(txn, &d);
+        store_abort(&txn);
+        if (r == -ENOENT) {
+                s->next_due = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        s->next_due = d.due_ms;
+        return 0;
+}
+
+int64_t
+service_next_deadline(const service_t *s)
+{
+        return s->next_due;
+}
+
+/* Fires one due deadline: a warning, or an escalation one level up (or a re-alert past the
+ * top), recorded at the time it was due. A stale index entry is removed without an event. */
+static int
+s_fire(struct ctx *x, const struct store_deadline *d)
+{
+        pb_complaint_t *old = NULL;
+        pb_clock_t *k = NULL;
+        const policy_t *pol;
+        struct entry e = {.clock = d->clock, .at = d->due_ms, .note = ""};
+        char kind[40], note[160];
+        int r = store_get_complaint(x->txn, d->id, &x->c);
+
+        if (r == 0) {
+                k = d->clock == K(RESPONSE)     ? x->c->response_clock
+                    : d->clock == K(RESOLUTION) ? x->c->resolution_clock
+                    : d->clock == K(FOLLOW_UP)  ? x->c->follow_up_clock
+                                                : NULL;
+        }
+        if (r == -ENOENT || k == NULL || !k->running || k->paused ||
+            (d->type == STORE_DEADLINE_WARN ? k->warn_at_ms : k->due_at_ms) != d->due_ms) {
+                log_warning("deadline index: stale entry for complaint %" PRIu64 " removed",
+                            d->id);
+                r = store_delete_deadline(x->txn, d);
+                return r < 0 ? s_store_fail(x, r, "cleaning the deadline index") : 0;
+        }
+        if (r < 0)
+                return s_store_fail(x, r, "reading a complaint");
+        r = policies_get(x->s->policies, x->txn, k->policy_id, &pol);
+        if (r < 0)
+                return s_store_fail(x, r, "reading the clock's policy");
+        if ((r = s_snapshot(x, &old)) < 0)
+                return r;
+        e.from = x->c->status;
+        if (d->type == STORE_DEADLINE_WARN) {
+                clock_warned(k);
+                e.action = A(WARN);
+                e.level = k->level;
+                e.due_at = k->due_at_ms;
+                snprintf(kind, sizeof(kind), "warning/%u", k->level);
+                snprintf(note, sizeof(note), "the %s deadline is near", clock_kind_name(k->kind));
+        } else {
+                bool realert = false;
+
+                r = clock_breach(k, pol, d->due_ms, &realert);
+                if (r < 0) {
+                        log_error("complaint %" PRIu64 ": the %s clock cannot be moved on: %s; "
+                                  "it is stopped",
+                                  x->c->id, clock_kind_name(k->kind), strerror(-r));
+                        clock_stop(k, x->now);
+                }
+                e.action = A(ESCALATE);
+                e.level = k->level;
+                e.role = k->role;
+                e.realert = realert;
+                e.due_at = k->due_at_ms;
+                snprintf(kind, sizeof(kind), "escalated/%u", k->level);
+                snprintf(note, sizeof(note), "%s the %s deadline passed",
+                         realert ? "still open:" : "", clock_kind_name(k->kind));
+        }
+        e.kind = kind;
+        e.note = note[0] == ' ' ? note + 1 : note;
+        s_update_level(x->c);
+        r = s_record(x, old, &e);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        if (r == 0)
+                log_info("complaint %" PRIu64 " (%s): %s %s%s", x->c->id, k->department, kind,
+                         clock_kind_name(k->kind), x->now - d->due_ms > LATE_AFTER_MS ? " (late)" : "");
+        return r;
+}
+
+int
+service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox *out,
+                 uint32_t *ret_fired)
+{
+        size_t mark = out->n;
+        uint32_t fired = 0;
+        int r = 0;
+
+        for (int tries = 0; tries < GROW_TRIES; tries++) {
+                store_txn_t *txn = NULL;
+                bool full = false;
+
+                fired = 0;
+                r = store_begin(s->store, true, &txn);
+                while (r == 0 && fired < max) {
+                        struct store_deadline d;
+                        struct ctx x;
+                        size_t before = out->n;
+                        int rf;
+
+                        r = store_first_deadline(txn, &d);
+                        if (r == -ENOENT || (r == 0 && d.due_ms > now)) {
+                                r = 0;
+                                break;
+                        }
+                        if (r < 0)
+                                break;
+                        s_ctx_init(&x, s, NULL, out);
+                        x.kind = "deadline";
+                        x.now = now;
+                        r = store_begin_nested(txn, &x.txn);
+                        if (r < 0) {
+                                free(s_ctx_finish(&x, &(size_t){0}));
+                                break;
+                        }
+                        rf = s_fire(&x, &d);
+                        if (rf == 0 && x.reply.error == E_OK) {
+                                r = store_commit(&x.txn);
+                        } else {
+                                /* Never loop on an entry that cannot be fired: drop it. */
+                                store_abort(&x.txn);
+                                s_outbox_truncate(out, before);
+                                r = rf == -ENOSPC ? -ENOSPC : store_delete_deadline(txn, &d);
+                                if (rf != -ENOSPC)
+                                        log_error("complaint %" PRIu64 ": a deadline could not be "
+                                                  "fired and was dropped: %s",
+                                                  d.id, x.message ? x.message : "store error");
+                        }
+                        free(s_ctx_finish(&x, &(size_t){0}));
+                        fired++;
+                }
+                if (r == 0) {
+                        r = store_commit(&txn);
+                } else {
+                        store_abort(&txn);
+                }
+                full = r == -ENOSPC;
+                if (r == 0)
+                        break;
+                s_outbox_truncate(out, mark);
+                if (!full || store_grow(s->store) < 0)
+                        break;
+        }
+        if (r < 0) {
+                log_error("deadlines: a batch could not be committed: %s", strerror(-r));
+                fired = 0;
+        } else if (out->n > mark) {
+                pb_event_t *last = complaint__v1__event__unpack(NULL, out->items[out->n - 1].len,
+                                                                out->items[out->n - 1].data);
+                if (last) {
+                        s->last_event_seq = last->seq;
+                        complaint__v1__event__free_unpacked(last, NULL);
+                }
+        }
+        s_refresh_next_due(s);
+        *ret_fired = fired;
+        return r;
 }
 
 /* ------------------------------------------------------------------- misc */
@@ -1120,12 +1511,17 @@ service_new(store_t *store, const conf_t *cfg, service_t **ret)
         s->store = store;
         s->cfg = cfg;
         s->started_at = now_ms();
-        r = store_begin(store, false, &txn);
+        r = policies_new(&s->policies);
+        if (r == 0)
+                r = store_begin(store, false, &txn);
         if (r == 0) {
                 r = store_last_event_seq(txn, &s->last_event_seq);
                 store_abort(&txn);
         }
+        if (r == 0)
+                r = s_refresh_next_due(s);
         if (r < 0) {
+                policies_free(&s->policies);
                 free(s);
                 return r;
         }
@@ -1136,6 +1532,9 @@ service_new(store_t *store, const conf_t *cfg, service_t **ret)
 void
 service_free(service_t **s)
 {
+        if (*s == NULL)
+                return;
+        policies_free(&(*s)->policies);
         free(*s);
         *s = NULL;
 }

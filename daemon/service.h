@@ -60,6 +60,15 @@ uint8_t *service_error_reply(int code, const char *message, size_t *ret_len);
 /* Encodes a heartbeat event carrying the newest event number. The result is the caller's. */
 int service_heartbeat(service_t *service, struct service_event *ret);
 
+/* Fires every warning and escalation due at or before now, in deadline order, at most max of
+ * them in one transaction, appending their events to out. *ret_fired is how many were handled;
+ * call again while it equals max. Returns 0 or the store's -errno (nothing fired then). */
+int service_fire_due(service_t *service, int64_t now, uint32_t max, struct service_outbox *out,
+                     uint32_t *ret_fired);
+
+/* The time of the next warning or escalation due (UTC ms), 0 when none is. */
+int64_t service_next_deadline(const service_t *service);
+
 /* Empties an outbox, freeing its events. */
 void service_outbox_clear(struct service_outbox *out);
 

@@ -9,7 +9,11 @@
  *   by_status   status u8 . id u64 -> ""
  *   by_dept     department \0 . id u64 -> ""
  *   by_category category \0 . id u64 -> ""
+ *   overdue     id u64 -> level u32           complaints escalated on a running clock
+ *   deadlines   due i64 . id u64 . clock u8 . type u8 -> ""
+ *   policies    id u64 -> Policy
  */
+#include <assert.h>
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -23,11 +27,11 @@
 #define KEY_MAX 511 /* LMDB's default maximum key size */
 
 enum { DB_META, DB_COMPLAINTS, DB_HISTORY, DB_EVENTS, DB_REQUESTS, DB_BY_STATUS, DB_BY_DEPT,
-       DB_BY_CATEGORY, DB_COUNT };
+       DB_BY_CATEGORY, DB_OVERDUE, DB_DEADLINES, DB_POLICIES, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = {
-        "meta", "complaints", "history", "events", "requests", "by_status", "by_dept",
-        "by_category",
+        "meta",        "complaints", "history", "events",    "requests", "by_status",
+        "by_dept",     "by_category", "overdue", "deadlines", "policies",
 };
 
 struct store {
@@ -398,6 +402,182 @@ s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
         return s_meta_put_u64(t, key, add ? count + 1 : count - 1);
 }
 
+/* The deadline entries a complaint's clocks hold: at most a warning and a breach each. */
+static size_t
+s_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out)
+{
+        const Complaint__V1__Clock *clocks[3];
+        size_t n = 0;
+
+        if (c == NULL)
+                return 0;
+        clocks[0] = c->response_clock;
+        clocks[1] = c->resolution_clock;
+        clocks[2] = c->follow_up_clock;
+        for (int i = 0; i < 3; i++) {
+                const Complaint__V1__Clock *k = clocks[i];
+
+                if (k == NULL || !k->running || k->paused)
+                        continue;
+                if (k->warn_at_ms > 0)
+                        out[n++] = (struct store_deadline){k->warn_at_ms, c->id, k->kind,
+                                                           STORE_DEADLINE_WARN};
+                if (k->due_at_ms > 0)
+                        out[n++] = (struct store_deadline){k->due_at_ms, c->id, k->kind,
+                                                           STORE_DEADLINE_BREACH};
+        }
+        return n;
+}
+
+static size_t
+s_deadline_key(uint8_t *kb, const struct store_deadline *d)
+{
+        /* Deadlines are after 1970: the signed time sorts as unsigned. */
+        s_put_be64(kb, (uint64_t)(d->due_ms < 0 ? 0 : d->due_ms));
+        s_put_be64(kb + 8, d->id);
+        kb[16] = (uint8_t)d->clock;
+        kb[17] = (uint8_t)d->type;
+        return 18;
+}
+
+static bool
+s_same_deadline(const struct store_deadline *a, const struct store_deadline *b)
+{
+        return a->due_ms == b->due_ms && a->id == b->id && a->clock == b->clock &&
+               a->type == b->type;
+}
+
+static int
+s_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        struct store_deadline was[6], now[6];
+        size_t n_was = s_clock_deadlines(old, was), n_now = s_clock_deadlines(c, now);
+        uint8_t kb[18];
+        MDB_val k, v = {0, NULL};
+        int rc;
+
+        for (size_t i = 0; i < n_was; i++) {
+                bool kept = false;
+
+                for (size_t j = 0; j < n_now; j++)
+                        kept = kept || s_same_deadline(&was[i], &now[j]);
+                if (kept)
+                        continue;
+                k = (MDB_val){s_deadline_key(kb, &was[i]), kb};
+                rc = mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL);
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        return s_err(rc);
+        }
+        for (size_t j = 0; j < n_now; j++) {
+                k = (MDB_val){s_deadline_key(kb, &now[j]), kb};
+                rc = mdb_put(t->txn, t->store->dbi[DB_DEADLINES], &k, &v, 0);
+                if (rc != 0)
+                        return s_err(rc);
+        }
+        return 0;
+}
+
+static int
+s_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        uint8_t kb[8], vb[4];
+        MDB_val k = {8, kb}, v = {4, vb};
+        int rc;
+
+        if (old && old->level == c->level)
+                return 0;
+        s_put_be64(kb, c->id);
+        if (c->level == 0) {
+                rc = mdb_del(t->txn, t->store->dbi[DB_OVERDUE], &k, NULL);
+                return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        }
+        s_put_be32(vb, c->level);
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_OVERDUE], &k, &v, 0));
+}
+
+int
+store_first_deadline(store_txn_t *t, struct store_deadline *ret)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        const uint8_t *p;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_DEADLINES], &cur);
+
+        if (rc != 0)
+                return s_err(rc);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        mdb_cursor_close(cur);
+        if (rc != 0)
+                return s_err(rc);
+        if (k.mv_size != 18)
+                return -EBADMSG;
+        p = k.mv_data;
+        *ret = (struct store_deadline){(int64_t)s_get_be64(p), s_get_be64(p + 8), p[16], p[17]};
+        return 0;
+}
+
+int
+store_delete_deadline(store_txn_t *t, const struct store_deadline *d)
+{
+        uint8_t kb[18];
+        MDB_val k = {s_deadline_key(kb, d), kb};
+
+        return s_err(mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL));
+}
+
+int
+store_count_overdue(store_txn_t *t, uint64_t *ret)
+{
+        MDB_stat st;
+        int rc = mdb_stat(t->txn, t->store->dbi[DB_OVERDUE], &st);
+
+        if (rc != 0)
+                return s_err(rc);
+        *ret = st.ms_entries;
+        return 0;
+}
+
+int
+store_put_blob(store_txn_t *t, enum store_table table, uint64_t id, const uint8_t *data,
+               size_t len)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb}, v = {len, (void *)(uintptr_t)data};
+        MDB_val existing;
+        int db = table == STORE_POLICIES ? DB_POLICIES : -1;
+        int rc;
+
+        assert(db >= 0);
+        s_put_be64(kb, id);
+        /* Look first: a put, even a refused one, would dirty pages. */
+        rc = mdb_get(t->txn, t->store->dbi[db], &k, &existing);
+        if (rc == 0)
+                return -EEXIST;
+        return s_err(mdb_put(t->txn, t->store->dbi[db], &k, &v, MDB_NOOVERWRITE));
+}
+
+int
+store_get_blob(store_txn_t *t, enum store_table table, uint64_t id, uint8_t **ret, size_t *ret_len)
+{
+        uint8_t kb[8], *copy;
+        MDB_val k = {8, kb}, v;
+        int db = table == STORE_POLICIES ? DB_POLICIES : -1;
+        int rc;
+
+        assert(db >= 0);
+        s_put_be64(kb, id);
+        rc = mdb_get(t->txn, t->store->dbi[db], &k, &v);
+        if (rc != 0)
+                return s_err(rc);
+        copy = malloc(v.mv_size ? v.mv_size : 1);
+        if (copy == NULL)
+                return -ENOMEM;
+        memcpy(copy, v.mv_data, v.mv_size);
+        *ret = copy;
+        *ret_len = v.mv_size;
+        return 0;
+}
+
 int
 store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
 {
@@ -428,7 +608,9 @@ store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
                 if ((rc = s_index(t, DB_BY_CATEGORY, c->category, c->id, true)) < 0)
                         return rc;
         }
-        return 0;
+        if ((rc = s_update_overdue(t, c, old)) < 0)
+                return rc;
+        return s_update_deadlines(t, c, old);
 }
 
 int
@@ -651,7 +833,8 @@ s_matches(const pb_complaint_t *c, const struct store_filter *f)
 {
         return (f->department == NULL || strcmp(c->department, f->department) == 0) &&
                (f->category == NULL || strcmp(c->category, f->category) == 0) &&
-               (f->status == ST_NONE || (int)c->status == f->status);
+               (f->status == ST_NONE || (int)c->status == f->status) &&
+               (!f->overdue || c->level > 0) && (f->level == 0 || c->level == f->level);
 }
 
 int
@@ -668,8 +851,11 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         uint64_t next = 0;
         int rc;
 
-        /* The most selective index that serves the filter: department, category, status. */
-        if (f->department != NULL || f->category != NULL) {
+        /* The most selective index that serves the filter: overdue, department, category,
+         * status. */
+        if (f->overdue || f->level > 0) {
+                db = DB_OVERDUE;
+        } else if (f->department != NULL || f->category != NULL) {
                 const char *p = f->department ? f->department : f->category;
 
                 db = f->department ? DB_BY_DEPT : DB_BY_CATEGORY;

@@ -75,8 +75,34 @@ int store_get_request(store_txn_t *txn, const char *actor, const char *request_i
 int store_put_request(store_txn_t *txn, const char *actor, const char *request_id,
                       uint64_t hash, const uint8_t *reply, size_t len);
 
+/* Blobs keyed by a 64-bit id in one of the auxiliary tables. put refuses an existing id with
+ * -EEXIST (blobs are content-addressed and never change); get returns -ENOENT and a copy the
+ * caller frees. */
+enum store_table { STORE_POLICIES };
+int store_put_blob(store_txn_t *txn, enum store_table table, uint64_t id, const uint8_t *data,
+                   size_t len);
+int store_get_blob(store_txn_t *txn, enum store_table table, uint64_t id, uint8_t **ret,
+                   size_t *ret_len);
+
+/* The deadline index: one entry per warning or escalation due, kept by store_put_complaint()
+ * from the complaint's clocks, ordered by time. first_deadline() is the next one due
+ * (-ENOENT when there is none); delete_deadline() removes an entry that no longer matches its
+ * complaint. */
+enum store_deadline_type { STORE_DEADLINE_WARN = 1, STORE_DEADLINE_BREACH = 2 };
+struct store_deadline {
+        int64_t due_ms;
+        uint64_t id;
+        int clock; /* ClockKind */
+        int type;  /* enum store_deadline_type */
+};
+int store_first_deadline(store_txn_t *txn, struct store_deadline *ret);
+int store_delete_deadline(store_txn_t *txn, const struct store_deadline *d);
+
 /* The number of complaints in a status (ST_NONE: all of them). */
 int store_count(store_txn_t *txn, int status, uint64_t *ret);
+
+/* The number of complaints escalated (level 1 or above) on a running clock. */
+int store_count_overdue(store_txn_t *txn, uint64_t *ret);
 
 /* Lists complaints newest first, below before_id (0: from the newest), matching every filter
  * that is set (NULL / ST_NONE: any), at most limit of them. The array and records are the
@@ -86,6 +112,8 @@ struct store_filter {
         const char *department;
         const char *category;
         int status;
+        bool overdue;   /* only complaints at level 1 or above */
+        uint32_t level; /* only complaints at this level (0: any) */
 };
 int store_list(store_txn_t *txn, const struct store_filter *f, uint64_t before_id, uint32_t limit,
                pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);

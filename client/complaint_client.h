@@ -1,0 +1,78 @@
+/* complaint_client.h: the client library of complaintd. It owns one connection to the daemon's
+ * API (a ZeroMQ DEALER socket talking to the daemon's ROUTER) and turns one complaint.v1.Request
+ * into its complaint.v1.Reply, retrying safely when the daemon does not answer.
+ *
+ * The request and reply types are the generated complaint.v1 messages under the short names of
+ * pb.h (pb_request_t, pb_reply_t, ...): a department system builds its requests and reads its
+ * replies with them, so this header includes pb.h, and libcomplaint carries (and exports) the
+ * generated code and the pb.h word helpers. Programs link libcomplaint alone and never a second
+ * copy of the generated code.
+ *
+ * A client is not thread-safe: use one per thread. The guaranteed-delivery subscriber (replay of
+ * stored events by sequence number) will join this library as complaint_subscriber_*; the
+ * request path here does not depend on it. */
+#ifndef COMPLAINT_CLIENT_H
+#define COMPLAINT_CLIENT_H
+
+#include "pb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The API endpoint of the bundled configuration (conf/complaintd.conf). */
+#define COMPLAINT_DEFAULT_ENDPOINT "tcp://127.0.0.1:7410"
+
+/* The topic of the daemon's heartbeat events on the event socket. A heartbeat carries only
+ * schema_version, seq (the newest event) and at_ms. */
+#define COMPLAINT_HEARTBEAT_TOPIC "_heartbeat"
+
+/* A request id: 128 random bits as 32 lower-case hex digits, plus the terminating NUL. */
+#define COMPLAINT_REQUEST_ID_SIZE 33
+
+typedef struct complaint_client complaint_client_t;
+
+/* Creates a client of the daemon at endpoint (a ZeroMQ endpoint such as
+ * "tcp://127.0.0.1:7410" or "ipc:///run/complaintd/api"), copied. The socket connects in the
+ * background: a daemon that is not running yet is not an error here. Returns 0, -EINVAL for a
+ * malformed endpoint, -EPROTONOSUPPORT for an unknown transport, -ENOMEM, or another negative
+ * errno from ZeroMQ. *ret is the caller's, freed with complaint_client_free(). */
+int complaint_client_new(const char *endpoint, complaint_client_t **ret);
+
+/* Closes the connection, dropping anything unsent, frees the client and sets *c to NULL.
+ * Accepts NULL and a pointer to NULL. */
+void complaint_client_free(complaint_client_t **c);
+
+/* The endpoint the client talks to; borrowed, valid until the client is freed. */
+const char *complaint_client_endpoint(const complaint_client_t *c);
+
+/* Writes a fresh request id (128 bits from getrandom(), as 32 hex digits) to ret_id. Returns 0,
+ * or a negative errno from getrandom(), leaving ret_id untouched. */
+int complaint_request_id_generate(char ret_id[COMPLAINT_REQUEST_ID_SIZE]);
+
+/* Sends req and waits for its reply. req is borrowed and not modified: the call encodes a copy
+ * that carries schema_version = PB_SCHEMA_VERSION and, when req->request_id is empty, a fresh
+ * request id (reads get one too, so every reply is matched to its request by id; the daemon
+ * echoes it in reply->request_id).
+ *
+ * Each try waits up to timeout_ms (negative: forever) with zmq_poll. When it passes without an
+ * answer, the socket is closed and reopened, so a late reply to the old socket is dropped, and the
+ * same encoded bytes are sent again, up to `retries` more times. The daemon answers a repeated
+ * change with the first reply (reply->replayed) and changes nothing, so retrying is safe. A
+ * caller who wants to retry beyond this call (after -ETIMEDOUT or -EINTR) sets req->request_id
+ * itself, with complaint_request_id_generate(), and sends the same request again.
+ *
+ * Returns 0 with *ret_reply set, also when the daemon refused the request: reply->error !=
+ * E_OK, reply->message says why and reply->field names the offending field. *ret_reply is the
+ * caller's, freed with complaint__v1__reply__free_unpacked(reply, NULL). Fails with
+ * -ETIMEDOUT when no try got an answer, -EPROTO when the answer was not a framed, decodable
+ * Reply, -EINTR when a signal interrupted the wait, -ENOMEM, or another negative errno from
+ * ZeroMQ or getrandom(); *ret_reply is then untouched. */
+int complaint_client_call(complaint_client_t *c, const pb_request_t *req, int timeout_ms,
+                          int retries, pb_reply_t **ret_reply);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,1069 @@
+/* complaintctl.c: the operators' command line. It parses the command and its options, builds one
+ * complaint.v1.Request, sends it through the client library and prints the reply as text or
+ * JSON. Exit status: 0 success, 1 the daemon refused (or answered nonsense), 2 usage error, 3 no
+ * answer from the daemon. */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complaint_client.h"
+#include "json.h"
+#include "render.h"
+#include "watch.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_NO_ANSWER 3
+
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_RETRIES 2
+#define ARGS_MAX 4
+
+/* Every option, global or not. An option takes the same kind of value wherever it appears;
+ * which commands accept it is in the command table. */
+enum opt {
+        OPT_ENDPOINT,
+        OPT_JSON,
+        OPT_ACTOR,
+        OPT_TIMEOUT,
+        OPT_RETRIES,
+        OPT_REQUEST_ID,
+        OPT_HELP,
+        OPT_VERSION,
+        OPT_CHANNEL,
+        OPT_CATEGORY,
+        OPT_SUBJECT,
+        OPT_DESCRIPTION,
+        OPT_NAME,
+        OPT_PHONE,
+        OPT_EMAIL,
+        OPT_ADDRESS,
+        OPT_NATURE,
+        OPT_PRIORITY,
+        OPT_REF,
+        OPT_NOTE,
+        OPT_DEPARTMENT,
+        OPT_CAUSE,
+        OPT_RESPONSIBILITY,
+        OPT_REPLY,
+        OPT_COMPENSATION,
+        OPT_SATISFACTION,
+        OPT_CALL_FAILED,
+        OPT_REASON,
+        OPT_STATUS,
+        OPT_LIMIT,
+        OPT_BEFORE,
+        OPT_KIND,
+        OPT_LEVEL,
+        OPT_COUNT,
+        OPT_MAX_
+};
+
+static const struct {
+        const char *name;
+        bool arg;
+} options[OPT_MAX_] = {
+    [OPT_ENDPOINT] = {"endpoint", true},
+    [OPT_JSON] = {"json", false},
+    [OPT_ACTOR] = {"actor", true},
+    [OPT_TIMEOUT] = {"timeout", true},
+    [OPT_RETRIES] = {"retries", true},
+    [OPT_REQUEST_ID] = {"request-id", true},
+    [OPT_HELP] = {"help", false},
+    [OPT_VERSION] = {"version", false},
+    [OPT_CHANNEL] = {"channel", true},
+    [OPT_CATEGORY] = {"category", true},
+    [OPT_SUBJECT] = {"subject", true},
+    [OPT_DESCRIPTION] = {"description", true},
+    [OPT_NAME] = {"name", true},
+    [OPT_PHONE] = {"phone", true},
+    [OPT_EMAIL] = {"email", true},
+    [OPT_ADDRESS] = {"address", true},
+    [OPT_NATURE] = {"nature", true},
+    [OPT_PRIORITY] = {"priority", true},
+    [OPT_REF] = {"ref", true},
+    [OPT_NOTE] = {"note", true},
+    [OPT_DEPARTMENT] = {"department", true},
+    [OPT_CAUSE] = {"cause", true},
+    [OPT_RESPONSIBILITY] = {"responsibility", true},
+    [OPT_REPLY] = {"reply", true},
+    [OPT_COMPENSATION] = {"compensation", true},
+    [OPT_SATISFACTION] = {"satisfaction", true},
+    [OPT_CALL_FAILED] = {"call-failed", false},
+    [OPT_REASON] = {"reason", true},
+    [OPT_STATUS] = {"status", true},
+    [OPT_LIMIT] = {"limit", true},
+    [OPT_BEFORE] = {"before", true},
+    [OPT_KIND] = {"kind", true},
+    [OPT_LEVEL] = {"level", true},
+    [OPT_COUNT] = {"count", true},
+};
+
+#define O(x) (UINT64_C(1) << OPT_##x)
+#define GLOBAL_OPTS                                                                             \
+        (O(ENDPOINT) | O(JSON) | O(ACTOR) | O(TIMEOUT) | O(RETRIES) | O(REQUEST_ID) | O(HELP) | \
+         O(VERSION))
+
+struct ctl;
+
+struct command {
+        const char *name;
+        int (*run)(struct ctl *x);
+        uint64_t opts; /* the command's own options */
+        int min_args, max_args;
+        bool change; /* a change: carries a request id the operator may need to repeat it */
+        const char *synopsis;
+        const char *help;
+};
+
+/* One invocation: what was parsed, and the settings that follow from it. */
+struct ctl {
+        const struct command *cmd;
+        char *val[OPT_MAX_]; /* argv strings; a flag points at its own argument */
+        char *arg[ARGS_MAX];
+        int nargs;
+        const char *endpoint;
+        char *actor;
+        int timeout_ms;
+        int retries;
+        bool json;
+        char *request_id; /* NULL: the library chooses one */
+        char request_id_buf[COMPLAINT_REQUEST_ID_SIZE];
+};
+
+static char s_empty[1] = "";
+
+/* ------------------------------------------------------------------- messages */
+
+__attribute__((format(printf, 2, 3))) static int
+s_usage_error(const struct ctl *x, const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("complaintctl: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        if (x->cmd)
+                fprintf(stderr, "\nTry 'complaintctl %s --help'.\n", x->cmd->name);
+        else
+                fputs("\nTry 'complaintctl --help'.\n", stderr);
+        return EXIT_USAGE;
+}
+
+__attribute__((format(printf, 1, 2))) static int
+s_fail(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("complaintctl: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_REFUSED;
+}
+
+/* The words of an enum, "a, b or c", from its pb.h name function (values are 1, 2, ...). */
+static const char *
+s_words(const char *(*name)(int), char *buf, size_t size)
+{
+        size_t o = 0;
+        int n = 0;
+
+        while (strcmp(name(n + 1), "?") != 0)
+                n++;
+        buf[0] = '\0';
+        for (int v = 1; v <= n && o < size; v++)
+                o += (size_t)snprintf(buf + o, size - o, "%s%s",
+                                      v == 1   ? ""
+                                      : v == n ? " or "
+                                               : ", ",
+                                      name(v));
+        return buf;
+}
+
+/* ------------------------------------------------------------------- values */
+
+static bool
+s_parse_u64(const char *s, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (s == NULL || *s == '\0')
+                return false;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+                        return false;
+                v = v * 10 + (uint64_t)(*s - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+/* Currency units with up to two decimals ("12", "12.5", "12.50") to cents. */
+static bool
+s_parse_cents(const char *s, int64_t *ret)
+{
+        const char *dot = strchr(s, '.');
+        char units[24];
+        uint64_t u, frac = 0;
+        size_t ulen = dot ? (size_t)(dot - s) : strlen(s);
+
+        if (ulen == 0 || ulen >= sizeof(units))
+                return false;
+        memcpy(units, s, ulen);
+        units[ulen] = '\0';
+        if (!s_parse_u64(units, &u) || u > (uint64_t)(INT64_MAX - 99) / 100)
+                return false;
+        if (dot) {
+                size_t flen = strlen(dot + 1);
+
+                if (flen < 1 || flen > 2 || !s_parse_u64(dot + 1, &frac))
+                        return false;
+                if (flen == 1)
+                        frac *= 10;
+        }
+        *ret = (int64_t)(u * 100 + frac);
+        return true;
+}
+
+/* The value of an option, or "" when it was not given: what protobuf-c holds for an unset
+ * string. */
+static char *
+s_opt(const struct ctl *x, enum opt o)
+{
+        return x->val[o] ? x->val[o] : s_empty;
+}
+
+static int
+s_need(const struct ctl *x, enum opt o)
+{
+        if (x->val[o] == NULL || x->val[o][0] == '\0')
+                return s_usage_error(x, "%s needs --%s", x->cmd->name, options[o].name);
+        return 0;
+}
+
+static int
+s_id(const struct ctl *x, uint64_t *ret)
+{
+        uint64_t id;
+
+        if (!s_parse_u64(x->arg[0], &id) || id == 0)
+                return s_usage_error(x, "'%s' is not a complaint id (a positive decimal number)",
+                                     x->arg[0]);
+        *ret = id;
+        return 0;
+}
+
+static int
+s_enum(const struct ctl *x, enum opt o, int (*parse)(const char *), const char *(*name)(int),
+       int *ret)
+{
+        char words[256];
+        int v;
+
+        if (x->val[o] == NULL) {
+                *ret = 0;
+                return 0;
+        }
+        v = parse(x->val[o]);
+        if (v < 0)
+                return s_usage_error(x, "--%s: unknown word '%s' (one of %s)", options[o].name,
+                                     x->val[o], s_words(name, words, sizeof(words)));
+        *ret = v;
+        return 0;
+}
+
+static int
+s_number(const struct ctl *x, enum opt o, uint64_t min, uint64_t max, uint64_t *ret)
+{
+        uint64_t v;
+
+        if (x->val[o] == NULL) {
+                *ret = 0;
+                return 0;
+        }
+        if (!s_parse_u64(x->val[o], &v) || v < min || v > max)
+                return s_usage_error(x, "--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+                                     options[o].name, x->val[o], min, max);
+        *ret = v;
+        return 0;
+}
+
+/* ------------------------------------------------------------------- calls */
+
+static void
+s_print_error_json(const pb_reply_t *reply)
+{
+        json_t j;
+
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_kv_string(&j, "error", pb_error_name(reply->error));
+        json_kv_string(&j, "message", reply->message);
+        json_kv_string(&j, "field", reply->field);
+        json_kv_string(&j, "request_id", reply->request_id);
+        json_kv_bool(&j, "replayed", reply->replayed);
+        json_object_end(&j);
+        json_finish(&j);
+}
+
+/* Sends req and waits for a successful reply. Returns 0 with *ret_reply set (the caller's), or
+ * the exit status after saying what went wrong. */
+static int
+s_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply)
+{
+        complaint_client_t *client = NULL;
+        pb_reply_t *reply = NULL;
+        int r;
+
+        r = complaint_client_new(x->endpoint, &client);
+        if (r == -EINVAL || r == -EPROTONOSUPPORT)
+                return s_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
+        if (r < 0)
+                return s_fail("cannot connect to %s: %s", x->endpoint, strerror(-r));
+        req->actor = x->actor;
+        if (x->request_id)
+                req->request_id = x->request_id;
+        r = complaint_client_call(client, req, x->timeout_ms, x->retries, &reply);
+        complaint_client_free(&client);
+        if (r == -ETIMEDOUT) {
+                fprintf(stderr,
+                        "complaintctl: no answer from complaintd at %s after %d %s (is it "
+                        "running?)\n",
+                        x->endpoint, x->retries + 1, x->retries ? "tries" : "try");
+                if (x->cmd->change)
+                        fprintf(stderr,
+                                "complaintctl: the daemon may still apply it; to repeat it "
+                                "safely, add --request-id %s\n",
+                                x->request_id);
+                return EXIT_NO_ANSWER;
+        }
+        if (r == -EPROTO)
+                return s_fail("the answer from %s is not a complaintd reply", x->endpoint);
+        if (r < 0)
+                return s_fail("talking to %s: %s", x->endpoint, strerror(-r));
+        if (reply->error != E_OK) {
+                if (x->json)
+                        s_print_error_json(reply);
+                fprintf(stderr, "complaintctl: %s: %s", pb_error_name(reply->error),
+                        reply->message[0] ? reply->message : "(no message)");
+                if (reply->field[0])
+                        fprintf(stderr, " (field %s)", reply->field);
+                fputc('\n', stderr);
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return EXIT_REFUSED;
+        }
+        *ret_reply = reply;
+        return 0;
+}
+
+static int
+s_flush(void)
+{
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return s_fail("writing the output: %s", strerror(errno));
+        return 0;
+}
+
+/* Sends a change and prints the complaint it left: the record in JSON, or one line of text
+ * made of the verb and what follows it. */
+static int
+s_change(struct ctl *x, pb_request_t *req, const char *verb)
+{
+        pb_reply_t *reply = NULL;
+        const pb_complaint_t *c;
+        int r;
+
+        r = s_call(x, req, &reply);
+        if (r != 0)
+                return r;
+        c = reply->complaint;
+        if (c == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return s_fail("the reply from %s carries no complaint", x->endpoint);
+        }
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                render_complaint_members_json(&j, c);
+                json_kv_bool(&j, "replayed", reply->replayed);
+                json_object_end(&j);
+                json_finish(&j);
+        } else {
+                printf("%s complaint %" PRIu64, verb, c->id);
+                if (req->body_case == COMPLAINT__V1__REQUEST__BODY_CREATE)
+                        printf(" (%s, owner %s)", pb_status_name(c->status), c->owner);
+                else if (req->body_case == COMPLAINT__V1__REQUEST__BODY_ASSIGN ||
+                         req->body_case == COMPLAINT__V1__REQUEST__BODY_REOPEN)
+                        printf(" to %s (%s)", c->department, pb_status_name(c->status));
+                else if (req->body_case == COMPLAINT__V1__REQUEST__BODY_ESCALATE)
+                        printf(" to level %" PRIu32 " (%s, %s)", c->level,
+                               pb_status_name(c->status), c->department);
+                else if (c->department[0])
+                        printf(" (%s, %s)", pb_status_name(c->status), c->department);
+                else
+                        printf(" (%s)", pb_status_name(c->status));
+                if (reply->replayed)
+                        printf(" [replayed]");
+                putchar('\n');
+        }
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        return s_flush();
+}
+
+/* ------------------------------------------------------------------- commands */
+
+static int
+s_create(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__CreateRequest q = COMPLAINT__V1__CREATE_REQUEST__INIT;
+        pb_complainant_t who = COMPLAINT__V1__COMPLAINANT__INIT;
+        int channel, nature, priority, r;
+
+        if ((r = s_enum(x, OPT_CHANNEL, pb_channel_parse, pb_channel_name, &channel)) ||
+            (r = s_enum(x, OPT_NATURE, pb_nature_parse, pb_nature_name, &nature)) ||
+            (r = s_enum(x, OPT_PRIORITY, pb_priority_parse, pb_priority_name, &priority)) ||
+            (r = s_need(x, OPT_CHANNEL)) || (r = s_need(x, OPT_CATEGORY)) ||
+            (r = s_need(x, OPT_SUBJECT)) || (r = s_need(x, OPT_DESCRIPTION)))
+                return r;
+        q.channel = channel;
+        q.nature = nature;
+        q.priority = priority;
+        q.category = s_opt(x, OPT_CATEGORY);
+        q.subject = s_opt(x, OPT_SUBJECT);
+        q.description = s_opt(x, OPT_DESCRIPTION);
+        q.external_ref = s_opt(x, OPT_REF);
+        q.note = s_opt(x, OPT_NOTE);
+        if (x->val[OPT_NAME] || x->val[OPT_PHONE] || x->val[OPT_EMAIL] || x->val[OPT_ADDRESS]) {
+                who.name = s_opt(x, OPT_NAME);
+                who.phone = s_opt(x, OPT_PHONE);
+                who.email = s_opt(x, OPT_EMAIL);
+                who.address = s_opt(x, OPT_ADDRESS);
+                q.complainant = &who;
+        }
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
+        req.create = &q;
+        return s_change(x, &req, "created");
+}
+
+static int
+s_assign(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__AssignRequest q = COMPLAINT__V1__ASSIGN_REQUEST__INIT;
+        int r;
+
+        if ((r = s_id(x, &q.id)))
+                return r;
+        q.department = s_opt(x, OPT_DEPARTMENT);
+        q.note = s_opt(x, OPT_NOTE);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_ASSIGN;
+        req.assign = &q;
+        return s_change(x, &req, "assigned");
+}
+
+/* accept, pend, resume, escalate: an id and a note. */
+static int
+s_simple(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__AcceptRequest accept = COMPLAINT__V1__ACCEPT_REQUEST__INIT;
+        Complaint__V1__PendRequest pend = COMPLAINT__V1__PEND_REQUEST__INIT;
+        Complaint__V1__ResumeRequest resume = COMPLAINT__V1__RESUME_REQUEST__INIT;
+        Complaint__V1__EscalateRequest escalate = COMPLAINT__V1__ESCALATE_REQUEST__INIT;
+        const char *name = x->cmd->name;
+        uint64_t id = 0;
+        int r;
+
+        if ((r = s_id(x, &id)))
+                return r;
+        if (strcmp(name, "accept") == 0) {
+                accept.id = id;
+                accept.note = s_opt(x, OPT_NOTE);
+                req.body_case = COMPLAINT__V1__REQUEST__BODY_ACCEPT;
+                req.accept = &accept;
+                return s_change(x, &req, "accepted");
+        }
+        if (strcmp(name, "pend") == 0) {
+                if ((r = s_need(x, OPT_NOTE)))
+                        return r;
+                pend.id = id;
+                pend.note = s_opt(x, OPT_NOTE);
+                req.body_case = COMPLAINT__V1__REQUEST__BODY_PEND;
+                req.pend = &pend;
+                return s_change(x, &req, "paused");
+        }
+        if (strcmp(name, "resume") == 0) {
+                resume.id = id;
+                resume.note = s_opt(x, OPT_NOTE);
+                req.body_case = COMPLAINT__V1__REQUEST__BODY_RESUME;
+                req.resume = &resume;
+                return s_change(x, &req, "resumed");
+        }
+        assert(strcmp(name, "escalate") == 0);
+        escalate.id = id;
+        escalate.note = s_opt(x, OPT_NOTE);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_ESCALATE;
+        req.escalate = &escalate;
+        return s_change(x, &req, "escalated");
+}
+
+static int
+s_resolve(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__ResolveRequest q = COMPLAINT__V1__RESOLVE_REQUEST__INIT;
+        int responsibility, r;
+
+        if ((r = s_id(x, &q.id)) || (r = s_need(x, OPT_CAUSE)) ||
+            (r = s_need(x, OPT_RESPONSIBILITY)) || (r = s_need(x, OPT_REPLY)) ||
+            (r = s_enum(x, OPT_RESPONSIBILITY, pb_responsibility_parse, pb_responsibility_name,
+                        &responsibility)))
+                return r;
+        if (x->val[OPT_COMPENSATION] &&
+            !s_parse_cents(x->val[OPT_COMPENSATION], &q.compensation_cents))
+                return s_usage_error(x,
+                                     "--compensation: '%s' is not an amount (units with up to 2 "
+                                     "decimals, e.g. 12.50)",
+                                     x->val[OPT_COMPENSATION]);
+        q.cause = s_opt(x, OPT_CAUSE);
+        q.responsibility = responsibility;
+        q.reply = s_opt(x, OPT_REPLY);
+        q.note = s_opt(x, OPT_NOTE);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_RESOLVE;
+        req.resolve = &q;
+        return s_change(x, &req, "resolved");
+}
+
+static int
+s_close(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__CloseRequest q = COMPLAINT__V1__CLOSE_REQUEST__INIT;
+        uint64_t satisfaction;
+        int r;
+
+        if ((r = s_id(x, &q.id)))
+                return r;
+        if ((x->val[OPT_SATISFACTION] != NULL) == (x->val[OPT_CALL_FAILED] != NULL))
+                return s_usage_error(x, "close needs either --satisfaction 1..5 or --call-failed");
+        if ((r = s_number(x, OPT_SATISFACTION, 1, 5, &satisfaction)))
+                return r;
+        q.satisfaction = (uint32_t)satisfaction;
+        q.call_failed = x->val[OPT_CALL_FAILED] != NULL;
+        q.note = s_opt(x, OPT_NOTE);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_CLOSE;
+        req.close = &q;
+        return s_change(x, &req, "closed");
+}
+
+static int
+s_reopen(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__ReopenRequest q = COMPLAINT__V1__REOPEN_REQUEST__INIT;
+        int r;
+
+        if ((r = s_id(x, &q.id)) || (r = s_need(x, OPT_REASON)))
+                return r;
+        q.reason = s_opt(x, OPT_REASON);
+        q.department = s_opt(x, OPT_DEPARTMENT);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_REOPEN;
+        req.reopen = &q;
+        return s_change(x, &req, "reopened");
+}
+
+static int
+s_dismiss(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__DismissRequest q = COMPLAINT__V1__DISMISS_REQUEST__INIT;
+        int reason, r;
+
+        if ((r = s_id(x, &q.id)) || (r = s_need(x, OPT_REASON)) ||
+            (r = s_enum(x, OPT_REASON, pb_dismiss_reason_parse, pb_dismiss_reason_name, &reason)))
+                return r;
+        q.reason = reason;
+        q.note = s_opt(x, OPT_NOTE);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_DISMISS;
+        req.dismiss = &q;
+        return s_change(x, &req, "dismissed");
+}
+
+static int
+s_note(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__NoteRequest q = COMPLAINT__V1__NOTE_REQUEST__INIT;
+        int r;
+
+        if ((r = s_id(x, &q.id)))
+                return r;
+        if (x->nargs == 2 && x->val[OPT_NOTE])
+                return s_usage_error(x, "give the note as TEXT or as --note, not both");
+        q.note = x->nargs == 2 ? x->arg[1] : s_opt(x, OPT_NOTE);
+        if (q.note[0] == '\0')
+                return s_usage_error(x, "note needs the text of the note");
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_NOTE;
+        req.note = &q;
+        return s_change(x, &req, "noted");
+}
+
+static int
+s_show(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__GetRequest q = COMPLAINT__V1__GET_REQUEST__INIT;
+        pb_reply_t *reply = NULL;
+        int r;
+
+        if ((r = s_id(x, &q.id)))
+                return r;
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_GET;
+        req.get = &q;
+        if ((r = s_call(x, &req, &reply)))
+                return r;
+        if (reply->complaint == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return s_fail("the reply from %s carries no complaint", x->endpoint);
+        }
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_key(&j, "complaint");
+                render_complaint_json(&j, reply->complaint);
+                json_key(&j, "history");
+                json_array_begin(&j);
+                for (size_t i = 0; i < reply->n_history; i++)
+                        render_history_json(&j, reply->history[i]);
+                json_array_end(&j);
+                json_object_end(&j);
+                json_finish(&j);
+        } else {
+                render_complaint_text(stdout, reply->complaint);
+                printf("\nhistory\n");
+                render_history_text(stdout, reply->history, reply->n_history);
+        }
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        return s_flush();
+}
+
+static int
+s_list(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__ListRequest q = COMPLAINT__V1__LIST_REQUEST__INIT;
+        pb_reply_t *reply = NULL;
+        const pb_list_t *l;
+        uint64_t limit, before;
+        int status, r;
+
+        if ((r = s_enum(x, OPT_STATUS, pb_status_parse, pb_status_name, &status)) ||
+            (r = s_number(x, OPT_LIMIT, 1, UINT32_MAX, &limit)) ||
+            (r = s_number(x, OPT_BEFORE, 0, UINT64_MAX, &before)))
+                return r;
+        q.department = s_opt(x, OPT_DEPARTMENT);
+        q.status = status;
+        q.category = s_opt(x, OPT_CATEGORY);
+        q.limit = (uint32_t)limit;
+        q.before_id = before;
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_LIST;
+        req.list = &q;
+        if ((r = s_call(x, &req, &reply)))
+                return r;
+        l = reply->list;
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_key(&j, "complaints");
+                json_array_begin(&j);
+                for (size_t i = 0; l && i < l->n_complaints; i++)
+                        render_complaint_json(&j, l->complaints[i]);
+                json_array_end(&j);
+                json_kv_uint(&j, "next_before_id", l ? l->next_before_id : 0);
+                json_object_end(&j);
+                json_finish(&j);
+        } else if (l == NULL || l->n_complaints == 0) {
+                printf("no complaints\n");
+        } else {
+                render_list_text(stdout, l->complaints, l->n_complaints);
+                if (l->next_before_id)
+                        printf("(more: add --before %" PRIu64 ")\n", l->next_before_id);
+        }
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        return s_flush();
+}
+
+static int
+s_status_call(struct ctl *x, pb_reply_t **ret_reply)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest q = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        pb_reply_t *reply = NULL;
+        int r;
+
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        req.status = &q;
+        if ((r = s_call(x, &req, &reply)))
+                return r;
+        if (reply->status == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return s_fail("the reply from %s carries no status", x->endpoint);
+        }
+        *ret_reply = reply;
+        return 0;
+}
+
+static int
+s_status(struct ctl *x)
+{
+        pb_reply_t *reply = NULL;
+        int r;
+
+        if ((r = s_status_call(x, &reply)))
+                return r;
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                render_status_members_json(&j, reply->status);
+                json_object_end(&j);
+                json_finish(&j);
+        } else {
+                render_status_text(stdout, reply->status);
+        }
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        return s_flush();
+}
+
+/* The endpoint to connect to for events. A daemon bound to all interfaces reports a wildcard
+ * host ("*" or 0.0.0.0), which cannot be connected to: use the host we reach its API on. */
+static char *
+s_events_endpoint(const char *api, const char *events)
+{
+        const char *rest = NULL;
+        char *out = NULL;
+
+        if (strncmp(events, "tcp://*:", 8) == 0)
+                rest = events + 8;
+        else if (strncmp(events, "tcp://0.0.0.0:", 14) == 0)
+                rest = events + 14;
+        if (rest == NULL)
+                return strdup(events);
+        if (strncmp(api, "tcp://", 6) == 0 && strrchr(api + 6, ':')) {
+                const char *host = api + 6;
+                int hlen = (int)(strrchr(host, ':') - host);
+
+                if (asprintf(&out, "tcp://%.*s:%s", hlen, host, rest) < 0)
+                        return NULL;
+                return out;
+        }
+        if (asprintf(&out, "tcp://127.0.0.1:%s", rest) < 0)
+                return NULL;
+        return out;
+}
+
+static int
+s_watch(struct ctl *x)
+{
+        struct watch_options o = {.json = x->json};
+        pb_reply_t *reply = NULL;
+        uint64_t level, count;
+        char *endpoint;
+        int r;
+
+        if ((r = s_number(x, OPT_LEVEL, 1, UINT32_MAX, &level)) ||
+            (r = s_number(x, OPT_COUNT, 1, UINT64_MAX, &count)))
+                return r;
+        if (level && x->val[OPT_KIND] && strcmp(x->val[OPT_KIND], "escalated") != 0)
+                return s_usage_error(x, "--level applies only to --kind escalated");
+        if ((x->val[OPT_DEPARTMENT] &&
+             (x->val[OPT_DEPARTMENT][0] == '\0' || strchr(x->val[OPT_DEPARTMENT], '/'))) ||
+            (x->val[OPT_KIND] && x->val[OPT_KIND][0] == '\0'))
+                return s_usage_error(x, "--department and --kind must be non-empty words");
+        o.department = x->val[OPT_DEPARTMENT];
+        o.kind = x->val[OPT_KIND];
+        o.level = (uint32_t)level;
+        o.count = count;
+        if ((r = s_status_call(x, &reply)))
+                return r;
+        if (reply->status->events_endpoint[0] == '\0') {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return s_fail("complaintd at %s reports no events endpoint", x->endpoint);
+        }
+        endpoint = s_events_endpoint(x->endpoint, reply->status->events_endpoint);
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        if (endpoint == NULL)
+                return s_fail("out of memory");
+        o.endpoint = endpoint;
+        r = watch_run(&o);
+        if (r < 0)
+                r = s_fail("watching %s: %s", endpoint, strerror(-r));
+        free(endpoint);
+        return r;
+}
+
+/* ------------------------------------------------------------------- table and help */
+
+static const struct command commands[] = {
+    {"create", s_create,
+     O(CHANNEL) | O(CATEGORY) | O(SUBJECT) | O(DESCRIPTION) | O(NAME) | O(PHONE) | O(EMAIL) |
+         O(ADDRESS) | O(NATURE) | O(PRIORITY) | O(REF) | O(NOTE),
+     0, 0, true,
+     "--channel C --category CAT --subject S --description D [--name N] [--phone P] "
+     "[--email E] [--address A] [--nature N] [--priority P] [--ref R] [--note N]",
+     "Record a new complaint; you become its owner.\n"
+     "  channel: phone, web, app, email, letter, walk_in, social\n"
+     "  nature: valid (default), help, inquiry, venting\n"
+     "  priority: normal (default), major, urgent\n"
+     "  --ref: a reference from the intake system (ticket number, call id)"},
+    {"assign", s_assign, O(DEPARTMENT) | O(NOTE), 1, 1, true, "ID [--department D] [--note N]",
+     "Dispatch a complaint to a department, or reassign it. Without --department, the\n"
+     "category's default department."},
+    {"accept", s_simple, O(NOTE), 1, 1, true, "ID [--note N]",
+     "Acknowledge a complaint assigned to your department; stops the response clock."},
+    {"pend", s_simple, O(NOTE), 1, 1, true, "ID --note N",
+     "Wait on the complainant or a third party (the note says on what); pauses the\n"
+     "resolution clock."},
+    {"resume", s_simple, O(NOTE), 1, 1, true, "ID [--note N]",
+     "Resume work on a pending complaint."},
+    {"resolve", s_resolve, O(CAUSE) | O(RESPONSIBILITY) | O(REPLY) | O(COMPENSATION) | O(NOTE), 1,
+     1, true, "ID --cause C --responsibility R --reply TEXT [--compensation 12.50] [--note N]",
+     "Report the result: the cause, who was responsible (company, customer, shared,\n"
+     "third_party), the reply given to the complainant, and any compensation in currency\n"
+     "units with up to 2 decimals."},
+    {"close", s_close, O(SATISFACTION) | O(CALL_FAILED) | O(NOTE), 1, 1, true,
+     "ID (--satisfaction 1..5 | --call-failed) [--note N]",
+     "Record the follow-up call: the complainant's satisfaction from 1 (very dissatisfied)\n"
+     "to 5 (very satisfied), or that the call failed."},
+    {"reopen", s_reopen, O(REASON) | O(DEPARTMENT), 1, 1, true, "ID --reason R [--department D]",
+     "Reopen a resolved, closed or dismissed complaint and assign it again; without\n"
+     "--department, to the department it was last assigned to."},
+    {"dismiss", s_dismiss, O(REASON) | O(NOTE), 1, 1, true,
+     "ID --reason duplicate|abusive|out_of_scope|other [--note N]",
+     "Dismiss a complaint that is not a valid one."},
+    {"note", s_note, O(NOTE), 1, 2, true, "ID TEXT  (or ID --note TEXT)",
+     "Add a note to a complaint's history."},
+    {"escalate", s_simple, O(NOTE), 1, 1, true, "ID [--note N]",
+     "Escalate a complaint one level up its department's management chain by hand."},
+    {"show", s_show, 0, 1, 1, false, "ID", "Show a complaint and its full history."},
+    {"list", s_list, O(DEPARTMENT) | O(STATUS) | O(CATEGORY) | O(LIMIT) | O(BEFORE), 0, 0, false,
+     "[--department D] [--status S] [--category C] [--limit N] [--before ID]",
+     "List complaints, newest first. For the next page pass the id it reports as --before."},
+    {"status", s_status, 0, 0, 0, false, "",
+     "Show the daemon's version, uptime, counts by state, last event and endpoints."},
+    {"watch", s_watch, O(DEPARTMENT) | O(KIND) | O(LEVEL) | O(COUNT), 0, 0, false,
+     "[--department D] [--kind K] [--level L] [--count N]",
+     "Print live events as they happen, until interrupted or after N events. Topics are\n"
+     "<department>/<kind> (created, assigned, reassigned, accepted, pending, resumed,\n"
+     "resolved, closed, reopened, dismissed, noted, ...) and <department>/escalated/<level>.\n"
+     "Live only: events published while nothing listens are not shown."},
+};
+
+#define GLOBAL_HELP                                                                     \
+        "Global options (before or after the command):\n"                               \
+        "  --endpoint EP     the daemon's API (default: $COMPLAINT_ENDPOINT, "          \
+        "else " COMPLAINT_DEFAULT_ENDPOINT ")\n"                                        \
+        "  --actor NAME      who does it (default: $COMPLAINT_ACTOR, else $USER)\n"     \
+        "  --json            print one JSON object (watch: one per line)\n"             \
+        "  --timeout MS      wait this long for each try (default 5000)\n"              \
+        "  --retries N       tries after the first that got no answer (default 2)\n"    \
+        "  --request-id ID   the id of a change, to repeat it safely after no answer\n" \
+        "  --help            this help; COMMAND --help for one command\n"               \
+        "  --version         the version of complaintctl\n"                             \
+        "Exit status: 0 success, 1 refused by the daemon, 2 usage error, 3 no answer.\n"
+
+static void
+s_help(const struct command *cmd)
+{
+        if (cmd) {
+                printf("Usage: complaintctl [OPTIONS] %s%s%s\n\n%s\n\n%s", cmd->name,
+                       cmd->synopsis[0] ? " " : "", cmd->synopsis, cmd->help, GLOBAL_HELP);
+                return;
+        }
+        printf("Usage: complaintctl [OPTIONS] COMMAND [ARGS]\n\n"
+               "Drive complaintd, the complaint-escalation daemon.\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (commands[i].synopsis[0])
+                        printf("  %-9s %s\n", commands[i].name, commands[i].synopsis);
+                else
+                        printf("  %s\n", commands[i].name);
+        printf("\n%s", GLOBAL_HELP);
+}
+
+/* ------------------------------------------------------------------- arguments */
+
+static const struct command *
+s_command(const char *name)
+{
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(commands[i].name, name) == 0)
+                        return &commands[i];
+        return NULL;
+}
+
+static int
+s_option(const char *name, size_t len)
+{
+        for (int o = 0; o < OPT_MAX_; o++)
+                if (options[o].name && strlen(options[o].name) == len &&
+                    strncmp(options[o].name, name, len) == 0)
+                        return o;
+        return -1;
+}
+
+/* Reads argv into x. Options may come before or after the command; "--" ends them. Returns 0,
+ * or the exit status after a usage error. */
+static int
+s_parse(struct ctl *x, int argc, char **argv)
+{
+        bool options_end = false;
+
+        for (int i = 1; i < argc; i++) {
+                char *a = argv[i];
+
+                if (!options_end && strcmp(a, "--") == 0) {
+                        options_end = true;
+                } else if (!options_end && strcmp(a, "-h") == 0) {
+                        x->val[OPT_HELP] = a;
+                } else if (!options_end && a[0] == '-' && a[1] != '\0') {
+                        const char *name = a + 2, *eq = strchr(name, '=');
+                        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+                        int o = a[1] == '-' ? s_option(name, len) : -1;
+
+                        if (o < 0)
+                                return s_usage_error(x, "unknown option '%s'", a);
+                        if (x->val[o] && o != OPT_JSON && o != OPT_HELP)
+                                return s_usage_error(x, "--%s given twice", options[o].name);
+                        if (!options[o].arg) {
+                                if (eq)
+                                        return s_usage_error(x, "--%s takes no value",
+                                                             options[o].name);
+                                x->val[o] = a;
+                        } else if (eq) {
+                                x->val[o] = a + 2 + len + 1;
+                        } else if (i + 1 < argc) {
+                                x->val[o] = argv[++i];
+                        } else {
+                                return s_usage_error(x, "--%s needs a value", options[o].name);
+                        }
+                } else if (x->cmd == NULL) {
+                        if (strcmp(a, "help") == 0 && !options_end) {
+                                x->val[OPT_HELP] = a;
+                                continue;
+                        }
+                        x->cmd = s_command(a);
+                        if (x->cmd == NULL)
+                                return s_usage_error(x, "unknown command '%s'", a);
+                } else {
+                        if (x->nargs == ARGS_MAX)
+                                return s_usage_error(x, "unexpected argument '%s'", a);
+                        x->arg[x->nargs++] = a;
+                }
+        }
+        return 0;
+}
+
+/* Checks the parsed arguments against the command and settles the global settings. */
+static int
+s_settle(struct ctl *x)
+{
+        uint64_t v;
+        const char *env;
+
+        for (int o = 0; o < OPT_MAX_; o++)
+                if (x->val[o] && !(GLOBAL_OPTS & (UINT64_C(1) << o)) &&
+                    !(x->cmd->opts & (UINT64_C(1) << o)))
+                        return s_usage_error(x, "--%s does not apply to %s", options[o].name,
+                                             x->cmd->name);
+        if (x->nargs < x->cmd->min_args)
+                return s_usage_error(x, "%s needs %s", x->cmd->name,
+                                     x->cmd->min_args == 1 ? "a complaint ID" : "more arguments");
+        if (x->nargs > x->cmd->max_args)
+                return s_usage_error(x, "unexpected argument '%s'", x->arg[x->cmd->max_args]);
+
+        env = getenv("COMPLAINT_ENDPOINT");
+        x->endpoint = x->val[OPT_ENDPOINT]    ? x->val[OPT_ENDPOINT]
+                      : env && env[0] != '\0' ? env
+                                              : COMPLAINT_DEFAULT_ENDPOINT;
+        if (x->val[OPT_ACTOR]) {
+                x->actor = x->val[OPT_ACTOR];
+        } else if ((x->actor = getenv("COMPLAINT_ACTOR")) == NULL || x->actor[0] == '\0') {
+                x->actor = getenv("USER");
+                if (x->actor == NULL || x->actor[0] == '\0')
+                        x->actor = "operator";
+        }
+        if (x->actor[0] == '\0')
+                return s_usage_error(x, "--actor must not be empty");
+        x->json = x->val[OPT_JSON] != NULL;
+        x->timeout_ms = DEFAULT_TIMEOUT_MS;
+        if (x->val[OPT_TIMEOUT]) {
+                if (!s_parse_u64(x->val[OPT_TIMEOUT], &v) || v == 0 || v > INT_MAX)
+                        return s_usage_error(x, "--timeout: '%s' is not a number of milliseconds",
+                                             x->val[OPT_TIMEOUT]);
+                x->timeout_ms = (int)v;
+        }
+        x->retries = DEFAULT_RETRIES;
+        if (x->val[OPT_RETRIES]) {
+                if (!s_parse_u64(x->val[OPT_RETRIES], &v) || v > 100)
+                        return s_usage_error(x, "--retries: '%s' is not a number from 0 to 100",
+                                             x->val[OPT_RETRIES]);
+                x->retries = (int)v;
+        }
+        if (x->val[OPT_REQUEST_ID]) {
+                if (x->val[OPT_REQUEST_ID][0] == '\0')
+                        return s_usage_error(x, "--request-id must not be empty");
+                x->request_id = x->val[OPT_REQUEST_ID];
+        } else if (x->cmd->change) {
+                /* Chosen here rather than in the library so that it can be shown when the
+                 * daemon does not answer. */
+                int r = complaint_request_id_generate(x->request_id_buf);
+
+                if (r < 0)
+                        return s_fail("cannot make a request id: %s", strerror(-r));
+                x->request_id = x->request_id_buf;
+        }
+        return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+        struct ctl x = {0};
+        int r;
+
+        r = s_parse(&x, argc, argv);
+        if (r != 0)
+                return r;
+        if (x.val[OPT_HELP]) {
+                s_help(x.cmd);
+                return fflush(stdout) == 0 ? 0 : EXIT_REFUSED;
+        }
+        if (x.val[OPT_VERSION]) {
+                printf("complaintctl %s\n", COMPLAINTD_VERSION);
+                return 0;
+        }
+        if (x.cmd == NULL)
+                return s_usage_error(&x, "no command given");
+        r = s_settle(&x);
+        if (r != 0)
+                return r;
+        return x.cmd->run(&x);
+}

@@ -1,0 +1,556 @@
+/* render.c: JSON and text views of complaint.v1 records for complaintctl (render.h). Text tables
+ * size their columns to their contents, counted in code points. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "render.h"
+
+/* Out of memory while printing leaves nothing sensible to do in a command-line tool. */
+static void *
+s_oom(void *p)
+{
+        if (p == NULL) {
+                fputs("complaintctl: out of memory\n", stderr);
+                exit(1);
+        }
+        return p;
+}
+
+const char *
+render_time(int64_t ms, char *buf, size_t size)
+{
+        time_t t;
+        struct tm tm;
+
+        assert(buf && size > 0);
+        if (ms == 0) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, size, "%" PRId64 "ms", ms);
+        return buf;
+}
+
+const char *
+render_cents(int64_t cents, char *buf, size_t size)
+{
+        uint64_t u = cents < 0 ? -(uint64_t)cents : (uint64_t)cents;
+
+        snprintf(buf, size, "%s%" PRIu64 ".%02" PRIu64, cents < 0 ? "-" : "", u / 100, u % 100);
+        return buf;
+}
+
+/* ------------------------------------------------------------------------- JSON */
+
+static void
+s_complainant_json(json_t *j, const pb_complainant_t *p)
+{
+        if (p == NULL) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        json_kv_string(j, "name", p->name);
+        json_kv_string(j, "phone", p->phone);
+        json_kv_string(j, "email", p->email);
+        json_kv_string(j, "address", p->address);
+        json_object_end(j);
+}
+
+static void
+s_resolution_json(json_t *j, const pb_resolution_t *r)
+{
+        if (r == NULL) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        json_kv_string(j, "cause", r->cause);
+        json_kv_string(j, "responsibility", pb_responsibility_name(r->responsibility));
+        json_kv_int(j, "compensation_cents", r->compensation_cents);
+        json_kv_string(j, "reply", r->reply);
+        json_kv_int(j, "resolved_at_ms", r->resolved_at_ms);
+        json_kv_string(j, "resolved_by", r->resolved_by);
+        json_object_end(j);
+}
+
+static void
+s_follow_up_json(json_t *j, const pb_follow_up_t *u)
+{
+        if (u == NULL) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        json_kv_uint(j, "satisfaction", u->satisfaction);
+        json_kv_bool(j, "call_failed", u->call_failed);
+        json_kv_string(j, "note", u->note);
+        json_kv_int(j, "closed_at_ms", u->closed_at_ms);
+        json_kv_string(j, "closed_by", u->closed_by);
+        json_object_end(j);
+}
+
+void
+render_complaint_members_json(json_t *j, const pb_complaint_t *c)
+{
+        json_kv_uint(j, "id", c->id);
+        json_kv_string(j, "status", pb_status_name(c->status));
+        json_kv_string(j, "channel", pb_channel_name(c->channel));
+        json_key(j, "complainant");
+        s_complainant_json(j, c->complainant);
+        json_kv_string(j, "subject", c->subject);
+        json_kv_string(j, "description", c->description);
+        json_kv_string(j, "category", c->category);
+        json_kv_string(j, "nature", pb_nature_name(c->nature));
+        json_kv_string(j, "priority", pb_priority_name(c->priority));
+        json_kv_string(j, "owner", c->owner);
+        json_kv_string(j, "department", c->department);
+        json_kv_int(j, "created_at_ms", c->created_at_ms);
+        json_kv_int(j, "updated_at_ms", c->updated_at_ms);
+        json_kv_uint(j, "history_count", c->history_count);
+        json_kv_uint(j, "reopen_count", c->reopen_count);
+        json_kv_uint(j, "level", c->level);
+        json_key(j, "resolution");
+        s_resolution_json(j, c->resolution);
+        json_key(j, "follow_up");
+        s_follow_up_json(j, c->follow_up);
+        json_kv_string(j, "dismiss_reason", pb_dismiss_reason_name(c->dismiss_reason));
+        json_kv_string(j, "dismiss_note", c->dismiss_note);
+        json_kv_string(j, "external_ref", c->external_ref);
+}
+
+void
+render_complaint_json(json_t *j, const pb_complaint_t *c)
+{
+        if (c == NULL) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        render_complaint_members_json(j, c);
+        json_object_end(j);
+}
+
+void
+render_history_json(json_t *j, const pb_history_t *h)
+{
+        if (h == NULL) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        json_kv_uint(j, "complaint_id", h->complaint_id);
+        json_kv_uint(j, "seq", h->seq);
+        json_kv_int(j, "at_ms", h->at_ms);
+        json_kv_string(j, "actor", h->actor);
+        json_kv_string(j, "action", pb_action_name(h->action));
+        json_kv_string(j, "from_status", pb_status_name(h->from_status));
+        json_kv_string(j, "to_status", pb_status_name(h->to_status));
+        json_kv_string(j, "department", h->department);
+        json_kv_string(j, "from_department", h->from_department);
+        json_kv_string(j, "note", h->note);
+        json_kv_uint(j, "level", h->level);
+        json_kv_uint(j, "event_seq", h->event_seq);
+        json_object_end(j);
+}
+
+void
+render_status_members_json(json_t *j, const pb_status_reply_t *s)
+{
+        json_kv_string(j, "version", s->version);
+        json_kv_int(j, "started_at_ms", s->started_at_ms);
+        json_kv_int(j, "now_ms", s->now_ms);
+        json_kv_uint(j, "complaints", s->complaints);
+        json_key(j, "by_status");
+        json_array_begin(j);
+        for (size_t i = 0; i < s->n_by_status; i++) {
+                json_object_begin(j);
+                json_kv_string(j, "status", pb_status_name(s->by_status[i]->status));
+                json_kv_uint(j, "count", s->by_status[i]->count);
+                json_object_end(j);
+        }
+        json_array_end(j);
+        json_kv_uint(j, "last_event_seq", s->last_event_seq);
+        json_kv_string(j, "events_endpoint", s->events_endpoint);
+        json_kv_string(j, "api_endpoint", s->api_endpoint);
+        json_kv_uint(j, "store_schema", s->store_schema);
+        json_kv_uint(j, "store_used_bytes", s->store_used_bytes);
+        json_kv_uint(j, "store_map_bytes", s->store_map_bytes);
+}
+
+void
+render_event_json(json_t *j, const pb_event_t *e)
+{
+        json_object_begin(j);
+        json_kv_uint(j, "schema_version", e->schema_version);
+        json_kv_uint(j, "seq", e->seq);
+        json_kv_string(j, "topic", e->topic);
+        json_kv_int(j, "at_ms", e->at_ms);
+        json_key(j, "entry");
+        render_history_json(j, e->entry);
+        json_key(j, "complaint");
+        render_complaint_json(j, e->complaint);
+        json_kv_bool(j, "heartbeat", e->heartbeat);
+        json_object_end(j);
+}
+
+/* ------------------------------------------------------------------------- text */
+
+/* Code points in a UTF-8 string: what a terminal shows, near enough for aligning columns. */
+static size_t
+s_width(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++)
+                if (((unsigned char)*s & 0xc0) != 0x80)
+                        n++;
+        return n;
+}
+
+/* A copy of s fit for one line of a terminal: line breaks and tabs become spaces, other control
+ * characters '?', and at most max code points are kept (0: all), the cut marked "...". */
+static char *
+s_clean(const char *s, size_t max)
+{
+        size_t len = s ? strlen(s) : 0, n = 0, i, o = 0;
+        char *out = s_oom(malloc(len + 4));
+
+        for (i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if ((c & 0xc0) != 0x80) {
+                        if (max > 0 && n == max)
+                                break;
+                        n++;
+                }
+                if (c == '\n' || c == '\r' || c == '\t')
+                        c = ' ';
+                else if (c < 0x20 || c == 0x7f)
+                        c = '?';
+                out[o++] = (char)c;
+        }
+        if (i < len) {
+                /* Make room for the mark by dropping the last code point kept. */
+                while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+                        o--;
+                if (o > 0)
+                        o--;
+                memcpy(out + o, "...", 3);
+                o += 3;
+        }
+        out[o] = '\0';
+        return out;
+}
+
+struct table {
+        size_t ncols, nrows; /* rows include the heading */
+        char **cell;         /* nrows * ncols, each the table's */
+        size_t *width;
+};
+
+static void
+s_table_init(struct table *t, size_t ncols, size_t nrows, const char *const *titles)
+{
+        t->ncols = ncols;
+        t->nrows = nrows + 1;
+        t->cell = s_oom(calloc(t->ncols * t->nrows, sizeof(char *)));
+        t->width = s_oom(calloc(ncols, sizeof(size_t)));
+        for (size_t i = 0; i < ncols; i++)
+                t->cell[i] = s_oom(strdup(titles[i]));
+}
+
+/* Sets the cell of data row `row` (0-based) and column `col` to a cleaned copy of s. */
+static void
+s_table_set(struct table *t, size_t row, size_t col, const char *s, size_t max)
+{
+        char **cell = &t->cell[(row + 1) * t->ncols + col];
+
+        free(*cell);
+        *cell = s_clean(s, max);
+}
+
+__attribute__((format(printf, 4, 5))) static void
+s_table_setf(struct table *t, size_t row, size_t col, const char *fmt, ...)
+{
+        char buf[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        s_table_set(t, row, col, buf, 0);
+}
+
+/* Prints the table, two spaces between columns, the last column unpadded, and frees it. */
+static void
+s_table_print(struct table *t, FILE *f)
+{
+        for (size_t r = 0; r < t->nrows; r++)
+                for (size_t c = 0; c < t->ncols; c++) {
+                        size_t w =
+                            s_width(t->cell[r * t->ncols + c] ? t->cell[r * t->ncols + c] : "");
+
+                        if (w > t->width[c])
+                                t->width[c] = w;
+                }
+        for (size_t r = 0; r < t->nrows; r++) {
+                size_t pad = 0; /* owed before the next non-empty cell: no trailing blanks */
+
+                for (size_t c = 0; c < t->ncols; c++) {
+                        const char *s = t->cell[r * t->ncols + c];
+
+                        s = s ? s : "";
+                        if (s[0]) {
+                                fprintf(f, "%*s%s", (int)pad, "", s);
+                                pad = 0;
+                        }
+                        pad += t->width[c] - s_width(s) + 2;
+                }
+                fputc('\n', f);
+        }
+        for (size_t i = 0; i < t->ncols * t->nrows; i++)
+                free(t->cell[i]);
+        free(t->cell);
+        free(t->width);
+}
+
+static void
+s_field(FILE *f, const char *label, const char *value)
+{
+        char *clean = s_clean(value, 0);
+
+        fprintf(f, "  %-16s%s\n", label, clean[0] ? clean : "-");
+        free(clean);
+}
+
+__attribute__((format(printf, 3, 4))) static void
+s_fieldf(FILE *f, const char *label, const char *fmt, ...)
+{
+        char buf[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        s_field(f, label, buf);
+}
+
+/* A text that may span lines (a description, a reply): each line indented under the label. */
+static void
+s_field_lines(FILE *f, const char *label, const char *value)
+{
+        const char *p = value ? value : "";
+        bool first = true;
+
+        if (*p == '\0') {
+                s_field(f, label, "");
+                return;
+        }
+        while (*p) {
+                size_t n = strcspn(p, "\n");
+                char *line = s_oom(strndup(p, n));
+
+                if (first)
+                        s_field(f, label, line);
+                else
+                        s_field(f, "", line);
+                free(line);
+                first = false;
+                p += n;
+                if (*p == '\n')
+                        p++;
+        }
+}
+
+void
+render_complaint_text(FILE *f, const pb_complaint_t *c)
+{
+        char t1[32], t2[32], money[32];
+
+        fprintf(f, "complaint %" PRIu64 "\n", c->id);
+        s_field(f, "status", pb_status_name(c->status));
+        s_field(f, "subject", c->subject);
+        s_field_lines(f, "description", c->description);
+        s_field(f, "channel", pb_channel_name(c->channel));
+        s_field(f, "category", c->category);
+        s_field(f, "nature", pb_nature_name(c->nature));
+        s_field(f, "priority", pb_priority_name(c->priority));
+        s_field(f, "owner", c->owner);
+        s_field(f, "department", c->department);
+        s_fieldf(f, "level", "%" PRIu32, c->level);
+        s_field(f, "created", render_time(c->created_at_ms, t1, sizeof(t1)));
+        s_field(f, "updated", render_time(c->updated_at_ms, t2, sizeof(t2)));
+        s_fieldf(f, "reopened", "%" PRIu32 " %s", c->reopen_count,
+                 c->reopen_count == 1 ? "time" : "times");
+        s_field(f, "reference", c->external_ref);
+        if (c->complainant) {
+                s_field(f, "name", c->complainant->name);
+                s_field(f, "phone", c->complainant->phone);
+                s_field(f, "email", c->complainant->email);
+                s_field_lines(f, "address", c->complainant->address);
+        }
+        if (c->resolution) {
+                const pb_resolution_t *r = c->resolution;
+
+                s_fieldf(f, "resolved", "%s by %s", render_time(r->resolved_at_ms, t1, sizeof(t1)),
+                         r->resolved_by[0] ? r->resolved_by : "-");
+                s_field(f, "cause", r->cause);
+                s_field(f, "responsibility", pb_responsibility_name(r->responsibility));
+                s_field(f, "compensation",
+                        render_cents(r->compensation_cents, money, sizeof(money)));
+                s_field_lines(f, "reply", r->reply);
+        }
+        if (c->follow_up) {
+                const pb_follow_up_t *u = c->follow_up;
+
+                s_fieldf(f, "closed", "%s by %s", render_time(u->closed_at_ms, t1, sizeof(t1)),
+                         u->closed_by[0] ? u->closed_by : "-");
+                if (u->call_failed)
+                        s_field(f, "satisfaction", "unknown (the follow-up call failed)");
+                else
+                        s_fieldf(f, "satisfaction", "%" PRIu32 " of 5", u->satisfaction);
+                if (u->note[0])
+                        s_field_lines(f, "follow-up note", u->note);
+        }
+        if (c->status == ST_DISMISSED || c->dismiss_reason != 0) {
+                s_field(f, "dismissed for", pb_dismiss_reason_name(c->dismiss_reason));
+                if (c->dismiss_note[0])
+                        s_field_lines(f, "dismiss note", c->dismiss_note);
+        }
+}
+
+void
+render_history_text(FILE *f, pb_history_t *const *h, size_t n)
+{
+        static const char *const titles[] = {"SEQ",      "TIME",       "ACTOR", "ACTION",
+                                             "FROM->TO", "DEPARTMENT", "NOTE"};
+        struct table t;
+        char buf[64];
+
+        s_table_init(&t, 7, n, titles);
+        for (size_t i = 0; i < n; i++) {
+                const pb_history_t *e = h[i];
+                bool moved = e->from_department[0] && strcmp(e->from_department, e->department);
+
+                s_table_setf(&t, i, 0, "%" PRIu32, e->seq);
+                s_table_set(&t, i, 1, render_time(e->at_ms, buf, sizeof(buf)), 0);
+                s_table_set(&t, i, 2, e->actor, 32);
+                if (e->level)
+                        s_table_setf(&t, i, 3, "%s %" PRIu32, pb_action_name(e->action), e->level);
+                else
+                        s_table_set(&t, i, 3, pb_action_name(e->action), 0);
+                s_table_setf(&t, i, 4, "%s->%s",
+                             e->from_status ? pb_status_name(e->from_status) : "",
+                             pb_status_name(e->to_status));
+                if (moved) {
+                        char *from = s_clean(e->from_department, 32);
+                        char *to = s_clean(e->department, 32);
+
+                        s_table_setf(&t, i, 5, "%s->%s", from, to);
+                        free(from);
+                        free(to);
+                } else {
+                        s_table_set(&t, i, 5, e->department[0] ? e->department : "-", 32);
+                }
+                s_table_set(&t, i, 6, e->note, 0);
+        }
+        s_table_print(&t, f);
+}
+
+void
+render_list_text(FILE *f, pb_complaint_t *const *c, size_t n)
+{
+        static const char *const titles[] = {"ID",    "STATUS",   "PRIORITY",
+                                             "LEVEL", "CATEGORY", "DEPARTMENT",
+                                             "OWNER", "UPDATED",  "SUBJECT"};
+        struct table t;
+        char buf[64];
+
+        s_table_init(&t, 9, n, titles);
+        for (size_t i = 0; i < n; i++) {
+                s_table_setf(&t, i, 0, "%" PRIu64, c[i]->id);
+                s_table_set(&t, i, 1, pb_status_name(c[i]->status), 0);
+                s_table_set(&t, i, 2, pb_priority_name(c[i]->priority), 0);
+                s_table_setf(&t, i, 3, "%" PRIu32, c[i]->level);
+                s_table_set(&t, i, 4, c[i]->category, 24);
+                s_table_set(&t, i, 5, c[i]->department[0] ? c[i]->department : "-", 24);
+                s_table_set(&t, i, 6, c[i]->owner, 24);
+                s_table_set(&t, i, 7, render_time(c[i]->updated_at_ms, buf, sizeof(buf)), 0);
+                s_table_set(&t, i, 8, c[i]->subject, 50);
+        }
+        s_table_print(&t, f);
+}
+
+/* "1.5 MiB" */
+static const char *
+s_bytes(uint64_t v, char *buf, size_t size)
+{
+        static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double d = (double)v;
+        size_t u = 0;
+
+        while (d >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+                d /= 1024;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, size, "%" PRIu64 " B", v);
+        else
+                snprintf(buf, size, "%.1f %s", d, unit[u]);
+        return buf;
+}
+
+void
+render_status_text(FILE *f, const pb_status_reply_t *s)
+{
+        int64_t up = s->now_ms > s->started_at_ms ? (s->now_ms - s->started_at_ms) / 1000 : 0;
+        char t[32], used[32], map[32];
+
+        fprintf(f, "complaintd %s\n", s->version[0] ? s->version : "(unknown version)");
+        fprintf(f, "  %-16s%" PRId64 "d %02" PRId64 ":%02" PRId64 ":%02" PRId64 " (since %s)\n",
+                "uptime", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
+                render_time(s->started_at_ms, t, sizeof(t)));
+        fprintf(f, "  %-16s%" PRIu64 "\n", "complaints", s->complaints);
+        for (size_t i = 0; i < s->n_by_status; i++)
+                fprintf(f, "    %-14s%" PRIu64 "\n", pb_status_name(s->by_status[i]->status),
+                        s->by_status[i]->count);
+        fprintf(f, "  %-16s%" PRIu64 "\n", "last event", s->last_event_seq);
+        s_field(f, "api", s->api_endpoint);
+        s_field(f, "events", s->events_endpoint);
+        fprintf(f, "  %-16sschema %" PRIu32 ", %s used of %s\n", "store", s->store_schema,
+                s_bytes(s->store_used_bytes, used, sizeof(used)),
+                s_bytes(s->store_map_bytes, map, sizeof(map)));
+}
+
+void
+render_event_text(FILE *f, const pb_event_t *e)
+{
+        const pb_history_t *h = e->entry;
+        char t[32];
+        char *topic = s_clean(e->topic, 0);
+
+        fprintf(f, "%s #%" PRIu64 " %s", render_time(e->at_ms, t, sizeof(t)), e->seq, topic);
+        free(topic);
+        if (h) {
+                char *actor = s_clean(h->actor, 32), *note = s_clean(h->note, 0);
+
+                fprintf(f, " complaint %" PRIu64 " %s", h->complaint_id, pb_action_name(h->action));
+                if (h->level)
+                        fprintf(f, " %" PRIu32, h->level);
+                fprintf(f, " %s->%s by %s", h->from_status ? pb_status_name(h->from_status) : "",
+                        pb_status_name(h->to_status), actor);
+                if (note[0])
+                        fprintf(f, ": %s", note);
+                free(actor);
+                free(note);
+        }
+        fputc('\n', f);
+}

@@ -1,0 +1,197 @@
+/* clock.c: see clock.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+#define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
+
+const char *
+clock_kind_name(int kind)
+{
+        switch (kind) {
+        case K(RESPONSE):
+                return "response";
+        case K(RESOLUTION):
+                return "resolution";
+        case K(FOLLOW_UP):
+                return "follow_up";
+        default:
+                return "?";
+        }
+}
+
+static int64_t
+s_scaled(int64_t ms, double scale)
+{
+        double v = (double)ms * (scale > 0 ? scale : 1.0);
+
+        return v < 1000.0 ? 1000 : (int64_t)llround(v);
+}
+
+/* Replaces a string of a message freed with free_unpacked(). */
+static int
+s_set_string(char **field, const char *v)
+{
+        char *copy = strdup(v);
+
+        if (copy == NULL)
+                return -ENOMEM;
+        if (*field != protobuf_c_empty_string)
+                free(*field);
+        *field = copy;
+        return 0;
+}
+
+/* Puts the clock at level with allowance counted from `from`. */
+static int
+s_enter_level(pb_clock_t *k, const policy_t *pol, uint32_t level, int64_t allowance, int64_t from)
+{
+        int64_t warn = pol->pb->warning > 0 ? (int64_t)((double)allowance * pol->pb->warning) : 0;
+        int r;
+
+        k->level = level;
+        k->allowance_ms = allowance;
+        k->level_started_at_ms = from;
+        r = s_set_string(&k->role, level == 0 ? "" : pol->pb->chain[level - 1]->role);
+        if (r < 0)
+                return r;
+        if (k->paused) {
+                k->remaining_ms = allowance;
+                k->warn_remaining_ms = warn;
+                k->due_at_ms = 0;
+                k->warn_at_ms = 0;
+                return 0;
+        }
+        r = calendar_add_business_time(pol->cal, from, allowance, &k->due_at_ms);
+        k->warn_at_ms = 0;
+        if (r == 0 && warn > 0)
+                r = calendar_add_business_time(pol->cal, from, warn, &k->warn_at_ms);
+        if (k->warn_at_ms >= k->due_at_ms)
+                k->warn_at_ms = 0;
+        return r;
+}
+
+int
+clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept, int64_t limit_ms,
+            double scale, int64_t now)
+{
+        pb_clock_t *k = malloc(sizeof(*k));
+        int r;
+
+        if (k == NULL)
+                return -ENOMEM;
+        complaint__v1__clock__init(k);
+        k->kind = kind;
+        k->running = true;
+        k->policy_id = pol->id;
+        k->started_at_ms = now;
+        k->scale = scale;
+        k->chain_levels = (uint32_t)pol->pb->n_chain;
+        r = s_set_string(&k->department, dept);
+        if (r < 0) {
+                complaint__v1__clock__free_unpacked(k, NULL);
+                return r;
+        }
+        r = s_enter_level(k, pol, 0, s_scaled(limit_ms, scale), now);
+        if (r < 0) {
+                complaint__v1__clock__free_unpacked(k, NULL);
+                return r;
+        }
+        if (*slot)
+                complaint__v1__clock__free_unpacked(*slot, NULL);
+        *slot = k;
+        return 0;
+}
+
+void
+clock_stop(pb_clock_t *k, int64_t now)
+{
+        if (k == NULL || !k->running)
+                return;
+        k->met = k->level == 0 && (k->paused || k->due_at_ms == 0 || now <= k->due_at_ms);
+        k->running = false;
+        k->stopped_at_ms = now;
+        k->due_at_ms = 0;
+        k->warn_at_ms = 0;
+}
+
+int
+clock_pause(pb_clock_t *k, const policy_t *pol, int64_t now)
+{
+        int r;
+
+        if (k == NULL || !k->running || k->paused)
+                return 0;
+        r = calendar_business_time_between(pol->cal, now, k->due_at_ms, &k->remaining_ms);
+        k->warn_remaining_ms = 0;
+        if (r == 0 && k->warn_at_ms > 0)
+                r = calendar_business_time_between(pol->cal, now, k->warn_at_ms,
+                                                   &k->warn_remaining_ms);
+        if (r < 0)
+                return r;
+        k->paused = true;
+        k->paused_at_ms = now;
+        k->due_at_ms = 0;
+        k->warn_at_ms = 0;
+        return 0;
+}
+
+int
+clock_resume(pb_clock_t *k, const policy_t *pol, int64_t now)
+{
+        int64_t paused = 0;
+        int r;
+
+        if (k == NULL || !k->running || !k->paused)
+                return 0;
+        r = calendar_business_time_between(pol->cal, k->paused_at_ms, now, &paused);
+        if (r == 0)
+                r = calendar_add_business_time(pol->cal, now, k->remaining_ms, &k->due_at_ms);
+        k->warn_at_ms = 0;
+        if (r == 0 && k->warn_remaining_ms > 0)
+                r = calendar_add_business_time(pol->cal, now, k->warn_remaining_ms,
+                                               &k->warn_at_ms);
+        if (r < 0)
+                return r;
+        k->paused_total_ms += paused;
+        k->paused = false;
+        k->paused_at_ms = 0;
+        k->remaining_ms = 0;
+        k->warn_remaining_ms = 0;
+        return 0;
+}
+
+void
+clock_warned(pb_clock_t *k)
+{
+        k->warn_at_ms = 0;
+        k->warn_remaining_ms = 0;
+}
+
+int
+clock_breach(pb_clock_t *k, const policy_t *pol, int64_t at, bool *ret_realert)
+{
+        if (k->level < pol->pb->n_chain) {
+                *ret_realert = false;
+                return s_enter_level(k, pol, k->level + 1,
+                                     s_scaled(pol->pb->chain[k->level]->allowance_ms, k->scale),
+                                     at);
+        }
+        /* Past the top: the same level is alerted again, on business time, until resolved. */
+        *ret_realert = true;
+        k->alerts++;
+        k->warn_at_ms = 0;
+        return calendar_add_business_time(pol->cal, at, pol->pb->realert_ms, &k->due_at_ms);
+}
+
+int
+clock_escalate(pb_clock_t *k, const policy_t *pol, int64_t now)
+{
+        if (k->level >= pol->pb->n_chain)
+                return -EDOM;
+        return s_enter_level(k, pol, k->level + 1,
+                             s_scaled(pol->pb->chain[k->level]->allowance_ms, k->scale), now);
+}

@@ -1,0 +1,47 @@
+/* clock.h: the arithmetic of a complaint's clocks (DESIGN §3): starting a clock at level 0 of
+ * a department's policy, stopping it, pausing and resuming it without counting the paused
+ * business time, warning once per level, and moving it up the management chain on a breach,
+ * with re-alerts past the top. A clock is a complaint.v1.Clock inside the complaint record;
+ * these functions change only the clock they are given and never touch the store. */
+#ifndef COMPLAINTD_CLOCK_H
+#define COMPLAINTD_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+typedef Complaint__V1__Clock pb_clock_t;
+
+/* Starts (or restarts) *slot as a clock of kind for department dept under policy pol: level 0,
+ * an allowance of limit_ms scaled by scale, counted from now on the policy's calendar. A clock
+ * already in *slot is replaced (freed). Returns -ENOMEM, or the calendar's -ERANGE when it has
+ * no business time ahead. */
+int clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept,
+                int64_t limit_ms, double scale, int64_t now);
+
+/* Stops a running clock at now; it keeps its level and whether it was met. */
+void clock_stop(pb_clock_t *k, int64_t now);
+
+/* Pauses a running clock: its remaining business time is kept and its deadlines leave the
+ * index. Resuming counts the remaining time from now and adds the paused business time to
+ * paused_total_ms. Both return 0 when there is nothing to do, or the calendar's -errno. */
+int clock_pause(pb_clock_t *k, const policy_t *pol, int64_t now);
+int clock_resume(pb_clock_t *k, const policy_t *pol, int64_t now);
+
+/* The warning of the current level was sent. */
+void clock_warned(pb_clock_t *k);
+
+/* The deadline due at `at` passed: the clock goes one level up its chain with the allowance of
+ * that level counted from `at`, or, at the top, is due again after the policy's re-alert
+ * interval. *ret_realert says which. */
+int clock_breach(pb_clock_t *k, const policy_t *pol, int64_t at, bool *ret_realert);
+
+/* A supervisor escalates by hand at now: one level up, counted from now. -EDOM when the clock
+ * is already at the top of its chain. */
+int clock_escalate(pb_clock_t *k, const policy_t *pol, int64_t now);
+
+/* The word for a ClockKind ("response", "resolution", "follow_up"). */
+const char *clock_kind_name(int kind);
+
+#endif

@@ -181,13 +181,12 @@ api_serve(api_t *a, service_t *service, events_t *events)
                         if (m->n >= 1)
                                 s_send_error(a, &m->frames[0], E_BAD_REQUEST, why);
                 } else if ((body = zmq_msg_size(&m->frames[2])) > a->cfg->limits.message) {
-                        snprintf(why, sizeof(why),
-                                 "the request is %zu bytes, over the limit of %u", body,
-                                 a->cfg->limits.message);
+                        snprintf(why, sizeof(why), "the request is %zu bytes, over the limit of %u",
+                                 body, a->cfg->limits.message);
                         s_send_error(a, &m->frames[0], E_TOO_LARGE, why);
                 } else {
                         a->reqs[n_reqs] = (struct service_request){
-                                .data = zmq_msg_data(&m->frames[2]), .len = body};
+                            .data = zmq_msg_data(&m->frames[2]), .len = body};
                         a->req_of[n] = n_reqs++;
                 }
                 n++;

@@ -152,8 +152,7 @@ clock_resume(pb_clock_t *k, const policy_t *pol, int64_t now)
                 r = calendar_add_business_time(pol->cal, now, k->remaining_ms, &k->due_at_ms);
         k->warn_at_ms = 0;
         if (r == 0 && k->warn_remaining_ms > 0)
-                r = calendar_add_business_time(pol->cal, now, k->warn_remaining_ms,
-                                               &k->warn_at_ms);
+                r = calendar_add_business_time(pol->cal, now, k->warn_remaining_ms, &k->warn_at_ms);
         if (r < 0)
                 return r;
         k->paused_total_ms += paused;

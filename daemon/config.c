@@ -38,8 +38,7 @@ s_path(const config_setting_t *s, char *buf, size_t size)
         }
         s_path(parent, prefix, sizeof(prefix));
         if (config_setting_name(s))
-                snprintf(buf, size, "%s%s%s", prefix, prefix[0] ? "." : "",
-                         config_setting_name(s));
+                snprintf(buf, size, "%s%s%s", prefix, prefix[0] ? "." : "", config_setting_name(s));
         else
                 snprintf(buf, size, "%s[%d]", prefix, config_setting_index(s));
 }
@@ -170,7 +169,8 @@ s_get_uint(struct loader *l, const config_setting_t *group, const char *key, lon
 
         if (m == NULL)
                 return;
-        if (config_setting_type(m) != CONFIG_TYPE_INT && config_setting_type(m) != CONFIG_TYPE_INT64) {
+        if (config_setting_type(m) != CONFIG_TYPE_INT &&
+            config_setting_type(m) != CONFIG_TYPE_INT64) {
                 s_error(l, m, NULL, "must be an integer");
                 return;
         }
@@ -192,7 +192,8 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                 return;
         v = config_setting_get_string(m);
         if (v == NULL || config_parse_duration(v, field) < 0)
-                s_error(l, m, NULL, "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
+                s_error(l, m, NULL,
+                        "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
 static const char *const daemon_keys[] = {"state_dir", "api",       "events",    "log_level",
@@ -240,12 +241,12 @@ s_load_limits(struct loader *l, const config_setting_t *g)
                 long long min, max;
         } table[] = {
 #define LIMIT(k, lo, hi) {#k, offsetof(struct config_limits, k), lo, hi}
-                LIMIT(message, 1024, 16 << 20), LIMIT(name, 1, 65536),
-                LIMIT(phone, 1, 1024),          LIMIT(email, 3, 1024),
-                LIMIT(address, 1, 65536),       LIMIT(subject, 1, 65536),
-                LIMIT(description, 1, 1 << 20), LIMIT(note, 1, 1 << 20),
-                LIMIT(actor, 1, 200),           LIMIT(request_id, 8, 200),
-                LIMIT(external_ref, 1, 1024),   LIMIT(list_max, 1, 100000),
+            LIMIT(message, 1024, 16 << 20), LIMIT(name, 1, 65536),
+            LIMIT(phone, 1, 1024),          LIMIT(email, 3, 1024),
+            LIMIT(address, 1, 65536),       LIMIT(subject, 1, 65536),
+            LIMIT(description, 1, 1 << 20), LIMIT(note, 1, 1 << 20),
+            LIMIT(actor, 1, 200),           LIMIT(request_id, 8, 200),
+            LIMIT(external_ref, 1, 1024),   LIMIT(list_max, 1, 100000),
 #undef LIMIT
         };
         const char *known[ELEMENTSOF(table) + 2];
@@ -312,8 +313,8 @@ s_parse_interval(const char *s, int *ret_start, int *ret_end)
 {
         int h1, m1, h2, m2, n = 0;
 
-        if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] != '\0' ||
-            h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
+        if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] != '\0' || h1 < 0 ||
+            h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
             (h2 == 24 && m2 != 0))
                 return false;
         *ret_start = h1 * 60 + m1;
@@ -408,7 +409,8 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                 s_check_keys(l, hours, weekday_keys);
                 cal->hours = calloc(7 * 32, sizeof(*cal->hours));
                 for (int wd = 0; wd < 7 && cal->hours; wd++) {
-                        const config_setting_t *day = config_setting_get_member(hours, weekday_keys[wd]);
+                        const config_setting_t *day =
+                            config_setting_get_member(hours, weekday_keys[wd]);
                         int n;
 
                         if (day == NULL)
@@ -419,15 +421,17 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                         }
                         n = config_setting_length(day);
                         for (int i = 0; i < n; i++) {
-                                const config_setting_t *e = config_setting_get_elem(day, (unsigned)i);
+                                const config_setting_t *e =
+                                    config_setting_get_elem(day, (unsigned)i);
                                 const char *v = config_setting_get_string(e);
                                 struct config_interval iv = {.weekday = wd};
 
                                 if (v == NULL || !s_parse_interval(v, &iv.start_min, &iv.end_min))
-                                        s_error(l, e, NULL,
-                                                "\"%s\" is not working hours such as \"09:00-12:00\" "
-                                                "(\"22:00-06:00\" runs past midnight)",
-                                                v ? v : "");
+                                        s_error(
+                                            l, e, NULL,
+                                            "\"%s\" is not working hours such as \"09:00-12:00\" "
+                                            "(\"22:00-06:00\" runs past midnight)",
+                                            v ? v : "");
                                 else if (i >= 32)
                                         s_error(l, e, NULL, "at most 32 intervals a day");
                                 else
@@ -522,7 +526,7 @@ s_load_chain(struct loader *l, const config_setting_t *d, struct config_departme
                 s_error(l, list, NULL, "at most 32 levels");
 }
 
-static const char *const department_keys[] = {"id", "name", "calendar", "response",
+static const char *const department_keys[] = {"id",         "name",  "calendar", "response",
                                               "resolution", "chain", NULL};
 
 static void
@@ -590,8 +594,8 @@ s_load_departments(struct loader *l, const config_setting_t *list)
         }
 }
 
-static const char *const category_keys[] = {"id", "name", "department", "response",
-                                            "resolution", NULL};
+static const char *const category_keys[] = {"id",       "name",       "department",
+                                            "response", "resolution", NULL};
 
 static void
 s_load_categories(struct loader *l, const config_setting_t *list)
@@ -642,8 +646,8 @@ s_load_categories(struct loader *l, const config_setting_t *list)
         }
 }
 
-static const char *const top_keys[] = {"daemon",     "limits",      "centre",
-                                       "priorities", "escalation",  "calendars",
+static const char *const top_keys[] = {"daemon",      "limits",     "centre",
+                                       "priorities",  "escalation", "calendars",
                                        "departments", "categories", NULL};
 
 static void
@@ -663,7 +667,7 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
         if (w) {
                 double v = config_setting_type(w) == CONFIG_TYPE_FLOAT ? config_setting_get_float(w)
                            : config_setting_type(w) == CONFIG_TYPE_INT ? config_setting_get_int(w)
-                                                                        : -1;
+                                                                       : -1;
                 if (!(v >= 0.0 && v < 1.0))
                         s_error(l, w, NULL,
                                 "must be a fraction of the allowance from 0 (no warnings) to "
@@ -683,10 +687,19 @@ s_set_defaults(conf_t *cfg)
         cfg->store_max = 8ull << 30;
         cfg->batch_max = 256;
         cfg->limits = (struct config_limits){
-                .message = 65536, .name = 200,    .phone = 40,       .email = 254,
-                .address = 500,   .subject = 200, .description = 8000, .note = 4000,
-                .actor = 100,     .request_id = 100, .external_ref = 100, .list_max = 1000,
-                .compensation_max = 100000000,
+            .message = 65536,
+            .name = 200,
+            .phone = 40,
+            .email = 254,
+            .address = 500,
+            .subject = 200,
+            .description = 8000,
+            .note = 4000,
+            .actor = 100,
+            .request_id = 100,
+            .external_ref = 100,
+            .list_max = 1000,
+            .compensation_max = 100000000,
         };
         cfg->priority_scale[0] = 1.0;
         cfg->priority_scale[1] = 1.0;

@@ -38,14 +38,10 @@ static int
 s_parse_args(int argc, char **argv, struct args *a)
 {
         static const struct option options[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"state-dir", required_argument, NULL, 's'},
-                {"api", required_argument, NULL, 'a'},
-                {"events", required_argument, NULL, 'e'},
-                {"check-config", no_argument, NULL, 'C'},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {},
+            {"config", required_argument, NULL, 'c'}, {"state-dir", required_argument, NULL, 's'},
+            {"api", required_argument, NULL, 'a'},    {"events", required_argument, NULL, 'e'},
+            {"check-config", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},      {},
         };
         int c;
 

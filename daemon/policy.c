@@ -55,14 +55,15 @@ s_compile(const pb_policy_t *pb, calendar_t **ret)
         if (pb->always_open)
                 r = calendar_set_always_open(cal);
         for (size_t i = 0; r == 0 && i < pb->n_hours; i++)
-                r = calendar_add_hours(cal, (int)pb->hours[i]->weekday, (int)pb->hours[i]->start_min,
+                r = calendar_add_hours(cal, (int)pb->hours[i]->weekday,
+                                       (int)pb->hours[i]->start_min,
                                        (int)pb->hours[i]->end_min % 1440);
         for (size_t i = 0; r == 0 && i < pb->n_holidays; i++)
-                r = calendar_add_holiday(cal, (int)pb->holidays[i]->year, (int)pb->holidays[i]->month,
-                                         (int)pb->holidays[i]->day);
+                r = calendar_add_holiday(cal, (int)pb->holidays[i]->year,
+                                         (int)pb->holidays[i]->month, (int)pb->holidays[i]->day);
         for (size_t i = 0; r == 0 && i < pb->n_workdays; i++)
-                r = calendar_add_workday(cal, (int)pb->workdays[i]->year, (int)pb->workdays[i]->month,
-                                         (int)pb->workdays[i]->day,
+                r = calendar_add_workday(cal, (int)pb->workdays[i]->year,
+                                         (int)pb->workdays[i]->month, (int)pb->workdays[i]->day,
                                          (int)pb->workdays[i]->as_weekday);
         if (r < 0) {
                 calendar_free(&cal);
@@ -133,8 +134,7 @@ policies_get(policies_t *p, store_txn_t *txn, uint64_t id, const policy_t **ret)
 
 /* Encodes the department's policy as cfg defines it; the caller frees *ret_buf. */
 static int
-s_encode(const conf_t *cfg, const struct config_department *dep, uint8_t **ret_buf,
-         size_t *ret_len)
+s_encode(const conf_t *cfg, const struct config_department *dep, uint8_t **ret_buf, size_t *ret_len)
 {
         const struct config_calendar *cal = dep->calendar;
         pb_policy_t pb = COMPLAINT__V1__POLICY__INIT;
@@ -169,7 +169,7 @@ s_encode(const conf_t *cfg, const struct config_department *dep, uint8_t **ret_b
         pb.n_workdays = n_wd;
         for (size_t i = 0; i < n_hol + n_wd; i++) {
                 const struct config_date *d =
-                        i < n_hol ? &cal->holidays[i] : &cal->workdays[i - n_hol];
+                    i < n_hol ? &cal->holidays[i] : &cal->workdays[i - n_hol];
 
                 complaint__v1__policy__date__init(&dates[i]);
                 dates[i].year = (uint32_t)d->year;

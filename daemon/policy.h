@@ -17,8 +17,8 @@ typedef Complaint__V1__Policy pb_policy_t;
 
 typedef struct policy {
         uint64_t id;
-        pb_policy_t *pb;  /* the stored form */
-        calendar_t *cal;  /* compiled from pb */
+        pb_policy_t *pb; /* the stored form */
+        calendar_t *cal; /* compiled from pb */
 } policy_t;
 
 typedef struct policies policies_t;

@@ -212,9 +212,9 @@ int
 server_run(server_t *s)
 {
         zmq_pollitem_t items[3] = {
-                {.socket = api_socket(s->api), .events = ZMQ_POLLIN},
-                {.socket = events_socket(s->events), .events = ZMQ_POLLIN},
-                {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
+            {.socket = api_socket(s->api), .events = ZMQ_POLLIN},
+            {.socket = events_socket(s->events), .events = ZMQ_POLLIN},
+            {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
         };
 
         log_notice("serving %s, events on %s, last event %" PRIu64, s->cfg->api, s->cfg->events,

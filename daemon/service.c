@@ -43,7 +43,7 @@ struct ctx {
         pb_reply_t reply;
         char *message; /* reply.message, owned */
         char field[64];
-        pb_complaint_t *c;    /* the complaint changed or read, owned */
+        pb_complaint_t *c;   /* the complaint changed or read, owned */
         pb_history_t **hist; /* for get, owned */
         size_t n_hist;
         pb_complaint_t **list; /* for list, owned */
@@ -143,7 +143,8 @@ s_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int 
                 if (*p < 0x20 || *p == 0x7f) {
                         if (!(flags & TEXT_MULTILINE) || !(*p == '\n' || *p == '\t' || *p == '\r'))
                                 return s_fail(x, E_INVALID_ARGUMENT, field,
-                                              "%s contains a control character (0x%02x)", field, *p);
+                                              "%s contains a control character (0x%02x)", field,
+                                              *p);
                 } else if (*p != ' ') {
                         blank = false;
                 }
@@ -399,7 +400,8 @@ s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e)
         h.role = (char *)(uintptr_t)(e->role ? e->role : "");
         h.realert = e->realert;
         h.due_at_ms = e->due_at;
-        if (e->at && x->now - e->at > LATE_AFTER_MS) {
+        /* Late: it fell due while the daemon was down, or firing it was held up. */
+        if (e->at && (e->at < x->s->started_at || x->now - e->at > LATE_AFTER_MS)) {
                 h.late = true;
                 h.recorded_at_ms = x->now;
         }
@@ -410,7 +412,8 @@ s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e)
         if ((r = store_last_event_seq(x->txn, &h.event_seq)) < 0)
                 return s_store_fail(x, r, "reading the event log");
         h.event_seq++;
-        if ((r = s_event(x, &h, e->clock == K(FOLLOW_UP) ? x->s->cfg->centre : s_topic_department(x),
+        if ((r = s_event(x, &h,
+                         e->clock == K(FOLLOW_UP) ? x->s->cfg->centre : s_topic_department(x),
                          e->kind)) < 0)
                 return r;
         assert(h.event_seq == x->reply.event_seq);
@@ -717,9 +720,10 @@ s_resolve(struct ctx *x)
             s_set(&res->resolved_by, x->req->actor) < 0)
                 r = s_store_fail(x, -ENOMEM, "resolving");
         else
-                r = s_record(x, old,
-                             &(struct entry){.action = A(RESOLVE), .from = from, .note = q->note,
-                                             .kind = "resolved"});
+                r = s_record(
+                    x, old,
+                    &(struct entry){
+                        .action = A(RESOLVE), .from = from, .note = q->note, .kind = "resolved"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -760,9 +764,10 @@ s_close(struct ctx *x)
         if (s_set(&f->note, q->note) < 0 || s_set(&f->closed_by, x->req->actor) < 0)
                 r = s_store_fail(x, -ENOMEM, "closing");
         else
-                r = s_record(x, old,
-                             &(struct entry){.action = A(CLOSE), .from = from, .note = q->note,
-                                             .kind = "closed"});
+                r = s_record(
+                    x, old,
+                    &(struct entry){
+                        .action = A(CLOSE), .from = from, .note = q->note, .kind = "closed"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -776,8 +781,7 @@ s_reopen(struct ctx *x)
         const char *dept;
         int next, from, r;
 
-        if (s_load(x, q->id, A(REOPEN), &next) < 0 ||
-            s_note_ok(x, "reason", q->reason, true) < 0 ||
+        if (s_load(x, q->id, A(REOPEN), &next) < 0 || s_note_ok(x, "reason", q->reason, true) < 0 ||
             s_pick_department(x, q->department, x->c->department, &dept) < 0)
                 return -1;
         from_dept = strdup(x->c->department);
@@ -790,8 +794,10 @@ s_reopen(struct ctx *x)
         r = s_set(&x->c->department, dept);
         if (r == 0)
                 r = s_record(x, old,
-                             &(struct entry){.action = A(REOPEN), .from = from,
-                                             .from_dept = from_dept, .note = q->reason,
+                             &(struct entry){.action = A(REOPEN),
+                                             .from = from,
+                                             .from_dept = from_dept,
+                                             .note = q->reason,
                                              .kind = "reopened"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
@@ -817,9 +823,10 @@ s_dismiss(struct ctx *x)
         x->c->dismiss_reason = q->reason;
         r = s_set(&x->c->dismiss_note, q->note);
         if (r == 0)
-                r = s_record(x, old,
-                             &(struct entry){.action = A(DISMISS), .from = from, .note = q->note,
-                                             .kind = "dismissed"});
+                r = s_record(
+                    x, old,
+                    &(struct entry){
+                        .action = A(DISMISS), .from = from, .note = q->note, .kind = "dismissed"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -840,17 +847,17 @@ s_change(struct ctx *x)
                 return s_simple(x, &(struct change){q->accept->id, A(ACCEPT), q->accept->note,
                                                     false, "accepted"});
         case BODY(PEND):
-                return s_simple(x, &(struct change){q->pend->id, A(PEND), q->pend->note, true,
-                                                    "pending"});
+                return s_simple(
+                    x, &(struct change){q->pend->id, A(PEND), q->pend->note, true, "pending"});
         case BODY(RESUME):
                 return s_simple(x, &(struct change){q->resume->id, A(RESUME), q->resume->note,
                                                     false, "resumed"});
         case BODY(NOTE):
-                return s_simple(x,
-                                &(struct change){q->note->id, A(NOTE), q->note->note, true, "noted"});
+                return s_simple(
+                    x, &(struct change){q->note->id, A(NOTE), q->note->note, true, "noted"});
         case BODY(ESCALATE):
-                return s_simple(x, &(struct change){q->escalate->id, A(ESCALATE),
-                                                    q->escalate->note, false, "escalated"});
+                return s_simple(x, &(struct change){q->escalate->id, A(ESCALATE), q->escalate->note,
+                                                    false, "escalated"});
         case BODY(RESOLVE):
                 return s_resolve(x);
         case BODY(CLOSE):
@@ -954,20 +961,19 @@ s_outbox_truncate(struct service_outbox *out, size_t n)
         }
 }
 
-
 static bool
 s_is_change(const pb_request_t *q)
 {
         return q->body_case != BODY(GET) && q->body_case != BODY(LIST) &&
-               q->body_case != BODY(STATUS) && q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
+               q->body_case != BODY(STATUS) &&
+               q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
 }
 
 static const char *
 s_kind(const pb_request_t *q)
 {
-        const ProtobufCFieldDescriptor *f =
-                protobuf_c_message_descriptor_get_field(&complaint__v1__request__descriptor,
-                                                        q->body_case);
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+            &complaint__v1__request__descriptor, q->body_case);
         return f ? f->name : "request";
 }
 
@@ -1041,8 +1047,8 @@ s_check_envelope(struct ctx *x, bool change)
         x->kind = "request";
         if (q->schema_version > PB_SCHEMA_VERSION)
                 return s_fail(x, E_UNSUPPORTED_VERSION, "schema_version",
-                              "schema_version %u is newer than this daemon's %d",
-                              q->schema_version, PB_SCHEMA_VERSION);
+                              "schema_version %u is newer than this daemon's %d", q->schema_version,
+                              PB_SCHEMA_VERSION);
         if (q->body_case == COMPLAINT__V1__REQUEST__BODY__NOT_SET)
                 return s_fail(x, E_BAD_REQUEST, NULL, "the request has no body (create, get, ...)");
         if (s_check_text(x, "request_id", q->request_id, lim->request_id,
@@ -1209,8 +1215,8 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                 r = store_begin(s->store, true, &txn);
                 for (size_t i = 0; r == 0 && i < n && !full; i++)
                         if (decoded[i] && s_is_change(decoded[i]))
-                                full = s_handle_change(s, txn, &reqs[i], decoded[i], out) ==
-                                       -ENOSPC;
+                                full =
+                                    s_handle_change(s, txn, &reqs[i], decoded[i], out) == -ENOSPC;
                 if (r == 0 && !full) {
                         r = store_commit(&txn);
                         full = r == -ENOSPC;
@@ -1229,8 +1235,8 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
         }
         if (n_changes > 0 && r < 0) {
                 const char *msg = r == -ENOSPC
-                                          ? "the store is full: nothing was changed; reads go on"
-                                          : "the store failed: nothing was changed";
+                                      ? "the store is full: nothing was changed; reads go on"
+                                      : "the store failed: nothing was changed";
 
                 log_error("store: a batch of %zu changes failed: %s", n_changes, strerror(-r));
                 for (size_t i = 0; i < n; i++)
@@ -1318,8 +1324,7 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         }
         if (r == -ENOENT || k == NULL || !k->running || k->paused ||
             (d->type == STORE_DEADLINE_WARN ? k->warn_at_ms : k->due_at_ms) != d->due_ms) {
-                log_warning("deadline index: stale entry for complaint %" PRIu64 " removed",
-                            d->id);
+                log_warning("deadline index: stale entry for complaint %" PRIu64 " removed", d->id);
                 r = store_delete_deadline(x->txn, d);
                 return r < 0 ? s_store_fail(x, r, "cleaning the deadline index") : 0;
         }
@@ -1364,7 +1369,10 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         complaint__v1__complaint__free_unpacked(old, NULL);
         if (r == 0)
                 log_info("complaint %" PRIu64 " (%s): %s %s%s", x->c->id, k->department, kind,
-                         clock_kind_name(k->kind), x->now - d->due_ms > LATE_AFTER_MS ? " (late)" : "");
+                         clock_kind_name(k->kind),
+                         d->due_ms < x->s->started_at || x->now - d->due_ms > LATE_AFTER_MS
+                             ? " (late)"
+                             : "");
         return r;
 }
 

@@ -26,12 +26,24 @@
 #define INITIAL_MAP (64ull << 20)
 #define KEY_MAX 511 /* LMDB's default maximum key size */
 
-enum { DB_META, DB_COMPLAINTS, DB_HISTORY, DB_EVENTS, DB_REQUESTS, DB_BY_STATUS, DB_BY_DEPT,
-       DB_BY_CATEGORY, DB_OVERDUE, DB_DEADLINES, DB_POLICIES, DB_COUNT };
+enum {
+        DB_META,
+        DB_COMPLAINTS,
+        DB_HISTORY,
+        DB_EVENTS,
+        DB_REQUESTS,
+        DB_BY_STATUS,
+        DB_BY_DEPT,
+        DB_BY_CATEGORY,
+        DB_OVERDUE,
+        DB_DEADLINES,
+        DB_POLICIES,
+        DB_COUNT
+};
 
 static const char *const db_names[DB_COUNT] = {
-        "meta",        "complaints", "history", "events",    "requests", "by_status",
-        "by_dept",     "by_category", "overdue", "deadlines", "policies",
+    "meta",    "complaints",  "history", "events",    "requests", "by_status",
+    "by_dept", "by_category", "overdue", "deadlines", "policies",
 };
 
 struct store {
@@ -238,7 +250,8 @@ s_open_dbs(store_t *s)
                         rc = MDB_CORRUPTED;
                         goto fail;
                 }
-                s->schema = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                s->schema =
+                    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
                 if (s->schema > STORE_SCHEMA_VERSION) {
                         mdb_txn_abort(txn);
                         return -EPROTONOSUPPORT;
@@ -538,8 +551,7 @@ store_count_overdue(store_txn_t *t, uint64_t *ret)
 }
 
 int
-store_put_blob(store_txn_t *t, enum store_table table, uint64_t id, const uint8_t *data,
-               size_t len)
+store_put_blob(store_txn_t *t, enum store_table table, uint64_t id, const uint8_t *data, size_t len)
 {
         uint8_t kb[8];
         MDB_val k = {8, kb}, v = {len, (void *)(uintptr_t)data};
@@ -599,11 +611,13 @@ store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
                 if (old != NULL && old->department[0] &&
                     (rc = s_index(t, DB_BY_DEPT, old->department, c->id, false)) < 0)
                         return rc;
-                if (c->department[0] && (rc = s_index(t, DB_BY_DEPT, c->department, c->id, true)) < 0)
+                if (c->department[0] &&
+                    (rc = s_index(t, DB_BY_DEPT, c->department, c->id, true)) < 0)
                         return rc;
         }
         if (old == NULL || strcmp(old->category, c->category) != 0) {
-                if (old != NULL && (rc = s_index(t, DB_BY_CATEGORY, old->category, c->id, false)) < 0)
+                if (old != NULL &&
+                    (rc = s_index(t, DB_BY_CATEGORY, old->category, c->id, false)) < 0)
                         return rc;
                 if ((rc = s_index(t, DB_BY_CATEGORY, c->category, c->id, true)) < 0)
                         return rc;
@@ -880,7 +894,8 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         s_put_be64(seek + plen, before_id ? before_id : UINT64_MAX);
         k = (MDB_val){plen + 8, seek};
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        rc =
+            rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
         for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
                 pb_complaint_t *c;
                 uint64_t id;

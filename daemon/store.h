@@ -72,8 +72,8 @@ int store_get_event(store_txn_t *txn, uint64_t seq, pb_event_t **ret);
  * answered. get returns -ENOENT when the id was not used; *ret_reply is the caller's (free()).*/
 int store_get_request(store_txn_t *txn, const char *actor, const char *request_id,
                       uint64_t *ret_hash, uint8_t **ret_reply, size_t *ret_len);
-int store_put_request(store_txn_t *txn, const char *actor, const char *request_id,
-                      uint64_t hash, const uint8_t *reply, size_t len);
+int store_put_request(store_txn_t *txn, const char *actor, const char *request_id, uint64_t hash,
+                      const uint8_t *reply, size_t len);
 
 /* Blobs keyed by a 64-bit id in one of the auxiliary tables. put refuses an existing id with
  * -EEXIST (blobs are content-addressed and never change); get returns -ENOENT and a copy the

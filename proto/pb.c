@@ -62,15 +62,15 @@ s_parse(struct words *w, const char *s)
         return -1;
 }
 
-#define WORDS(fn, descriptor, pfx)                                                              \
-        static struct words fn##_words = {.desc = &descriptor, .prefix = pfx};                   \
-        const char *pb_##fn##_name(int v)                                                        \
-        {                                                                                        \
-                return s_name(&fn##_words, v);                                                   \
-        }                                                                                        \
-        int pb_##fn##_parse(const char *s)                                                       \
-        {                                                                                        \
-                return s_parse(&fn##_words, s);                                                  \
+#define WORDS(fn, descriptor, pfx)                                             \
+        static struct words fn##_words = {.desc = &descriptor, .prefix = pfx}; \
+        const char *pb_##fn##_name(int v)                                      \
+        {                                                                      \
+                return s_name(&fn##_words, v);                                 \
+        }                                                                      \
+        int pb_##fn##_parse(const char *s)                                     \
+        {                                                                      \
+                return s_parse(&fn##_words, s);                                \
         }
 
 WORDS(status, complaint__v1__status__descriptor, "STATUS_")

@@ -14,20 +14,20 @@ CHECK_DEFINE_COUNTERS();
 static const struct {
         int from, action, to;
 } allowed[] = {
-        {ST_NEW, A(ASSIGN), ST_ASSIGNED},        {ST_NEW, A(RESOLVE), ST_RESOLVED},
-        {ST_NEW, A(DISMISS), ST_DISMISSED},      {ST_NEW, A(NOTE), ST_NEW},
-        {ST_ASSIGNED, A(ASSIGN), ST_ASSIGNED},   {ST_ASSIGNED, A(ACCEPT), ST_ACCEPTED},
-        {ST_ASSIGNED, A(PEND), ST_PENDING},      {ST_ASSIGNED, A(RESOLVE), ST_RESOLVED},
-        {ST_ASSIGNED, A(DISMISS), ST_DISMISSED}, {ST_ASSIGNED, A(ESCALATE), ST_ASSIGNED},
-        {ST_ASSIGNED, A(NOTE), ST_ASSIGNED},     {ST_ACCEPTED, A(PEND), ST_PENDING},
-        {ST_ACCEPTED, A(RESOLVE), ST_RESOLVED},  {ST_ACCEPTED, A(ASSIGN), ST_ASSIGNED},
-        {ST_ACCEPTED, A(ESCALATE), ST_ACCEPTED}, {ST_ACCEPTED, A(NOTE), ST_ACCEPTED},
-        {ST_PENDING, A(RESUME), ST_ACCEPTED},    {ST_PENDING, A(RESOLVE), ST_RESOLVED},
-        {ST_PENDING, A(ESCALATE), ST_PENDING},   {ST_PENDING, A(NOTE), ST_PENDING},
-        {ST_RESOLVED, A(CLOSE), ST_CLOSED},      {ST_RESOLVED, A(REOPEN), ST_ASSIGNED},
-        {ST_RESOLVED, A(NOTE), ST_RESOLVED},     {ST_CLOSED, A(REOPEN), ST_ASSIGNED},
-        {ST_CLOSED, A(NOTE), ST_CLOSED},         {ST_DISMISSED, A(REOPEN), ST_ASSIGNED},
-        {ST_DISMISSED, A(NOTE), ST_DISMISSED},
+    {ST_NEW, A(ASSIGN), ST_ASSIGNED},        {ST_NEW, A(RESOLVE), ST_RESOLVED},
+    {ST_NEW, A(DISMISS), ST_DISMISSED},      {ST_NEW, A(NOTE), ST_NEW},
+    {ST_ASSIGNED, A(ASSIGN), ST_ASSIGNED},   {ST_ASSIGNED, A(ACCEPT), ST_ACCEPTED},
+    {ST_ASSIGNED, A(PEND), ST_PENDING},      {ST_ASSIGNED, A(RESOLVE), ST_RESOLVED},
+    {ST_ASSIGNED, A(DISMISS), ST_DISMISSED}, {ST_ASSIGNED, A(ESCALATE), ST_ASSIGNED},
+    {ST_ASSIGNED, A(NOTE), ST_ASSIGNED},     {ST_ACCEPTED, A(PEND), ST_PENDING},
+    {ST_ACCEPTED, A(RESOLVE), ST_RESOLVED},  {ST_ACCEPTED, A(ASSIGN), ST_ASSIGNED},
+    {ST_ACCEPTED, A(ESCALATE), ST_ACCEPTED}, {ST_ACCEPTED, A(NOTE), ST_ACCEPTED},
+    {ST_PENDING, A(RESUME), ST_ACCEPTED},    {ST_PENDING, A(RESOLVE), ST_RESOLVED},
+    {ST_PENDING, A(ESCALATE), ST_PENDING},   {ST_PENDING, A(NOTE), ST_PENDING},
+    {ST_RESOLVED, A(CLOSE), ST_CLOSED},      {ST_RESOLVED, A(REOPEN), ST_ASSIGNED},
+    {ST_RESOLVED, A(NOTE), ST_RESOLVED},     {ST_CLOSED, A(REOPEN), ST_ASSIGNED},
+    {ST_CLOSED, A(NOTE), ST_CLOSED},         {ST_DISMISSED, A(REOPEN), ST_ASSIGNED},
+    {ST_DISMISSED, A(NOTE), ST_DISMISSED},
 };
 
 static int
@@ -44,9 +44,8 @@ main(void)
 {
         /* Requests that are lifecycle actions; CREATE, REASSIGN and WARN are never asked of the
          * table by a client (create has no prior state, reassign is assign, warn is internal). */
-        static const int actions[] = {A(ASSIGN),  A(ACCEPT), A(PEND),    A(RESUME),
-                                      A(RESOLVE), A(CLOSE),  A(REOPEN),  A(DISMISS),
-                                      A(NOTE),    A(ESCALATE)};
+        static const int actions[] = {A(ASSIGN), A(ACCEPT), A(PEND),    A(RESUME), A(RESOLVE),
+                                      A(CLOSE),  A(REOPEN), A(DISMISS), A(NOTE),   A(ESCALATE)};
         char buf[200];
         int n_allowed = 0;
 

@@ -97,9 +97,9 @@ test_records_and_indexes(store_t *s)
         CHECK(got == NULL);
 
         /* By department, newest first. */
-        CHECK_INT(store_list(t, &(struct store_filter){.department = "network"}, 0, 10, &list, &n,
-                             &next),
-                  0);
+        CHECK_INT(
+            store_list(t, &(struct store_filter){.department = "network"}, 0, 10, &list, &n, &next),
+            0);
         CHECK_INT(n, 2);
         if (n == 2) {
                 CHECK_INT(list[0]->id, 3);
@@ -108,13 +108,13 @@ test_records_and_indexes(store_t *s)
         CHECK_INT(next, 0);
         store_free_list(&list, n);
         /* A department that is a prefix of another must not match it. */
-        CHECK_INT(store_list(t, &(struct store_filter){.department = "net"}, 0, 10, &list, &n,
-                             &next),
-                  0);
+        CHECK_INT(
+            store_list(t, &(struct store_filter){.department = "net"}, 0, 10, &list, &n, &next), 0);
         CHECK_INT(n, 0);
         store_free_list(&list, n);
         /* By category, with a status filter on top. */
-        CHECK_INT(store_list(t, &(struct store_filter){.category = "billing", .status = ST_ASSIGNED},
+        CHECK_INT(store_list(t,
+                             &(struct store_filter){.category = "billing", .status = ST_ASSIGNED},
                              0, 10, &list, &n, &next),
                   0);
         CHECK_INT(n, 2);

@@ -247,6 +247,7 @@ s_load_limits(struct loader *l, const config_setting_t *g)
             LIMIT(description, 1, 1 << 20), LIMIT(note, 1, 1 << 20),
             LIMIT(actor, 1, 200),           LIMIT(request_id, 8, 200),
             LIMIT(external_ref, 1, 1024),   LIMIT(list_max, 1, 100000),
+            LIMIT(replay_max, 1, 100000),
 #undef LIMIT
         };
         const char *known[ELEMENTSOF(table) + 2];
@@ -651,6 +652,24 @@ static const char *const top_keys[] = {"daemon",      "limits",     "centre",
                                        "departments", "categories", NULL};
 
 static void
+s_load_event_log(struct loader *l, const config_setting_t *g)
+{
+        static const char *const known[] = {"keep_for", "keep_count", NULL};
+        long long count = (long long)l->cfg->keep_events;
+
+        if (g == NULL)
+                return;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return;
+        }
+        s_check_keys(l, g, known);
+        s_get_duration(l, g, "keep_for", &l->cfg->keep_events_ms);
+        s_get_uint(l, g, "keep_count", 1000, INT64_MAX / 2, &count);
+        l->cfg->keep_events = (uint64_t)count;
+}
+
+static void
 s_load_escalation(struct loader *l, const config_setting_t *g)
 {
         static const char *const known[] = {"warning", "realert", "followup", NULL};
@@ -699,6 +718,7 @@ s_set_defaults(conf_t *cfg)
             .request_id = 100,
             .external_ref = 100,
             .list_max = 1000,
+            .replay_max = 1000,
             .compensation_max = 100000000,
         };
         cfg->priority_scale[0] = 1.0;
@@ -708,6 +728,8 @@ s_set_defaults(conf_t *cfg)
         cfg->warning = 0.8;
         cfg->realert_ms = 4 * 3600 * 1000;
         cfg->followup_ms = 24 * 3600 * 1000;
+        cfg->keep_events_ms = 400ll * 86400 * 1000;
+        cfg->keep_events = 50000000;
 }
 
 int
@@ -748,6 +770,7 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_limits(&l, config_setting_get_member(root, "limits"));
         s_load_priorities(&l, config_setting_get_member(root, "priorities"));
         s_load_escalation(&l, config_setting_get_member(root, "escalation"));
+        s_load_event_log(&l, config_setting_get_member(root, "event_log"));
         s_load_calendars(&l, config_setting_get_member(root, "calendars"));
         s_load_departments(&l, config_setting_get_member(root, "departments"));
         s_load_categories(&l, config_setting_get_member(root, "categories"));

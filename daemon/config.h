@@ -69,6 +69,7 @@ struct config_limits {
         uint32_t request_id;
         uint32_t external_ref;
         uint32_t list_max;
+        uint32_t replay_max;
         int64_t compensation_max; /* cents */
 };
 
@@ -87,6 +88,8 @@ typedef struct conf {
         double warning;           /* fraction of an allowance at which to warn; 0: never */
         int64_t realert_ms;       /* past the top level, alert again after this */
         int64_t followup_ms;      /* the follow-up call's limit, on the centre's calendar */
+        int64_t keep_events_ms;   /* events older than this are pruned */
+        uint64_t keep_events;     /* at most this many events are kept */
         struct config_calendar *calendars;
         size_t n_calendars;
         struct config_department *departments;

@@ -23,10 +23,13 @@ struct server {
         api_t *api;
         events_t *events;
         int64_t next_heartbeat; /* monotonic ms */
+        int64_t next_prune;     /* monotonic ms */
         struct service_outbox out;
 };
 
 #define FIRE_BATCH 1000
+#define PRUNE_BATCH 10000
+#define PRUNE_INTERVAL_MS 60000
 
 static int signal_pipe[2] = {-1, -1};
 
@@ -181,6 +184,17 @@ s_heartbeat(server_t *s)
                 free(ev.data);
         }
         s->next_heartbeat = mono_ms() + s->cfg->heartbeat_ms;
+        /* Retention, a little at a time so a large backlog never holds the loop. */
+        if (mono_ms() >= s->next_prune) {
+                uint32_t n = 0;
+                int r = service_prune_events(s->service, PRUNE_BATCH, &n);
+
+                if (r < 0)
+                        log_error("event log: pruning failed: %s", strerror(-r));
+                else if (n > 0)
+                        log_info("event log: pruned %u old events", n);
+                s->next_prune = mono_ms() + (n == PRUNE_BATCH ? 0 : PRUNE_INTERVAL_MS);
+        }
 }
 
 /* Fires one batch of the deadlines due now and publishes their events; true when more may be

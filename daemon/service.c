@@ -15,6 +15,7 @@
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
+#define E_GONE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE
 #define GROW_TRIES 16
 
 #define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
@@ -52,6 +53,12 @@ struct ctx {
         pb_status_reply_t status;
         pb_state_count_t counts[ST_COUNT];
         pb_state_count_t *count_ptrs[ST_COUNT];
+        pb_event_t **events; /* for replay, owned */
+        size_t n_events;
+        Complaint__V1__ReplayReply replay;
+        Complaint__V1__StreamHead *heads; /* for status, owned */
+        Complaint__V1__StreamHead **head_ptrs;
+        size_t n_heads;
         struct service_outbox *out;
 };
 
@@ -207,6 +214,7 @@ s_event(struct ctx *x, const pb_history_t *entry, const char *department, const 
         snprintf(topic, sizeof(topic), "%s/%s", department, kind);
         ev.schema_version = PB_SCHEMA_VERSION;
         ev.topic = topic;
+        ev.stream = (char *)(uintptr_t)department;
         ev.at_ms = entry->at_ms;
         ev.entry = (pb_history_t *)(uintptr_t)entry;
         ev.complaint = x->c;
@@ -736,8 +744,7 @@ s_close(struct ctx *x)
         pb_follow_up_t *f;
         int next, from, r;
 
-        if (s_load(x, q->id, A(CLOSE), &next) < 0 ||
-            s_note_ok(x, "note", q->note, q->call_failed) < 0)
+        if (s_load(x, q->id, A(CLOSE), &next) < 0 || s_note_ok(x, "note", q->note, false) < 0)
                 return -1;
         if (q->call_failed && q->satisfaction != 0)
                 return s_fail(x, E_INVALID_ARGUMENT, "satisfaction",
@@ -916,6 +923,75 @@ s_list(struct ctx *x)
         return 0;
 }
 
+/* The head of the global stream and of every configured department's stream. The arrays are
+ * the caller's; the strings are borrowed from the configuration. */
+static int
+s_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
+        Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n)
+{
+        size_t n = s->cfg->n_departments + 1;
+        Complaint__V1__StreamHead *heads = calloc(n, sizeof(*heads));
+        Complaint__V1__StreamHead **ptrs = calloc(n, sizeof(*ptrs));
+        int r = heads && ptrs ? 0 : -ENOMEM;
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                complaint__v1__stream_head__init(&heads[i]);
+                heads[i].stream = i == 0 ? (char *)"" : s->cfg->departments[i - 1].id;
+                r = store_stream_head(txn, heads[i].stream, &heads[i].offset);
+                ptrs[i] = &heads[i];
+        }
+        if (r < 0) {
+                free(heads);
+                free(ptrs);
+                return r;
+        }
+        *ret_heads = heads;
+        *ret_ptrs = ptrs;
+        *ret_n = n;
+        return 0;
+}
+
+static int
+s_replay(struct ctx *x)
+{
+        const Complaint__V1__ReplayRequest *q = x->req->replay;
+        Complaint__V1__ReplayReply *rp = &x->replay;
+        uint32_t limit = q->limit ? q->limit : 256;
+        int r;
+
+        if (s_check_text(x, "stream", q->stream, 64, 0) < 0)
+                return -1;
+        if (q->n_topic_prefixes > 16)
+                return s_fail(x, E_TOO_LARGE, "topic_prefixes", "at most 16 topic prefixes");
+        for (size_t i = 0; i < q->n_topic_prefixes; i++)
+                if (s_check_text(x, "topic_prefixes", q->topic_prefixes[i], 200, 0) < 0)
+                        return -1;
+        if (limit > x->s->cfg->limits.replay_max)
+                limit = x->s->cfg->limits.replay_max;
+        r = store_stream_head(x->txn, q->stream, &rp->head);
+        if (r == 0)
+                r = store_stream_first(x->txn, q->stream, &rp->first_kept);
+        if (r < 0)
+                return s_store_fail(x, r, "reading a stream");
+        x->reply.replay = rp;
+        /* Events after `after_offset` were pruned when the oldest kept is further on. */
+        if (rp->first_kept > q->after_offset + 1 ||
+            (rp->first_kept == 0 && rp->head > q->after_offset)) {
+                rp->next_after = rp->first_kept ? rp->first_kept - 1 : rp->head;
+                return s_fail(x, E_GONE, "after_offset",
+                              "events of stream \"%s\" after %" PRIu64 " are no longer kept; "
+                              "resume after %" PRIu64,
+                              q->stream, q->after_offset, rp->next_after);
+        }
+        r = store_replay(x->txn, q->stream, q->after_offset, q->topic_prefixes, q->n_topic_prefixes,
+                         limit, limit * 64, &x->events, &x->n_events, &rp->next_after);
+        if (r < 0)
+                return s_store_fail(x, r, "replaying events");
+        rp->events = x->events;
+        rp->n_events = x->n_events;
+        return 0;
+}
+
 static int
 s_status(struct ctx *x)
 {
@@ -943,6 +1019,13 @@ s_status(struct ctx *x)
         if (r < 0)
                 return s_store_fail(x, r, "reading counts");
         st->next_deadline_ms = x->s->next_due;
+        r = s_heads(x->s, x->txn, &x->heads, &x->head_ptrs, &x->n_heads);
+        if (r == 0)
+                r = store_stream_first(x->txn, "", &st->first_kept_seq);
+        if (r < 0)
+                return s_store_fail(x, r, "reading stream heads");
+        st->heads = x->head_ptrs;
+        st->n_heads = x->n_heads;
         st->by_status = x->count_ptrs;
         st->n_by_status = ST_COUNT - 1;
         x->reply.status = st;
@@ -965,7 +1048,7 @@ static bool
 s_is_change(const pb_request_t *q)
 {
         return q->body_case != BODY(GET) && q->body_case != BODY(LIST) &&
-               q->body_case != BODY(STATUS) &&
+               q->body_case != BODY(STATUS) && q->body_case != BODY(REPLAY) &&
                q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
 }
 
@@ -990,6 +1073,7 @@ s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_
         complaint__v1__reply__init(&x->reply);
         complaint__v1__complaint_list__init(&x->list_reply);
         complaint__v1__status_reply__init(&x->status);
+        complaint__v1__replay_reply__init(&x->replay);
 }
 
 /* Encodes the reply built in x and releases everything x holds. */
@@ -1012,6 +1096,8 @@ s_ctx_finish(struct ctx *x, size_t *ret_len)
                 x->reply.list = NULL;
                 x->reply.status = NULL;
                 x->reply.event_seq = 0;
+                if (x->reply.error != E_GONE)
+                        x->reply.replay = NULL;
         }
         *ret_len = protobuf_c_message_get_packed_size(&x->reply.base);
         buf = malloc(*ret_len ? *ret_len : 1);
@@ -1021,6 +1107,9 @@ s_ctx_finish(struct ctx *x, size_t *ret_len)
                 complaint__v1__complaint__free_unpacked(x->c, NULL);
         store_free_history(&x->hist, x->n_hist);
         store_free_list(&x->list, x->n_list);
+        store_free_events(&x->events, x->n_events);
+        free(x->heads);
+        free(x->head_ptrs);
         free(x->message);
         memset(x, 0, sizeof(*x));
         return buf;
@@ -1168,6 +1257,8 @@ s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const 
                         s_get(&x);
                 else if (q->body_case == BODY(LIST))
                         s_list(&x);
+                else if (q->body_case == BODY(REPLAY))
+                        s_replay(&x);
                 else
                         s_status(&x);
         }
@@ -1483,22 +1574,53 @@ int
 service_heartbeat(service_t *s, struct service_event *ret)
 {
         pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
+        Complaint__V1__StreamHead *heads = NULL, **ptrs = NULL;
+        store_txn_t *txn;
+        int r;
 
         ev.schema_version = PB_SCHEMA_VERSION;
         ev.seq = s->last_event_seq;
         ev.topic = (char *)"_heartbeat";
         ev.at_ms = now_ms();
         ev.heartbeat = true;
+        r = store_begin(s->store, false, &txn);
+        if (r == 0) {
+                r = s_heads(s, txn, &heads, &ptrs, &ev.n_heads);
+                store_abort(&txn);
+        }
+        if (r < 0)
+                return r;
+        ev.heads = ptrs;
         ret->len = protobuf_c_message_get_packed_size(&ev.base);
         ret->data = malloc(ret->len);
         ret->topic = strdup(ev.topic);
         if (ret->data == NULL || ret->topic == NULL) {
                 free(ret->data);
                 free(ret->topic);
-                return -ENOMEM;
+                r = -ENOMEM;
+        } else {
+                protobuf_c_message_pack(&ev.base, ret->data);
         }
-        protobuf_c_message_pack(&ev.base, ret->data);
-        return 0;
+        free(heads);
+        free(ptrs);
+        return r;
+}
+
+int
+service_prune_events(service_t *s, uint32_t max, uint32_t *ret_n)
+{
+        store_txn_t *txn;
+        int r = store_begin(s->store, true, &txn);
+
+        *ret_n = 0;
+        if (r < 0)
+                return r;
+        r = store_prune_events(txn, s->cfg->keep_events, now_ms() - s->cfg->keep_events_ms, max,
+                               ret_n);
+        if (r == 0 && *ret_n > 0)
+                r = store_commit(&txn);
+        store_abort(&txn);
+        return r;
 }
 
 uint64_t

@@ -69,6 +69,10 @@ int service_fire_due(service_t *service, int64_t now, uint32_t max, struct servi
 /* The time of the next warning or escalation due (UTC ms), 0 when none is. */
 int64_t service_next_deadline(const service_t *service);
 
+/* Deletes events past the configured retention (daemon.event_log), at most max in one
+ * transaction; *ret_n is how many. */
+int service_prune_events(service_t *service, uint32_t max, uint32_t *ret_n);
+
 /* Empties an outbox, freeing its events. */
 void service_outbox_clear(struct service_outbox *out);
 

@@ -62,11 +62,31 @@ int store_put_history(store_txn_t *txn, const pb_history_t *h);
 int store_get_history(store_txn_t *txn, uint64_t id, pb_history_t ***ret, size_t *ret_n);
 void store_free_history(pb_history_t ***entries, size_t n);
 
-/* Events: append numbers ev (ev->seq = last + 1) and stores it; last_event_seq is 0 for an
- * empty log. get_event returns -ENOENT for a seq not stored. */
+/* Events: append numbers ev globally (ev->seq = last + 1) and in its stream ev->stream
+ * (ev->offset = that stream's head + 1) and stores it; last_event_seq is 0 for an empty log.
+ * get_event returns -ENOENT for a seq not stored. */
 int store_append_event(store_txn_t *txn, pb_event_t *ev);
 int store_last_event_seq(store_txn_t *txn, uint64_t *ret);
 int store_get_event(store_txn_t *txn, uint64_t seq, pb_event_t **ret);
+
+/* The newest and the oldest kept offset of a stream ("" is the global stream, whose offsets
+ * are seqs); 0 when it holds nothing. */
+int store_stream_head(store_txn_t *txn, const char *stream, uint64_t *ret);
+int store_stream_first(store_txn_t *txn, const char *stream, uint64_t *ret);
+
+/* Reads the events of stream after offset `after`, in order, keeping those whose topic starts
+ * with one of the n_prefixes prefixes (all when n_prefixes is 0), until limit are kept or
+ * scan_max have been examined. The array and its events are the caller's (free with
+ * store_free_events()); *ret_next is the last offset examined (after, when none was). */
+int store_replay(store_txn_t *txn, const char *stream, uint64_t after, char *const *prefixes,
+                 size_t n_prefixes, uint32_t limit, uint32_t scan_max, pb_event_t ***ret,
+                 size_t *ret_n, uint64_t *ret_next);
+void store_free_events(pb_event_t ***events, size_t n);
+
+/* Deletes the oldest events while more than keep_count are kept or they are older than
+ * before_ms, at most max of them. *ret_n is how many were deleted. */
+int store_prune_events(store_txn_t *txn, uint64_t keep_count, int64_t before_ms, uint32_t max,
+                       uint32_t *ret_n);
 
 /* Request ids: the reply given to (actor, request_id), with the hash of the request it
  * answered. get returns -ENOENT when the id was not used; *ret_reply is the caller's (free()).*/

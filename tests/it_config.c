@@ -1,0 +1,291 @@
+/* it_config.c: complaintd --check-config and start-up on broken configurations. Each broken
+ * file is the bundled conf/complaintd.conf with one change, so it stays valid in every other
+ * respect as the schema grows; the test looks up the line it changed and expects the error to
+ * say "FILE:LINE:" and name the setting. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "harness.h"
+
+CHECK_DEFINE_COUNTERS();
+
+static harness_t h;
+
+/* Runs complaintd with args; returns the exit code and the captured stdout and stderr. */
+static int
+s_complaintd(const char *const *args, char **out, char **err)
+{
+        return harness_run(COMPLAINTD_BIN, args, 20000, out, err);
+}
+
+static int
+s_check_config(const char *file, char **out, char **err)
+{
+        const char *args[] = {"--config", file, "--check-config", NULL};
+
+        return s_complaintd(args, out, err);
+}
+
+/* Writes the bundled configuration with `from` (its first occurrence) replaced by `to` to
+ * dir/name, and returns the line on which `mark`, a string of the replacement, lands: the line
+ * of `from` in the bundled file plus the line breaks in `to` before `mark`. */
+static int
+s_broken(const char *name, const char *from, const char *to, const char *mark, char *path,
+         size_t size)
+{
+        const char *pairs[] = {from, to, NULL};
+        const char *m = strstr(to, mark);
+        char bundled[PATH_MAX];
+        int line;
+
+        snprintf(bundled, sizeof(bundled), "%s/conf/complaintd.conf", SOURCE_DIR);
+        snprintf(path, size, "%s/%s", h.dir, name);
+        REQUIRE(m != NULL);
+        REQUIRE(harness_write_conf(path, pairs) == 0);
+        line = harness_file_line(bundled, from);
+        REQUIRE(line > 0);
+        for (const char *p = to; p < m; p++)
+                line += *p == '\n';
+        return line;
+}
+
+/* Whether err has a line starting "path:line:" that also contains every word of the
+ * NULL-terminated list. */
+static bool
+s_has_error(const char *err, const char *path, int line, const char *const *words)
+{
+        char prefix[PATH_MAX + 32];
+        const char *p = err;
+        size_t plen;
+
+        snprintf(prefix, sizeof(prefix), "%s:%d:", path, line);
+        plen = strlen(prefix);
+        /* One pass per line of err. */
+        while (p && *p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+                if (len >= plen && strncmp(p, prefix, plen) == 0) {
+                        bool all = true;
+
+                        for (size_t i = 0; words && words[i]; i++) {
+                                const char *w = strstr(p, words[i]);
+
+                                if (w == NULL || w >= p + len)
+                                        all = false;
+                        }
+                        if (all)
+                                return true;
+                }
+                p = nl ? nl + 1 : NULL;
+        }
+        return false;
+}
+
+static void
+s_expect_error(const char *what, const char *path, int line, const char *const *words)
+{
+        char *out = NULL, *err = NULL;
+        int code = s_check_config(path, &out, &err);
+        bool found;
+
+        CHECK(code > 0 && code < 128);
+        found = s_has_error(err, path, line, words);
+        CHECK(found);
+        if (!found || code <= 0 || code >= 128) {
+                fprintf(stderr, "%s: expected an error at %s:%d naming", what, path, line);
+                for (size_t i = 0; words[i]; i++)
+                        fprintf(stderr, " \"%s\"", words[i]);
+                fprintf(stderr, "; exit %d, stdout: %s\nstderr:\n%s\n", code, out, err);
+        }
+        CHECK(out == NULL || strstr(out, "OK") == NULL);
+        free(out);
+        free(err);
+}
+
+static void
+test_bundled_ok(void)
+{
+        char path[PATH_MAX], *out = NULL, *err = NULL;
+        int code;
+
+        snprintf(path, sizeof(path), "%s/conf/complaintd.conf", SOURCE_DIR);
+        code = s_check_config(path, &out, &err);
+        CHECK_INT(code, 0);
+        CHECK(out && strcmp(out, "OK\n") == 0);
+        if (code != 0)
+                fprintf(stderr, "bundled config: stdout %s stderr %s\n", out, err);
+        free(out);
+        free(err);
+
+        /* The harness's own variant (heartbeat 100ms) is valid too. */
+        code = s_check_config(h.conf, &out, &err);
+        CHECK_INT(code, 0);
+        free(out);
+        free(err);
+}
+
+static void
+test_missing_file(void)
+{
+        char path[PATH_MAX], *out = NULL, *err = NULL;
+        int code;
+
+        snprintf(path, sizeof(path), "%s/no-such.conf", h.dir);
+        code = s_check_config(path, &out, &err);
+        CHECK(code > 0 && code < 128);
+        CHECK(err && strstr(err, path) != NULL);
+        CHECK(err && strstr(err, "cannot open") != NULL);
+        if (err && strstr(err, path) == NULL)
+                fprintf(stderr, "missing file: stderr does not name %s:\n%s\n", path, err);
+        free(out);
+        free(err);
+}
+
+static void
+test_syntax_error(void)
+{
+        char path[PATH_MAX];
+        int line = s_broken("syntax.conf", "batch_max = 256;", "batch_max = = 256;",
+                            "batch_max = =", path, sizeof(path));
+
+        s_expect_error("syntax error", path, line, (const char *const[]){NULL});
+}
+
+static void
+test_unknown_department(void)
+{
+        char path[PATH_MAX];
+        int line = s_broken("unknown-dept.conf", "department = \"metering\";",
+                            "department = \"nowhere\";", "\"nowhere\"", path, sizeof(path));
+
+        s_expect_error("unknown department", path, line,
+                       (const char *const[]){"department", "nowhere", NULL});
+}
+
+static void
+test_duplicate_department(void)
+{
+        char path[PATH_MAX];
+        /* The first `id = "safety";` is the department's (departments come first). */
+        int line = s_broken("dup-dept.conf", "id = \"safety\";", "id = \"billing\";", "billing",
+                            path, sizeof(path));
+
+        /* The category "safety" now names a missing department too; only the duplicate is
+         * checked here. */
+        s_expect_error("duplicate department", path, line,
+                       (const char *const[]){"billing", "duplicate", NULL});
+}
+
+static void
+test_unknown_key(void)
+{
+        char path[PATH_MAX];
+        int line =
+            s_broken("unknown-key.conf", "batch_max = 256;", "batch_max = 256;\n  frobnicate = 1;",
+                     "frobnicate", path, sizeof(path));
+
+        s_expect_error("unknown key", path, line, (const char *const[]){"frobnicate", NULL});
+}
+
+static void
+test_bad_value(void)
+{
+        char path[PATH_MAX];
+        int line = s_broken("bad-heartbeat.conf", "heartbeat = \"1s\";", "heartbeat = \"soon\";",
+                            "\"soon\"", path, sizeof(path));
+
+        s_expect_error("bad duration", path, line, (const char *const[]){"heartbeat", NULL});
+}
+
+/* Every error is reported, not only the first. */
+static void
+test_every_error(void)
+{
+        char path[PATH_MAX];
+        const char *pairs[] = {"batch_max = 256;", "batch_max = 256;\n  frobnicate = 1;",
+                               "department = \"metering\";", "department = \"nowhere\";", NULL};
+        char *out = NULL, *err = NULL;
+        int l1, l2, code;
+
+        snprintf(path, sizeof(path), "%s/two-errors.conf", h.dir);
+        REQUIRE(harness_write_conf(path, pairs) == 0);
+        l1 = harness_file_line(path, "frobnicate");
+        l2 = harness_file_line(path, "\"nowhere\"");
+        code = s_check_config(path, &out, &err);
+        CHECK(code > 0 && code < 128);
+        CHECK(s_has_error(err, path, l1, (const char *const[]){"frobnicate", NULL}));
+        CHECK(s_has_error(err, path, l2, (const char *const[]){"department", NULL}));
+        if (!s_has_error(err, path, l2, (const char *const[]){"department", NULL}) ||
+            !s_has_error(err, path, l1, (const char *const[]){"frobnicate", NULL}))
+                fprintf(stderr, "two errors: expected lines %d and %d, got:\n%s\n", l1, l2, err);
+        free(out);
+        free(err);
+}
+
+/* Starting (not checking) on a broken file fails at once with the same errors. */
+static void
+test_start_broken(void)
+{
+        char path[PATH_MAX], api[PATH_MAX + 8], events[PATH_MAX + 8], state[PATH_MAX];
+        int line = s_broken("start-broken.conf", "department = \"metering\";",
+                            "department = \"nowhere\";", "\"nowhere\"", path, sizeof(path));
+        char *out = NULL, *err = NULL;
+        int code;
+
+        snprintf(api, sizeof(api), "ipc://%s/broken-api", h.dir);
+        snprintf(events, sizeof(events), "ipc://%s/broken-events", h.dir);
+        snprintf(state, sizeof(state), "%s/broken-state", h.dir);
+        code = s_complaintd((const char *const[]){"--config", path, "--state-dir", state, "--api",
+                                                  api, "--events", events, NULL},
+                            &out, &err);
+        CHECK(code > 0 && code < 128);
+        CHECK(s_has_error(err, path, line, (const char *const[]){"department", NULL}));
+        if (code <= 0 || code >= 128)
+                fprintf(stderr, "start on a broken config: exit %d, stderr:\n%s\n", code, err);
+        free(out);
+        free(err);
+
+        /* Through the harness: the early exit is seen at once, not after the start timeout. */
+        {
+                char saved[PATH_MAX];
+                int64_t t0 = harness_now_ms();
+
+                snprintf(saved, sizeof(saved), "%s", h.conf);
+                snprintf(h.conf, sizeof(h.conf), "%s", path);
+                fprintf(stderr, "(a start-up failure and its log are expected next)\n");
+                CHECK_INT(harness_start(&h), -ECHILD);
+                CHECK(harness_now_ms() - t0 < HARNESS_START_TIMEOUT_MS);
+                CHECK(!harness_running(&h));
+                snprintf(h.conf, sizeof(h.conf), "%s", saved);
+        }
+
+        /* And on a missing file. */
+        snprintf(path, sizeof(path), "%s/no-such.conf", h.dir);
+        code = s_complaintd((const char *const[]){"--config", path, "--state-dir", state, "--api",
+                                                  api, "--events", events, NULL},
+                            &out, &err);
+        CHECK(code > 0 && code < 128);
+        CHECK(err && strstr(err, path) != NULL);
+        free(out);
+        free(err);
+}
+
+int
+main(void)
+{
+        REQUIRE(harness_init(&h, "it_config") == 0);
+        test_bundled_ok();
+        test_missing_file();
+        test_syntax_error();
+        test_unknown_department();
+        test_duplicate_department();
+        test_unknown_key();
+        test_bad_value();
+        test_every_error();
+        test_start_broken();
+        return harness_cleanup(&h, check_summary());
+}

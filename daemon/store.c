@@ -15,6 +15,7 @@
  *   streams     stream \0 . offset u64 -> seq u64   each department's stream of events
  */
 #include <assert.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -53,7 +54,10 @@ struct store {
         MDB_dbi dbi[DB_COUNT];
         uint64_t map_max;
         uint32_t schema;
+        uint32_t migrated_from;
 };
+
+static size_t s_index_key(uint8_t *buf, const char *prefix, uint64_t id);
 
 struct store_txn {
         store_t *store;
@@ -224,6 +228,80 @@ store_abort(store_txn_t **tp)
         *tp = NULL;
 }
 
+/* 1 -> 2: number every stored event in its department's stream, in seq order, and index the
+ * streams. */
+static int
+s_migrate_1_to_2(store_txn_t *t)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur);
+
+        if (rc != 0)
+                return s_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                pb_event_t *ev = complaint__v1__event__unpack(NULL, v.mv_size, v.mv_data);
+                uint8_t sk[KEY_MAX], vb[8], kb[8];
+                const char *slash;
+                char stream[65];
+                /* The cursor's key points into a page the puts below may move: copy it. */
+                MDB_val skey, sval = {8, vb}, key = {8, kb};
+                uint64_t head;
+                size_t n;
+                int r;
+
+                if (ev == NULL || k.mv_size != 8) {
+                        if (ev)
+                                complaint__v1__event__free_unpacked(ev, NULL);
+                        mdb_cursor_close(cur);
+                        return -EBADMSG;
+                }
+                memcpy(kb, k.mv_data, 8);
+                slash = strchr(ev->topic, '/');
+                n = slash ? (size_t)(slash - ev->topic) : strlen(ev->topic);
+                if (n == 0 || n >= sizeof(stream)) {
+                        complaint__v1__event__free_unpacked(ev, NULL);
+                        continue;
+                }
+                memcpy(stream, ev->topic, n);
+                stream[n] = '\0';
+                r = store_stream_head(t, stream, &head);
+                if (r == 0) {
+                        char *old = ev->stream;
+
+                        ev->stream = stream;
+                        ev->offset = head + 1;
+                        r = s_put_message(t, DB_EVENTS, &key, &ev->base, 0);
+                        ev->stream = old;
+                        skey = (MDB_val){s_index_key(sk, stream, head + 1), sk};
+                        s_put_be64(vb, s_get_be64(key.mv_data));
+                        if (r == 0)
+                                r = s_err(
+                                    mdb_put(t->txn, t->store->dbi[DB_STREAMS], &skey, &sval, 0));
+                }
+                complaint__v1__event__free_unpacked(ev, NULL);
+                if (r < 0) {
+                        mdb_cursor_close(cur);
+                        return r;
+                }
+        }
+        mdb_cursor_close(cur);
+        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+}
+
+/* Brings a store written by an older daemon to the current layout, step by step. */
+static int
+s_migrate(store_txn_t *t, uint32_t from)
+{
+        int r = 0;
+
+        t->store->migrated_from = from;
+        if (from < 2)
+                r = s_migrate_1_to_2(t);
+        return r;
+}
+
 static int
 s_open_dbs(store_t *s)
 {
@@ -257,6 +335,19 @@ s_open_dbs(store_t *s)
                 if (s->schema > STORE_SCHEMA_VERSION) {
                         mdb_txn_abort(txn);
                         return -EPROTONOSUPPORT;
+                }
+                if (s->schema < STORE_SCHEMA_VERSION) {
+                        store_txn_t t = {.store = s, .txn = txn};
+                        int r = s_migrate(&t, s->schema);
+
+                        if (r < 0) {
+                                mdb_txn_abort(txn);
+                                return r;
+                        }
+                        s_put_be32(buf, STORE_SCHEMA_VERSION);
+                        v = (MDB_val){4, buf};
+                        rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+                        s->schema = STORE_SCHEMA_VERSION;
                 }
         }
         if (rc != 0)
@@ -355,6 +446,27 @@ uint32_t
 store_schema(store_t *s)
 {
         return s->schema;
+}
+
+uint32_t
+store_schema_migrated_from(store_t *s)
+{
+        return s->migrated_from ? s->migrated_from : s->schema;
+}
+
+int
+store_backup(store_t *s, const char *path)
+{
+        char data[4096];
+        struct stat st;
+
+        if (mkdir(path, 0750) < 0 && errno != EEXIST)
+                return -errno;
+        snprintf(data, sizeof(data), "%s/data.mdb", path);
+        if (stat(data, &st) == 0)
+                return -EEXIST;
+        /* A read snapshot, written compacted: free pages are left out. */
+        return s_err(mdb_env_copy2(s->env, path, MDB_CP_COMPACT));
 }
 
 int
@@ -1146,4 +1258,270 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         *ret_n = n;
         *ret_next = next;
         return 0;
+}
+
+/* ------------------------------------------------------------------ check */
+
+struct check {
+        FILE *out;
+        unsigned problems;
+};
+
+static void __attribute__((format(printf, 2, 3))) s_problem(struct check *c, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (c->problems++ >= 100) {
+                if (c->problems == 101)
+                        fprintf(c->out, "problem: (more problems not shown)\n");
+                return;
+        }
+        fputs("problem: ", c->out);
+        va_start(ap, fmt);
+        vfprintf(c->out, fmt, ap);
+        va_end(ap);
+        fputc('\n', c->out);
+}
+
+static bool
+s_has_key(store_txn_t *t, int db, const void *key, size_t len)
+{
+        MDB_val k = {len, (void *)(uintptr_t)key}, v;
+
+        return mdb_get(t->txn, t->store->dbi[db], &k, &v) == 0;
+}
+
+static uint64_t
+s_entries(store_txn_t *t, int db)
+{
+        MDB_stat st;
+
+        return mdb_stat(t->txn, t->store->dbi[db], &st) == 0 ? st.ms_entries : 0;
+}
+
+/* One complaint: its history, and its place in every index. */
+static void
+s_check_complaint(store_txn_t *t, struct check *c, const pb_complaint_t *p, uint64_t first_event,
+                  uint64_t *by_status, uint64_t *n_dept, uint64_t *n_overdue, uint64_t *n_deadlines)
+{
+        struct store_deadline dl[6];
+        pb_history_t **hist = NULL;
+        uint8_t kb[KEY_MAX];
+        size_t n = 0, nd;
+
+        if (p->status <= ST_NONE || p->status >= ST_COUNT) {
+                s_problem(c, "complaint %" PRIu64 ": unknown status %d", p->id, p->status);
+                return;
+        }
+        by_status[p->status]++;
+        if (store_get_history(t, p->id, &hist, &n) < 0) {
+                s_problem(c, "complaint %" PRIu64 ": its history does not decode", p->id);
+        } else {
+                if (n != p->history_count)
+                        s_problem(c, "complaint %" PRIu64 ": %zu history entries, record says %u",
+                                  p->id, n, p->history_count);
+                for (size_t i = 0; i < n; i++) {
+                        uint8_t ek[8];
+
+                        if (hist[i]->seq != i + 1)
+                                s_problem(c, "complaint %" PRIu64 ": history entry %zu has seq %u",
+                                          p->id, i + 1, hist[i]->seq);
+                        s_put_be64(ek, hist[i]->event_seq);
+                        if (hist[i]->event_seq >= first_event && !s_has_key(t, DB_EVENTS, ek, 8))
+                                s_problem(c,
+                                          "complaint %" PRIu64 ": event %" PRIu64
+                                          " of history entry %zu is missing",
+                                          p->id, hist[i]->event_seq, i + 1);
+                }
+                store_free_history(&hist, n);
+        }
+        kb[0] = (uint8_t)p->status;
+        s_put_be64(kb + 1, p->id);
+        if (!s_has_key(t, DB_BY_STATUS, kb, 9))
+                s_problem(c, "complaint %" PRIu64 ": missing from the status index", p->id);
+        if (p->department[0]) {
+                (*n_dept)++;
+                if (strlen(p->department) + 9 <= sizeof(kb) &&
+                    !s_has_key(t, DB_BY_DEPT, kb, s_index_key(kb, p->department, p->id)))
+                        s_problem(c, "complaint %" PRIu64 ": missing from the department index",
+                                  p->id);
+        }
+        if (strlen(p->category) + 9 <= sizeof(kb) &&
+            !s_has_key(t, DB_BY_CATEGORY, kb, s_index_key(kb, p->category, p->id)))
+                s_problem(c, "complaint %" PRIu64 ": missing from the category index", p->id);
+        s_put_be64(kb, p->id);
+        if (p->level > 0) {
+                (*n_overdue)++;
+                if (!s_has_key(t, DB_OVERDUE, kb, 8))
+                        s_problem(c,
+                                  "complaint %" PRIu64 ": at level %u, missing from the overdue "
+                                  "index",
+                                  p->id, p->level);
+        }
+        nd = s_clock_deadlines(p, dl);
+        *n_deadlines += nd;
+        for (size_t i = 0; i < nd; i++)
+                if (!s_has_key(t, DB_DEADLINES, kb, s_deadline_key(kb, &dl[i])))
+                        s_problem(c,
+                                  "complaint %" PRIu64 ": a deadline of its %s clock is not "
+                                  "indexed",
+                                  p->id,
+                                  dl[i].clock == 1   ? "response"
+                                  : dl[i].clock == 2 ? "resolution"
+                                                     : "follow-up");
+}
+
+static void
+s_check_events(store_txn_t *t, struct check *c, uint64_t *ret_first)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        uint64_t expect = 0, n = 0, with_stream = 0;
+        int rc;
+
+        *ret_first = 0;
+        if (mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur) != 0)
+                return;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                uint64_t seq = s_get_be64(k.mv_data);
+                pb_event_t *ev = complaint__v1__event__unpack(NULL, v.mv_size, v.mv_data);
+
+                if (n++ == 0)
+                        *ret_first = expect = seq;
+                if (seq != expect)
+                        s_problem(
+                            c, "event log: a gap before event %" PRIu64 " (expected %" PRIu64 ")",
+                            seq, expect);
+                expect = seq + 1;
+                if (ev == NULL) {
+                        s_problem(c, "event %" PRIu64 " does not decode", seq);
+                        continue;
+                }
+                if (ev->seq != seq)
+                        s_problem(c, "event %" PRIu64 " says it is %" PRIu64, seq, ev->seq);
+                if (ev->stream[0]) {
+                        uint8_t sk[KEY_MAX];
+                        MDB_val skey, sv;
+
+                        with_stream++;
+                        skey = (MDB_val){s_index_key(sk, ev->stream, ev->offset), sk};
+                        if (strlen(ev->stream) + 9 > sizeof(sk) ||
+                            mdb_get(t->txn, t->store->dbi[DB_STREAMS], &skey, &sv) != 0 ||
+                            sv.mv_size != 8 || s_get_be64(sv.mv_data) != seq)
+                                s_problem(
+                                    c, "event %" PRIu64 ": not at offset %" PRIu64 " of stream %s",
+                                    seq, ev->offset, ev->stream);
+                }
+                complaint__v1__event__free_unpacked(ev, NULL);
+        }
+        mdb_cursor_close(cur);
+        if (s_entries(t, DB_STREAMS) != with_stream)
+                s_problem(c, "stream index holds %" PRIu64 " entries for %" PRIu64 " events",
+                          s_entries(t, DB_STREAMS), with_stream);
+        fprintf(c->out, "events: %" PRIu64 " kept (%" PRIu64 " to %" PRIu64 "), gap-free: %s\n", n,
+                *ret_first, n ? expect - 1 : 0, c->problems ? "see problems" : "yes");
+}
+
+int
+store_check(const char *dir, FILE *report)
+{
+        struct check c = {.out = report};
+        uint64_t by_status[ST_COUNT] = {0}, n_dept = 0, n_overdue = 0, n_deadlines = 0, n = 0;
+        uint64_t first_event = 0;
+        store_t s = {0};
+        store_txn_t t = {.store = &s};
+        MDB_cursor *cur;
+        MDB_val k, v, sk = {6, (void *)"schema"};
+        int rc;
+
+        rc = mdb_env_create(&s.env);
+        if (rc != 0)
+                return s_err(rc);
+        mdb_env_set_maxdbs(s.env, DB_COUNT);
+        rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS, 0640);
+        if (rc == EACCES || rc == EROFS)
+                rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK, 0640);
+        if (rc == 0)
+                rc = mdb_txn_begin(s.env, NULL, MDB_RDONLY, &t.txn);
+        if (rc != 0) {
+                mdb_env_close(s.env);
+                return s_err(rc);
+        }
+        for (int i = 0; i < DB_COUNT && rc == 0; i++) {
+                rc = mdb_dbi_open(t.txn, db_names[i], 0, &s.dbi[i]);
+                if (rc == MDB_NOTFOUND && i == DB_STREAMS)
+                        rc = 0; /* a schema 1 store */
+                else if (rc != 0)
+                        fprintf(report, "problem: table %s is missing\n", db_names[i]);
+        }
+        if (rc != 0) {
+                mdb_txn_abort(t.txn);
+                mdb_env_close(s.env);
+                return -EBADMSG;
+        }
+        if (mdb_get(t.txn, s.dbi[DB_META], &sk, &v) != 0 || v.mv_size != 4) {
+                s_problem(&c, "no schema version");
+        } else {
+                const uint8_t *p = v.mv_data;
+
+                s.schema = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                fprintf(report, "schema: %u (this daemon writes %d)%s\n", s.schema,
+                        STORE_SCHEMA_VERSION,
+                        s.schema < STORE_SCHEMA_VERSION ? ": it will be migrated on start" : "");
+                if (s.schema > STORE_SCHEMA_VERSION)
+                        s_problem(&c, "written by a newer complaintd (schema %u)", s.schema);
+        }
+        if (s.schema == STORE_SCHEMA_VERSION)
+                s_check_events(&t, &c, &first_event);
+        if (mdb_cursor_open(t.txn, s.dbi[DB_COMPLAINTS], &cur) == 0) {
+                for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                        pb_complaint_t *p =
+                            complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+                        n++;
+                        if (p == NULL || k.mv_size != 8 || p->id != s_get_be64(k.mv_data)) {
+                                s_problem(&c, "complaint record %" PRIu64 " does not decode",
+                                          k.mv_size == 8 ? s_get_be64(k.mv_data) : 0);
+                        } else {
+                                s_check_complaint(&t, &c, p, first_event, by_status, &n_dept,
+                                                  &n_overdue, &n_deadlines);
+                        }
+                        if (p)
+                                complaint__v1__complaint__free_unpacked(p, NULL);
+                }
+                mdb_cursor_close(cur);
+        }
+        for (int st = 1; st < ST_COUNT; st++) {
+                uint64_t counted = 0;
+
+                store_count(&t, st, &counted);
+                if (counted != by_status[st])
+                        s_problem(&c, "counter of %s says %" PRIu64 ", the records %" PRIu64,
+                                  pb_status_name(st), counted, by_status[st]);
+        }
+        if (s_entries(&t, DB_BY_STATUS) != n)
+                s_problem(&c, "status index holds %" PRIu64 " entries for %" PRIu64 " complaints",
+                          s_entries(&t, DB_BY_STATUS), n);
+        if (s_entries(&t, DB_BY_DEPT) != n_dept)
+                s_problem(&c, "department index holds %" PRIu64 " entries, expected %" PRIu64,
+                          s_entries(&t, DB_BY_DEPT), n_dept);
+        if (s_entries(&t, DB_BY_CATEGORY) != n)
+                s_problem(&c, "category index holds %" PRIu64 " entries for %" PRIu64 " complaints",
+                          s_entries(&t, DB_BY_CATEGORY), n);
+        if (s_entries(&t, DB_OVERDUE) != n_overdue)
+                s_problem(&c, "overdue index holds %" PRIu64 " entries, expected %" PRIu64,
+                          s_entries(&t, DB_OVERDUE), n_overdue);
+        if (s_entries(&t, DB_DEADLINES) != n_deadlines)
+                s_problem(&c, "deadline index holds %" PRIu64 " entries, the clocks %" PRIu64,
+                          s_entries(&t, DB_DEADLINES), n_deadlines);
+        fprintf(report,
+                "complaints: %" PRIu64 " checked, %" PRIu64 " overdue, %" PRIu64
+                " deadlines indexed\n",
+                n, n_overdue, n_deadlines);
+        fprintf(report, "%s: %u problem%s\n", c.problems ? "FAILED" : "OK", c.problems,
+                c.problems == 1 ? "" : "s");
+        mdb_txn_abort(t.txn);
+        mdb_env_close(s.env);
+        return c.problems ? -EBADMSG : 0;
 }

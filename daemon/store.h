@@ -13,11 +13,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pb.h"
 
-/* The layout version this daemon writes. A store with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 1
+/* The layout version this daemon writes. A store with a higher one is refused; a lower one is
+ * migrated on open, in one transaction. History of the layout:
+ *   1  records, history, events, request ids, indexes, deadlines, policies
+ *   2  events carry their stream and offset, and each department's stream is indexed */
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
@@ -36,8 +40,22 @@ int store_grow(store_t *store);
 /* Sizes of the map and of the part of it in use. */
 void store_usage(store_t *store, uint64_t *ret_used, uint64_t *ret_map);
 
-/* The schema version recorded in the store. */
+/* The schema version recorded in the store, and the one it had before this open migrated it
+ * (equal when nothing was migrated). */
 uint32_t store_schema(store_t *store);
+uint32_t store_schema_migrated_from(store_t *store);
+
+/* Writes a compacted, consistent copy of the store into the directory path (created if
+ * missing; it must not already hold a store). Safe to call from another thread while the
+ * owner of the store goes on writing: it reads one snapshot. -EEXIST when path holds a store. */
+int store_backup(store_t *store, const char *path);
+
+/* Verifies the store in dir (a live one or a backup) without changing it: the schema version,
+ * every record and history entry decodes, every index and counter agrees with the records,
+ * the deadline index matches the clocks, and the event log and its streams are gap-free.
+ * Writes what it checked and every problem to report, one line each. Returns 0 when the store
+ * is consistent, -EBADMSG when it is not, another -errno when it cannot be read. */
+int store_check(const char *dir, FILE *report);
 
 /* Transactions. store_begin() starts a top-level one (write: the single writer); begin_nested()
  * a child of a write transaction. commit and abort free the handle and NULL the pointer;

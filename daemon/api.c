@@ -4,6 +4,7 @@
 #include <zmq.h>
 
 #include "api.h"
+#include "backup.h"
 #include "log.h"
 #include "macro.h"
 
@@ -24,6 +25,11 @@ struct api {
         size_t *req_of; /* in[i] -> its index in reqs, or SIZE_MAX */
         uint32_t cap;
         struct service_outbox out;
+        /* The running backup, and who waits for it. */
+        backup_t *backup;
+        zmq_msg_t backup_identity;
+        char *backup_request_id;
+        uint64_t backup_seq;
 };
 
 static int
@@ -89,6 +95,14 @@ api_close(api_t **ap)
 
         if (a == NULL)
                 return;
+        if (a->backup) {
+                uint64_t bytes;
+                int64_t took;
+
+                backup_finish(&a->backup, &bytes, &took);
+                zmq_msg_close(&a->backup_identity);
+                free(a->backup_request_id);
+        }
         zmq_close(a->sock);
         service_outbox_clear(&a->out);
         free(a->out.items);
@@ -161,8 +175,64 @@ s_send_error(api_t *a, zmq_msg_t *identity, int code, const char *message)
                 s_send_reply(a, identity, buf, len);
 }
 
+/* Starts the backup asked for by rq, or refuses it when one is running. */
+static void
+s_start_backup(api_t *a, zmq_msg_t *identity, struct service_request *rq, service_t *service,
+               store_t *store)
+{
+        int r = a->backup ? -EBUSY : backup_start(store, rq->backup_path, &a->backup);
+
+        if (r < 0) {
+                size_t len;
+                _cleanup_free_ uint8_t *buf =
+                    service_backup_reply(rq->request_id, r, rq->backup_path, 0, 0, 0, &len);
+                if (buf)
+                        s_send_reply(a, identity, buf, len);
+                return;
+        }
+        zmq_msg_init(&a->backup_identity);
+        zmq_msg_copy(&a->backup_identity, identity);
+        a->backup_request_id = rq->request_id;
+        rq->request_id = NULL;
+        a->backup_seq = service_last_event_seq(service);
+}
+
 int
-api_serve(api_t *a, service_t *service, events_t *events)
+api_backup_fd(const api_t *a)
+{
+        return a->backup ? backup_fd(a->backup) : -1;
+}
+
+void
+api_backup_done(api_t *a)
+{
+        uint64_t bytes = 0;
+        int64_t took = 0;
+        size_t len;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ uint8_t *buf = NULL;
+        int r;
+
+        if (a->backup == NULL)
+                return;
+        path = strdup(backup_path(a->backup));
+        r = backup_finish(&a->backup, &bytes, &took);
+        if (r < 0)
+                log_error("backup to %s failed: %s", path ? path : "?", strerror(-r));
+        else
+                log_notice("backup to %s done: %" PRIu64 " bytes in %" PRId64 " ms",
+                           path ? path : "?", bytes, took);
+        buf = service_backup_reply(a->backup_request_id, r, path ? path : "", bytes, took,
+                                   a->backup_seq, &len);
+        if (buf)
+                s_send_reply(a, &a->backup_identity, buf, len);
+        zmq_msg_close(&a->backup_identity);
+        free(a->backup_request_id);
+        a->backup_request_id = NULL;
+}
+
+int
+api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
 {
         uint32_t n = 0;
         size_t n_reqs = 0;
@@ -200,12 +270,17 @@ api_serve(api_t *a, service_t *service, events_t *events)
                 if (a->req_of[i] != SIZE_MAX) {
                         struct service_request *rq = &a->reqs[a->req_of[i]];
 
-                        if (rq->reply)
+                        if (rq->backup_path)
+                                s_start_backup(a, &m->frames[0], rq, service, store);
+                        else if (rq->reply)
                                 s_send_reply(a, &m->frames[0], rq->reply, rq->reply_len);
                         else
                                 s_send_error(a, &m->frames[0], E_INTERNAL, "out of memory");
                         free(rq->reply);
+                        free(rq->backup_path);
+                        free(rq->request_id);
                         rq->reply = NULL;
+                        rq->backup_path = rq->request_id = NULL;
                 }
                 for (int f = 0; f < m->n; f++)
                         zmq_msg_close(&m->frames[f]);

@@ -23,7 +23,14 @@ void *api_socket(api_t *api);
 /* Uses cfg's limits from now on (a reload); borrowed. */
 void api_set_config(api_t *api, const conf_t *cfg);
 
-/* Serves one batch of the requests waiting on the socket. Returns the number served. */
-int api_serve(api_t *api, service_t *service, events_t *events);
+/* Serves one batch of the requests waiting on the socket. Returns the number served. A backup
+ * request starts a copy of store on its own thread; its reply waits for api_backup_done(). */
+int api_serve(api_t *api, service_t *service, events_t *events, store_t *store);
+
+/* The descriptor to poll for the end of a running backup, or -1 when none runs. */
+int api_backup_fd(const api_t *api);
+
+/* Answers the client of the backup that has ended. */
+void api_backup_done(api_t *api);
 
 #endif

@@ -196,8 +196,9 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                         "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
-static const char *const daemon_keys[] = {"state_dir", "api",       "events",    "log_level",
-                                          "heartbeat", "store_max", "batch_max", NULL};
+static const char *const daemon_keys[] = {"backup_dir", "state_dir", "api",
+                                          "events",     "log_level", "heartbeat",
+                                          "store_max",  "batch_max", NULL};
 
 static void
 s_load_daemon(struct loader *l, const config_setting_t *g)
@@ -216,6 +217,7 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         s_get_string(l, g, "state_dir", false, &cfg->state_dir);
         s_get_string(l, g, "api", false, &cfg->api);
         s_get_string(l, g, "events", false, &cfg->events);
+        s_get_string(l, g, "backup_dir", false, &cfg->backup_dir);
         if (s_get_string(l, g, "log_level", false, &level) > 0) {
                 cfg->log_level = log_level_parse(level);
                 if (cfg->log_level < 0)
@@ -827,6 +829,7 @@ config_free(conf_t **cfgp)
         free(cfg->state_dir);
         free(cfg->api);
         free(cfg->events);
+        free(cfg->backup_dir);
         free(cfg->centre);
         free(cfg);
         *cfgp = NULL;

@@ -78,7 +78,8 @@ typedef struct conf {
         char *state_dir;
         char *api;
         char *events;
-        int log_level; /* LOG_* from syslog.h */
+        char *backup_dir; /* where `backup` writes copies; NULL: <state_dir>/backups */
+        int log_level;    /* LOG_* from syslog.h */
         int64_t heartbeat_ms;
         uint64_t store_max; /* bytes */
         uint32_t batch_max;

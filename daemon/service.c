@@ -32,6 +32,8 @@ struct service {
 };
 
 static int s_refresh_next_due(service_t *s);
+struct ctx;
+static uint8_t *s_ctx_finish(struct ctx *x, size_t *ret_len);
 
 /* The state of one request while it is handled. */
 struct ctx {
@@ -992,6 +994,40 @@ s_replay(struct ctx *x)
         return 0;
 }
 
+/* Checks a backup request and hands its path to the caller, which runs the copy. */
+static int
+s_backup(struct ctx *x, struct service_request *rq)
+{
+        const char *name = x->req->backup->name;
+        const char *dir = x->s->cfg->backup_dir;
+        char path[4096];
+
+        if (s_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor, TEXT_REQUIRED) < 0 ||
+            s_check_text(x, "name", name, 100, TEXT_REQUIRED) < 0)
+                return -1;
+        if (name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789._-") != strlen(name))
+                return s_fail(x, E_INVALID_ARGUMENT, "name",
+                              "name \"%s\" must be letters, digits, '.', '_' or '-', not starting "
+                              "with '.': backups are written inside daemon.backup_dir",
+                              name);
+        if (dir)
+                snprintf(path, sizeof(path), "%s/%s", dir, name);
+        else
+                snprintf(path, sizeof(path), "%s/backups/%s", x->s->cfg->state_dir, name);
+        rq->backup_path = strdup(path);
+        rq->request_id = strdup(x->req->request_id);
+        if (rq->backup_path == NULL || rq->request_id == NULL) {
+                free(rq->backup_path);
+                free(rq->request_id);
+                rq->backup_path = rq->request_id = NULL;
+                return s_fail(x, E_INTERNAL, NULL, "out of memory");
+        }
+        log_notice("backup to %s requested by %s", path, x->req->actor);
+        free(s_ctx_finish(x, &(size_t){0}));
+        return 0;
+}
+
 static int
 s_status(struct ctx *x)
 {
@@ -1049,6 +1085,7 @@ s_is_change(const pb_request_t *q)
 {
         return q->body_case != BODY(GET) && q->body_case != BODY(LIST) &&
                q->body_case != BODY(STATUS) && q->body_case != BODY(REPLAY) &&
+               q->body_case != BODY(BACKUP) &&
                q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
 }
 
@@ -1259,6 +1296,8 @@ s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const 
                         s_list(&x);
                 else if (q->body_case == BODY(REPLAY))
                         s_replay(&x);
+                else if (q->body_case == BODY(BACKUP) && s_backup(&x, rq) == 0)
+                        return; /* answered when the copy is done */
                 else
                         s_status(&x);
         }
@@ -1570,6 +1609,41 @@ service_error_reply(int code, const char *message, size_t *ret_len)
         return buf;
 }
 
+uint8_t *
+service_backup_reply(const char *request_id, int result, const char *path, uint64_t bytes,
+                     int64_t took_ms, uint64_t last_event_seq, size_t *ret_len)
+{
+        Complaint__V1__BackupReply b = COMPLAINT__V1__BACKUP_REPLY__INIT;
+        pb_reply_t reply = COMPLAINT__V1__REPLY__INIT;
+        char msg[512] = "";
+        uint8_t *buf;
+
+        reply.schema_version = PB_SCHEMA_VERSION;
+        reply.request_id = (char *)(uintptr_t)(request_id ? request_id : "");
+        b.path = (char *)(uintptr_t)path;
+        if (result == 0) {
+                b.bytes = bytes;
+                b.took_ms = took_ms;
+                b.last_event_seq = last_event_seq;
+                reply.backup = &b;
+        } else {
+                reply.error = result == -EEXIST   ? E_INVALID_ARGUMENT
+                              : result == -EBUSY  ? COMPLAINT__V1__ERROR_CODE__ERROR_CODE_BUSY
+                              : result == -ENOSPC ? E_STORAGE_FULL
+                                                  : E_INTERNAL;
+                snprintf(msg, sizeof(msg), "backup to %s failed: %s", path,
+                         result == -EEXIST  ? "a backup is already there; choose another name"
+                         : result == -EBUSY ? "another backup is running"
+                                            : strerror(-result));
+                reply.message = msg;
+        }
+        *ret_len = protobuf_c_message_get_packed_size(&reply.base);
+        buf = malloc(*ret_len ? *ret_len : 1);
+        if (buf)
+                protobuf_c_message_pack(&reply.base, buf);
+        return buf;
+}
+
 int
 service_heartbeat(service_t *s, struct service_event *ret)
 {
@@ -1673,4 +1747,28 @@ void
 service_set_config(service_t *s, const conf_t *cfg)
 {
         s->cfg = cfg;
+}
+
+int
+service_counts(service_t *s, uint64_t *ret_open, uint64_t *ret_overdue)
+{
+        store_txn_t *txn = NULL;
+        uint64_t all = 0, closed = 0, dismissed = 0, overdue = 0;
+        int r = store_begin(s->store, false, &txn);
+
+        if (r < 0)
+                return r;
+        r = store_count(txn, ST_NONE, &all);
+        if (r == 0)
+                r = store_count(txn, ST_CLOSED, &closed);
+        if (r == 0)
+                r = store_count(txn, ST_DISMISSED, &dismissed);
+        if (r == 0)
+                r = store_count_overdue(txn, &overdue);
+        store_abort(&txn);
+        if (r < 0)
+                return r;
+        *ret_open = all - closed - dismissed;
+        *ret_overdue = overdue;
+        return 0;
 }

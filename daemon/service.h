@@ -22,6 +22,8 @@ struct service_request {
         size_t len;
         uint8_t *reply;
         size_t reply_len;
+        char *backup_path; /* set instead of reply for a valid backup request; caller frees */
+        char *request_id;  /* with backup_path: the request's id, for the reply; caller frees */
 };
 
 /* One event to publish after commit: its topic and encoded complaint.v1.Event. */
@@ -57,6 +59,12 @@ int service_handle_batch(service_t *service, struct service_request *reqs, size_
  * too large). The result is the caller's to free; NULL when out of memory. */
 uint8_t *service_error_reply(int code, const char *message, size_t *ret_len);
 
+/* Encodes the reply to a backup request once the copy is done: result 0 or -errno;
+ * last_event_seq is the newest event when the copy started (the copy holds at least it). The
+ * result is the caller's to free; NULL when out of memory. */
+uint8_t *service_backup_reply(const char *request_id, int result, const char *path, uint64_t bytes,
+                              int64_t took_ms, uint64_t last_event_seq, size_t *ret_len);
+
 /* Encodes a heartbeat event carrying the newest event number. The result is the caller's. */
 int service_heartbeat(service_t *service, struct service_event *ret);
 
@@ -78,5 +86,10 @@ void service_outbox_clear(struct service_outbox *out);
 
 /* The newest event number committed. */
 uint64_t service_last_event_seq(const service_t *service);
+
+/* The number of open complaints (neither closed nor dismissed) and of overdue ones (escalated
+ * on a running clock), read in a short read transaction. Returns 0 or the store's -errno;
+ * the out-parameters are untouched on failure. */
+int service_counts(service_t *service, uint64_t *ret_open, uint64_t *ret_overdue);
 
 #endif

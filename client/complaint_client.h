@@ -8,9 +8,8 @@
  * generated code and the pb.h word helpers. Programs link libcomplaint alone and never a second
  * copy of the generated code.
  *
- * A client is not thread-safe: use one per thread. The guaranteed-delivery subscriber (replay of
- * stored events by sequence number) will join this library as complaint_subscriber_*; the
- * request path here does not depend on it. */
+ * A client is not thread-safe: use one per thread. The guaranteed-delivery subscriber, built on
+ * this request path, is complaint_sub.h. */
 #ifndef COMPLAINT_CLIENT_H
 #define COMPLAINT_CLIENT_H
 
@@ -24,7 +23,7 @@ extern "C" {
 #define COMPLAINT_DEFAULT_ENDPOINT "tcp://127.0.0.1:7410"
 
 /* The topic of the daemon's heartbeat events on the event socket. A heartbeat carries only
- * schema_version, seq (the newest event) and at_ms. */
+ * schema_version, seq (the newest event), at_ms and heads (the newest offset of every stream). */
 #define COMPLAINT_HEARTBEAT_TOPIC "_heartbeat"
 
 /* A request id: 128 random bits as 32 lower-case hex digits, plus the terminating NUL. */

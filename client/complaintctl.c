@@ -63,6 +63,9 @@ enum opt {
         OPT_KIND,
         OPT_LEVEL,
         OPT_COUNT,
+        OPT_FROM,
+        OPT_STATE_FILE,
+        OPT_OVERDUE,
         OPT_MAX_
 };
 
@@ -104,6 +107,9 @@ static const struct {
     [OPT_KIND] = {"kind", true},
     [OPT_LEVEL] = {"level", true},
     [OPT_COUNT] = {"count", true},
+    [OPT_FROM] = {"from", true},
+    [OPT_STATE_FILE] = {"state-file", true},
+    [OPT_OVERDUE] = {"overdue", false},
 };
 
 #define O(x) (UINT64_C(1) << OPT_##x)
@@ -669,13 +675,16 @@ s_list(struct ctl *x)
         Complaint__V1__ListRequest q = COMPLAINT__V1__LIST_REQUEST__INIT;
         pb_reply_t *reply = NULL;
         const pb_list_t *l;
-        uint64_t limit, before;
+        uint64_t limit, before, level;
         int status, r;
 
         if ((r = s_enum(x, OPT_STATUS, pb_status_parse, pb_status_name, &status)) ||
             (r = s_number(x, OPT_LIMIT, 1, UINT32_MAX, &limit)) ||
-            (r = s_number(x, OPT_BEFORE, 0, UINT64_MAX, &before)))
+            (r = s_number(x, OPT_BEFORE, 0, UINT64_MAX, &before)) ||
+            (r = s_number(x, OPT_LEVEL, 1, UINT32_MAX, &level)))
                 return r;
+        q.overdue = x->val[OPT_OVERDUE] != NULL;
+        q.level = (uint32_t)level;
         q.department = s_opt(x, OPT_DEPARTMENT);
         q.status = status;
         q.category = s_opt(x, OPT_CATEGORY);
@@ -753,44 +762,16 @@ s_status(struct ctl *x)
         return s_flush();
 }
 
-/* The endpoint to connect to for events. A daemon bound to all interfaces reports a wildcard
- * host ("*" or 0.0.0.0), which cannot be connected to: use the host we reach its API on. */
-static char *
-s_events_endpoint(const char *api, const char *events)
-{
-        const char *rest = NULL;
-        char *out = NULL;
-
-        if (strncmp(events, "tcp://*:", 8) == 0)
-                rest = events + 8;
-        else if (strncmp(events, "tcp://0.0.0.0:", 14) == 0)
-                rest = events + 14;
-        if (rest == NULL)
-                return strdup(events);
-        if (strncmp(api, "tcp://", 6) == 0 && strrchr(api + 6, ':')) {
-                const char *host = api + 6;
-                int hlen = (int)(strrchr(host, ':') - host);
-
-                if (asprintf(&out, "tcp://%.*s:%s", hlen, host, rest) < 0)
-                        return NULL;
-                return out;
-        }
-        if (asprintf(&out, "tcp://127.0.0.1:%s", rest) < 0)
-                return NULL;
-        return out;
-}
-
 static int
 s_watch(struct ctl *x)
 {
-        struct watch_options o = {.json = x->json};
-        pb_reply_t *reply = NULL;
-        uint64_t level, count;
-        char *endpoint;
+        struct watch_options o = {.json = x->json, .endpoint = x->endpoint};
+        uint64_t level, count, from;
         int r;
 
         if ((r = s_number(x, OPT_LEVEL, 1, UINT32_MAX, &level)) ||
-            (r = s_number(x, OPT_COUNT, 1, UINT64_MAX, &count)))
+            (r = s_number(x, OPT_COUNT, 1, UINT64_MAX, &count)) ||
+            (r = s_number(x, OPT_FROM, 1, UINT64_MAX, &from)))
                 return r;
         if (level && x->val[OPT_KIND] && strcmp(x->val[OPT_KIND], "escalated") != 0)
                 return s_usage_error(x, "--level applies only to --kind escalated");
@@ -798,26 +779,22 @@ s_watch(struct ctl *x)
              (x->val[OPT_DEPARTMENT][0] == '\0' || strchr(x->val[OPT_DEPARTMENT], '/'))) ||
             (x->val[OPT_KIND] && x->val[OPT_KIND][0] == '\0'))
                 return s_usage_error(x, "--department and --kind must be non-empty words");
+        if (x->val[OPT_STATE_FILE] && x->val[OPT_STATE_FILE][0] == '\0')
+                return s_usage_error(x, "--state-file must not be empty");
         o.department = x->val[OPT_DEPARTMENT];
         o.kind = x->val[OPT_KIND];
         o.level = (uint32_t)level;
         o.count = count;
-        if ((r = s_status_call(x, &reply)))
-                return r;
-        if (reply->status->events_endpoint[0] == '\0') {
-                complaint__v1__reply__free_unpacked(reply, NULL);
-                return s_fail("complaintd at %s reports no events endpoint", x->endpoint);
-        }
-        endpoint = s_events_endpoint(x->endpoint, reply->status->events_endpoint);
-        complaint__v1__reply__free_unpacked(reply, NULL);
-        if (endpoint == NULL)
-                return s_fail("out of memory");
-        o.endpoint = endpoint;
+        o.from = from;
+        o.state_file = x->val[OPT_STATE_FILE];
         r = watch_run(&o);
+        if (r == -EINVAL || r == -EPROTONOSUPPORT)
+                return s_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
+        if (r == -EBADMSG)
+                return s_fail("%s is not a state file of complaintctl watch", o.state_file);
         if (r < 0)
-                r = s_fail("watching %s: %s", endpoint, strerror(-r));
-        free(endpoint);
-        return r;
+                return s_fail("watching %s: %s", x->endpoint, strerror(-r));
+        return 0;
 }
 
 /* ------------------------------------------------------------------- table and help */
@@ -864,17 +841,30 @@ static const struct command commands[] = {
     {"escalate", s_simple, O(NOTE), 1, 1, true, "ID [--note N]",
      "Escalate a complaint one level up its department's management chain by hand."},
     {"show", s_show, 0, 1, 1, false, "ID", "Show a complaint and its full history."},
-    {"list", s_list, O(DEPARTMENT) | O(STATUS) | O(CATEGORY) | O(LIMIT) | O(BEFORE), 0, 0, false,
-     "[--department D] [--status S] [--category C] [--limit N] [--before ID]",
-     "List complaints, newest first. For the next page pass the id it reports as --before."},
+    {"list", s_list,
+     O(DEPARTMENT) | O(STATUS) | O(CATEGORY) | O(OVERDUE) | O(LEVEL) | O(LIMIT) | O(BEFORE), 0, 0,
+     false,
+     "[--department D] [--status S] [--category C] [--overdue] [--level N] [--limit N] "
+     "[--before ID]",
+     "List complaints, newest first. --overdue: only open complaints escalated at least\n"
+     "once; --level N: only those at management level N. For the next page pass the id it\n"
+     "reports as --before."},
     {"status", s_status, 0, 0, 0, false, "",
-     "Show the daemon's version, uptime, counts by state, last event and endpoints."},
-    {"watch", s_watch, O(DEPARTMENT) | O(KIND) | O(LEVEL) | O(COUNT), 0, 0, false,
-     "[--department D] [--kind K] [--level L] [--count N]",
-     "Print live events as they happen, until interrupted or after N events. Topics are\n"
-     "<department>/<kind> (created, assigned, reassigned, accepted, pending, resumed,\n"
-     "resolved, closed, reopened, dismissed, noted, ...) and <department>/escalated/<level>.\n"
-     "Live only: events published while nothing listens are not shown."},
+     "Show the daemon's version, uptime, counts by state, overdue complaints, the next\n"
+     "deadline, the event streams' heads, and the endpoints."},
+    {"watch", s_watch, O(DEPARTMENT) | O(KIND) | O(LEVEL) | O(FROM) | O(STATE_FILE) | O(COUNT), 0,
+     0, false,
+     "[--department D] [--kind K] [--level L] [--from OFFSET] [--state-file PATH] [--count N]",
+     "Print events in order, none missed and none twice, until interrupted or after N\n"
+     "events. Topics are <department>/<kind> (created, assigned, reassigned, accepted,\n"
+     "pending, resumed, resolved, closed, reopened, dismissed, noted, warning/<level>) and\n"
+     "<department>/escalated/<level>.\n"
+     "  --from OFFSET      replay from this offset of the department's stream (of the\n"
+     "                     global stream, whose offsets are event numbers, without\n"
+     "                     --department), then go on live\n"
+     "  --state-file PATH  keep the position there and start after it next time\n"
+     "Without either, only new events are shown. --json: one object per line, with seq,\n"
+     "stream, offset and topic."},
 };
 
 #define GLOBAL_HELP                                                                     \

@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "json.h"
@@ -187,6 +188,18 @@ json_bool(json_t *j, bool v)
 {
         s_value_prefix(j);
         fputs(v ? "true" : "false", j->f);
+}
+
+void
+json_double(json_t *j, double v)
+{
+        /* JSON has no NaN or infinity: those are written as null. */
+        if (!isfinite(v)) {
+                json_null(j);
+                return;
+        }
+        s_value_prefix(j);
+        fprintf(j->f, "%.17g", v);
 }
 
 void

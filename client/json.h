@@ -43,6 +43,7 @@ void json_string(json_t *j, const char *s);
 void json_int(json_t *j, int64_t v);
 void json_uint(json_t *j, uint64_t v);
 void json_bool(json_t *j, bool v);
+void json_double(json_t *j, double v); /* %.17g; null when not finite */
 void json_null(json_t *j);
 
 /* A key and its value, in one call. */

@@ -39,6 +39,46 @@ render_time(int64_t ms, char *buf, size_t size)
 }
 
 const char *
+render_duration(int64_t ms, char *buf, size_t size)
+{
+        uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms, sec = u / 1000;
+        size_t o = 0;
+
+        assert(buf && size > 0);
+        buf[0] = '\0';
+        if (sec == 0) {
+                snprintf(buf, size, u ? "%" PRIu64 "ms" : "0s", u);
+                return buf;
+        }
+        if (sec >= 86400)
+                o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "d", sec / 86400);
+        if (sec % 86400 >= 3600 && o < size)
+                o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "h", sec % 86400 / 3600);
+        if (sec % 3600 >= 60 && o < size)
+                o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "m", sec % 3600 / 60);
+        if (sec % 60 && o < size)
+                snprintf(buf + o, size - o, "%" PRIu64 "s", sec % 60);
+        return buf;
+}
+
+const char *
+render_clock_kind(int kind)
+{
+        switch (kind) {
+        case COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_RESPONSE:
+                return "response";
+        case COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_RESOLUTION:
+                return "resolution";
+        case COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_FOLLOW_UP:
+                return "follow_up";
+        case COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_UNSPECIFIED:
+                return "";
+        default:
+                return "?";
+        }
+}
+
+const char *
 render_cents(int64_t cents, char *buf, size_t size)
 {
         uint64_t u = cents < 0 ? -(uint64_t)cents : (uint64_t)cents;
@@ -97,6 +137,39 @@ s_follow_up_json(json_t *j, const pb_follow_up_t *u)
         json_object_end(j);
 }
 
+static void
+s_clock_json(json_t *j, const Complaint__V1__Clock *k)
+{
+        if (k == NULL) {
+                json_null(j);
+                return;
+        }
+        json_object_begin(j);
+        json_kv_string(j, "kind", render_clock_kind(k->kind));
+        json_kv_bool(j, "running", k->running);
+        json_kv_string(j, "department", k->department);
+        json_kv_uint(j, "policy_id", k->policy_id);
+        json_kv_int(j, "started_at_ms", k->started_at_ms);
+        json_kv_uint(j, "level", k->level);
+        json_kv_string(j, "role", k->role);
+        json_kv_int(j, "allowance_ms", k->allowance_ms);
+        json_kv_int(j, "level_started_at_ms", k->level_started_at_ms);
+        json_kv_int(j, "due_at_ms", k->due_at_ms);
+        json_kv_int(j, "warn_at_ms", k->warn_at_ms);
+        json_kv_bool(j, "paused", k->paused);
+        json_kv_int(j, "paused_at_ms", k->paused_at_ms);
+        json_kv_int(j, "remaining_ms", k->remaining_ms);
+        json_kv_int(j, "warn_remaining_ms", k->warn_remaining_ms);
+        json_kv_int(j, "paused_total_ms", k->paused_total_ms);
+        json_kv_int(j, "stopped_at_ms", k->stopped_at_ms);
+        json_kv_bool(j, "met", k->met);
+        json_kv_uint(j, "alerts", k->alerts);
+        json_kv_uint(j, "chain_levels", k->chain_levels);
+        json_key(j, "scale");
+        json_double(j, k->scale);
+        json_object_end(j);
+}
+
 void
 render_complaint_members_json(json_t *j, const pb_complaint_t *c)
 {
@@ -124,6 +197,13 @@ render_complaint_members_json(json_t *j, const pb_complaint_t *c)
         json_kv_string(j, "dismiss_reason", pb_dismiss_reason_name(c->dismiss_reason));
         json_kv_string(j, "dismiss_note", c->dismiss_note);
         json_kv_string(j, "external_ref", c->external_ref);
+        json_kv_uint(j, "max_level", c->max_level);
+        json_key(j, "response_clock");
+        s_clock_json(j, c->response_clock);
+        json_key(j, "resolution_clock");
+        s_clock_json(j, c->resolution_clock);
+        json_key(j, "follow_up_clock");
+        s_clock_json(j, c->follow_up_clock);
 }
 
 void
@@ -158,7 +238,26 @@ render_history_json(json_t *j, const pb_history_t *h)
         json_kv_string(j, "note", h->note);
         json_kv_uint(j, "level", h->level);
         json_kv_uint(j, "event_seq", h->event_seq);
+        json_kv_string(j, "clock", render_clock_kind(h->clock));
+        json_kv_bool(j, "late", h->late);
+        json_kv_int(j, "recorded_at_ms", h->recorded_at_ms);
+        json_kv_bool(j, "realert", h->realert);
+        json_kv_string(j, "role", h->role);
+        json_kv_int(j, "due_at_ms", h->due_at_ms);
         json_object_end(j);
+}
+
+static void
+s_heads_json(json_t *j, Complaint__V1__StreamHead *const *heads, size_t n)
+{
+        json_array_begin(j);
+        for (size_t i = 0; i < n; i++) {
+                json_object_begin(j);
+                json_kv_string(j, "stream", heads[i]->stream);
+                json_kv_uint(j, "offset", heads[i]->offset);
+                json_object_end(j);
+        }
+        json_array_end(j);
 }
 
 void
@@ -183,6 +282,11 @@ render_status_members_json(json_t *j, const pb_status_reply_t *s)
         json_kv_uint(j, "store_schema", s->store_schema);
         json_kv_uint(j, "store_used_bytes", s->store_used_bytes);
         json_kv_uint(j, "store_map_bytes", s->store_map_bytes);
+        json_kv_uint(j, "overdue", s->overdue);
+        json_kv_int(j, "next_deadline_ms", s->next_deadline_ms);
+        json_key(j, "heads");
+        s_heads_json(j, s->heads, s->n_heads);
+        json_kv_uint(j, "first_kept_seq", s->first_kept_seq);
 }
 
 void
@@ -192,12 +296,16 @@ render_event_json(json_t *j, const pb_event_t *e)
         json_kv_uint(j, "schema_version", e->schema_version);
         json_kv_uint(j, "seq", e->seq);
         json_kv_string(j, "topic", e->topic);
+        json_kv_string(j, "stream", e->stream);
+        json_kv_uint(j, "offset", e->offset);
         json_kv_int(j, "at_ms", e->at_ms);
         json_key(j, "entry");
         render_history_json(j, e->entry);
         json_key(j, "complaint");
         render_complaint_json(j, e->complaint);
         json_kv_bool(j, "heartbeat", e->heartbeat);
+        json_key(j, "heads");
+        s_heads_json(j, e->heads, e->n_heads);
         json_object_end(j);
 }
 
@@ -370,6 +478,43 @@ s_field_lines(FILE *f, const char *label, const char *value)
         }
 }
 
+/* One line for a clock: when it started, where it stands, and who it is escalated to. */
+static void
+s_clock_text(FILE *f, const Complaint__V1__Clock *k, bool *first)
+{
+        char line[512], t[32], d[32];
+        size_t o = 0;
+
+#define ADD(...)                                                                        \
+        do {                                                                            \
+                if (o < sizeof(line))                                                   \
+                        o += (size_t)snprintf(line + o, sizeof(line) - o, __VA_ARGS__); \
+        } while (0)
+        if (k == NULL || k->kind == COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_UNSPECIFIED)
+                return;
+        ADD("%s (%s): started %s", render_clock_kind(k->kind),
+            k->department[0] ? k->department : "-", render_time(k->started_at_ms, t, sizeof(t)));
+        if (k->running && !k->paused && k->due_at_ms)
+                ADD(", due %s", render_time(k->due_at_ms, t, sizeof(t)));
+        if (k->paused_total_ms > 0)
+                ADD(", paused %s in all", render_duration(k->paused_total_ms, d, sizeof(d)));
+        if (k->paused)
+                ADD(", paused since %s with %s left", render_time(k->paused_at_ms, t, sizeof(t)),
+                    render_duration(k->remaining_ms, d, sizeof(d)));
+        if (!k->running)
+                ADD(", stopped %s %s", render_time(k->stopped_at_ms, t, sizeof(t)),
+                    k->met ? "in time" : "late");
+        ADD(", level %" PRIu32, k->level);
+        if (k->level > 0 && k->role[0])
+                ADD(" (%s)", k->role);
+        if (k->alerts > 0)
+                ADD(", %" PRIu32 " %s past the top", k->alerts,
+                    k->alerts == 1 ? "re-alert" : "re-alerts");
+#undef ADD
+        s_field(f, *first ? "clocks" : "", line);
+        *first = false;
+}
+
 void
 render_complaint_text(FILE *f, const pb_complaint_t *c)
 {
@@ -385,12 +530,22 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
         s_field(f, "priority", pb_priority_name(c->priority));
         s_field(f, "owner", c->owner);
         s_field(f, "department", c->department);
-        s_fieldf(f, "level", "%" PRIu32, c->level);
+        if (c->max_level > c->level)
+                s_fieldf(f, "level", "%" PRIu32 " (highest %" PRIu32 ")", c->level, c->max_level);
+        else
+                s_fieldf(f, "level", "%" PRIu32, c->level);
         s_field(f, "created", render_time(c->created_at_ms, t1, sizeof(t1)));
         s_field(f, "updated", render_time(c->updated_at_ms, t2, sizeof(t2)));
         s_fieldf(f, "reopened", "%" PRIu32 " %s", c->reopen_count,
                  c->reopen_count == 1 ? "time" : "times");
         s_field(f, "reference", c->external_ref);
+        {
+                bool first = true;
+
+                s_clock_text(f, c->response_clock, &first);
+                s_clock_text(f, c->resolution_clock, &first);
+                s_clock_text(f, c->follow_up_clock, &first);
+        }
         if (c->complainant) {
                 s_field(f, "name", c->complainant->name);
                 s_field(f, "phone", c->complainant->phone);
@@ -443,8 +598,10 @@ render_history_text(FILE *f, pb_history_t *const *h, size_t n)
                 s_table_setf(&t, i, 0, "%" PRIu32, e->seq);
                 s_table_set(&t, i, 1, render_time(e->at_ms, buf, sizeof(buf)), 0);
                 s_table_set(&t, i, 2, e->actor, 32);
-                if (e->level)
-                        s_table_setf(&t, i, 3, "%s %" PRIu32, pb_action_name(e->action), e->level);
+                if (e->level || e->late || e->realert)
+                        s_table_setf(&t, i, 3, "%s %" PRIu32 "%s%s", pb_action_name(e->action),
+                                     e->level, e->realert ? " (re-alert)" : "",
+                                     e->late ? " (late)" : "");
                 else
                         s_table_set(&t, i, 3, pb_action_name(e->action), 0);
                 s_table_setf(&t, i, 4, "%s->%s",
@@ -522,7 +679,29 @@ render_status_text(FILE *f, const pb_status_reply_t *s)
         for (size_t i = 0; i < s->n_by_status; i++)
                 fprintf(f, "    %-14s%" PRIu64 "\n", pb_status_name(s->by_status[i]->status),
                         s->by_status[i]->count);
-        fprintf(f, "  %-16s%" PRIu64 "\n", "last event", s->last_event_seq);
+        fprintf(f, "  %-16s%" PRIu64 "\n", "overdue", s->overdue);
+        if (s->next_deadline_ms) {
+                int64_t in = s->next_deadline_ms - s->now_ms;
+                char d[32];
+
+                render_duration(in, d, sizeof(d));
+                fprintf(f, "  %-16s%s (%s%s%s)\n", "next deadline",
+                        render_time(s->next_deadline_ms, t, sizeof(t)), in > 0 ? "in " : "",
+                        in == 0 ? "now" : d, in < 0 ? " ago" : "");
+        } else {
+                fprintf(f, "  %-16s%s\n", "next deadline", "none");
+        }
+        fprintf(f, "  %-16s%" PRIu64 " (oldest kept %" PRIu64 ")\n", "last event",
+                s->last_event_seq, s->first_kept_seq);
+        if (s->n_heads)
+                fprintf(f, "  stream heads\n");
+        for (size_t i = 0; i < s->n_heads; i++) {
+                char *name = s_clean(s->heads[i]->stream, 32);
+
+                fprintf(f, "    %-14s%" PRIu64 "\n", name[0] ? name : "(global)",
+                        s->heads[i]->offset);
+                free(name);
+        }
         s_field(f, "api", s->api_endpoint);
         s_field(f, "events", s->events_endpoint);
         fprintf(f, "  %-16sschema %" PRIu32 ", %s used of %s\n", "store", s->store_schema,

@@ -17,6 +17,12 @@
 /* Formats ms since the epoch as ISO-8601 UTC ("2024-05-01T09:30:00Z") into buf; "-" for 0. */
 const char *render_time(int64_t ms, char *buf, size_t size);
 
+/* Formats a duration as "2d3h", "1h20m", "3m12s", "0s" (sign dropped) into buf. */
+const char *render_duration(int64_t ms, char *buf, size_t size);
+
+/* The word of a ClockKind: "response", "resolution", "follow_up"; "" when unspecified. */
+const char *render_clock_kind(int kind);
+
 /* Formats cents as currency units with two decimals ("12.50", "-0.05") into buf. */
 const char *render_cents(int64_t cents, char *buf, size_t size);
 

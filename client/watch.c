@@ -1,4 +1,4 @@
-/* watch.c: complaintctl watch (watch.h): the SUB socket, the signalfd that ends it, and the
+/* watch.c: complaintctl watch (watch.h): the subscriber, the signals that end it, and the
  * filter. */
 #include <assert.h>
 #include <errno.h>
@@ -7,15 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
-#include <zmq.h>
-
-#include "complaint_client.h"
+#include "complaint_sub.h"
 #include "json.h"
 #include "render.h"
 #include "watch.h"
+
+/* How long one wait for an event lasts before the stop flag is looked at again: a signal
+ * landing just before a wait begins is noticed within this. */
+#define WAIT_SLICE_MS 500
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal(int sig)
+{
+        (void)sig;
+        s_stop = 1;
+}
 
 const char *
 watch_topic_prefix(const struct watch_options *o, char *buf, size_t size)
@@ -62,60 +71,14 @@ watch_topic_matches(const struct watch_options *o, const char *topic)
         return true;
 }
 
-/* Receives one message, keeping the first two frames ([topic][Event]); ret_topic is the
- * caller's. Returns 1 with the event, 0 when the message was not one (it is dropped, with a
- * word on stderr), or a negative errno. */
-static int
-s_receive(void *sock, char **ret_topic, pb_event_t **ret_event)
+static void
+s_on_gap(void *arg, const char *stream, uint64_t after, uint64_t resume_after)
 {
-        zmq_msg_t frame[2], extra;
-        size_t nframes = 0;
-        bool more = true;
-        int r = 1;
-
-        while (more) {
-                zmq_msg_t *m = nframes < 2 ? &frame[nframes] : &extra;
-
-                zmq_msg_init(m);
-                if (zmq_msg_recv(m, sock, ZMQ_DONTWAIT) < 0) {
-                        int e = errno;
-
-                        zmq_msg_close(m);
-                        for (size_t i = 0; i < nframes; i++)
-                                zmq_msg_close(&frame[i]);
-                        return e == EAGAIN ? 0 : -e;
-                }
-                more = zmq_msg_more(m);
-                if (m == &extra) {
-                        zmq_msg_close(m);
-                        r = 0;
-                } else {
-                        nframes++;
-                }
-        }
-        if (r == 1 && nframes == 2) {
-                *ret_topic = strndup(zmq_msg_data(&frame[0]), zmq_msg_size(&frame[0]));
-                *ret_event = complaint__v1__event__unpack(NULL, zmq_msg_size(&frame[1]),
-                                                          zmq_msg_data(&frame[1]));
-                if (*ret_topic == NULL) {
-                        r = -ENOMEM;
-                } else if (*ret_event == NULL) {
-                        fprintf(stderr, "complaintctl: skipping an undecodable event on %s\n",
-                                *ret_topic);
-                        r = 0;
-                }
-                if (r != 1) {
-                        free(*ret_topic);
-                        if (*ret_event)
-                                complaint__v1__event__free_unpacked(*ret_event, NULL);
-                }
-        } else {
-                fputs("complaintctl: skipping a message that is not [topic][event]\n", stderr);
-                r = 0;
-        }
-        for (size_t i = 0; i < nframes; i++)
-                zmq_msg_close(&frame[i]);
-        return r;
+        (void)arg;
+        fprintf(stderr,
+                "complaintctl: events %" PRIu64 " to %" PRIu64 " of %s%s are no longer kept; "
+                "going on after them\n",
+                after + 1, resume_after, stream[0] ? "stream " : "the global stream", stream);
 }
 
 static int
@@ -133,96 +96,81 @@ s_print(const struct watch_options *o, const pb_event_t *e)
 }
 
 static int
-s_loop(const struct watch_options *o, void *sock, int sigfd, const char *prefix)
+s_setup(const struct watch_options *o, const char *prefix, complaint_sub_t *sub)
+{
+        const char *stream = o->department ? o->department : "";
+        uint64_t pos;
+        int r;
+
+        if ((r = complaint_sub_add(sub, prefix)) < 0)
+                return r;
+        if (o->state_file && (r = complaint_sub_set_state_file(sub, o->state_file)) < 0)
+                return r;
+        if (o->from > 0)
+                return complaint_sub_set_position(sub, stream, o->from - 1);
+        if (complaint_sub_position(sub, stream, &pos) == -ENOENT)
+                return complaint_sub_set_position(sub, stream, COMPLAINT_SUB_END);
+        return 0;
+}
+
+static int
+s_loop(const struct watch_options *o, complaint_sub_t *sub)
 {
         uint64_t printed = 0;
-        bool live = false;
 
-        for (;;) {
-                zmq_pollitem_t items[2] = {{.socket = sock, .events = ZMQ_POLLIN},
-                                           {.fd = sigfd, .events = ZMQ_POLLIN}};
-                char *topic = NULL;
+        while (!s_stop && (o->count == 0 || printed < o->count)) {
                 pb_event_t *e = NULL;
-                int r;
+                int r = complaint_sub_next(sub, WAIT_SLICE_MS, &e);
 
-                if (o->count > 0 && printed >= o->count)
-                        return 0;
-                if (zmq_poll(items, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (items[1].revents & ZMQ_POLLIN) {
-                        struct signalfd_siginfo si;
-
-                        /* SIGINT or SIGTERM: a normal end. Reading it clears it, so unblocking
-                         * the signal afterwards does not deliver it again. */
-                        if (read(sigfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
-                                return -errno;
-                        return 0;
-                }
-                if (!(items[0].revents & ZMQ_POLLIN))
+                if (r == -ETIMEDOUT || r == -EINTR || r == -ESTALE)
                         continue;
-                r = s_receive(sock, &topic, &e);
+                if (r == -ERANGE) {
+                        fputs("complaintctl: the daemon's events end before the position "
+                              "(was its store restored?); waiting for new ones\n",
+                              stderr);
+                        continue;
+                }
                 if (r < 0)
                         return r;
-                if (r == 0)
-                        continue;
-                if (e->heartbeat) {
-                        if (!live)
-                                fprintf(stderr, "complaintctl: watching %s for \"%s\"\n",
-                                        o->endpoint, prefix);
-                        live = true;
-                } else if (watch_topic_matches(o, topic)) {
+                if (watch_topic_matches(o, e->topic)) {
                         r = s_print(o, e);
                         printed++;
                 }
                 complaint__v1__event__free_unpacked(e, NULL);
-                free(topic);
                 if (r < 0)
                         return r;
         }
+        /* Everything shown was shown: say so in the state file. */
+        return complaint_sub_commit(sub);
 }
 
 int
 watch_run(const struct watch_options *o)
 {
+        struct sigaction sa = {.sa_handler = s_on_signal}, old_int, old_term;
+        complaint_sub_t *sub = NULL;
         char prefix[256];
-        sigset_t mask, old;
-        void *ctx = NULL, *sock = NULL;
-        int sigfd = -1, linger = 0, ipv6 = 1, r;
+        int r;
 
         assert(o && o->endpoint);
         watch_topic_prefix(o, prefix, sizeof(prefix));
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        if (sigprocmask(SIG_BLOCK, &mask, &old) < 0)
-                return -errno;
-        sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-        if (sigfd < 0) {
-                r = -errno;
-                goto out;
+        r = complaint_sub_new(o->endpoint, &sub);
+        if (r < 0)
+                return r;
+        r = s_setup(o, prefix, sub);
+        if (r < 0) {
+                complaint_sub_free(&sub);
+                return r;
         }
-        ctx = zmq_ctx_new();
-        sock = ctx ? zmq_socket(ctx, ZMQ_SUB) : NULL;
-        if (sock == NULL || zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
-            zmq_setsockopt(sock, ZMQ_IPV6, &ipv6, sizeof(ipv6)) < 0 ||
-            zmq_setsockopt(sock, ZMQ_SUBSCRIBE, prefix, strlen(prefix)) < 0 ||
-            (prefix[0] && zmq_setsockopt(sock, ZMQ_SUBSCRIBE, COMPLAINT_HEARTBEAT_TOPIC,
-                                         strlen(COMPLAINT_HEARTBEAT_TOPIC)) < 0) ||
-            zmq_connect(sock, o->endpoint) < 0) {
-                r = -errno;
-                goto out;
-        }
-        r = s_loop(o, sock, sigfd, prefix);
-out:
-        if (sock)
-                zmq_close(sock);
-        if (ctx)
-                zmq_ctx_term(ctx);
-        if (sigfd >= 0)
-                close(sigfd);
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        complaint_sub_set_gap_handler(sub, s_on_gap, NULL);
+        /* No SA_RESTART: a signal cuts the wait short. */
+        s_stop = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        fprintf(stderr, "complaintctl: watching %s for \"%s\"\n", o->endpoint, prefix);
+        r = s_loop(o, sub);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        complaint_sub_free(&sub);
         return r;
 }

@@ -1,20 +1,22 @@
-/* watch.h: complaintctl's live view of the daemon's events. It owns a ZeroMQ SUB socket on the
- * event endpoint, subscribes to the topic prefix that the filter allows, filters the rest
- * exactly, and prints each event as it arrives. Live only: events published before the
- * subscription took hold, or dropped by ZeroMQ, are not shown (the guaranteed-delivery
- * subscriber of the client library is the tool for that). */
+/* watch.h: complaintctl's view of the daemon's events. It drives a guaranteed-delivery
+ * subscriber of the client library (complaint_sub.h) on the stream the filter names (the
+ * department's, else the global one), filters its events exactly, and prints each one. Live by
+ * default; with a starting offset or a state file, it first replays what it has not shown. */
 #ifndef COMPLAINTD_WATCH_H
 #define COMPLAINTD_WATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Topic grammar: "<department>/<kind>", and "<department>/escalated/<level>" for escalations. */
 struct watch_options {
-        const char *endpoint;   /* the event endpoint, borrowed */
+        const char *endpoint;   /* the daemon's API endpoint, borrowed */
         const char *department; /* NULL: any */
         const char *kind;       /* NULL: any; "escalated" when level is set */
         uint32_t level;         /* 0: any */
+        uint64_t from;          /* show events from this offset of the stream on; 0: not set */
+        const char *state_file; /* NULL: none; else where the position is kept */
         uint64_t count;         /* exit after this many events; 0: run until a signal */
         bool json;              /* one JSON object per line, else one line of text */
 };
@@ -27,12 +29,13 @@ const char *watch_topic_prefix(const struct watch_options *o, char *buf, size_t 
  * "billing/escalated/1" also receives "billing/escalated/12"). */
 bool watch_topic_matches(const struct watch_options *o, const char *topic);
 
-/* Subscribes and prints events to stdout, flushing after each, until o->count events were
- * printed or SIGINT or SIGTERM arrives (both end the watch normally; they are blocked for the
- * duration of the call and read through a signalfd). Heartbeats print nothing; the first one
- * proves the subscription is live, which is said once on stderr. Undecodable messages are
- * skipped with a word on stderr. Returns 0, -EINVAL for a malformed endpoint, -EIO when stdout
- * failed, or another negative errno from ZeroMQ or the signal setup. */
+/* Prints the events of the filter to stdout, flushing after each, in order and without gaps,
+ * until o->count events were printed or SIGINT or SIGTERM arrives (both end the watch
+ * normally). Where it starts: after the state file's position when it has one; at o->from when
+ * set (it wins over the state file); otherwise at the stream's head, so only new events show.
+ * Events no longer kept are reported on stderr and skipped. Returns 0, -EINVAL for a malformed
+ * endpoint, -EBADMSG for a state file that is not one, -EIO when stdout failed, or another
+ * negative errno from the library. */
 int watch_run(const struct watch_options *o);
 
 #endif

@@ -649,9 +649,9 @@ s_load_categories(struct loader *l, const config_setting_t *list)
         }
 }
 
-static const char *const top_keys[] = {"daemon",      "limits",     "centre",
-                                       "priorities",  "escalation", "calendars",
-                                       "departments", "categories", NULL};
+static const char *const top_keys[] = {"daemon",     "limits",    "centre",      "priorities",
+                                       "escalation", "calendars", "departments", "categories",
+                                       "event_log",  NULL};
 
 static void
 s_load_event_log(struct loader *l, const config_setting_t *g)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "notify.h"
 #include "server.h"
 #include "store.h"
 
@@ -17,19 +18,26 @@ struct args {
         const char *api;
         const char *events;
         bool check_config;
+        bool journal;
+        const char *check_store;
 };
 
 static void
 s_usage(FILE *f)
 {
         fprintf(f, "usage: complaintd --config FILE [--state-dir DIR] [--api ENDPOINT]\n"
-                   "                  [--events ENDPOINT] [--check-config]\n"
+                   "                  [--events ENDPOINT] [--journal] [--check-config]\n"
+                   "       complaintd --check-store DIR\n"
                    "\n"
                    "  --config FILE       the libconfig file (see conf/complaintd.conf)\n"
                    "  --state-dir DIR     where the store lives (overrides daemon.state_dir)\n"
                    "  --api ENDPOINT      the request socket (overrides daemon.api)\n"
                    "  --events ENDPOINT   the event socket (overrides daemon.events)\n"
+                   "  --journal           log to the systemd journal with structured fields\n"
+                   "                      (the default when stderr is connected to the journal)\n"
                    "  --check-config      check the file, print OK or every error, and exit\n"
+                   "  --check-store DIR   verify a store or a backup offline: schema, records,\n"
+                   "                      indexes, deadlines and the event log; exit 0 if sound\n"
                    "  --version           print the version and exit\n");
 }
 
@@ -40,8 +48,9 @@ s_parse_args(int argc, char **argv, struct args *a)
         static const struct option options[] = {
             {"config", required_argument, NULL, 'c'}, {"state-dir", required_argument, NULL, 's'},
             {"api", required_argument, NULL, 'a'},    {"events", required_argument, NULL, 'e'},
-            {"check-config", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},      {},
+            {"check-config", no_argument, NULL, 'C'}, {"check-store", required_argument, NULL, 'S'},
+            {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+            {"journal", no_argument, NULL, 'j'},      {},
         };
         int c;
 
@@ -59,8 +68,14 @@ s_parse_args(int argc, char **argv, struct args *a)
                 case 'e':
                         a->events = optarg;
                         break;
+                case 'S':
+                        a->check_store = optarg;
+                        break;
                 case 'C':
                         a->check_config = true;
+                        break;
+                case 'j':
+                        a->journal = true;
                         break;
                 case 'h':
                         s_usage(stdout);
@@ -73,7 +88,7 @@ s_parse_args(int argc, char **argv, struct args *a)
                         return -1;
                 }
         }
-        if (optind < argc || a->config == NULL) {
+        if (optind < argc || (a->config == NULL && a->check_store == NULL)) {
                 fprintf(stderr, "complaintd: %s\n",
                         a->config ? "unexpected arguments" : "--config FILE is required");
                 s_usage(stderr);
@@ -112,11 +127,19 @@ main(int argc, char **argv)
         conf_t *cfg = NULL;
         store_t *store = NULL;
         server_t *server = NULL;
+        notify_t *notify = NULL;
         int r;
 
         r = s_parse_args(argc, argv, &args);
         if (r != 0)
                 return r > 0 ? 0 : 2;
+        if (args.check_store) {
+                r = store_check(args.check_store, stdout);
+                if (r < 0 && r != -EBADMSG)
+                        fprintf(stderr, "complaintd: %s: cannot read the store: %s\n",
+                                args.check_store, strerror(-r));
+                return r < 0 ? 1 : 0;
+        }
         if (s_load_config(&args, &cfg) < 0)
                 return 1;
         if (args.check_config) {
@@ -124,7 +147,13 @@ main(int argc, char **argv)
                 config_free(&cfg);
                 return 0;
         }
+        log_open(args.journal);
         log_set_level(cfg->log_level);
+        r = notify_new(&notify);
+        if (r < 0) {
+                log_error("out of memory");
+                goto out;
+        }
 
         r = store_open(cfg->state_dir, cfg->store_max, &store);
         if (r == -EPROTONOSUPPORT) {
@@ -137,15 +166,18 @@ main(int argc, char **argv)
                 log_error("store %s: cannot open: %s", cfg->state_dir, strerror(-r));
                 goto out;
         }
-        r = server_new(cfg, args.config, store, &server);
+        r = server_new(cfg, args.config, store, notify, &server);
         if (r < 0)
                 goto out;
         log_notice("complaintd %s started: store %s, %zu departments, %zu categories",
                    COMPLAINTD_VERSION, cfg->state_dir, cfg->n_departments, cfg->n_categories);
+        notify_ready(notify, "serving");
         r = server_run(server);
+        notify_stopping(notify);
 out:
         server_free(&server);
         store_close(&store);
         config_free(&cfg);
+        notify_free(&notify);
         return r < 0 ? 1 : 0;
 }

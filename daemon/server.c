@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -10,6 +11,7 @@
 #include "events.h"
 #include "log.h"
 #include "macro.h"
+#include "notify.h"
 #include "server.h"
 #include "service.h"
 
@@ -22,7 +24,10 @@ struct server {
         service_t *service;
         api_t *api;
         events_t *events;
+        notify_t *notify;       /* borrowed */
+        bool reload_rejected;   /* the last reload was rejected: said in STATUS= */
         int64_t next_heartbeat; /* monotonic ms */
+        int64_t next_status;    /* monotonic ms */
         int64_t next_prune;     /* monotonic ms */
         struct service_outbox out;
 };
@@ -30,6 +35,9 @@ struct server {
 #define FIRE_BATCH 1000
 #define PRUNE_BATCH 10000
 #define PRUNE_INTERVAL_MS 60000
+#define STATUS_INTERVAL_MS 1000
+/* How long a graceful stop lets queued replies and events leave before closing the sockets. */
+#define STOP_LINGER_MS 2000
 
 static int signal_pipe[2] = {-1, -1};
 
@@ -61,7 +69,7 @@ s_install_signals(void)
 }
 
 int
-server_new(conf_t *cfg, const char *config_path, store_t *store, server_t **ret)
+server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notify, server_t **ret)
 {
         server_t *s = calloc(1, sizeof(*s));
         const char *why = "";
@@ -71,6 +79,7 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, server_t **ret)
                 return -ENOMEM;
         s->cfg = cfg;
         s->store = store;
+        s->notify = notify;
         s->config_path = strdup(config_path);
         s->zctx = zmq_ctx_new();
         if (s->zctx == NULL || s->config_path == NULL) {
@@ -131,11 +140,19 @@ s_reload(server_t *s)
 {
         conf_t *next = NULL;
         _cleanup_free_ char *errors = NULL;
-        int r = config_load(s->config_path, &next, &errors);
+        int r;
 
+        notify_reloading(s->notify);
+        r = config_load(s->config_path, &next, &errors);
+        /* Whatever the outcome, READY=1 follows (the daemon serves on, on one configuration)
+         * and STATUS= is refreshed at once. */
+        s->next_status = 0;
         if (r < 0) {
-                log_error("reload of %s rejected, the running configuration is kept:\n%s",
-                          s->config_path, errors ? errors : strerror(-r));
+                log_struct(LOG_ERR, 0, NULL, "reload",
+                           "reload of %s rejected, the running configuration is kept:\n%s",
+                           s->config_path, errors ? errors : strerror(-r));
+                s->reload_rejected = true;
+                notify_ready(s->notify, "reload rejected, the running configuration is kept");
                 return;
         }
         /* What cannot change at run time keeps its running value (including overrides). */
@@ -144,6 +161,8 @@ s_reload(server_t *s)
             config_set_string(&next->state_dir, s->cfg->state_dir) < 0) {
                 log_error("reload of %s failed: out of memory", s->config_path);
                 config_free(&next);
+                s->reload_rejected = true;
+                notify_ready(s->notify, "reload failed, the running configuration is kept");
                 return;
         }
         next->store_max = s->cfg->store_max;
@@ -153,8 +172,10 @@ s_reload(server_t *s)
         config_free(&s->owned_cfg);
         s->owned_cfg = next;
         s->cfg = next;
-        log_notice("reloaded %s: %zu departments, %zu categories", s->config_path,
-                   next->n_departments, next->n_categories);
+        s->reload_rejected = false;
+        log_struct(LOG_NOTICE, 0, NULL, "reload", "reloaded %s: %zu departments, %zu categories",
+                   s->config_path, next->n_departments, next->n_categories);
+        notify_ready(s->notify, "reloaded");
 }
 
 /* Handles the signals written to the pipe; returns false when the loop must stop. */
@@ -197,6 +218,31 @@ s_heartbeat(server_t *s)
         }
 }
 
+/* systemd: WATCHDOG=1 from the loop itself, so that a stuck loop gets the daemon restarted,
+ * and STATUS= with live figures every STATUS_INTERVAL_MS (sent only when they changed). */
+static void
+s_keepalive(server_t *s)
+{
+        uint64_t open = 0, overdue = 0;
+        char status[192];
+        int r;
+
+        notify_watchdog(s->notify);
+        if (!notify_enabled(s->notify) || mono_ms() < s->next_status)
+                return;
+        s->next_status = mono_ms() + STATUS_INTERVAL_MS;
+        r = service_counts(s->service, &open, &overdue);
+        if (r < 0) {
+                snprintf(status, sizeof(status), "store unreadable: %s", strerror(-r));
+        } else {
+                snprintf(status, sizeof(status),
+                         "%" PRIu64 " open, %" PRIu64 " overdue, last event %" PRIu64 "%s", open,
+                         overdue, service_last_event_seq(s->service),
+                         s->reload_rejected ? "; last reload rejected, see the log" : "");
+        }
+        notify_status(s->notify, status);
+}
+
 /* Fires one batch of the deadlines due now and publishes their events; true when more may be
  * due. */
 static bool
@@ -219,23 +265,28 @@ s_timeout(server_t *s)
 
         if (due > 0 && due - now_ms() < t)
                 t = due - now_ms();
+        if (notify_watchdog_next(s->notify) > 0 && notify_watchdog_next(s->notify) - mono_ms() < t)
+                t = notify_watchdog_next(s->notify) - mono_ms();
+        if (notify_enabled(s->notify) && s->next_status - mono_ms() < t)
+                t = s->next_status - mono_ms();
         return t < 0 ? 0 : (long)t;
 }
 
 int
 server_run(server_t *s)
 {
-        zmq_pollitem_t items[3] = {
+        zmq_pollitem_t items[4] = {
             {.socket = api_socket(s->api), .events = ZMQ_POLLIN},
             {.socket = events_socket(s->events), .events = ZMQ_POLLIN},
             {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
+            {.fd = -1, .events = ZMQ_POLLIN}, /* a running backup */
         };
 
         log_notice("serving %s, events on %s, last event %" PRIu64, s->cfg->api, s->cfg->events,
                    service_last_event_seq(s->service));
         /* What fell due while the daemon was down happens first, in deadline order. */
         for (int i = 0; i < 100000 && s_fire(s); i++)
-                ;
+                s_keepalive(s);
         s->next_heartbeat = mono_ms();
         for (;;) {
                 int64_t due;
@@ -243,7 +294,9 @@ server_run(server_t *s)
 
                 if (s->next_heartbeat <= mono_ms())
                         s_heartbeat(s);
-                n = zmq_poll(items, ELEMENTSOF(items), s_timeout(s));
+                s_keepalive(s);
+                items[3].fd = api_backup_fd(s->api);
+                n = zmq_poll(items, items[3].fd >= 0 ? 4 : 3, s_timeout(s));
                 if (n < 0 && zmq_errno() != EINTR) {
                         log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
                         return -zmq_errno();
@@ -254,12 +307,17 @@ server_run(server_t *s)
                 if (n <= 0)
                         continue;
                 if (items[0].revents & ZMQ_POLLIN)
-                        api_serve(s->api, s->service, s->events);
+                        api_serve(s->api, s->service, s->events, s->store);
+                if (items[3].fd >= 0 && (items[3].revents & ZMQ_POLLIN))
+                        api_backup_done(s->api);
                 if (items[1].revents & ZMQ_POLLIN)
                         events_drain(s->events);
                 if ((items[2].revents & ZMQ_POLLIN) && !s_signals(s))
                         break;
         }
         log_notice("stopping");
+        /* Replies and events already handed to ZeroMQ get a bounded time to leave. */
+        zmq_setsockopt(api_socket(s->api), ZMQ_LINGER, &(int){STOP_LINGER_MS}, sizeof(int));
+        zmq_setsockopt(events_socket(s->events), ZMQ_LINGER, &(int){STOP_LINGER_MS}, sizeof(int));
         return 0;
 }

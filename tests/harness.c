@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -156,6 +157,21 @@ harness_file_line(const char *path, const char *needle)
         return line;
 }
 
+/* The harness of this process, for the exit handler. */
+static harness_t *active;
+
+/* A test that gives up (REQUIRE exits) must not leave its daemon running. */
+static void
+s_at_exit(void)
+{
+        if (active == NULL || active->pid <= 0)
+                return;
+        kill(active->pid, SIGKILL);
+        fprintf(stderr, "harness: the test exited with complaintd running; killed it\n");
+        harness_dump_log(active);
+        fprintf(stderr, "harness: kept %s for inspection\n", active->dir);
+}
+
 int
 harness_init(harness_t *h, const char *name)
 {
@@ -181,6 +197,9 @@ harness_init(harness_t *h, const char *name)
                 return -errno;
         /* Tests kill and restart the daemon; a write to a dead pipe must not kill the test. */
         signal(SIGPIPE, SIG_IGN);
+        if (active == NULL)
+                atexit(s_at_exit);
+        active = h;
         return harness_write_conf(h->conf, pairs);
 }
 
@@ -293,9 +312,10 @@ harness_start(harness_t *h)
         harness_client_t c;
         int64_t deadline, resend;
         int logfd, devnull, r;
-        pid_t pid;
+        pid_t pid, parent;
 
         assert(h->pid == 0);
+        parent = getpid();
         logfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (logfd < 0)
                 return -errno;
@@ -308,7 +328,11 @@ harness_start(harness_t *h)
                 return r;
         }
         if (pid == 0) {
-                /* Only async-signal-safe calls between fork and exec: tests may run threads. */
+                /* Only async-signal-safe calls between fork and exec: tests may run threads.
+                 * The daemon dies with the test, even when ctest kills the test. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(127);
                 if (devnull >= 0)
                         dup2(devnull, 0);
                 dup2(logfd, 1);
@@ -430,10 +454,12 @@ harness_cleanup(harness_t *h, int summary)
 {
         if (h->pid > 0)
                 harness_stop(h);
-        if (h->zctx) {
-                zmq_ctx_term(h->zctx);
-                h->zctx = NULL;
-        }
+        /* Shut down, not terminate: zmq_ctx_term() would wait forever for a socket that a
+         * failed test left open. The process is about to exit. */
+        if (h->zctx)
+                zmq_ctx_shutdown(h->zctx);
+        if (active == h)
+                active = NULL;
         if (h->dir[0] == '\0')
                 return summary;
         if (summary == 0 && check_failed == 0) {

@@ -69,7 +69,8 @@ typedef struct harness_frames {
 
 /* Makes a fresh temporary directory under $TMPDIR (or /tmp) named after the test, a ZeroMQ
  * context, and the paths of the state dir, endpoints and log inside it. Writes the bundled
- * configuration there with daemon.heartbeat set to 100ms. Returns 0 or a negative errno. */
+ * configuration there with daemon.heartbeat set to 100ms. One harness per process. Returns 0
+ * or a negative errno. */
 int harness_init(harness_t *h, const char *name);
 
 /* Writes the configuration file to path: the bundled conf/complaintd.conf with, for each pair
@@ -107,9 +108,12 @@ int harness_run(const char *bin, const char *const *args, int timeout_ms, char *
 /* Prints the daemon's log to stderr, prefixed, for a failed test. */
 void harness_dump_log(const harness_t *h);
 
-/* Stops the daemon if it runs, closes the context, and removes the temporary directory when
- * no check failed; otherwise keeps it and prints its path. Returns check_summary()'s value
- * unchanged (pass it through: `return harness_cleanup(&h, check_summary());`). */
+/* Stops the daemon if it runs, shuts the context down (sockets left open do not block it),
+ * and removes the temporary directory when no check failed; otherwise keeps it and prints its
+ * path. Returns check_summary()'s value unchanged (pass it through: `return
+ * harness_cleanup(&h, check_summary());`). Every test calls it before main returns; a test that
+ * exits early (REQUIRE) has its daemon killed by an exit handler, and the daemon dies with the
+ * test process in any case (PR_SET_PDEATHSIG). */
 int harness_cleanup(harness_t *h, int summary);
 
 /* ------------------------------------------------------------------ the API */

@@ -1,0 +1,1240 @@
+/* loadgen.c: bench_loadgen, the load generator of the benchmark. It drives a real complaintd
+ * through its API (DEALER sockets, one per simulated client, each on its own thread) and reads
+ * its event socket (SUB), and prints what it measured as "name value" lines (bench.h).
+ *
+ * Scenarios, one per invocation:
+ *   preload    --count N complaints created and dispatched to --dept, as fast as the daemon
+ *              takes them (big windows, many clients): fills a store for the others.
+ *   intake     --clients agents, each creating and dispatching complaints for --seconds with
+ *              --window requests in flight (1: an agent waits for each answer).
+ *   lifecycle  the work of a real centre against a preloaded store (--seed complaints, ids
+ *              1..N, all dispatched): creates, dispatches, accepts, notes, resolves, closes.
+ *   storm      --count complaints dispatched to --dept, whose calendar makes them all due at
+ *              --due-at; measures when each escalation arrives on the event socket.
+ *   fanout     --subscribers SUB sockets on the event socket under a sustained intake load;
+ *              counts what each received against the daemon's event numbers.
+ *   restart    starts --daemon on --state-dir, times READY (sd_notify) and the first status
+ *              answer, reads its memory from /proc, and stops it.
+ *   status     waits up to --seconds for a status answer; prints the store's counts.
+ *
+ * Every request carries a request id unique to this process (a random prefix), so runs can
+ * reuse a copied store. */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bench.h"
+#include "pb.h"
+
+enum op_kind { OP_CREATE, OP_ASSIGN, OP_ACCEPT, OP_NOTE, OP_RESOLVE, OP_CLOSE, OP_KINDS };
+
+static const char *const op_names[OP_KINDS] = {"create", "assign",  "accept",
+                                               "note",   "resolve", "close"};
+
+struct opts {
+        const char *scenario;
+        const char *api;
+        const char *events;
+        const char *label;
+        const char *dept;
+        const char *category;
+        const char *daemon;
+        const char *config;
+        const char *state_dir;
+        const char *notify;
+        const char *log;
+        int clients;
+        int window;
+        int subscribers;
+        double seconds;
+        uint64_t count;
+        uint64_t seed;
+        int64_t due_at_ms;
+};
+
+/* A set of complaint ids: a ring used as a FIFO queue. */
+struct idq {
+        uint64_t *v;
+        size_t head, n, cap;
+};
+
+static void
+s_idq_push(struct idq *q, uint64_t id)
+{
+        if (q->n == q->cap) {
+                size_t cap = q->cap ? q->cap * 2 : 256;
+                uint64_t *v = malloc(cap * sizeof(*v));
+
+                if (v == NULL)
+                        bench_die("out of memory");
+                for (size_t i = 0; i < q->n; i++)
+                        v[i] = q->v[(q->head + i) % q->cap];
+                free(q->v);
+                *q = (struct idq){v, 0, q->n, cap};
+        }
+        q->v[(q->head + q->n++) % q->cap] = id;
+}
+
+static bool
+s_idq_pop(struct idq *q, uint64_t *ret)
+{
+        if (q->n == 0)
+                return false;
+        *ret = q->v[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        return true;
+}
+
+/* A request in flight. */
+struct slot {
+        bool used;
+        int kind;
+        uint64_t id;
+        int64_t sent_us;
+};
+
+struct worker {
+        int index;
+        const struct opts *o;
+        void *sock;
+        pthread_t thread;
+        char actor[32];
+        uint64_t seq; /* requests sent */
+        struct slot *slots;
+        int inflight;
+        unsigned rng;
+        int64_t stop_us; /* no new work after this (0: none) */
+        uint64_t quota;  /* complaints to create (0: no limit) */
+        uint64_t created;
+        uint64_t ok[OP_KINDS];
+        uint64_t failed[OP_KINDS];
+        uint64_t ok_in_window[OP_KINDS]; /* answered before stop_us */
+        struct bench_samples lat[OP_KINDS];
+        struct idq to_assign;                /* created, not yet dispatched */
+        struct idq assigned;                 /* dispatched, not yet accepted */
+        struct idq accepted;                 /* accepted, not yet resolved */
+        struct idq resolved;                 /* resolved, not yet closed */
+        uint64_t seed_lo, seed_n, seed_next; /* this worker's slice of the preloaded store */
+        int last_error;
+        char last_message[160];
+};
+
+static void *zctx;
+static uint64_t rid_prefix;
+
+/* ------------------------------------------------------------------------------ requests */
+
+static void *
+s_dealer(const char *endpoint)
+{
+        void *sock = zmq_socket(zctx, ZMQ_DEALER);
+        int zero = 0, ivl = 10;
+
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &zero, sizeof(zero));
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &zero, sizeof(zero));
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+        if (zmq_connect(sock, endpoint) < 0)
+                bench_die("%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return sock;
+}
+
+static void
+s_send(void *sock, const pb_request_t *rq)
+{
+        uint8_t stack[2048], *buf = stack;
+        size_t len = complaint__v1__request__get_packed_size(rq);
+
+        if (len > sizeof(stack) && (buf = malloc(len)) == NULL)
+                bench_die("out of memory");
+        complaint__v1__request__pack(rq, buf);
+        if (zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(sock, buf, len, 0) < 0)
+                bench_die("send: %s", zmq_strerror(zmq_errno()));
+        if (buf != stack)
+                free(buf);
+}
+
+/* Receives one reply; NULL on timeout (timeout_ms, -1: wait). */
+static pb_reply_t *
+s_recv(void *sock, long timeout_ms)
+{
+        zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+        zmq_msg_t m;
+        pb_reply_t *rep;
+
+        if (timeout_ms >= 0 && zmq_poll(&item, 1, timeout_ms) <= 0)
+                return NULL;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0 || zmq_msg_size(&m) != 0 || !zmq_msg_more(&m))
+                bench_die("reply: bad framing");
+        zmq_msg_close(&m);
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0)
+                bench_die("reply: %s", zmq_strerror(zmq_errno()));
+        rep = complaint__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        if (rep == NULL)
+                bench_die("reply: not a Reply");
+        return rep;
+}
+
+/* One status request on its own socket, waiting up to timeout_ms; NULL when none came. */
+static pb_reply_t *
+s_status(const char *api, long timeout_ms)
+{
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest st = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        void *sock = s_dealer(api);
+        pb_reply_t *rep;
+
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = (char *)(uintptr_t) "status";
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        rq.status = &st;
+        s_send(sock, &rq);
+        rep = s_recv(sock, timeout_ms);
+        zmq_close(sock);
+        if (rep && (rep->error != E_OK || rep->status == NULL)) {
+                complaint__v1__reply__free_unpacked(rep, NULL);
+                rep = NULL;
+        }
+        return rep;
+}
+
+static const char *const subjects[] = {
+    "Charged twice for October",     "Technician did not turn up",
+    "No signal since the storm",     "Rude answer at the shop counter",
+    "Meter reading far too high",    "Loose cable across the pavement",
+    "Refund promised, never arrived"};
+
+static const char description[] =
+    "The customer called about the matter in the subject. They have called twice before and "
+    "were promised a call back that never came. They would like a written answer and, if the "
+    "charge is confirmed as wrong, a refund to the account it was taken from. Reference numbers "
+    "from the earlier calls were not kept. Best reached in the afternoon.";
+
+/* Sends the next request of kind on complaint id (ignored by create). */
+static void
+s_issue(struct worker *w, int kind, uint64_t id)
+{
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__CreateRequest cr = COMPLAINT__V1__CREATE_REQUEST__INIT;
+        Complaint__V1__Complainant who = COMPLAINT__V1__COMPLAINANT__INIT;
+        Complaint__V1__AssignRequest as = COMPLAINT__V1__ASSIGN_REQUEST__INIT;
+        Complaint__V1__AcceptRequest ac = COMPLAINT__V1__ACCEPT_REQUEST__INIT;
+        Complaint__V1__NoteRequest no = COMPLAINT__V1__NOTE_REQUEST__INIT;
+        Complaint__V1__ResolveRequest re = COMPLAINT__V1__RESOLVE_REQUEST__INIT;
+        Complaint__V1__CloseRequest cl = COMPLAINT__V1__CLOSE_REQUEST__INIT;
+        struct slot *sl = &w->slots[w->seq % (uint64_t)w->o->window];
+        char rid[64], phone[32];
+
+        assert(!sl->used);
+        snprintf(rid, sizeof(rid), "%016" PRIx64 "-%d-%" PRIu64, rid_prefix, w->index, w->seq);
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = rid;
+        rq.actor = w->actor;
+        switch (kind) {
+        case OP_CREATE:
+                snprintf(phone, sizeof(phone), "+49 30 %07u", (unsigned)rand_r(&w->rng) % 10000000);
+                who.name = (char *)(uintptr_t) "Ann Smith";
+                who.phone = phone;
+                cr.channel = COMPLAINT__V1__CHANNEL__CHANNEL_PHONE;
+                cr.complainant = &who;
+                cr.subject =
+                    (char *)(uintptr_t)subjects[w->seq % (sizeof(subjects) / sizeof(subjects[0]))];
+                cr.description = (char *)(uintptr_t)description;
+                cr.category = (char *)(uintptr_t)w->o->category;
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
+                rq.create = &cr;
+                break;
+        case OP_ASSIGN:
+                as.id = id;
+                as.department = (char *)(uintptr_t)w->o->dept;
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_ASSIGN;
+                rq.assign = &as;
+                break;
+        case OP_ACCEPT:
+                ac.id = id;
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_ACCEPT;
+                rq.accept = &ac;
+                break;
+        case OP_NOTE:
+                no.id = id;
+                no.note = (char *)(uintptr_t) "Called the customer back; they will send a copy of "
+                                              "the bill.";
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_NOTE;
+                rq.note = &no;
+                break;
+        case OP_RESOLVE:
+                re.id = id;
+                re.cause = (char *)(uintptr_t) "duplicate debit run";
+                re.responsibility = COMPLAINT__V1__RESPONSIBILITY__RESPONSIBILITY_COMPANY;
+                re.compensation_cents = 1250;
+                re.reply = (char *)(uintptr_t) "We refunded the second charge and apologise.";
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_RESOLVE;
+                rq.resolve = &re;
+                break;
+        case OP_CLOSE:
+                cl.id = id;
+                cl.satisfaction = 1 + (uint32_t)rand_r(&w->rng) % 5;
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_CLOSE;
+                rq.close = &cl;
+                break;
+        default:
+                assert(!"unknown op");
+        }
+        *sl = (struct slot){true, kind, id, bench_mono_us()};
+        s_send(w->sock, &rq);
+        w->seq++;
+        w->inflight++;
+        if (kind == OP_CREATE)
+                w->created++;
+}
+
+/* ----------------------------------------------------------------------------- workloads */
+
+static bool
+s_stopped(const struct worker *w)
+{
+        return w->stop_us > 0 && bench_mono_us() >= w->stop_us;
+}
+
+/* Intake: create, then dispatch what was created. Returns false when there is nothing to
+ * send now. */
+static bool
+s_next_intake(struct worker *w)
+{
+        uint64_t id;
+
+        if (s_stopped(w))
+                return false;
+        if (s_idq_pop(&w->to_assign, &id)) {
+                s_issue(w, OP_ASSIGN, id);
+                return true;
+        }
+        if (w->quota > 0 && w->created >= w->quota)
+                return false;
+        s_issue(w, OP_CREATE, 0);
+        return true;
+}
+
+/* The work of a centre, by weight: of every 100 requests about 20 record a complaint, 16
+ * dispatch one, 16 are a department accepting one, 12 add a note, 20 resolve (some settled on
+ * the spot at intake) and 16 close after the follow-up call. Accepts go to the preloaded
+ * complaints (random ids of this worker's slice, so they hit cold pages) and to this run's
+ * own dispatched ones. */
+static bool
+s_next_lifecycle(struct worker *w)
+{
+        static const int weights[OP_KINDS] = {20, 16, 16, 12, 20, 16};
+        uint64_t id;
+        int r, kind = 0;
+
+        if (s_stopped(w))
+                return false;
+        r = (int)(rand_r(&w->rng) % 100);
+        while (r >= weights[kind])
+                r -= weights[kind++];
+        switch (kind) {
+        case OP_ASSIGN:
+                if (s_idq_pop(&w->to_assign, &id)) {
+                        s_issue(w, OP_ASSIGN, id);
+                        return true;
+                }
+                break;
+        case OP_ACCEPT:
+                if ((rand_r(&w->rng) & 1) && s_idq_pop(&w->assigned, &id)) {
+                        s_issue(w, OP_ACCEPT, id);
+                        return true;
+                }
+                if (w->seed_next < w->seed_n) {
+                        /* A stride through the slice: every id once, in scattered order. */
+                        id = w->seed_lo + (w->seed_next++ * 2654435761u) % w->seed_n;
+                        s_issue(w, OP_ACCEPT, id);
+                        return true;
+                }
+                break;
+        case OP_NOTE:
+                if (w->accepted.n > 0) {
+                        id = w->accepted
+                                 .v[(w->accepted.head + (size_t)rand_r(&w->rng) % w->accepted.n) %
+                                    w->accepted.cap];
+                        s_issue(w, OP_NOTE, id);
+                        return true;
+                }
+                break;
+        case OP_RESOLVE:
+                if (s_idq_pop(&w->accepted, &id)) {
+                        s_issue(w, OP_RESOLVE, id);
+                        return true;
+                }
+                break;
+        case OP_CLOSE:
+                if (s_idq_pop(&w->resolved, &id)) {
+                        s_issue(w, OP_CLOSE, id);
+                        return true;
+                }
+                break;
+        default:
+                break;
+        }
+        s_issue(w, OP_CREATE, 0);
+        return true;
+}
+
+static bool
+s_next(struct worker *w)
+{
+        return strcmp(w->o->scenario, "lifecycle") == 0 ? s_next_lifecycle(w) : s_next_intake(w);
+}
+
+/* A reply arrived for slot sl. */
+static void
+s_done(struct worker *w, struct slot *sl, const pb_reply_t *rep)
+{
+        int64_t now = bench_mono_us();
+        bool lifecycle = strcmp(w->o->scenario, "lifecycle") == 0;
+
+        if (rep->error != E_OK) {
+                w->failed[sl->kind]++;
+                w->last_error = rep->error;
+                snprintf(w->last_message, sizeof(w->last_message), "%s %" PRIu64 ": %s",
+                         op_names[sl->kind], sl->id, rep->message);
+                return;
+        }
+        w->ok[sl->kind]++;
+        if (w->stop_us == 0 || now <= w->stop_us)
+                w->ok_in_window[sl->kind]++;
+        bench_samples_add(&w->lat[sl->kind], now - sl->sent_us);
+        switch (sl->kind) {
+        case OP_CREATE:
+                if (rep->complaint)
+                        s_idq_push(&w->to_assign, rep->complaint->id);
+                break;
+        case OP_ASSIGN:
+                if (lifecycle)
+                        s_idq_push(&w->assigned, sl->id);
+                break;
+        case OP_ACCEPT:
+                s_idq_push(&w->accepted, sl->id);
+                break;
+        case OP_RESOLVE:
+                s_idq_push(&w->resolved, sl->id);
+                break;
+        default:
+                break;
+        }
+}
+
+static void *
+s_worker_run(void *arg)
+{
+        struct worker *w = arg;
+
+        for (;;) {
+                pb_reply_t *rep;
+                struct slot *sl = NULL;
+                const char *dash;
+                uint64_t seq;
+
+                while (w->inflight < w->o->window &&
+                       !w->slots[w->seq % (uint64_t)w->o->window].used && s_next(w))
+                        ;
+                if (w->inflight == 0)
+                        break;
+                rep = s_recv(w->sock, 30000);
+                if (rep == NULL)
+                        bench_die("worker %d: no reply in 30 s (%d in flight)", w->index,
+                                  w->inflight);
+                dash = strrchr(rep->request_id, '-');
+                seq = dash ? strtoull(dash + 1, NULL, 10) : UINT64_MAX;
+                if (seq < w->seq)
+                        sl = &w->slots[seq % (uint64_t)w->o->window];
+                if (sl == NULL || !sl->used)
+                        bench_die("worker %d: a reply to an unknown request \"%s\"", w->index,
+                                  rep->request_id);
+                s_done(w, sl, rep);
+                sl->used = false;
+                w->inflight--;
+                complaint__v1__reply__free_unpacked(rep, NULL);
+        }
+        return NULL;
+}
+
+/* Runs o->clients workers until each is done; quota splits o->count between them (0: none),
+ * seconds > 0 stops them after that long. Returns the elapsed microseconds; the workers are
+ * left for the caller to read and then free with s_workers_free(). */
+static int64_t
+s_workers_run(const struct opts *o, struct worker **ret, uint64_t count, double seconds)
+{
+        struct worker *ws = calloc((size_t)o->clients, sizeof(*ws));
+        int64_t start;
+
+        if (ws == NULL)
+                bench_die("out of memory");
+        for (int i = 0; i < o->clients; i++) {
+                struct worker *w = &ws[i];
+
+                w->index = i;
+                w->o = o;
+                w->sock = s_dealer(o->api);
+                w->slots = calloc((size_t)o->window, sizeof(*w->slots));
+                if (w->slots == NULL)
+                        bench_die("out of memory");
+                w->rng = (unsigned)(rid_prefix ^ (uint64_t)i * 7919u);
+                snprintf(w->actor, sizeof(w->actor), "agent-%d", i);
+                if (count > 0)
+                        w->quota = count / (uint64_t)o->clients +
+                                   ((uint64_t)i < count % (uint64_t)o->clients);
+                if (o->seed > 0) {
+                        w->seed_n = o->seed / (uint64_t)o->clients;
+                        w->seed_lo = 1 + (uint64_t)i * w->seed_n;
+                }
+        }
+        start = bench_mono_us();
+        for (int i = 0; i < o->clients; i++) {
+                ws[i].stop_us = seconds > 0 ? start + (int64_t)(seconds * 1e6) : 0;
+                pthread_create(&ws[i].thread, NULL, s_worker_run, &ws[i]);
+        }
+        for (int i = 0; i < o->clients; i++)
+                pthread_join(ws[i].thread, NULL);
+        *ret = ws;
+        return seconds > 0 ? (int64_t)(seconds * 1e6) : bench_mono_us() - start;
+}
+
+static void
+s_workers_free(const struct opts *o, struct worker **ws)
+{
+        for (int i = 0; i < o->clients; i++) {
+                struct worker *w = &(*ws)[i];
+
+                zmq_close(w->sock);
+                free(w->slots);
+                for (int k = 0; k < OP_KINDS; k++)
+                        bench_samples_free(&w->lat[k]);
+                free(w->to_assign.v);
+                free(w->assigned.v);
+                free(w->accepted.v);
+                free(w->resolved.v);
+        }
+        free(*ws);
+        *ws = NULL;
+}
+
+/* Sums the workers' counts and latencies; prints the failures, which should be none. */
+struct totals {
+        uint64_t ok[OP_KINDS], failed[OP_KINDS], in_window[OP_KINDS];
+        uint64_t all_ok, all_failed, all_in_window;
+        struct bench_samples lat[OP_KINDS];
+};
+
+static void
+s_totals(const struct opts *o, struct worker *ws, struct totals *t)
+{
+        *t = (struct totals){0};
+        for (int i = 0; i < o->clients; i++) {
+                for (int k = 0; k < OP_KINDS; k++) {
+                        t->ok[k] += ws[i].ok[k];
+                        t->failed[k] += ws[i].failed[k];
+                        t->in_window[k] += ws[i].ok_in_window[k];
+                        t->all_ok += ws[i].ok[k];
+                        t->all_failed += ws[i].failed[k];
+                        t->all_in_window += ws[i].ok_in_window[k];
+                        bench_samples_merge(&t->lat[k], &ws[i].lat[k]);
+                }
+                if (ws[i].failed[0] + ws[i].failed[1] + ws[i].failed[2] + ws[i].failed[3] +
+                        ws[i].failed[4] + ws[i].failed[5] >
+                    0)
+                        bench_note("worker %d: requests failed, the last with %s: %s", i,
+                                   pb_error_name(ws[i].last_error), ws[i].last_message);
+        }
+}
+
+static void
+s_totals_free(struct totals *t)
+{
+        for (int k = 0; k < OP_KINDS; k++)
+                bench_samples_free(&t->lat[k]);
+}
+
+static void
+s_fig(const struct opts *o, const char *name, double value)
+{
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s.%s", o->label, name);
+        bench_figure(key, value);
+}
+
+static void
+s_fig_quantiles(const struct opts *o, const char *name, const char *unit, struct bench_samples *s)
+{
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s.%s", o->label, name);
+        bench_figure_quantiles(key, unit, s);
+}
+
+/* ----------------------------------------------------------------------------- scenarios */
+
+static void
+s_preload(const struct opts *o)
+{
+        struct worker *ws;
+        struct totals t;
+        int64_t us = s_workers_run(o, &ws, o->count, 0);
+
+        s_totals(o, ws, &t);
+        bench_note("preload: %" PRIu64 " complaints in %.1f s", t.ok[OP_ASSIGN], (double)us / 1e6);
+        s_fig(o, "complaints", (double)t.ok[OP_ASSIGN]);
+        s_fig(o, "complaints_per_s", (double)t.ok[OP_ASSIGN] * 1e6 / (double)us);
+        s_fig(o, "failed", (double)t.all_failed);
+        s_totals_free(&t);
+        s_workers_free(o, &ws);
+}
+
+static void
+s_intake(const struct opts *o)
+{
+        struct worker *ws;
+        struct totals t;
+        int64_t us = s_workers_run(o, &ws, 0, o->seconds);
+
+        s_totals(o, ws, &t);
+        s_fig(o, "complaints_per_s", (double)t.in_window[OP_ASSIGN] * 1e6 / (double)us);
+        s_fig(o, "changes_per_s", (double)t.all_in_window * 1e6 / (double)us);
+        s_fig(o, "failed", (double)t.all_failed);
+        s_fig_quantiles(o, "create", "us", &t.lat[OP_CREATE]);
+        s_fig_quantiles(o, "assign", "us", &t.lat[OP_ASSIGN]);
+        s_totals_free(&t);
+        s_workers_free(o, &ws);
+}
+
+static void
+s_lifecycle(const struct opts *o)
+{
+        struct worker *ws;
+        struct totals t;
+        struct bench_samples all = {0};
+        int64_t us;
+
+        if (o->seed < (uint64_t)o->clients)
+                bench_die("lifecycle: --seed (the preloaded complaints) is required");
+        us = s_workers_run(o, &ws, 0, o->seconds);
+        s_totals(o, ws, &t);
+        s_fig(o, "changes_per_s", (double)t.all_in_window * 1e6 / (double)us);
+        s_fig(o, "failed", (double)t.all_failed);
+        for (int k = 0; k < OP_KINDS; k++) {
+                char name[64];
+
+                snprintf(name, sizeof(name), "share_%s", op_names[k]);
+                s_fig(o, name, t.all_ok ? (double)t.ok[k] / (double)t.all_ok : 0);
+                for (size_t i = 0; i < t.lat[k].n; i++)
+                        bench_samples_add(&all, t.lat[k].v[i]);
+        }
+        s_fig_quantiles(o, "change", "us", &all);
+        bench_samples_free(&all);
+        s_totals_free(&t);
+        s_workers_free(o, &ws);
+}
+
+/* The protobuf varint at *p, advancing it; false past end. */
+static bool
+s_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        for (int shift = 0; *p < end && shift < 64; shift += 7) {
+                uint8_t b = *(*p)++;
+
+                v |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80)) {
+                        *ret = v;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Event.seq (field 2) without decoding the whole event: a department system decodes what it
+ * needs, and the subscribers here must not take the daemon's CPU. 0 when absent. */
+static uint64_t
+s_event_seq(const uint8_t *p, size_t len)
+{
+        const uint8_t *end = p + len;
+        uint64_t tag, v;
+
+        while (p < end && s_varint(&p, end, &tag)) {
+                switch (tag & 7) {
+                case 0:
+                        if (!s_varint(&p, end, &v))
+                                return 0;
+                        if (tag >> 3 == 2)
+                                return v;
+                        break;
+                case 1:
+                        p += 8;
+                        break;
+                case 2:
+                        if (!s_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                                return 0;
+                        p += v;
+                        break;
+                case 5:
+                        p += 4;
+                        break;
+                default:
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+static void *
+s_sub_socket(const char *endpoint, const char *const *topics)
+{
+        void *sock = zmq_socket(zctx, ZMQ_SUB);
+        int zero = 0, big = 8 << 20;
+
+        /* No high-water mark: whatever is lost is lost at the daemon's end. */
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &zero, sizeof(zero));
+        zmq_setsockopt(sock, ZMQ_RCVBUF, &big, sizeof(big));
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+        for (; *topics; topics++)
+                zmq_setsockopt(sock, ZMQ_SUBSCRIBE, *topics, strlen(*topics));
+        if (zmq_connect(sock, endpoint) < 0)
+                bench_die("%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return sock;
+}
+
+/* Receives [topic][Event]; returns the body length (the body in *m) or -1 on timeout. */
+static int
+s_sub_recv(void *sock, char *topic, size_t topic_size, zmq_msg_t *m, long timeout_ms)
+{
+        zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+        int n;
+
+        if (zmq_poll(&item, 1, timeout_ms) <= 0)
+                return -1;
+        n = zmq_recv(sock, topic, topic_size - 1, 0);
+        if (n < 0)
+                return -1;
+        topic[(size_t)n < topic_size - 1 ? (size_t)n : topic_size - 1] = '\0';
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, sock, 0) < 0)
+                return -1;
+        return (int)zmq_msg_size(m);
+}
+
+/* One fan-out subscriber. TODO(client library): when client/complaint_client.h offers its
+ * guaranteed subscription (replay by sequence number after drops and restarts), run it here
+ * instead of the raw SUB socket, and report "delivered after recovery" beside "lost by
+ * PUB/SUB"; s_fanout() already compares against the daemon's own event numbers. */
+struct subscriber {
+        pthread_t thread;
+        void *sock;
+        struct bench_latch *live; /* raised at the first heartbeat: subscribed */
+        bool seen_heartbeat;
+        atomic_bool stop;
+        uint64_t from;             /* count events with seq above this */
+        atomic_uint_fast64_t upto; /* ... up to and including this (0: not known yet) */
+        uint64_t received;         /* events in (from, upto] */
+        uint64_t highest;          /* the highest seq seen, heartbeats included */
+        uint64_t duplicates;
+        uint64_t last_seq;
+};
+
+static void *
+s_subscriber_run(void *arg)
+{
+        struct subscriber *s = arg;
+        char topic[128];
+
+        while (!atomic_load(&s->stop)) {
+                zmq_msg_t m;
+                uint64_t seq, upto;
+                int n = s_sub_recv(s->sock, topic, sizeof(topic), &m, 100);
+
+                if (n < 0)
+                        continue;
+                seq = s_event_seq(zmq_msg_data(&m), (size_t)n);
+                zmq_msg_close(&m);
+                if (seq > s->highest)
+                        s->highest = seq;
+                if (strcmp(topic, "_heartbeat") == 0) {
+                        if (!s->seen_heartbeat)
+                                bench_latch_arrive(s->live);
+                        s->seen_heartbeat = true;
+                } else if (seq > s->from) {
+                        if (seq <= s->last_seq)
+                                s->duplicates++;
+                        else
+                                s->received++;
+                        s->last_seq = seq;
+                }
+                upto = atomic_load(&s->upto);
+                if (upto > 0 && s->highest >= upto)
+                        break;
+        }
+        return NULL;
+}
+
+static void
+s_fanout(const struct opts *o)
+{
+        static const char *const topics[] = {"", NULL};
+        struct subscriber *subs = calloc((size_t)o->subscribers, sizeof(*subs));
+        pb_reply_t *st;
+        uint64_t s0, s1, lost = 0, lost_max = 0, dups = 0;
+        struct bench_latch live = BENCH_LATCH_INIT;
+        struct worker *ws;
+        struct totals t;
+        int64_t us;
+
+        if (subs == NULL)
+                bench_die("out of memory");
+        if ((st = s_status(o->api, 10000)) == NULL)
+                bench_die("fanout: no status answer");
+        s0 = st->status->last_event_seq;
+        complaint__v1__reply__free_unpacked(st, NULL);
+        for (int i = 0; i < o->subscribers; i++) {
+                subs[i].sock = s_sub_socket(o->events, topics);
+                subs[i].from = s0;
+                subs[i].live = &live;
+                pthread_create(&subs[i].thread, NULL, s_subscriber_run, &subs[i]);
+        }
+        /* The first heartbeat proves a subscription is in place (PROTOCOL.md). */
+        if (!bench_latch_wait(&live, o->subscribers, 10000))
+                bench_die("fanout: %d of %d subscribers got a heartbeat in 10 s", live.count,
+                          o->subscribers);
+        us = s_workers_run(o, &ws, 0, o->seconds);
+        if ((st = s_status(o->api, 10000)) == NULL)
+                bench_die("fanout: no status answer");
+        s1 = st->status->last_event_seq;
+        complaint__v1__reply__free_unpacked(st, NULL);
+        /* The next heartbeat carries s1 or more: once a subscriber saw it, all it will get of
+         * (s0, s1] has arrived. */
+        for (int i = 0; i < o->subscribers; i++)
+                atomic_store(&subs[i].upto, s1);
+        for (int i = 0; i < o->subscribers; i++) {
+                pthread_join(subs[i].thread, NULL);
+                zmq_close(subs[i].sock);
+                lost += (s1 - s0) - subs[i].received;
+                if ((s1 - s0) - subs[i].received > lost_max)
+                        lost_max = (s1 - s0) - subs[i].received;
+                dups += subs[i].duplicates;
+        }
+        s_totals(o, ws, &t);
+        s_fig(o, "events_per_s", (double)(s1 - s0) * 1e6 / (double)us);
+        s_fig(o, "events", (double)(s1 - s0));
+        s_fig(o, "lost_total", (double)lost);
+        s_fig(o, "lost_max_per_subscriber", (double)lost_max);
+        s_fig(o, "duplicates", (double)dups);
+        s_fig(o, "delivered_per_s",
+              (double)((s1 - s0) * (uint64_t)o->subscribers - lost) * 1e6 / (double)us);
+        s_fig(o, "failed", (double)t.all_failed);
+        s_totals_free(&t);
+        s_workers_free(o, &ws);
+        free(subs);
+}
+
+/* The storm: every complaint of the block has the same deadline, o->due_at_ms (its
+ * department's calendar opens at a fixed minute, and all of them were dispatched while it was
+ * closed). */
+struct storm_sub {
+        void *sock;
+        atomic_uint_fast64_t expect;
+        int64_t give_up_ms;
+        struct bench_samples lateness; /* receipt - due, ms */
+        uint64_t received;
+        uint64_t off_deadline; /* escalations whose due time is not the block's */
+        uint64_t marked_late;
+        int64_t due_at_ms;
+        struct bench_latch live;
+        bool seen_heartbeat;
+};
+
+static void *
+s_storm_run(void *arg)
+{
+        struct storm_sub *s = arg;
+        char topic[128];
+
+        while (s->received < atomic_load(&s->expect) && bench_wall_ms() < s->give_up_ms) {
+                zmq_msg_t m;
+                pb_event_t *ev;
+                int n = s_sub_recv(s->sock, topic, sizeof(topic), &m, 100);
+                int64_t now = bench_wall_ms();
+
+                if (n < 0)
+                        continue;
+                if (strcmp(topic, "_heartbeat") == 0) {
+                        if (!s->seen_heartbeat)
+                                bench_latch_arrive(&s->live);
+                        s->seen_heartbeat = true;
+                        zmq_msg_close(&m);
+                        continue;
+                }
+                ev = complaint__v1__event__unpack(NULL, (size_t)n, zmq_msg_data(&m));
+                zmq_msg_close(&m);
+                if (ev == NULL || ev->entry == NULL)
+                        bench_die("storm: an event that does not decode");
+                s->received++;
+                bench_samples_add(&s->lateness, now - s->due_at_ms);
+                if (ev->entry->at_ms != s->due_at_ms)
+                        s->off_deadline++;
+                if (ev->entry->late)
+                        s->marked_late++;
+                complaint__v1__event__free_unpacked(ev, NULL);
+        }
+        return NULL;
+}
+
+static void
+s_storm(const struct opts *o)
+{
+        char topic[96];
+        const char *topics[] = {topic, "_heartbeat", NULL};
+        struct storm_sub s = {
+            .expect = o->count, .due_at_ms = o->due_at_ms, .live = BENCH_LATCH_INIT};
+        struct worker *ws;
+        struct totals t;
+        pthread_t thread;
+        int64_t us, margin;
+
+        if (o->due_at_ms <= 0 || o->count == 0)
+                bench_die("storm: --due-at and --count are required");
+        snprintf(topic, sizeof(topic), "%s/escalated/", o->dept);
+        s.sock = s_sub_socket(o->events, topics);
+        s.give_up_ms = o->due_at_ms + 300000;
+        pthread_create(&thread, NULL, s_storm_run, &s);
+        if (!bench_latch_wait(&s.live, 1, 10000))
+                bench_die("storm: no heartbeat in 10 s");
+
+        us = s_workers_run(o, &ws, o->count, 0);
+        s_totals(o, ws, &t);
+        margin = o->due_at_ms - bench_wall_ms();
+        bench_note("storm: %" PRIu64 " complaints dispatched in %.1f s, due in %.1f s",
+                   t.ok[OP_ASSIGN], (double)us / 1e6, (double)margin / 1e3);
+        s_fig(o, "block_complaints_per_s", (double)t.ok[OP_ASSIGN] * 1e6 / (double)us);
+        /* A block still being dispatched when it falls due is not one storm: say so. */
+        s_fig(o, "valid", margin > 0 && t.all_failed == 0 ? 1 : 0);
+        atomic_store(&s.expect, t.ok[OP_ASSIGN]);
+        s_totals_free(&t);
+        s_workers_free(o, &ws);
+
+        pthread_join(thread, NULL);
+        zmq_close(s.sock);
+        if (s.received < s.expect)
+                bench_note("storm: only %" PRIu64 " of %" PRIu64 " escalations arrived", s.received,
+                           s.expect);
+        s_fig(o, "escalations", (double)s.received);
+        s_fig(o, "missing", (double)(atomic_load(&s.expect) - s.received));
+        s_fig(o, "off_deadline", (double)s.off_deadline);
+        s_fig(o, "marked_late", (double)s.marked_late);
+        s_fig(o, "clear_ms", (double)bench_samples_quantile(&s.lateness, 1.0));
+        s_fig_quantiles(o, "lateness", "ms", &s.lateness);
+        bench_samples_free(&s.lateness);
+}
+
+/* Reads "Key:   123 kB" lines of /proc/PID/status. */
+static void
+s_proc_memory(const struct opts *o, pid_t pid)
+{
+        static const struct {
+                const char *key, *name;
+        } keys[] = {{"VmRSS:", "rss_kib"},
+                    {"RssAnon:", "rss_anon_kib"},
+                    {"RssFile:", "rss_file_kib"},
+                    {"VmHWM:", "rss_peak_kib"}};
+        char path[64], line[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        if ((f = fopen(path, "r")) == NULL)
+                bench_die("%s: %s", path, strerror(errno));
+        while (fgets(line, sizeof(line), f))
+                for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                        if (strncmp(line, keys[i].key, strlen(keys[i].key)) == 0)
+                                s_fig(o, keys[i].name, atof(line + strlen(keys[i].key)));
+        fclose(f);
+}
+
+static void
+s_restart(const struct opts *o)
+{
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        int64_t start, ready_us = 0, status_us = 0, stop_us;
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest sr = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        pb_reply_t *rep = NULL;
+        void *sock;
+        int nfd = -1, wstatus;
+        pid_t pid;
+
+        if (!o->daemon || !o->config || !o->state_dir)
+                bench_die("restart: --daemon, --config and --state-dir are required");
+        if (o->notify) {
+                nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", o->notify);
+                unlink(o->notify);
+                if (nfd < 0 || bind(nfd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+                        bench_die("%s: %s", o->notify, strerror(errno));
+        }
+        sock = s_dealer(o->api);
+        start = bench_mono_us();
+        pid = fork();
+        if (pid < 0)
+                bench_die("fork: %s", strerror(errno));
+        if (pid == 0) {
+                int fd = o->log ? open(o->log, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
+
+                if (fd >= 0)
+                        dup2(fd, STDERR_FILENO);
+                if (o->notify)
+                        setenv("NOTIFY_SOCKET", o->notify, 1);
+                execl(o->daemon, o->daemon, "--config", o->config, "--state-dir", o->state_dir,
+                      "--api", o->api, "--events", o->events, (char *)NULL);
+                _exit(127);
+        }
+        /* The request waits in the DEALER's queue until the daemon binds. */
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = (char *)(uintptr_t) "restart";
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        rq.status = &sr;
+        s_send(sock, &rq);
+        /* Until the first answer, and then a moment more for a READY that has not come. */
+        for (;;) {
+                zmq_pollitem_t items[2] = {{.socket = sock, .events = ZMQ_POLLIN},
+                                           {.fd = nfd, .events = ZMQ_POLLIN}};
+                int64_t now = bench_mono_us() - start;
+                char buf[512];
+
+                if (now > 60000000 ||
+                    (status_us && (nfd < 0 || ready_us || now > status_us + 1000000)))
+                        break;
+                if (waitpid(pid, &wstatus, WNOHANG) == pid)
+                        bench_die("restart: the daemon exited during start-up");
+                if (zmq_poll(items, nfd >= 0 ? 2 : 1, 10) <= 0)
+                        continue;
+                if ((items[0].revents & ZMQ_POLLIN) && status_us == 0) {
+                        rep = s_recv(sock, 0);
+                        status_us = bench_mono_us() - start;
+                }
+                if (nfd >= 0 && (items[1].revents & ZMQ_POLLIN)) {
+                        ssize_t n = recv(nfd, buf, sizeof(buf) - 1, 0);
+
+                        buf[n > 0 ? n : 0] = '\0';
+                        if (strstr(buf, "READY=1") && ready_us == 0)
+                                ready_us = bench_mono_us() - start;
+                }
+        }
+        if (status_us == 0)
+                bench_die("restart: no status answer in 60 s");
+        s_fig(o, "first_status_ms", (double)status_us / 1e3);
+        /* A daemon without sd_notify support yet: READY is reported as the first answer. */
+        s_fig(o, "ready_ms", (double)(ready_us ? ready_us : status_us) / 1e3);
+        s_fig(o, "sd_notify_ready", ready_us ? 1 : 0);
+        if (rep && rep->status) {
+                s_fig(o, "complaints", (double)rep->status->complaints);
+                s_fig(o, "store_used_mib", (double)rep->status->store_used_bytes / 1048576.0);
+        }
+        s_proc_memory(o, pid);
+        stop_us = bench_mono_us();
+        kill(pid, SIGTERM);
+        waitpid(pid, &wstatus, 0);
+        s_fig(o, "stop_ms", (double)(bench_mono_us() - stop_us) / 1e3);
+        if (rep)
+                complaint__v1__reply__free_unpacked(rep, NULL);
+        zmq_close(sock);
+        if (nfd >= 0) {
+                close(nfd);
+                unlink(o->notify);
+        }
+}
+
+static int
+s_wait_status(const struct opts *o)
+{
+        pb_reply_t *rep = s_status(o->api, (long)(o->seconds * 1000));
+
+        if (rep == NULL) {
+                bench_note("status: no answer from %s in %.0f s", o->api, o->seconds);
+                return 1;
+        }
+        s_fig(o, "complaints", (double)rep->status->complaints);
+        s_fig(o, "last_event_seq", (double)rep->status->last_event_seq);
+        s_fig(o, "store_used_mib", (double)rep->status->store_used_bytes / 1048576.0);
+        complaint__v1__reply__free_unpacked(rep, NULL);
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------- main */
+
+static void
+s_usage(FILE *f)
+{
+        fprintf(f,
+                "usage: bench_loadgen SCENARIO --api EP [options]\n"
+                "scenarios: preload intake lifecycle storm fanout restart status\n"
+                "  --api EP --events EP    the daemon's endpoints\n"
+                "  --label NAME            prefix of the printed figures (default: scenario)\n"
+                "  --clients N             concurrent clients, one DEALER and thread each (8)\n"
+                "  --window N              requests in flight per client (1)\n"
+                "  --seconds S             how long a timed scenario runs (5)\n"
+                "  --count N               complaints to create (preload, storm)\n"
+                "  --seed N                complaints preloaded as ids 1..N (lifecycle)\n"
+                "  --dept ID --category ID where complaints go (billing, billing)\n"
+                "  --due-at MS             the block's deadline, UTC ms (storm)\n"
+                "  --subscribers N         SUB sockets (fanout, 10)\n"
+                "  --daemon PATH --config FILE --state-dir DIR    the daemon to start (restart)\n"
+                "  --notify PATH           NOTIFY_SOCKET to give it, to time READY (restart)\n"
+                "  --log FILE              where its stderr goes (restart)\n");
+}
+
+int
+main(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"api", required_argument, NULL, 'a'},
+            {"events", required_argument, NULL, 'e'},
+            {"label", required_argument, NULL, 'l'},
+            {"clients", required_argument, NULL, 'c'},
+            {"window", required_argument, NULL, 'w'},
+            {"seconds", required_argument, NULL, 't'},
+            {"count", required_argument, NULL, 'n'},
+            {"seed", required_argument, NULL, 'S'},
+            {"dept", required_argument, NULL, 'D'},
+            {"category", required_argument, NULL, 'C'},
+            {"due-at", required_argument, NULL, 'u'},
+            {"subscribers", required_argument, NULL, 'b'},
+            {"daemon", required_argument, NULL, 'x'},
+            {"config", required_argument, NULL, 'f'},
+            {"state-dir", required_argument, NULL, 'd'},
+            {"notify", required_argument, NULL, 'N'},
+            {"log", required_argument, NULL, 'L'},
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        struct opts o = {.clients = 8,
+                         .window = 1,
+                         .seconds = 5,
+                         .subscribers = 10,
+                         .dept = "billing",
+                         .category = "billing"};
+        FILE *urandom;
+        int c, r = 0;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+                switch (c) {
+                case 'a':
+                        o.api = optarg;
+                        break;
+                case 'e':
+                        o.events = optarg;
+                        break;
+                case 'l':
+                        o.label = optarg;
+                        break;
+                case 'c':
+                        o.clients = atoi(optarg);
+                        break;
+                case 'w':
+                        o.window = atoi(optarg);
+                        break;
+                case 't':
+                        o.seconds = atof(optarg);
+                        break;
+                case 'n':
+                        o.count = strtoull(optarg, NULL, 10);
+                        break;
+                case 'S':
+                        o.seed = strtoull(optarg, NULL, 10);
+                        break;
+                case 'D':
+                        o.dept = optarg;
+                        break;
+                case 'C':
+                        o.category = optarg;
+                        break;
+                case 'u':
+                        o.due_at_ms = strtoll(optarg, NULL, 10);
+                        break;
+                case 'b':
+                        o.subscribers = atoi(optarg);
+                        break;
+                case 'x':
+                        o.daemon = optarg;
+                        break;
+                case 'f':
+                        o.config = optarg;
+                        break;
+                case 'd':
+                        o.state_dir = optarg;
+                        break;
+                case 'N':
+                        o.notify = optarg;
+                        break;
+                case 'L':
+                        o.log = optarg;
+                        break;
+                case 'h':
+                        s_usage(stdout);
+                        return 0;
+                default:
+                        s_usage(stderr);
+                        return 2;
+                }
+        }
+        if (optind + 1 != argc || o.api == NULL || o.clients < 1 || o.window < 1 ||
+            o.subscribers < 1) {
+                s_usage(stderr);
+                return 2;
+        }
+        o.scenario = argv[optind];
+        if (o.label == NULL)
+                o.label = o.scenario;
+        if ((strcmp(o.scenario, "storm") == 0 || strcmp(o.scenario, "fanout") == 0 ||
+             strcmp(o.scenario, "restart") == 0) &&
+            o.events == NULL)
+                bench_die("%s: --events is required", o.scenario);
+        urandom = fopen("/dev/urandom", "r");
+        if (urandom == NULL || fread(&rid_prefix, sizeof(rid_prefix), 1, urandom) != 1)
+                bench_die("/dev/urandom: cannot read");
+        fclose(urandom);
+        zctx = zmq_ctx_new();
+        if (strcmp(o.scenario, "preload") == 0)
+                s_preload(&o);
+        else if (strcmp(o.scenario, "intake") == 0)
+                s_intake(&o);
+        else if (strcmp(o.scenario, "lifecycle") == 0)
+                s_lifecycle(&o);
+        else if (strcmp(o.scenario, "storm") == 0)
+                s_storm(&o);
+        else if (strcmp(o.scenario, "fanout") == 0)
+                s_fanout(&o);
+        else if (strcmp(o.scenario, "restart") == 0)
+                s_restart(&o);
+        else if (strcmp(o.scenario, "status") == 0)
+                r = s_wait_status(&o);
+        else {
+                s_usage(stderr);
+                r = 2;
+        }
+        zmq_ctx_term(zctx);
+        return r;
+}

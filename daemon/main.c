@@ -166,6 +166,9 @@ main(int argc, char **argv)
                 log_error("store %s: cannot open: %s", cfg->state_dir, strerror(-r));
                 goto out;
         }
+        if (store_schema_migrated_from(store) != store_schema(store))
+                log_notice("store %s migrated from schema %u to %u", cfg->state_dir,
+                           store_schema_migrated_from(store), store_schema(store));
         r = server_new(cfg, args.config, store, notify, &server);
         if (r < 0)
                 goto out;

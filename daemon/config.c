@@ -590,6 +590,9 @@ s_load_departments(struct loader *l, const config_setting_t *list)
                                 "duplicate department id \"%s\"", dep->id);
                         free(dep->id);
                         free(dep->name);
+                        for (size_t j = 0; j < dep->n_chain; j++)
+                                free(dep->chain[j].role);
+                        free(dep->chain);
                         memset(dep, 0, sizeof(*dep));
                         continue;
                 }

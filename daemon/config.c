@@ -196,16 +196,16 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                         "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
-static const char *const daemon_keys[] = {"backup_dir", "state_dir", "api",
-                                          "events",     "log_level", "heartbeat",
-                                          "store_max",  "batch_max", NULL};
+static const char *const daemon_keys[] = {"backup_dir", "event_hwm", "state_dir", "api",
+                                          "events",     "log_level", "heartbeat", "store_max",
+                                          "batch_max",  NULL};
 
 static void
 s_load_daemon(struct loader *l, const config_setting_t *g)
 {
         conf_t *cfg = l->cfg;
         _cleanup_free_ char *level = NULL, *store_max = NULL;
-        long long batch = cfg->batch_max;
+        long long batch = cfg->batch_max, hwm = cfg->event_hwm;
 
         if (g == NULL)
                 return;
@@ -231,6 +231,8 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
                         "must be a size of at least 1M, such as \"512M\" or \"8G\"");
         s_get_uint(l, g, "batch_max", 1, 100000, &batch);
         cfg->batch_max = (uint32_t)batch;
+        s_get_uint(l, g, "event_hwm", 1, 10000000, &hwm);
+        cfg->event_hwm = (uint32_t)hwm;
 }
 
 static void
@@ -710,6 +712,7 @@ s_set_defaults(conf_t *cfg)
         cfg->heartbeat_ms = 1000;
         cfg->store_max = 8ull << 30;
         cfg->batch_max = 256;
+        cfg->event_hwm = 100000;
         cfg->limits = (struct config_limits){
             .message = 65536,
             .name = 200,

@@ -83,6 +83,7 @@ typedef struct conf {
         int64_t heartbeat_ms;
         uint64_t store_max; /* bytes */
         uint32_t batch_max;
+        uint32_t event_hwm; /* events queued per subscriber before ZeroMQ drops them */
         struct config_limits limits;
         char *centre;
         double priority_scale[4]; /* indexed by the Priority enum value */

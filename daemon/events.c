@@ -12,10 +12,10 @@ struct events {
 };
 
 int
-events_open(void *zctx, const char *endpoint, events_t **ret, const char **ret_why)
+events_open(void *zctx, const char *endpoint, int hwm, events_t **ret, const char **ret_why)
 {
         events_t *e = calloc(1, sizeof(*e));
-        int hwm = 100000, linger = 0, r;
+        int linger = 0, r;
 
         if (e == NULL)
                 return -ENOMEM;

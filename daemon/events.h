@@ -9,9 +9,10 @@
 
 typedef struct events events_t;
 
-/* Binds an XPUB socket on endpoint in the ZeroMQ context zctx (borrowed). -errno on failure,
- * with the reason from ZeroMQ in *ret_why (static). */
-int events_open(void *zctx, const char *endpoint, events_t **ret, const char **ret_why);
+/* Binds an XPUB socket on endpoint in the ZeroMQ context zctx (borrowed), queueing at most hwm
+ * messages per subscriber. -errno on failure, with the reason from ZeroMQ in *ret_why
+ * (static). */
+int events_open(void *zctx, const char *endpoint, int hwm, events_t **ret, const char **ret_why);
 void events_close(events_t **events);
 
 /* The socket, for zmq_poll (borrowed). */

@@ -96,7 +96,7 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notif
                 log_error("%s: daemon.api: cannot bind %s: %s", cfg->file, cfg->api, why);
                 goto fail;
         }
-        r = events_open(s->zctx, cfg->events, &s->events, &why);
+        r = events_open(s->zctx, cfg->events, (int)cfg->event_hwm, &s->events, &why);
         if (r < 0) {
                 log_error("%s: daemon.events: cannot bind %s: %s", cfg->file, cfg->events, why);
                 goto fail;

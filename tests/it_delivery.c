@@ -32,7 +32,7 @@ CHECK_DEFINE_COUNTERS();
 
 /* Long limits: nothing escalates during the delivery tests. */
 static const char *const conf_text =
-    "daemon: { heartbeat = \"100ms\"; };\n"
+    "daemon: { heartbeat = \"100ms\"; event_hwm = 50; };\n"
     "centre = \"centre\";\n"
     "escalation: { warning = 0; realert = \"1h\"; };\n"
     "departments = (\n"

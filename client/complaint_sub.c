@@ -793,8 +793,9 @@ s_replay(complaint_sub_t *sub, struct stream *st)
                  * reply and go with it. */
                 if (taken == rp->n_events && rp->next_after > st->examined)
                         st->examined = rp->next_after;
-                memmove(rp->events, rp->events + taken,
-                        (rp->n_events - taken) * sizeof(*rp->events));
+                if (taken < rp->n_events)
+                        memmove(rp->events, rp->events + taken,
+                                (rp->n_events - taken) * sizeof(*rp->events));
                 rp->n_events -= taken;
                 if (st->examined >= rp->head)
                         st->need_replay = false;

@@ -1454,7 +1454,8 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         }
         if (r == -ENOENT || k == NULL || !k->running || k->paused ||
             (d->type == STORE_DEADLINE_WARN ? k->warn_at_ms : k->due_at_ms) != d->due_ms) {
-                log_warning("deadline index: stale entry for complaint %" PRIu64 " removed", d->id);
+                log_struct(LOG_WARNING, d->id, NULL, "deadline-stale",
+                           "deadline index: stale entry for complaint %" PRIu64 " removed", d->id);
                 r = store_delete_deadline(x->txn, d);
                 return r < 0 ? s_store_fail(x, r, "cleaning the deadline index") : 0;
         }
@@ -1478,9 +1479,10 @@ s_fire(struct ctx *x, const struct store_deadline *d)
 
                 r = clock_breach(k, pol, d->due_ms, &realert);
                 if (r < 0) {
-                        log_error("complaint %" PRIu64 ": the %s clock cannot be moved on: %s; "
-                                  "it is stopped",
-                                  x->c->id, clock_kind_name(k->kind), strerror(-r));
+                        log_struct(LOG_ERR, x->c->id, k->department, "clock-stopped",
+                                   "complaint %" PRIu64 ": the %s clock cannot be moved on: %s; "
+                                   "it is stopped",
+                                   x->c->id, clock_kind_name(k->kind), strerror(-r));
                         clock_stop(k, x->now);
                 }
                 e.action = A(ESCALATE);
@@ -1498,11 +1500,11 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         r = s_record(x, old, &e);
         complaint__v1__complaint__free_unpacked(old, NULL);
         if (r == 0)
-                log_info("complaint %" PRIu64 " (%s): %s %s%s", x->c->id, k->department, kind,
-                         clock_kind_name(k->kind),
-                         d->due_ms < x->s->started_at || x->now - d->due_ms > LATE_AFTER_MS
-                             ? " (late)"
-                             : "");
+                log_struct(
+                    LOG_INFO, x->c->id, k->department, kind, "complaint %" PRIu64 " (%s): %s %s%s",
+                    x->c->id, k->department, kind, clock_kind_name(k->kind),
+                    d->due_ms < x->s->started_at || x->now - d->due_ms > LATE_AFTER_MS ? " (late)"
+                                                                                       : "");
         return r;
 }
 
@@ -1550,9 +1552,10 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                                 s_outbox_truncate(out, before);
                                 r = rf == -ENOSPC ? -ENOSPC : store_delete_deadline(txn, &d);
                                 if (rf != -ENOSPC)
-                                        log_error("complaint %" PRIu64 ": a deadline could not be "
-                                                  "fired and was dropped: %s",
-                                                  d.id, x.message ? x.message : "store error");
+                                        log_struct(LOG_ERR, d.id, NULL, "deadline-dropped",
+                                                   "complaint %" PRIu64 ": a deadline could not "
+                                                   "be fired and was dropped: %s",
+                                                   d.id, x.message ? x.message : "store error");
                         }
                         free(s_ctx_finish(&x, &(size_t){0}));
                         fired++;

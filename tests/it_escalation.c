@@ -7,6 +7,7 @@
  * The only waits are for events on a SUB socket or for a deadline instant to pass (a poll with
  * a bounded timeout on the socket): the passing of a deadline is the event under test. */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 #include <zmq.h>
@@ -545,6 +546,67 @@ test_downtime(harness_t *h)
         }
 }
 
+/* A reload changes billing's response limit from 2 s to 1 h: clocks started before keep their
+ * deadline, clocks started after get the new one, and nothing escalates at once. */
+static void
+test_reload(harness_t *h)
+{
+        harness_client_t c;
+        uint64_t before, after = 0;
+        int64_t due_before = 0;
+        pb_reply_t *r;
+        char *longer;
+        const char *at;
+
+        REQUIRE(s_write(h->conf, downtime_conf_text) == 0);
+        REQUIRE(harness_start(h) == 0);
+        REQUIRE(harness_client_open(h, &c) == 0);
+        before = s_create(&c, "billing");
+        REQUIRE(before != 0);
+        CHECK_INT(s_change(&c, COMPLAINT__V1__REQUEST__BODY_ASSIGN, before, NULL, NULL), 0);
+        r = s_get(&c, before);
+        REQUIRE(r && r->complaint->response_clock);
+        due_before = r->complaint->response_clock->due_at_ms;
+        CHECK_INT(due_before - s_history_at(r, A(ASSIGN)), 2000);
+        complaint__v1__reply__free_unpacked(r, NULL);
+
+        longer = strdup(downtime_conf_text);
+        REQUIRE(longer != NULL && (at = strstr(longer, "response = \"2s\"")) != NULL);
+        memcpy(longer + (at - longer), "response = \"1h\"", 15);
+        REQUIRE(s_write(h->conf, longer) == 0);
+        free(longer);
+        REQUIRE(kill(h->pid, SIGHUP) == 0);
+
+        /* The reload lands between two batches: new complaints show when it has. */
+        for (int i = 0; i < 200; i++) {
+                int64_t limit = 0;
+                uint64_t id = s_create(&c, "billing");
+
+                if (id == 0 || s_change(&c, COMPLAINT__V1__REQUEST__BODY_ASSIGN, id, NULL, NULL))
+                        break;
+                r = s_get(&c, id);
+                if (r && r->complaint->response_clock)
+                        limit =
+                            r->complaint->response_clock->due_at_ms - s_history_at(r, A(ASSIGN));
+                if (r)
+                        complaint__v1__reply__free_unpacked(r, NULL);
+                if (limit == 3600000) {
+                        after = id;
+                        break;
+                }
+                CHECK_INT(limit, 2000);
+        }
+        CHECK(after != 0);
+        r = s_get(&c, before);
+        REQUIRE(r != NULL);
+        CHECK_INT(r->complaint->response_clock->due_at_ms, due_before);
+        CHECK_INT(r->complaint->level, 0);
+        CHECK_INT(r->n_history, 2);
+        complaint__v1__reply__free_unpacked(r, NULL);
+        harness_client_close(&c);
+        CHECK_INT(harness_stop(h), 0);
+}
+
 int
 main(void)
 {
@@ -559,5 +621,7 @@ main(void)
         /* A fresh store for the downtime test. */
         snprintf(h.state + strlen(h.state), sizeof(h.state) - strlen(h.state), "-downtime");
         test_downtime(&h);
+        snprintf(h.state + strlen(h.state), sizeof(h.state) - strlen(h.state), "-reload");
+        test_reload(&h);
         return harness_cleanup(&h, check_summary());
 }

@@ -11,55 +11,54 @@
 extern int check_failed;
 extern int check_passed;
 
-#define CHECK(cond)                                                                          \
-        do {                                                                                 \
-                if (cond) {                                                                  \
-                        check_passed++;                                                      \
-                } else {                                                                     \
-                        check_failed++;                                                      \
-                        fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,     \
-                                #cond);                                                      \
-                }                                                                            \
+#define CHECK(cond)                                                                              \
+        do {                                                                                     \
+                if (cond) {                                                                      \
+                        check_passed++;                                                          \
+                } else {                                                                         \
+                        check_failed++;                                                          \
+                        fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+                }                                                                                \
         } while (0)
 
-#define CHECK_INT(a, b)                                                                      \
-        do {                                                                                 \
-                long long check_a_ = (long long)(a), check_b_ = (long long)(b);              \
-                if (check_a_ == check_b_) {                                                  \
-                        check_passed++;                                                      \
-                } else {                                                                     \
-                        check_failed++;                                                      \
+#define CHECK_INT(a, b)                                                                       \
+        do {                                                                                  \
+                long long check_a_ = (long long)(a), check_b_ = (long long)(b);               \
+                if (check_a_ == check_b_) {                                                   \
+                        check_passed++;                                                       \
+                } else {                                                                      \
+                        check_failed++;                                                       \
                         fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, \
-                                __LINE__, #a, check_a_, #b, check_b_);                       \
-                }                                                                            \
+                                __LINE__, #a, check_a_, #b, check_b_);                        \
+                }                                                                             \
         } while (0)
 
-#define CHECK_STR(a, b)                                                                      \
-        do {                                                                                 \
-                const char *check_a_ = (a), *check_b_ = (b);                                 \
-                if (check_a_ && check_b_ && strcmp(check_a_, check_b_) == 0) {               \
-                        check_passed++;                                                      \
-                } else {                                                                     \
-                        check_failed++;                                                      \
-                        fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,  \
-                                __LINE__, #a, check_a_ ? check_a_ : "(null)",                \
-                                check_b_ ? check_b_ : "(null)");                             \
-                }                                                                            \
+#define CHECK_STR(a, b)                                                                     \
+        do {                                                                                \
+                const char *check_a_ = (a), *check_b_ = (b);                                \
+                if (check_a_ && check_b_ && strcmp(check_a_, check_b_) == 0) {              \
+                        check_passed++;                                                     \
+                } else {                                                                    \
+                        check_failed++;                                                     \
+                        fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
+                                __LINE__, #a, check_a_ ? check_a_ : "(null)",               \
+                                check_b_ ? check_b_ : "(null)");                            \
+                }                                                                           \
         } while (0)
 
 /* A check that must hold for the rest of the test to make sense. */
-#define REQUIRE(cond)                                                                        \
-        do {                                                                                 \
-                if (!(cond)) {                                                               \
-                        fprintf(stderr, "%s:%d: REQUIRE(%s) failed, giving up\n", __FILE__,  \
-                                __LINE__, #cond);                                            \
-                        exit(1);                                                             \
-                }                                                                            \
-                check_passed++;                                                              \
+#define REQUIRE(cond)                                                                       \
+        do {                                                                                \
+                if (!(cond)) {                                                              \
+                        fprintf(stderr, "%s:%d: REQUIRE(%s) failed, giving up\n", __FILE__, \
+                                __LINE__, #cond);                                           \
+                        exit(1);                                                            \
+                }                                                                           \
+                check_passed++;                                                             \
         } while (0)
 
-#define CHECK_DEFINE_COUNTERS()                                                              \
-        int check_failed;                                                                    \
+#define CHECK_DEFINE_COUNTERS() \
+        int check_failed;       \
         int check_passed
 
 /* Prints the closing line ctest and CI read, and returns main()'s exit code. */

@@ -556,21 +556,54 @@ s_load_timing(struct loader *l, const config_setting_t *d, struct config_departm
                         "missing: a department with time limits escalates up a chain");
 }
 
-static void
-s_load_departments(struct loader *l, const config_setting_t *list)
+/* The length of a list of groups such as departments = ( { ... }, ... ), or -1 after an
+ * error (a required list that is missing, or not a list). */
+static int
+s_list_length(struct loader *l, const config_setting_t *root, const char *key, bool required)
 {
-        conf_t *cfg = l->cfg;
-        int n;
+        const config_setting_t *list = config_setting_get_member(root, key);
 
         if (list == NULL) {
-                s_error(l, NULL, "departments", "missing: at least one department is needed");
-                return;
+                if (required)
+                        s_error(l, NULL, key, "missing: at least one is needed");
+                return required ? -1 : 0;
         }
         if (!config_setting_is_list(list)) {
                 s_error(l, list, NULL, "must be a list ( { ... }, ... )");
-                return;
+                return -1;
         }
-        n = config_setting_length(list);
+        return config_setting_length(list);
+}
+
+static void
+s_free_department(struct config_department *dep)
+{
+        free(dep->id);
+        free(dep->name);
+        for (size_t j = 0; j < dep->n_chain; j++)
+                free(dep->chain[j].role);
+        free(dep->chain);
+        memset(dep, 0, sizeof(*dep));
+}
+
+static void
+s_free_category(struct config_category *cat)
+{
+        free(cat->id);
+        free(cat->name);
+        free(cat->department);
+        memset(cat, 0, sizeof(*cat));
+}
+
+static void
+s_load_departments(struct loader *l, const config_setting_t *root)
+{
+        const config_setting_t *list = config_setting_get_member(root, "departments");
+        conf_t *cfg = l->cfg;
+        int n = s_list_length(l, root, "departments", true);
+
+        if (n < 0)
+                return;
         cfg->departments = calloc((size_t)n + 1, sizeof(*cfg->departments));
         if (cfg->departments == NULL)
                 return;
@@ -590,12 +623,7 @@ s_load_departments(struct loader *l, const config_setting_t *list)
                 if (config_find_department(cfg, dep->id) != NULL) {
                         s_error(l, config_setting_get_member(d, "id"), NULL,
                                 "duplicate department id \"%s\"", dep->id);
-                        free(dep->id);
-                        free(dep->name);
-                        for (size_t j = 0; j < dep->n_chain; j++)
-                                free(dep->chain[j].role);
-                        free(dep->chain);
-                        memset(dep, 0, sizeof(*dep));
+                        s_free_department(dep);
                         continue;
                 }
                 cfg->n_departments++;
@@ -606,20 +634,14 @@ static const char *const category_keys[] = {"id",       "name",       "departmen
                                             "response", "resolution", NULL};
 
 static void
-s_load_categories(struct loader *l, const config_setting_t *list)
+s_load_categories(struct loader *l, const config_setting_t *root)
 {
+        const config_setting_t *list = config_setting_get_member(root, "categories");
         conf_t *cfg = l->cfg;
-        int n;
+        int n = s_list_length(l, root, "categories", true);
 
-        if (list == NULL) {
-                s_error(l, NULL, "categories", "missing: at least one category is needed");
+        if (n < 0)
                 return;
-        }
-        if (!config_setting_is_list(list)) {
-                s_error(l, list, NULL, "must be a list ( { ... }, ... )");
-                return;
-        }
-        n = config_setting_length(list);
         cfg->categories = calloc((size_t)n + 1, sizeof(*cfg->categories));
         if (cfg->categories == NULL)
                 return;
@@ -644,10 +666,7 @@ s_load_categories(struct loader *l, const config_setting_t *list)
                 if (config_find_category(cfg, cat->id) != NULL) {
                         s_error(l, config_setting_get_member(c, "id"), NULL,
                                 "duplicate category id \"%s\"", cat->id);
-                        free(cat->id);
-                        free(cat->name);
-                        free(cat->department);
-                        memset(cat, 0, sizeof(*cat));
+                        s_free_category(cat);
                         continue;
                 }
                 cfg->n_categories++;
@@ -780,8 +799,8 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_escalation(&l, config_setting_get_member(root, "escalation"));
         s_load_event_log(&l, config_setting_get_member(root, "event_log"));
         s_load_calendars(&l, config_setting_get_member(root, "calendars"));
-        s_load_departments(&l, config_setting_get_member(root, "departments"));
-        s_load_categories(&l, config_setting_get_member(root, "categories"));
+        s_load_departments(&l, root);
+        s_load_categories(&l, root);
         if (s_get_id(&l, root, "centre", &l.cfg->centre) > 0 &&
             config_find_department(l.cfg, l.cfg->centre) == NULL)
                 s_error(&l, config_setting_get_member(root, "centre"), NULL,
@@ -809,13 +828,8 @@ config_free(conf_t **cfgp)
 
         if (cfg == NULL)
                 return;
-        for (size_t i = 0; i < cfg->n_departments; i++) {
-                free(cfg->departments[i].id);
-                free(cfg->departments[i].name);
-                for (size_t j = 0; j < cfg->departments[i].n_chain; j++)
-                        free(cfg->departments[i].chain[j].role);
-                free(cfg->departments[i].chain);
-        }
+        for (size_t i = 0; i < cfg->n_departments; i++)
+                s_free_department(&cfg->departments[i]);
         for (size_t i = 0; i < cfg->n_calendars; i++) {
                 free(cfg->calendars[i].id);
                 free(cfg->calendars[i].zone);
@@ -825,11 +839,8 @@ config_free(conf_t **cfgp)
         }
         free(cfg->calendars);
         free(cfg->departments);
-        for (size_t i = 0; i < cfg->n_categories; i++) {
-                free(cfg->categories[i].id);
-                free(cfg->categories[i].name);
-                free(cfg->categories[i].department);
-        }
+        for (size_t i = 0; i < cfg->n_categories; i++)
+                s_free_category(&cfg->categories[i]);
         free(cfg->categories);
         free(cfg->file);
         free(cfg->state_dir);

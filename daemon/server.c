@@ -281,14 +281,19 @@ server_run(server_t *s)
             {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
             {.fd = -1, .events = ZMQ_POLLIN}, /* a running backup */
         };
+        bool running = true;
 
         log_notice("serving %s, events on %s, last event %" PRIu64, s->cfg->api, s->cfg->events,
                    service_last_event_seq(s->service));
-        /* What fell due while the daemon was down happens first, in deadline order. */
-        for (int i = 0; i < 100000 && s_fire(s); i++)
+        /* What fell due while the daemon was down happens first, in deadline order, a batch
+         * at a time; a stop asked for meanwhile ends it after the batch in hand (the rest fires
+         * on the next start). */
+        for (int i = 0; i < 100000 && running && s_fire(s); i++) {
                 s_keepalive(s);
+                running = s_signals(s);
+        }
         s->next_heartbeat = mono_ms();
-        for (;;) {
+        while (running) {
                 int64_t due;
                 int n;
 
@@ -313,7 +318,7 @@ server_run(server_t *s)
                 if (items[1].revents & ZMQ_POLLIN)
                         events_drain(s->events);
                 if ((items[2].revents & ZMQ_POLLIN) && !s_signals(s))
-                        break;
+                        running = false;
         }
         log_notice("stopping");
         /* Replies and events already handed to ZeroMQ get a bounded time to leave. */

@@ -846,6 +846,8 @@ s_on_event(complaint_sub_t *sub, pb_event_t *ev)
                  * fetches it in its place. */
                 if (pos == st->examined + 1)
                         sub->stats.dropped++;
+                else
+                        sub->stats.ahead++;
                 st->need_replay = true;
                 complaint__v1__event__free_unpacked(ev, NULL);
         }

@@ -70,6 +70,7 @@ typedef struct complaint_sub_stats {
         uint64_t live;         /* events queued as they arrived on the SUB socket */
         uint64_t replayed;     /* events queued from replay */
         uint64_t duplicates;   /* live events dropped as already examined */
+        uint64_t ahead;        /* live events past a gap (missed, or filtered out): replayed */
         uint64_t dropped;      /* live events dropped because the queue was full */
         uint64_t replay_calls; /* replay requests answered */
         uint64_t call_errors;  /* API requests that got no usable answer */

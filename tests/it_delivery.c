@@ -7,7 +7,9 @@
  *       every event of its two department streams exactly once, in order; and one that reads
  *       along on the global stream delivers them all too (its rate is printed, as information);
  *   (b) a subscriber that dies (freed without committing) and restarts from its state file
- *       gets everything it had not processed and, twice, only the one event in flight;
+ *       gets everything it had not processed and, twice, only the one event in flight; and
+ *       the example department agent, SIGKILLed twice mid-stream, does the same and
+ *       acknowledges every assignment once;
  *   (c) a subscriber keeps everything while the daemon is SIGKILLed and restarted mid-stream;
  *   (d) a level-2 supervisor subscription "billing/escalated/2" gets exactly billing's
  *       escalations to level 2, and nothing else;
@@ -16,10 +18,14 @@
  *
  * No sleeps: every wait is a zmq_poll() inside the library or the harness, bounded in time. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -238,7 +244,7 @@ s_create_assign(harness_client_t *c, const char *category, const char *tag, uint
         pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
         pb_reply_t *r;
         uint64_t id = 0;
-        char rid[64];
+        char rid[96];
 
         who.phone = (char *)"+49 30 555 0100";
         q.channel = COMPLAINT__V1__CHANNEL__CHANNEL_PHONE;
@@ -397,23 +403,59 @@ s_sub_read(complaint_sub_t *sub, struct log *logs, const char *const *streams, u
 
 /* ------------------------------------------------------------------ (a) */
 
+/* A subscriber of billing/ and centre/ that read nothing while 3000 events were published
+ * catches up: exactly the store's log of each stream, in order. Returns its stats. */
+static void
+s_catch_up(complaint_sub_t *slow, const char *what, struct log *got, const struct log *want,
+           complaint_sub_stats_t *ret_st)
+{
+        static const char *const streams[] = {"billing", "centre", NULL};
+        uint64_t want_n = want[0].n + want[1].n, delivered = got[0].n + got[1].n;
+        char label[96];
+        int64_t t0, t1;
+
+        t0 = harness_now_ms();
+        delivered += s_sub_read(slow, got, streams, want_n - delivered, 10000, 120000, NULL);
+        t1 = harness_now_ms();
+        /* And nothing more comes. */
+        delivered += s_sub_read(slow, got, streams, 1, 500, 500, NULL);
+        CHECK_INT(delivered, want_n);
+        snprintf(label, sizeof(label), "(a) %s, billing", what);
+        s_log_check(label, &got[0], &want[0]);
+        snprintf(label, sizeof(label), "(a) %s, centre", what);
+        s_log_check(label, &got[1], &want[1]);
+        complaint_sub_get_stats(slow, ret_st);
+        printf("(a) %s: %" PRIu64 " events caught up in %" PRId64 " ms (%.0f events/s); "
+               "%" PRIu64 " live, %" PRIu64 " dropped from the full queue, %" PRIu64
+               " arrived past a gap, %" PRIu64 " by replay in %" PRIu64 " requests, %" PRIu64
+               " duplicates dropped\n",
+               what, want_n, t1 - t0, want_n * 1000.0 / (double)(t1 - t0 ? t1 - t0 : 1),
+               ret_st->live, ret_st->dropped, ret_st->ahead, ret_st->replayed, ret_st->replay_calls,
+               ret_st->duplicates);
+}
+
 static void
 test_slow_subscriber(harness_t *h)
 {
         static const char *const prefixes[] = {"billing/", "centre/", NULL};
         static const char *const streams[] = {"billing", "centre", NULL};
         static const char *const global[] = {"", NULL};
-        struct log got[2] = {{0}}, want[2] = {{0}}, all = {0}, all_want = {0};
+        struct log got1[2] = {{0}}, got2[2] = {{0}}, want[2] = {{0}}, all = {0}, all_want = {0};
         struct publisher pubs[PUBLISHERS];
-        complaint_sub_t *slow = s_sub(h, prefixes), *reader;
+        complaint_sub_t *slow1 = s_sub(h, prefixes), *slow2 = s_sub(h, prefixes), *reader;
         complaint_sub_stats_t st;
-        uint64_t published, delivered, want_n, head0 = s_head(h, "");
+        uint64_t published, delivered, head0 = s_head(h, "");
         int64_t t0, t1;
 
-        /* The slow one: a receive HWM of 1 and a queue of 64 events. */
-        REQUIRE(complaint_sub_set_rcvhwm(slow, 1) == 0);
-        REQUIRE(complaint_sub_set_queue_max(slow, 64) == 0);
-        s_sub_live(slow, got, streams);
+        /* slow1: a receive HWM of 1 and a queue of 64 events. ZeroMQ then holds the messages
+         * back in the daemon's send pipe (its HWM is far above 3000), so they arrive late but
+         * whole. slow2: the default HWM and a queue of 16, so the library itself has to drop
+         * live events while it cannot keep them, and replay them afterwards. */
+        REQUIRE(complaint_sub_set_rcvhwm(slow1, 1) == 0);
+        REQUIRE(complaint_sub_set_queue_max(slow1, 64) == 0);
+        REQUIRE(complaint_sub_set_queue_max(slow2, 16) == 0);
+        s_sub_live(slow1, got1, streams);
+        s_sub_live(slow2, got2, streams);
         /* The reader: the global stream from now on, reading as events come. */
         reader = s_sub(h, global);
         REQUIRE(complaint_sub_set_position(reader, "", head0) == 0);
@@ -430,39 +472,28 @@ test_slow_subscriber(harness_t *h)
         REQUIRE(s_store_log(h, "", NULL, head0, &all_want, NULL) == 0);
         s_log_check("(a) global reader", &all, &all_want);
         complaint_sub_get_stats(reader, &st);
-        printf("(a) one subscriber read %" PRIu64 " events live while they were published, in "
-               "%" PRId64 " ms: %.0f events/s (publishing was the limit), zero loss; "
-               "%" PRIu64 " live, %" PRIu64 " by replay\n",
-               delivered, t1 - t0, delivered * 1000.0 / (double)(t1 - t0 ? t1 - t0 : 1), st.live,
-               st.replayed);
+        printf("(a) one subscriber read %" PRIu64 " events while %d clients published them, "
+               "in %" PRId64 " ms: %.0f events/s with zero loss (the daemon's commit rate was "
+               "the limit); %" PRIu64 " live, %" PRIu64 " by replay\n",
+               delivered, PUBLISHERS, t1 - t0, delivered * 1000.0 / (double)(t1 - t0 ? t1 - t0 : 1),
+               st.live, st.replayed);
         complaint_sub_free(&reader);
 
-        /* The slow one read nothing meanwhile; now it catches up. */
+        /* The slow ones read nothing meanwhile; now they catch up. */
         REQUIRE(s_store_log(h, "billing", NULL, 0, &want[0], NULL) == 0);
         REQUIRE(s_store_log(h, "centre", NULL, 0, &want[1], NULL) == 0);
-        want_n = want[0].n + want[1].n;
         CHECK_INT(want[0].n, 750);
         CHECK_INT(want[1].n, 1500);
-        t0 = harness_now_ms();
-        delivered = got[0].n + got[1].n;
-        delivered += s_sub_read(slow, got, streams, want_n - delivered, 10000, 120000, NULL);
-        t1 = harness_now_ms();
-        /* And nothing more comes. */
-        delivered += s_sub_read(slow, got, streams, 1, 500, 500, NULL);
-        CHECK_INT(delivered, want_n);
-        s_log_check("(a) slow subscriber, billing", &got[0], &want[0]);
-        s_log_check("(a) slow subscriber, centre", &got[1], &want[1]);
-        complaint_sub_get_stats(slow, &st);
-        /* The HWM of 1 lost live events: replay must have made up for them. */
+        s_catch_up(slow1, "slow subscriber, HWM 1", got1, want, &st);
+        s_catch_up(slow2, "slow subscriber, queue of 16", got2, want, &st);
+        /* slow2 lost live events to its full queue: replay made up for them. */
+        CHECK(st.dropped > 0);
         CHECK(st.replayed > 0);
-        printf("(a) slow subscriber: %" PRIu64 " events caught up in %" PRId64 " ms (%.0f "
-               "events/s); %" PRIu64 " live, %" PRIu64 " by replay in %" PRIu64
-               " requests, %" PRIu64 " duplicates dropped\n",
-               want_n, t1 - t0, want_n * 1000.0 / (double)(t1 - t0 ? t1 - t0 : 1), st.live,
-               st.replayed, st.replay_calls, st.duplicates);
-        complaint_sub_free(&slow);
+        complaint_sub_free(&slow1);
+        complaint_sub_free(&slow2);
         for (int i = 0; i < 2; i++) {
-                s_log_free(&got[i]);
+                s_log_free(&got1[i]);
+                s_log_free(&got2[i]);
                 s_log_free(&want[i]);
         }
         s_log_free(&all);
@@ -539,6 +570,174 @@ test_restart_from_state_file(harness_t *h)
         s_log_free(&want);
 }
 
+/* Runs the example agent on billing with a state file, reading its lines (one per event,
+ * the seq first) into got and its whole output into runs, and SIGKILLs it after kill_after
+ * lines, or once no line came for idle_ms. Lines it wrote before dying are read after the
+ * kill, from the pipe, so none is lost. Returns the lines read, or -1. */
+static int
+s_agent_run(harness_t *h, const char *state, int kill_after, int idle_ms, struct log *got)
+{
+#ifdef DEPARTMENT_AGENT_BIN
+        char buf[8192], line[512];
+        size_t llen = 0;
+        int fds[2], lines = 0, status;
+        bool killed = false;
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -1;
+        setenv("COMPLAINT_ENDPOINT", h->api, 1);
+        pid = fork();
+        if (pid == 0) {
+                dup2(fds[1], 1);
+                execl(DEPARTMENT_AGENT_BIN, DEPARTMENT_AGENT_BIN, "billing", state, (char *)NULL);
+                _exit(127);
+        }
+        close(fds[1]);
+        if (pid < 0) {
+                close(fds[0]);
+                return -1;
+        }
+        for (int rounds = 0; rounds < 100000; rounds++) {
+                struct pollfd p = {.fd = fds[0], .events = POLLIN};
+                ssize_t n;
+
+                if (!killed && lines >= kill_after) {
+                        kill(pid, SIGKILL);
+                        killed = true;
+                }
+                if (poll(&p, 1, killed ? 5000 : idle_ms) <= 0) {
+                        if (killed)
+                                break;
+                        kill(pid, SIGKILL); /* idle: everything came */
+                        killed = true;
+                        continue;
+                }
+                n = read(fds[0], buf, sizeof(buf));
+                if (n <= 0)
+                        break; /* the agent is gone and the pipe is empty */
+                for (ssize_t k = 0; k < n; k++) {
+                        if (buf[k] != '\n') {
+                                if (llen < sizeof(line) - 1)
+                                        line[llen++] = buf[k];
+                                continue;
+                        }
+                        line[llen] = '\0';
+                        llen = 0;
+                        s_log_add(got, strtoull(line, NULL, 10));
+                        lines++;
+                }
+        }
+        if (!killed)
+                kill(pid, SIGKILL);
+        close(fds[0]);
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        return lines;
+#else
+        (void)h;
+        (void)state;
+        (void)kill_after;
+        (void)idle_ms;
+        (void)got;
+        return -1;
+#endif
+}
+
+static void
+test_agent_killed(harness_t *h)
+{
+        struct log runs[3] = {{0}}, merged = {0}, want = {0}, accepted = {0};
+        struct publisher pubs[PUBLISHERS];
+        char state[PATH_MAX + 16];
+        uint64_t start = s_head(h, "billing");
+        FILE *f;
+
+#ifndef DEPARTMENT_AGENT_BIN
+        printf("(b) department_agent: not built with DEPARTMENT_AGENT_BIN, skipped\n");
+        return;
+#endif
+        /* The agent starts where this file says: after what the store holds now. */
+        snprintf(state, sizeof(state), "%s/agent.state", h->dir);
+        f = fopen(state, "w");
+        REQUIRE(f != NULL);
+        fprintf(f, "complaint-sub 1\n%" PRIu64 "\tbilling\n", start);
+        REQUIRE(fclose(f) == 0);
+        s_publishers_start(pubs, h, "agent", 50, 5);
+        CHECK_INT(s_publishers_join(pubs), 200);
+
+        /* 100 assignments to billing, each acknowledged: 200 events for the agent, killed after
+         * 40 lines, again after 60, then left to finish. */
+        CHECK(s_agent_run(h, state, 40, 3000, &runs[0]) >= 40);
+        CHECK(s_agent_run(h, state, 60, 3000, &runs[1]) >= 60);
+        CHECK(s_agent_run(h, state, 1000000, 1500, &runs[2]) > 0);
+        for (int r = 0; r < 3; r++) {
+                size_t from = 0;
+
+                /* A restart repeats at most the one event that was in flight. */
+                if (r > 0 && merged.n > 0 && runs[r].n > 0 &&
+                    runs[r].v[0] == merged.v[merged.n - 1])
+                        from = 1;
+                for (size_t i = from; i < runs[r].n; i++)
+                        s_log_add(&merged, runs[r].v[i]);
+        }
+        REQUIRE(s_store_log(h, "billing", NULL, start, &want, NULL) == 0);
+        CHECK_INT(want.n, 200);
+        s_log_check("(b) department_agent killed twice", &merged, &want);
+        REQUIRE(s_store_log(h, "billing", "billing/accepted", start, &accepted, NULL) == 0);
+        CHECK_INT(accepted.n, 100);
+        printf("(b) department_agent: %zu, %zu and %zu events in three runs, two SIGKILLs\n",
+               runs[0].n, runs[1].n, runs[2].n);
+        for (int r = 0; r < 3; r++)
+                s_log_free(&runs[r]);
+        s_log_free(&merged);
+        s_log_free(&want);
+        s_log_free(&accepted);
+}
+
+/* ------------------------------------------------------------------ ack */
+
+/* complaint_sub_ack(): accepts once, repeats harmlessly, and refuses what is not an
+ * assignment. */
+static void
+test_ack(harness_t *h)
+{
+        static const char *const prefixes[] = {"billing/", NULL};
+        complaint_sub_t *sub = s_sub(h, prefixes);
+        pb_event_t *ev = NULL, *created = NULL;
+        harness_client_t c;
+        uint64_t id;
+
+        REQUIRE(complaint_sub_set_position(sub, "billing", COMPLAINT_SUB_END) == 0);
+        REQUIRE(complaint_sub_set_actor(sub, "billing-system") == 0);
+        {
+                struct log none[1] = {{0}};
+                static const char *const streams[] = {"billing", NULL};
+
+                s_sub_live(sub, none, streams);
+                CHECK_INT(none[0].n, 0);
+        }
+        REQUIRE(harness_client_open(h, &c) == 0);
+        id = s_create_assign(&c, "billing", "ack", 0, 5);
+        harness_client_close(&c);
+        REQUIRE(id != 0);
+        CHECK_INT(complaint_sub_next(sub, 5000, &ev), 0);
+        REQUIRE(ev != NULL);
+        CHECK_STR(ev->topic, "billing/assigned");
+        CHECK_INT(complaint_sub_ack(sub, ev, "got it"), 0);
+        CHECK_INT(complaint_sub_ack(sub, ev, "got it"), 0); /* the same request id: replayed */
+        CHECK_INT(complaint_sub_next(sub, 5000, &created), 0);
+        REQUIRE(created != NULL);
+        CHECK_STR(created->topic, "billing/accepted");
+        CHECK_STR(created->entry->actor, "billing-system");
+        CHECK_INT(complaint_sub_ack(sub, created, NULL), -EINVAL); /* not an assignment */
+        complaint__v1__event__free_unpacked(created, NULL);
+        created = NULL;
+        CHECK_INT(complaint_sub_next(sub, 500, &created), -ETIMEDOUT); /* accepted once */
+        complaint__v1__event__free_unpacked(ev, NULL);
+        complaint_sub_free(&sub);
+}
+
 /* ------------------------------------------------------------------ (c) */
 
 static void
@@ -561,8 +760,8 @@ test_daemon_killed(harness_t *h)
         CHECK_INT(s_sub_read(sub, got, streams, 100, 5000, 30000, NULL), 100);
 
         REQUIRE(harness_kill(h) == 0);
-        /* Down: the subscriber waits, it does not fail. */
-        for (int i = 0; i < 3; i++) {
+        /* Down: the subscriber delivers what it holds, then waits; it does not fail. */
+        for (int i = 0; i < 2000 && timeouts == 0; i++) {
                 pb_event_t *ev = NULL;
                 int r = complaint_sub_next(sub, 200, &ev);
 
@@ -787,6 +986,8 @@ main(void)
         REQUIRE(harness_start(&h) == 0);
         test_slow_subscriber(&h);
         test_restart_from_state_file(&h);
+        test_agent_killed(&h);
+        test_ack(&h);
         test_daemon_killed(&h);
         CHECK_INT(harness_stop(&h), 0);
 

@@ -167,6 +167,8 @@ s_clock_json(json_t *j, const Complaint__V1__Clock *k)
         json_kv_uint(j, "chain_levels", k->chain_levels);
         json_key(j, "scale");
         json_double(j, k->scale);
+        json_kv_int(j, "elapsed_ms", k->elapsed_ms);
+        json_kv_string(j, "stopped_by", k->stopped_by ? pb_action_name(k->stopped_by) : "");
         json_object_end(j);
 }
 
@@ -198,6 +200,8 @@ render_complaint_members_json(json_t *j, const pb_complaint_t *c)
         json_kv_string(j, "dismiss_note", c->dismiss_note);
         json_kv_string(j, "external_ref", c->external_ref);
         json_kv_uint(j, "max_level", c->max_level);
+        json_kv_bool(j, "repeat", c->repeat);
+        json_kv_uint(j, "repeat_count", c->repeat_count);
         json_key(j, "response_clock");
         s_clock_json(j, c->response_clock);
         json_key(j, "resolution_clock");
@@ -501,9 +505,13 @@ s_clock_text(FILE *f, const Complaint__V1__Clock *k, bool *first)
         if (k->paused)
                 ADD(", paused since %s with %s left", render_time(k->paused_at_ms, t, sizeof(t)),
                     render_duration(k->remaining_ms, d, sizeof(d)));
-        if (!k->running)
-                ADD(", stopped %s %s", render_time(k->stopped_at_ms, t, sizeof(t)),
+        if (!k->running) {
+                ADD(", stopped %s", render_time(k->stopped_at_ms, t, sizeof(t)));
+                if (k->stopped_by)
+                        ADD(" by %s", pb_action_name(k->stopped_by));
+                ADD(" after %s, %s", render_duration(k->elapsed_ms, d, sizeof(d)),
                     k->met ? "in time" : "late");
+        }
         ADD(", level %" PRIu32, k->level);
         if (k->level > 0 && k->role[0])
                 ADD(" (%s)", k->role);
@@ -546,6 +554,9 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
                 s_clock_text(f, c->resolution_clock, &first);
                 s_clock_text(f, c->follow_up_clock, &first);
         }
+        if (c->repeat)
+                s_fieldf(f, "repeat", "yes: %" PRIu32 " complaints from this complainant in the "
+                         "window at intake", c->repeat_count);
         if (c->complainant) {
                 s_field(f, "name", c->complainant->name);
                 s_field(f, "phone", c->complainant->phone);

@@ -107,10 +107,20 @@ clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept, 
 }
 
 void
-clock_stop(pb_clock_t *k, int64_t now)
+clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now)
 {
+        int64_t end, ran = 0;
+
         if (k == NULL || !k->running)
                 return;
+        /* A paused clock stopped: its time ran until the pause. */
+        end = k->paused && k->paused_at_ms > 0 ? k->paused_at_ms : now;
+        if (pol == NULL ||
+            calendar_business_time_between(pol->cal, k->started_at_ms, end, &ran) < 0)
+                ran = end - k->started_at_ms;
+        ran -= k->paused_total_ms;
+        k->elapsed_ms = ran > 0 ? ran : 0;
+        k->stopped_by = action;
         k->met = k->level == 0 && (k->paused || k->due_at_ms == 0 || now <= k->due_at_ms);
         k->running = false;
         k->stopped_at_ms = now;

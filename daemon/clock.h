@@ -20,8 +20,11 @@ typedef Complaint__V1__Clock pb_clock_t;
 int clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept,
                 int64_t limit_ms, double scale, int64_t now);
 
-/* Stops a running clock at now; it keeps its level and whether it was met. */
-void clock_stop(pb_clock_t *k, int64_t now);
+/* Stops a running clock at now because of action (an Action value, kept in stopped_by); it
+ * keeps its level and whether it was met, and records in elapsed_ms the business time it ran on
+ * pol's calendar, paused time left out. pol is the clock's own policy; NULL (it could not be
+ * read) counts elapsed real time instead. */
+void clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now);
 
 /* Pauses a running clock: its remaining business time is kept and its deadlines leave the
  * index. Resuming counts the remaining time from now and adds the paused business time to

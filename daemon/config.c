@@ -675,7 +675,7 @@ s_load_categories(struct loader *l, const config_setting_t *root)
 
 static const char *const top_keys[] = {"daemon",     "limits",    "centre",      "priorities",
                                        "escalation", "calendars", "departments", "categories",
-                                       "event_log",  NULL};
+                                       "event_log",  "repeat",    NULL};
 
 static void
 s_load_event_log(struct loader *l, const config_setting_t *g)
@@ -693,6 +693,35 @@ s_load_event_log(struct loader *l, const config_setting_t *g)
         s_get_duration(l, g, "keep_for", &l->cfg->keep_events_ms);
         s_get_uint(l, g, "keep_count", 1000, INT64_MAX / 2, &count);
         l->cfg->keep_events = (uint64_t)count;
+}
+
+static void
+s_load_repeat(struct loader *l, const config_setting_t *g)
+{
+        static const char *const known[] = {"threshold", "window", "country_code", NULL};
+        long long threshold = l->cfg->repeat_threshold;
+        _cleanup_free_ char *cc = NULL;
+
+        if (g == NULL)
+                return;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return;
+        }
+        s_check_keys(l, g, known);
+        s_get_uint(l, g, "threshold", 1, 1000000, &threshold);
+        l->cfg->repeat_threshold = (uint32_t)threshold;
+        s_get_duration(l, g, "window", &l->cfg->repeat_window_ms);
+        if (s_get_string(l, g, "country_code", false, &cc) > 0) {
+                if (cc[0] == '\0' || strlen(cc) > 4 || strspn(cc, "0123456789") != strlen(cc) ||
+                    cc[0] == '0')
+                        s_error(l, config_setting_get_member(g, "country_code"), NULL,
+                                "\"%s\" is not a country code: 1 to 4 digits without a leading 0 "
+                                "or +, such as \"49\"",
+                                cc);
+                else if (config_set_string(&l->cfg->country_code, cc) < 0)
+                        s_error(l, g, "country_code", "out of memory");
+        }
 }
 
 static void
@@ -757,6 +786,8 @@ s_set_defaults(conf_t *cfg)
         cfg->followup_ms = 24 * 3600 * 1000;
         cfg->keep_events_ms = 400ll * 86400 * 1000;
         cfg->keep_events = 50000000;
+        cfg->repeat_threshold = 0; /* off unless configured: flagging adds events */
+        cfg->repeat_window_ms = 30ll * 86400 * 1000;
 }
 
 int
@@ -798,6 +829,7 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_priorities(&l, config_setting_get_member(root, "priorities"));
         s_load_escalation(&l, config_setting_get_member(root, "escalation"));
         s_load_event_log(&l, config_setting_get_member(root, "event_log"));
+        s_load_repeat(&l, config_setting_get_member(root, "repeat"));
         s_load_calendars(&l, config_setting_get_member(root, "calendars"));
         s_load_departments(&l, root);
         s_load_categories(&l, root);
@@ -848,6 +880,7 @@ config_free(conf_t **cfgp)
         free(cfg->events);
         free(cfg->backup_dir);
         free(cfg->centre);
+        free(cfg->country_code);
         free(cfg);
         *cfgp = NULL;
 }

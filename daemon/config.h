@@ -86,12 +86,15 @@ typedef struct conf {
         uint32_t event_hwm; /* events queued per subscriber before ZeroMQ drops them */
         struct config_limits limits;
         char *centre;
-        double priority_scale[4]; /* indexed by the Priority enum value */
-        double warning;           /* fraction of an allowance at which to warn; 0: never */
-        int64_t realert_ms;       /* past the top level, alert again after this */
-        int64_t followup_ms;      /* the follow-up call's limit, on the centre's calendar */
-        int64_t keep_events_ms;   /* events older than this are pruned */
-        uint64_t keep_events;     /* at most this many events are kept */
+        double priority_scale[4];  /* indexed by the Priority enum value */
+        double warning;            /* fraction of an allowance at which to warn; 0: never */
+        int64_t realert_ms;        /* past the top level, alert again after this */
+        int64_t followup_ms;       /* the follow-up call's limit, on the centre's calendar */
+        int64_t keep_events_ms;    /* events older than this are pruned */
+        uint64_t keep_events;      /* at most this many events are kept */
+        uint32_t repeat_threshold; /* flagged past this many complaints in the window; 0: off */
+        int64_t repeat_window_ms;
+        char *country_code; /* digits of the default country code of phone numbers; NULL: none */
         struct config_calendar *calendars;
         size_t n_calendars;
         struct config_department *departments;

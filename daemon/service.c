@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "clock.h"
+#include "contact.h"
 #include "lifecycle.h"
 #include "policy.h"
 #include "log.h"
 #include "macro.h"
 #include "service.h"
+#include "stats.h"
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
@@ -21,6 +23,13 @@
 #define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
 #define ACTOR_SELF "complaintd"
 #define LATE_AFTER_MS 1000
+#define DAY_MS 86400000ll
+#define REPORT_DAYS_MAX 3700   /* the longest period a report or ledger covers: ten years */
+#define LEDGER_SCAN_PER_ROW 64 /* a ledger page examines at most this many entries a row */
+#define CONTACT_SCAN_MAX 1000  /* complaints read per contact key at intake and for get */
+#define RELATED_MAX 100        /* other complaints of the complainant in a get reply */
+
+struct report_out;
 
 struct service {
         store_t *store;
@@ -61,6 +70,13 @@ struct ctx {
         Complaint__V1__StreamHead *heads; /* for status, owned */
         Complaint__V1__StreamHead **head_ptrs;
         size_t n_heads;
+        uint64_t *related;         /* for get, owned */
+        struct report_out *report; /* for report, owned */
+        Complaint__V1__LedgerReply ledger;
+        Complaint__V1__LedgerRow *ledger_rows; /* for ledger, owned, with the records below */
+        Complaint__V1__LedgerRow **ledger_ptrs;
+        pb_complaint_t **ledger_c;
+        size_t n_ledger_c;
         struct service_outbox *out;
 };
 
@@ -258,17 +274,31 @@ s_limit(struct ctx *x, const struct config_department *dep, int kind)
         return cat && cat->resolution_ms ? cat->resolution_ms : dep->resolution_ms;
 }
 
+/* Stops a running clock for action, counting the business time it ran on its own policy. */
+static void
+s_stop_clock(struct ctx *x, pb_clock_t *k, int action)
+{
+        const policy_t *pol = NULL;
+
+        if (k == NULL || !k->running)
+                return;
+        if (policies_get(x->s->policies, x->txn, k->policy_id, &pol) < 0)
+                pol = NULL;
+        clock_stop(k, pol, action, x->now);
+}
+
 /* Starts a clock of kind for dept under the policy in force now; a department without a
- * calendar or without that limit runs no such clock (and one left from before is stopped). */
+ * calendar or without that limit runs no such clock (and one left from before is stopped,
+ * for action). */
 static int
-s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept)
+s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept, int action)
 {
         const struct config_department *dep = config_find_department(x->s->cfg, dept);
         const policy_t *pol;
         int64_t limit;
         int r;
 
-        clock_stop(*slot, x->now);
+        s_stop_clock(x, *slot, action);
         if (dep == NULL || (limit = s_limit(x, dep, kind)) == 0)
                 return 0;
         r = policies_current(x->s->policies, x->s->cfg, dept, x->txn, &pol);
@@ -329,35 +359,36 @@ s_clocks(struct ctx *x, int action)
         case A(REASSIGN):
         case A(REOPEN):
                 /* A new department, or a fresh start: both clocks at level 0. */
-                clock_stop(c->follow_up_clock, x->now);
-                r = s_start_clock(x, &c->response_clock, K(RESPONSE), c->department);
+                s_stop_clock(x, c->follow_up_clock, action);
+                r = s_start_clock(x, &c->response_clock, K(RESPONSE), c->department, action);
                 if (r == 0)
-                        r = s_start_clock(x, &c->resolution_clock, K(RESOLUTION), c->department);
+                        r = s_start_clock(x, &c->resolution_clock, K(RESOLUTION), c->department,
+                                          action);
                 break;
         case A(ACCEPT):
-                clock_stop(c->response_clock, x->now);
+                s_stop_clock(x, c->response_clock, action);
                 break;
         case A(PEND):
                 /* Waiting on the complainant: the department has answered, and the resolution
                  * clock stops counting until it resumes. */
-                clock_stop(c->response_clock, x->now);
+                s_stop_clock(x, c->response_clock, action);
                 r = s_pause_clock(x, c->resolution_clock, true);
                 break;
         case A(RESUME):
                 r = s_pause_clock(x, c->resolution_clock, false);
                 break;
         case A(RESOLVE):
-                clock_stop(c->response_clock, x->now);
-                clock_stop(c->resolution_clock, x->now);
-                r = s_start_clock(x, &c->follow_up_clock, K(FOLLOW_UP), x->s->cfg->centre);
+                s_stop_clock(x, c->response_clock, action);
+                s_stop_clock(x, c->resolution_clock, action);
+                r = s_start_clock(x, &c->follow_up_clock, K(FOLLOW_UP), x->s->cfg->centre, action);
                 break;
         case A(CLOSE):
-                clock_stop(c->follow_up_clock, x->now);
+                s_stop_clock(x, c->follow_up_clock, action);
                 break;
         case A(DISMISS):
-                clock_stop(c->response_clock, x->now);
-                clock_stop(c->resolution_clock, x->now);
-                clock_stop(c->follow_up_clock, x->now);
+                s_stop_clock(x, c->response_clock, action);
+                s_stop_clock(x, c->resolution_clock, action);
+                s_stop_clock(x, c->follow_up_clock, action);
                 break;
         default:
                 break;
@@ -375,7 +406,8 @@ struct entry {
         const char *kind;       /* event kind: "assigned", "escalated/2" */
         const char *extra_dept; /* a second event, to the old department of a reassignment */
         const char *extra_kind;
-        int clock; /* for escalations and warnings */
+        const char *after_kind; /* an event on the centre after the entry's own: "flagged" */
+        int clock;              /* for escalations and warnings */
         uint32_t level;
         const char *role;
         bool realert;
@@ -427,6 +459,8 @@ s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e)
                          e->kind)) < 0)
                 return r;
         assert(h.event_seq == x->reply.event_seq);
+        if (e->after_kind && (r = s_event(x, &h, x->s->cfg->centre, e->after_kind)) < 0)
+                return r;
         if ((r = store_put_history(x->txn, &h)) < 0)
                 return s_store_fail(x, r, "appending to the history");
         if ((r = store_put_complaint(x->txn, x->c, old)) < 0)
@@ -489,6 +523,80 @@ s_note_ok(struct ctx *x, const char *field, const char *note, bool required)
 {
         return s_check_text(x, field, note, NOTE_MAX,
                             TEXT_MULTILINE | (required ? TEXT_REQUIRED : 0));
+}
+
+/* ------------------------------------------------------ repeat complainants */
+
+/* The contact keys of a complainant (contact.h): its phone and its e-mail, each when it links
+ * anything. */
+static size_t
+s_contact_keys(const service_t *s, const pb_complainant_t *who, char keys[2][CONTACT_KEY_MAX])
+{
+        size_t n = 0;
+
+        if (who == NULL)
+                return 0;
+        if (contact_phone_key(who->phone, s->cfg->country_code, keys[n]) > 0)
+                n++;
+        if (contact_email_key(who->email, keys[n]) > 0)
+                n++;
+        return n;
+}
+
+static int
+s_cmp_id_desc(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+        return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The complaints filed under any of the keys since since_ms, newest first, each once (one can
+ * be under a phone and an e-mail), at most max, without `self`. ids holds 2 x CONTACT_SCAN_MAX. */
+static int
+s_complainant_ids(struct ctx *x, char keys[2][CONTACT_KEY_MAX], size_t n_keys, int64_t since_ms,
+                  uint64_t self, uint64_t *ids, size_t max, size_t *ret_n)
+{
+        size_t n = 0, kept = 0;
+
+        for (size_t i = 0; i < n_keys; i++) {
+                size_t m = 0;
+                int r = store_contact_ids(x->txn, keys[i], since_ms, ids + n, CONTACT_SCAN_MAX, &m);
+
+                if (r < 0)
+                        return r;
+                n += m;
+        }
+        qsort(ids, n, sizeof(*ids), s_cmp_id_desc);
+        for (size_t i = 0; i < n && kept < max; i++)
+                if (ids[i] != self && (kept == 0 || ids[kept - 1] != ids[i]))
+                        ids[kept++] = ids[i];
+        *ret_n = kept;
+        return 0;
+}
+
+/* At intake: links the new complaint to its complainant's earlier ones, counts those within
+ * the repeat window, and flags it when there are more than the threshold (itself included). */
+static int
+s_repeat(struct ctx *x)
+{
+        char keys[2][CONTACT_KEY_MAX];
+        size_t n_keys = s_contact_keys(x->s, x->c->complainant, keys), n = 0;
+        uint64_t ids[2 * CONTACT_SCAN_MAX];
+        int r;
+
+        if (n_keys == 0)
+                return 0;
+        r = s_complainant_ids(x, keys, n_keys, x->now - x->s->cfg->repeat_window_ms, x->c->id, ids,
+                              ELEMENTSOF(ids), &n);
+        for (size_t i = 0; i < n_keys && r == 0; i++)
+                r = store_put_contact(x->txn, keys[i], x->c->created_at_ms, x->c->id);
+        if (r < 0)
+                return s_store_fail(x, r, "indexing the complainant's contact");
+        x->c->repeat_count = (uint32_t)n + 1;
+        x->c->repeat =
+            x->s->cfg->repeat_threshold > 0 && x->c->repeat_count > x->s->cfg->repeat_threshold;
+        return 0;
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -562,8 +670,14 @@ s_create(struct ctx *x)
             s_set(&x->c->category, q->category) < 0 || s_set(&x->c->owner, x->req->actor) < 0 ||
             s_set(&x->c->external_ref, q->external_ref) < 0)
                 return s_store_fail(x, -ENOMEM, "building the complaint");
-        return s_record(x, NULL,
-                        &(struct entry){.action = A(CREATE), .note = q->note, .kind = "created"});
+        if ((r = s_repeat(x)) < 0)
+                return r;
+        r = s_record(x, NULL,
+                     &(struct entry){.action = A(CREATE),
+                                     .note = q->note,
+                                     .kind = "created",
+                                     .after_kind = x->c->repeat ? "flagged" : NULL});
+        return r;
 }
 
 /* The department a complaint goes to: the one named, else fallback, else its category's. */
@@ -891,6 +1005,18 @@ s_get(struct ctx *x)
                 return s_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
         if (r == 0)
                 r = store_get_history(x->txn, x->c->id, &x->hist, &x->n_hist);
+        if (r == 0) {
+                char keys[2][CONTACT_KEY_MAX];
+                size_t n_keys = s_contact_keys(x->s, x->c->complainant, keys), n = 0;
+
+                x->related = malloc(2 * CONTACT_SCAN_MAX * sizeof(*x->related));
+                r = x->related ? 0 : -ENOMEM;
+                if (r == 0)
+                        r = s_complainant_ids(x, keys, n_keys, INT64_MIN, x->c->id, x->related,
+                                              RELATED_MAX, &n);
+                x->reply.complainant_complaints = x->related;
+                x->reply.n_complainant_complaints = r == 0 ? n : 0;
+        }
         if (r < 0)
                 return s_store_fail(x, r, "reading a complaint");
         x->reply.complaint = x->c;
@@ -922,6 +1048,336 @@ s_list(struct ctx *x)
         x->list_reply.complaints = x->list;
         x->list_reply.n_complaints = x->n_list;
         x->reply.list = &x->list_reply;
+        return 0;
+}
+
+/* ------------------------------------------------------------------ report */
+
+/* One value of one dimension, and its counters. */
+struct report_item {
+        int dim;
+        char value[STATS_KEY_MAX + 1];
+        int64_t sum[SF_COUNT];
+};
+
+/* A report being summed up, and then its reply; freed with s_report_free(). */
+struct report_out {
+        const uint8_t *scope;
+        size_t scope_len;
+        int64_t total[SF_COUNT];
+        struct report_item **items;
+        size_t n, cap;
+        Complaint__V1__ReportReply reply;
+        struct stats_figures total_fig;
+        struct stats_figures *figs;
+        Complaint__V1__ReportBreakdown *bd;
+        Complaint__V1__ReportBreakdown **bd_ptrs;
+};
+
+static void
+s_report_free(struct report_out **rp)
+{
+        struct report_out *rep = *rp;
+
+        if (rep == NULL)
+                return;
+        for (size_t i = 0; i < rep->n; i++)
+                free(rep->items[i]);
+        free(rep->items);
+        free(rep->figs);
+        free(rep->bd);
+        free(rep->bd_ptrs);
+        free(rep);
+        *rp = NULL;
+}
+
+/* The counters of (dim, value), created empty when new; NULL when out of memory. */
+static int64_t *
+s_report_sum(struct report_out *rep, int dim, const uint8_t *value, size_t len)
+{
+        struct report_item *it;
+
+        if (dim == STATS_DIM_TOTAL)
+                return rep->total;
+        if (len > STATS_KEY_MAX)
+                return NULL;
+        for (size_t i = 0; i < rep->n; i++)
+                if (rep->items[i]->dim == dim && strlen(rep->items[i]->value) == len &&
+                    memcmp(rep->items[i]->value, value, len) == 0)
+                        return rep->items[i]->sum;
+        if (rep->n == rep->cap) {
+                size_t cap = rep->cap ? rep->cap * 2 : 32;
+                struct report_item **p = realloc(rep->items, cap * sizeof(*p));
+
+                if (p == NULL)
+                        return NULL;
+                rep->items = p;
+                rep->cap = cap;
+        }
+        it = calloc(1, sizeof(*it));
+        if (it == NULL)
+                return NULL;
+        it->dim = dim;
+        memcpy(it->value, value, len);
+        rep->items[rep->n++] = it;
+        return it->sum;
+}
+
+/* A stored row of a whole day. */
+static int
+s_report_row(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *row, size_t row_len)
+{
+        struct report_out *rep = ctx;
+        const uint8_t *value;
+        size_t value_len;
+        int64_t *sum;
+        int dim, r = stats_key_split(key, key_len, &dim, &value, &value_len);
+
+        if (r < 0)
+                return r;
+        sum = s_report_sum(rep, dim, value, value_len);
+        return sum ? stats_row_sum(row, row_len, sum) : -ENOMEM;
+}
+
+/* The complaints created in [from, to), read one by one: the partial days at the edges of the
+ * period. Each adds to the rows of the report's scope exactly what it adds to the kept counters,
+ * so both ways give the same figures. */
+static int
+s_report_scan(struct ctx *x, struct report_out *rep, int64_t from, int64_t to)
+{
+        struct store_ledger_pos pos, next;
+        bool first = true;
+        int r;
+
+        while ((r = store_ledger_next(x->txn, first ? NULL : &pos, from, to, &next)) == 0) {
+                struct stats_key keys[STATS_KEYS_MAX];
+                struct stats_sparse contrib;
+                pb_complaint_t *c = NULL;
+                size_t n;
+
+                pos = next;
+                first = false;
+                if ((r = store_get_complaint(x->txn, pos.id, &c)) < 0)
+                        return r;
+                rep->reply.complaints_read++;
+                stats_contrib(c, &contrib);
+                n = stats_keys(c, keys);
+                complaint__v1__complaint__free_unpacked(c, NULL);
+                for (size_t i = 0; i < n; i++) {
+                        const uint8_t *value;
+                        size_t value_len;
+                        int64_t *sum;
+                        int dim;
+
+                        if (keys[i].len <= rep->scope_len ||
+                            memcmp(keys[i].data, rep->scope, rep->scope_len) != 0)
+                                continue;
+                        if ((r = stats_key_split(keys[i].data, keys[i].len, &dim, &value,
+                                                 &value_len)) < 0)
+                                return r;
+                        if ((sum = s_report_sum(rep, dim, value, value_len)) == NULL)
+                                return -ENOMEM;
+                        stats_sparse_sum(&contrib, sum);
+                }
+        }
+        return r == -ENOENT ? 0 : r;
+}
+
+static int
+s_cmp_item(const void *a, const void *b)
+{
+        const struct report_item *x = *(struct report_item *const *)a;
+        const struct report_item *y = *(struct report_item *const *)b;
+
+        if (x->dim != y->dim)
+                return x->dim < y->dim ? -1 : 1;
+        if (x->sum[SF_COMPLAINTS] != y->sum[SF_COMPLAINTS])
+                return x->sum[SF_COMPLAINTS] > y->sum[SF_COMPLAINTS] ? -1 : 1;
+        return strcmp(x->value, y->value);
+}
+
+/* Checks a period [from_ms, to_ms) and its filters. */
+static int
+s_check_period(struct ctx *x, int64_t from, int64_t to, const char *dept, const char *cat)
+{
+        if (from < 0 || to <= from)
+                return s_fail(x, E_INVALID_ARGUMENT, "to_ms",
+                              "the period is empty: from_ms %" PRId64 " must be at least 0 and "
+                              "below to_ms %" PRId64,
+                              from, to);
+        if ((to - from) / DAY_MS > REPORT_DAYS_MAX)
+                return s_fail(x, E_INVALID_ARGUMENT, "to_ms", "the period is longer than %d days",
+                              REPORT_DAYS_MAX);
+        if (s_check_text(x, "department", dept, 64, 0) < 0 ||
+            s_check_text(x, "category", cat, 64, 0) < 0)
+                return -1;
+        if (dept[0] && cat[0])
+                return s_fail(x, E_INVALID_ARGUMENT, "category",
+                              "give a department or a category, not both");
+        return 0;
+}
+
+static int
+s_report(struct ctx *x)
+{
+        const Complaint__V1__ReportRequest *q = x->req->report;
+        uint8_t scope[STATS_KEY_MAX];
+        struct report_out *rep;
+        int64_t from = q->from_ms, to = q->to_ms, whole_from, whole_to;
+        int r = 0;
+
+        if (s_check_period(x, from, to, q->department, q->category) < 0)
+                return -1;
+        rep = x->report = calloc(1, sizeof(*rep));
+        if (rep == NULL)
+                return s_store_fail(x, -ENOMEM, "making the report");
+        complaint__v1__report_reply__init(&rep->reply);
+        rep->scope = scope;
+        rep->scope_len = stats_scope(q->department, q->category, scope, sizeof(scope));
+        /* Whole UTC days come from the counters; the parts of days at the edges are read. */
+        whole_from = (from + DAY_MS - 1) / DAY_MS;
+        whole_to = to / DAY_MS;
+        if (whole_from < whole_to) {
+                r = store_stats_rows(x->txn, (uint32_t)whole_from, (uint32_t)whole_to, scope,
+                                     rep->scope_len, s_report_row, rep);
+                if (r == 0)
+                        r = s_report_scan(x, rep, from, whole_from * DAY_MS);
+                if (r == 0)
+                        r = s_report_scan(x, rep, whole_to * DAY_MS, to);
+                rep->reply.days_counted = (uint32_t)(whole_to - whole_from);
+        } else {
+                r = s_report_scan(x, rep, from, to);
+        }
+        if (r == 0) {
+                rep->figs = calloc(rep->n + 1, sizeof(*rep->figs));
+                rep->bd = calloc(rep->n + 1, sizeof(*rep->bd));
+                rep->bd_ptrs = calloc(rep->n + 1, sizeof(*rep->bd_ptrs));
+                if (rep->figs == NULL || rep->bd == NULL || rep->bd_ptrs == NULL)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                return s_store_fail(x, r, "making the report");
+        if (rep->n > 0)
+                qsort(rep->items, rep->n, sizeof(*rep->items), s_cmp_item);
+        for (size_t i = 0; i < rep->n; i++) {
+                complaint__v1__report_breakdown__init(&rep->bd[i]);
+                rep->bd[i].dimension = (char *)(uintptr_t)stats_dim_name(rep->items[i]->dim);
+                rep->bd[i].value = rep->items[i]->value;
+                stats_figures(rep->items[i]->sum, &rep->figs[i]);
+                rep->bd[i].figures = &rep->figs[i].f;
+                rep->bd_ptrs[i] = &rep->bd[i];
+        }
+        stats_figures(rep->total, &rep->total_fig);
+        rep->reply.from_ms = from;
+        rep->reply.to_ms = to;
+        rep->reply.department = q->department;
+        rep->reply.category = q->category;
+        rep->reply.total = &rep->total_fig.f;
+        rep->reply.breakdown = rep->bd_ptrs;
+        rep->reply.n_breakdown = rep->n;
+        x->reply.report = &rep->reply;
+        return 0;
+}
+
+/* ------------------------------------------------------------------ ledger */
+
+static int
+s_limit_result(const pb_clock_t *k, int64_t now)
+{
+        if (k == NULL)
+                return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_NONE;
+        if (!k->running)
+                return k->met ? COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET
+                              : COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED;
+        if (k->level > 0 || (k->due_at_ms > 0 && now > k->due_at_ms))
+                return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED;
+        return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_RUNNING;
+}
+
+static void
+s_ledger_row(const pb_complaint_t *c, int64_t now, Complaint__V1__LedgerRow *row)
+{
+        complaint__v1__ledger_row__init(row);
+        row->id = c->id;
+        row->created_at_ms = c->created_at_ms;
+        row->status = c->status;
+        row->owner = c->owner;
+        row->department = c->department;
+        row->category = c->category;
+        row->missing = c->status != ST_CLOSED;
+        if (c->resolution && (c->status == ST_RESOLVED || c->status == ST_CLOSED)) {
+                row->reply = c->resolution->reply;
+                row->resolved_at_ms = c->resolution->resolved_at_ms;
+                row->responsibility = c->resolution->responsibility;
+                row->compensation_cents = c->resolution->compensation_cents;
+        }
+        if (c->follow_up && c->status == ST_CLOSED) {
+                row->follow_up_done = true;
+                row->call_failed = c->follow_up->call_failed;
+                row->satisfaction = c->follow_up->satisfaction;
+                row->closed_at_ms = c->follow_up->closed_at_ms;
+        }
+        row->response = s_limit_result(c->response_clock, now);
+        row->resolution = s_limit_result(c->resolution_clock, now);
+        row->follow_up = s_limit_result(c->follow_up_clock, now);
+        row->repeat = c->repeat;
+        if (c->status == ST_DISMISSED)
+                row->dismiss_reason = c->dismiss_reason;
+}
+
+static int
+s_ledger(struct ctx *x)
+{
+        const Complaint__V1__LedgerRequest *q = x->req->ledger;
+        Complaint__V1__LedgerReply *lr = &x->ledger;
+        uint32_t limit = q->limit ? q->limit : 100, scan_max;
+        struct store_ledger_pos pos = {q->after_complete, q->after_created_ms, q->after_id}, next;
+        bool started = q->after_complete || q->after_created_ms || q->after_id;
+        int r;
+
+        if (s_check_period(x, q->from_ms, q->to_ms, q->department, q->category) < 0)
+                return -1;
+        if (limit > x->s->cfg->limits.list_max)
+                limit = x->s->cfg->limits.list_max;
+        scan_max = limit * LEDGER_SCAN_PER_ROW;
+        x->ledger_rows = calloc(limit, sizeof(*x->ledger_rows));
+        x->ledger_ptrs = calloc(limit, sizeof(*x->ledger_ptrs));
+        x->ledger_c = calloc(limit, sizeof(*x->ledger_c));
+        if (x->ledger_rows == NULL || x->ledger_ptrs == NULL || x->ledger_c == NULL)
+                return s_store_fail(x, -ENOMEM, "reading the ledger");
+        for (;;) {
+                pb_complaint_t *c = NULL;
+
+                r = store_ledger_next(x->txn, started ? &pos : NULL, q->from_ms, q->to_ms, &next);
+                if (r < 0)
+                        break;
+                if (x->n_ledger_c == limit || scan_max-- == 0) {
+                        lr->more = true;
+                        break;
+                }
+                if ((r = store_get_complaint(x->txn, next.id, &c)) < 0)
+                        break;
+                pos = next;
+                started = true;
+                if ((q->department[0] && strcmp(c->department, q->department) != 0) ||
+                    (q->category[0] && strcmp(c->category, q->category) != 0)) {
+                        complaint__v1__complaint__free_unpacked(c, NULL);
+                        continue;
+                }
+                s_ledger_row(c, x->now, &x->ledger_rows[x->n_ledger_c]);
+                x->ledger_ptrs[x->n_ledger_c] = &x->ledger_rows[x->n_ledger_c];
+                x->ledger_c[x->n_ledger_c++] = c;
+        }
+        if (r < 0 && r != -ENOENT)
+                return s_store_fail(x, r, "reading the ledger");
+        if (lr->more) {
+                lr->next_after_complete = pos.complete;
+                lr->next_after_created_ms = pos.created_ms;
+                lr->next_after_id = pos.id;
+        }
+        lr->rows = x->ledger_ptrs;
+        lr->n_rows = x->n_ledger_c;
+        x->reply.ledger = lr;
         return 0;
 }
 
@@ -1085,7 +1541,8 @@ s_is_change(const pb_request_t *q)
 {
         return q->body_case != BODY(GET) && q->body_case != BODY(LIST) &&
                q->body_case != BODY(STATUS) && q->body_case != BODY(REPLAY) &&
-               q->body_case != BODY(BACKUP) &&
+               q->body_case != BODY(BACKUP) && q->body_case != BODY(REPORT) &&
+               q->body_case != BODY(LEDGER) &&
                q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
 }
 
@@ -1111,6 +1568,7 @@ s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_
         complaint__v1__complaint_list__init(&x->list_reply);
         complaint__v1__status_reply__init(&x->status);
         complaint__v1__replay_reply__init(&x->replay);
+        complaint__v1__ledger_reply__init(&x->ledger);
 }
 
 /* Encodes the reply built in x and releases everything x holds. */
@@ -1133,6 +1591,9 @@ s_ctx_finish(struct ctx *x, size_t *ret_len)
                 x->reply.list = NULL;
                 x->reply.status = NULL;
                 x->reply.event_seq = 0;
+                x->reply.report = NULL;
+                x->reply.ledger = NULL;
+                x->reply.n_complainant_complaints = 0;
                 if (x->reply.error != E_GONE)
                         x->reply.replay = NULL;
         }
@@ -1147,6 +1608,11 @@ s_ctx_finish(struct ctx *x, size_t *ret_len)
         store_free_events(&x->events, x->n_events);
         free(x->heads);
         free(x->head_ptrs);
+        free(x->related);
+        s_report_free(&x->report);
+        store_free_list(&x->ledger_c, x->n_ledger_c);
+        free(x->ledger_rows);
+        free(x->ledger_ptrs);
         free(x->message);
         memset(x, 0, sizeof(*x));
         return buf;
@@ -1296,6 +1762,10 @@ s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const 
                         s_list(&x);
                 else if (q->body_case == BODY(REPLAY))
                         s_replay(&x);
+                else if (q->body_case == BODY(REPORT))
+                        s_report(&x);
+                else if (q->body_case == BODY(LEDGER))
+                        s_ledger(&x);
                 else if (q->body_case == BODY(BACKUP) && s_backup(&x, rq) == 0)
                         return; /* answered when the copy is done */
                 else
@@ -1483,7 +1953,7 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                                    "complaint %" PRIu64 ": the %s clock cannot be moved on: %s; "
                                    "it is stopped",
                                    x->c->id, clock_kind_name(k->kind), strerror(-r));
-                        clock_stop(k, x->now);
+                        clock_stop(k, pol, A(ESCALATE), x->now);
                 }
                 e.action = A(ESCALATE);
                 e.level = k->level;

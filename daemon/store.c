@@ -13,6 +13,11 @@
  *   deadlines   due i64 . id u64 . clock u8 . type u8 -> ""
  *   policies    id u64 -> Policy
  *   streams     stream \0 . offset u64 -> seq u64   each department's stream of events
+ *   stats       day u32 . stats key -> row           the report's counters (stats.h), by the
+ *                                                    UTC day of creation
+ *   ledger      complete u8 . created i64 . id u64 -> ""   every complaint by creation time,
+ *                                                    those not closed (complete 0) first
+ *   contacts    contact key \0 . created i64 . id u64 -> ""   complaints by phone and e-mail
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -22,7 +27,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "contact.h"
 #include "macro.h"
+#include "stats.h"
 #include "store.h"
 
 #define INITIAL_MAP (64ull << 20)
@@ -41,12 +48,16 @@ enum {
         DB_DEADLINES,
         DB_POLICIES,
         DB_STREAMS,
+        DB_STATS,
+        DB_LEDGER,
+        DB_CONTACTS,
         DB_COUNT
 };
 
 static const char *const db_names[DB_COUNT] = {
-    "meta",    "complaints",  "history", "events",    "requests", "by_status",
-    "by_dept", "by_category", "overdue", "deadlines", "policies", "streams",
+    "meta",      "complaints", "history",     "events",  "requests",
+    "by_status", "by_dept",    "by_category", "overdue", "deadlines",
+    "policies",  "streams",    "stats",       "ledger",  "contacts",
 };
 
 struct store {
@@ -290,6 +301,44 @@ s_migrate_1_to_2(store_txn_t *t)
         return rc == MDB_NOTFOUND ? 0 : s_err(rc);
 }
 
+static int s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+
+/* 2 -> 3: the report's counters, the ledger and the contact index, from every complaint. Contacts
+ * are keyed without a default country code: the store does not know the configuration. */
+static int
+s_migrate_2_to_3(store_txn_t *t)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
+
+        if (rc != 0)
+                return s_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                pb_complaint_t *c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+                char key[CONTACT_KEY_MAX];
+                int r;
+
+                if (c == NULL) {
+                        mdb_cursor_close(cur);
+                        return -EBADMSG;
+                }
+                r = s_update_report(t, c, NULL);
+                if (r == 0 && c->complainant && contact_phone_key(c->complainant->phone, NULL, key))
+                        r = store_put_contact(t, key, c->created_at_ms, c->id);
+                if (r == 0 && c->complainant && contact_email_key(c->complainant->email, key))
+                        r = store_put_contact(t, key, c->created_at_ms, c->id);
+                complaint__v1__complaint__free_unpacked(c, NULL);
+                if (r < 0) {
+                        mdb_cursor_close(cur);
+                        return r;
+                }
+        }
+        mdb_cursor_close(cur);
+        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+}
+
 /* Brings a store written by an older daemon to the current layout, step by step. */
 static int
 s_migrate(store_txn_t *t, uint32_t from)
@@ -299,6 +348,8 @@ s_migrate(store_txn_t *t, uint32_t from)
         t->store->migrated_from = from;
         if (from < 2)
                 r = s_migrate_1_to_2(t);
+        if (r == 0 && from < 3)
+                r = s_migrate_2_to_3(t);
         return r;
 }
 
@@ -737,6 +788,8 @@ store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
                         return rc;
         }
         if ((rc = s_update_overdue(t, c, old)) < 0)
+                return rc;
+        if ((rc = s_update_report(t, c, old)) < 0)
                 return rc;
         return s_update_deadlines(t, c, old);
 }
@@ -1260,6 +1313,258 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         return 0;
 }
 
+/* ------------------------------------------------------------------ report */
+
+#define DAY_MS 86400000ll
+#define LEDGER_KEY 17
+
+static uint32_t
+s_day(int64_t ms)
+{
+        return ms < 0 ? 0 : (uint32_t)(ms / DAY_MS);
+}
+
+/* Applies delta to the counters of row key of day. */
+static int
+s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
+              const struct stats_sparse *delta)
+{
+        uint8_t kb[4 + STATS_KEY_MAX], out[STATS_ROW_MAX];
+        MDB_val k = {4 + key->len, kb}, v;
+        size_t len = 0;
+        int rc;
+
+        if (delta->n == 0)
+                return 0;
+        s_put_be32(kb, day);
+        memcpy(kb + 4, key->data, key->len);
+        rc = mdb_get(t->txn, t->store->dbi[DB_STATS], &k, &v);
+        if (rc == MDB_NOTFOUND)
+                v = (MDB_val){0, NULL};
+        else if (rc != 0)
+                return s_err(rc);
+        rc = stats_row_apply(v.mv_data, v.mv_size, delta, out, &len);
+        if (rc < 0)
+                return rc;
+        if (len == 0) {
+                rc = mdb_del(t->txn, t->store->dbi[DB_STATS], &k, NULL);
+                return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        }
+        v = (MDB_val){len, out};
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_STATS], &k, &v, 0));
+}
+
+static size_t
+s_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id)
+{
+        kb[0] = complete ? 1 : 0;
+        s_put_be64(kb + 1, (uint64_t)(created < 0 ? 0 : created));
+        s_put_be64(kb + 9, id);
+        return LEDGER_KEY;
+}
+
+static int
+s_update_ledger(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        bool now = c->status == ST_CLOSED, was = old && old->status == ST_CLOSED;
+        uint8_t kb[LEDGER_KEY];
+        MDB_val k, v = {0, NULL};
+        int rc;
+
+        if (old && now == was && old->created_at_ms == c->created_at_ms)
+                return 0;
+        if (old) {
+                k = (MDB_val){s_ledger_key(kb, was, old->created_at_ms, old->id), kb};
+                rc = mdb_del(t->txn, t->store->dbi[DB_LEDGER], &k, NULL);
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        return s_err(rc);
+        }
+        k = (MDB_val){s_ledger_key(kb, now, c->created_at_ms, c->id), kb};
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_LEDGER], &k, &v, 0));
+}
+
+/* The ledger entry and the report's counters of a complaint: rows(c) - rows(old), rewriting
+ * only the rows whose counters change. */
+static int
+s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        struct stats_key kn[STATS_KEYS_MAX], ko[STATS_KEYS_MAX];
+        struct stats_sparse cn, co = {0}, none = {0}, d;
+        bool matched[STATS_KEYS_MAX] = {false};
+        size_t nn = stats_keys(c, kn), no = old ? stats_keys(old, ko) : 0;
+        uint32_t day = s_day(c->created_at_ms), old_day = old ? s_day(old->created_at_ms) : day;
+        int rc = s_update_ledger(t, c, old);
+
+        if (rc < 0)
+                return rc;
+        stats_contrib(c, &cn);
+        if (old)
+                stats_contrib(old, &co);
+        for (size_t i = 0; i < nn; i++) {
+                bool found = false;
+
+                for (size_t j = 0; j < no && !found && day == old_day; j++) {
+                        if (!matched[j] && ko[j].len == kn[i].len &&
+                            memcmp(ko[j].data, kn[i].data, kn[i].len) == 0) {
+                                matched[j] = true;
+                                found = true;
+                        }
+                }
+                stats_diff(&cn, found ? &co : &none, &d);
+                if ((rc = s_stats_apply(t, day, &kn[i], &d)) < 0)
+                        return rc;
+        }
+        for (size_t j = 0; j < no; j++) {
+                if (matched[j])
+                        continue;
+                stats_diff(&none, &co, &d);
+                if ((rc = s_stats_apply(t, old_day, &ko[j], &d)) < 0)
+                        return rc;
+        }
+        return 0;
+}
+
+int
+store_stats_rows(store_txn_t *t, uint32_t day_from, uint32_t day_to, const uint8_t *scope,
+                 size_t scope_len, store_stats_fn fn, void *ctx)
+{
+        uint8_t kb[4 + STATS_KEY_MAX];
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc, r = 0;
+
+        if (scope_len + 4 > sizeof(kb))
+                return -E2BIG;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_STATS], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (uint32_t day = day_from; day < day_to && r == 0; day++) {
+                s_put_be32(kb, day);
+                memcpy(kb + 4, scope, scope_len);
+                k = (MDB_val){4 + scope_len, kb};
+                for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
+                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                        if (k.mv_size <= 4 + scope_len || memcmp(k.mv_data, kb, 4 + scope_len) != 0)
+                                break;
+                        r = fn(ctx, (uint8_t *)k.mv_data + 4, k.mv_size - 4, v.mv_data, v.mv_size);
+                }
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        break;
+                rc = 0;
+        }
+        mdb_cursor_close(cur);
+        return r < 0 ? r : s_err(rc);
+}
+
+int
+store_ledger_next(store_txn_t *t, const struct store_ledger_pos *after, int64_t from_ms,
+                  int64_t to_ms, struct store_ledger_pos *ret)
+{
+        uint8_t kb[LEDGER_KEY];
+        int part = after && after->complete ? 1 : 0;
+        int64_t created = after ? after->created_ms : from_ms;
+        uint64_t id = after ? after->id + 1 : 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (after && after->id == UINT64_MAX) {
+                created++;
+                id = 0;
+        }
+        if (created < from_ms) {
+                created = from_ms;
+                id = 0;
+        }
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (; part < 2; part++, created = from_ms, id = 0) {
+                const uint8_t *p;
+
+                if (created >= to_ms)
+                        continue;
+                k = (MDB_val){s_ledger_key(kb, part, created, id), kb};
+                rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+                if (rc == MDB_NOTFOUND)
+                        break;
+                if (rc != 0)
+                        break;
+                p = k.mv_data;
+                if (k.mv_size != LEDGER_KEY) {
+                        rc = EBADMSG;
+                        break;
+                }
+                if (p[0] == part && (int64_t)s_get_be64(p + 1) < to_ms) {
+                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)s_get_be64(p + 1),
+                                                         s_get_be64(p + 9)};
+                        mdb_cursor_close(cur);
+                        return 0;
+                }
+        }
+        mdb_cursor_close(cur);
+        return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : s_err(rc);
+}
+
+static size_t
+s_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id)
+{
+        size_t n = strlen(contact);
+
+        memcpy(kb, contact, n);
+        kb[n] = '\0';
+        s_put_be64(kb + n + 1, (uint64_t)(created < 0 ? 0 : created));
+        s_put_be64(kb + n + 9, id);
+        return n + 17;
+}
+
+int
+store_put_contact(store_txn_t *t, const char *contact, int64_t created_ms, uint64_t id)
+{
+        uint8_t kb[KEY_MAX];
+        MDB_val k, v = {0, NULL};
+
+        if (strlen(contact) + 17 > sizeof(kb))
+                return -E2BIG;
+        k = (MDB_val){s_contact_key(kb, contact, created_ms, id), kb};
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
+}
+
+int
+store_contact_ids(store_txn_t *t, const char *contact, int64_t since_ms, uint64_t *ids, size_t max,
+                  size_t *ret_n)
+{
+        uint8_t kb[KEY_MAX];
+        size_t plen = strlen(contact) + 1, n = 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (plen + 16 > sizeof(kb))
+                return -E2BIG;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_CONTACTS], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        k = (MDB_val){s_contact_key(kb, contact, INT64_MAX, UINT64_MAX), kb};
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc =
+            rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        for (; rc == 0 && n < max; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+                const uint8_t *p = k.mv_data;
+
+                if (k.mv_size != plen + 16 || memcmp(p, contact, plen) != 0)
+                        break;
+                if ((int64_t)s_get_be64(p + plen) < since_ms)
+                        break;
+                ids[n++] = s_get_be64(p + plen + 8);
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+                return s_err(rc);
+        *ret_n = n;
+        return 0;
+}
+
 /* ------------------------------------------------------------------ check */
 
 struct check {
@@ -1450,8 +1755,8 @@ store_check(const char *dir, FILE *report)
         }
         for (int i = 0; i < DB_COUNT && rc == 0; i++) {
                 rc = mdb_dbi_open(t.txn, db_names[i], 0, &s.dbi[i]);
-                if (rc == MDB_NOTFOUND && i == DB_STREAMS)
-                        rc = 0; /* a schema 1 store */
+                if (rc == MDB_NOTFOUND && i >= DB_STREAMS)
+                        rc = 0; /* a schema 1 or 2 store */
                 else if (rc != 0)
                         fprintf(report, "problem: table %s is missing\n", db_names[i]);
         }
@@ -1509,6 +1814,9 @@ store_check(const char *dir, FILE *report)
         if (s_entries(&t, DB_BY_CATEGORY) != n)
                 s_problem(&c, "category index holds %" PRIu64 " entries for %" PRIu64 " complaints",
                           s_entries(&t, DB_BY_CATEGORY), n);
+        if (s.schema == STORE_SCHEMA_VERSION && s_entries(&t, DB_LEDGER) != n)
+                s_problem(&c, "ledger holds %" PRIu64 " entries for %" PRIu64 " complaints",
+                          s_entries(&t, DB_LEDGER), n);
         if (s_entries(&t, DB_OVERDUE) != n_overdue)
                 s_problem(&c, "overdue index holds %" PRIu64 " entries, expected %" PRIu64,
                           s_entries(&t, DB_OVERDUE), n_overdue);

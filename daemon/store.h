@@ -20,8 +20,9 @@
 /* The layout version this daemon writes. A store with a higher one is refused; a lower one is
  * migrated on open, in one transaction. History of the layout:
  *   1  records, history, events, request ids, indexes, deadlines, policies
- *   2  events carry their stream and offset, and each department's stream is indexed */
-#define STORE_SCHEMA_VERSION 2
+ *   2  events carry their stream and offset, and each department's stream is indexed
+ *   3  the report's counters by day, the ledger by creation time, the contact index */
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
@@ -66,8 +67,9 @@ int store_commit(store_txn_t **txn);
 void store_abort(store_txn_t **txn);
 
 /* Complaints. get returns -ENOENT for an unknown id; the record is the caller's, freed with
- * complaint__v1__complaint__free_unpacked(). put writes c and moves its index entries and
- * state counters from old (NULL for a new complaint). next_id reserves the next id. */
+ * complaint__v1__complaint__free_unpacked(). put writes c and moves its index entries, state
+ * counters, report counters and ledger entry from old (NULL for a new complaint), which must be
+ * the record as stored. next_id reserves the next id. */
 int store_get_complaint(store_txn_t *txn, uint64_t id, pb_complaint_t **ret);
 int store_put_complaint(store_txn_t *txn, const pb_complaint_t *c, const pb_complaint_t *old);
 int store_next_complaint_id(store_txn_t *txn, uint64_t *ret);
@@ -156,5 +158,34 @@ struct store_filter {
 int store_list(store_txn_t *txn, const struct store_filter *f, uint64_t before_id, uint32_t limit,
                pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);
 void store_free_list(pb_complaint_t ***list, size_t n);
+
+/* The report's counters (stats.h), kept by store_put_complaint() by the UTC day of creation
+ * (days since the epoch). Calls fn for every row of the days [day_from, day_to) whose key
+ * starts with the scope prefix scope (stats_scope()); key and row are borrowed for the call.
+ * fn returns 0 to go on, or a negative errno that ends the walk and is returned. */
+typedef int (*store_stats_fn)(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *row,
+                              size_t row_len);
+int store_stats_rows(store_txn_t *txn, uint32_t day_from, uint32_t day_to, const uint8_t *scope,
+                     size_t scope_len, store_stats_fn fn, void *ctx);
+
+/* The ledger: every complaint by creation time, kept by store_put_complaint(), those not closed
+ * (without a reply or without a follow-up) before the closed ones. next stores in *ret the
+ * position of the first complaint after *after (NULL: from the start) created in
+ * [from_ms, to_ms), in the order (complete, created_ms, id). -ENOENT past the last. */
+struct store_ledger_pos {
+        bool complete; /* closed */
+        int64_t created_ms;
+        uint64_t id;
+};
+int store_ledger_next(store_txn_t *txn, const struct store_ledger_pos *after, int64_t from_ms,
+                      int64_t to_ms, struct store_ledger_pos *ret);
+
+/* The contact index, linking a complainant's complaints by a key of contact.h. put adds
+ * complaint id created at created_ms under contact; contact_ids stores in ids the complaints
+ * under contact created at or after since_ms, newest first, at most max, and their number in
+ * *ret_n. -E2BIG for a key too long to index. */
+int store_put_contact(store_txn_t *txn, const char *contact, int64_t created_ms, uint64_t id);
+int store_contact_ids(store_txn_t *txn, const char *contact, int64_t since_ms, uint64_t *ids,
+                      size_t max, size_t *ret_n);
 
 #endif

@@ -81,7 +81,7 @@ s_build(struct worker *w, enum op op, uint64_t id, size_t *ret_len)
         Complaint__V1__AssignRequest assign;
         Complaint__V1__NoteRequest note;
         static char *const categories[] = {"billing", "network", "equipment", "metering"};
-        char rid[64], text[96];
+        char rid[64], text[96], phone[32];
 
         complaint__v1__request__init(&req);
         complaint__v1__create_request__init(&create);
@@ -96,7 +96,11 @@ s_build(struct worker *w, enum op op, uint64_t id, size_t *ret_len)
         case OP_CREATE:
                 /* The subject carries the request id: one complaint per create request. */
                 snprintf(text, sizeof(text), "subject %s", rid);
-                who.phone = (char *)"+1 555 0199";
+                /* A complainant of its own, so that no complaint is flagged as a repeat and
+                 * every entry publishes exactly one event (see the check of the event
+                 * numbers). */
+                snprintf(phone, sizeof(phone), "+1 555 %d%06u", w->idx, w->next_request);
+                who.phone = phone;
                 create.channel = COMPLAINT__V1__CHANNEL__CHANNEL_PHONE;
                 create.complainant = &who;
                 create.subject = text;

@@ -1,0 +1,652 @@
+/* report.c: see report.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "render.h"
+#include "report.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_NO_ANSWER 3
+#define DAY_MS 86400000ll
+#define REPLY_TEXT_MAX 40 /* characters of a reply shown in the ledger's text table */
+
+/* ------------------------------------------------------------------ periods */
+
+/* "2026-11-01", "2026-11-01T08:30Z", "2026-11-01T08:30:15Z" or "@ms"; *ret_date_only says
+ * whether it was a date alone. */
+static int
+s_instant(const char *s, int64_t *ret, bool *ret_date_only)
+{
+        struct tm tm = {0};
+        int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+
+        if (s[0] == '@') {
+                char *end;
+                long long v;
+
+                errno = 0;
+                v = strtoll(s + 1, &end, 10);
+                if (errno || end == s + 1 || *end || v < 0)
+                        return -EINVAL;
+                *ret = v;
+                *ret_date_only = false;
+                return 0;
+        }
+        if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+                return -EINVAL;
+        *ret_date_only = s[n] == '\0';
+        if (!*ret_date_only) {
+                int m = 0;
+
+                if (sscanf(s + n, "T%2d:%2d%n", &h, &mi, &m) != 2 || m != 6)
+                        return -EINVAL;
+                n += m;
+                if (s[n] == ':') {
+                        if (sscanf(s + n, ":%2d%n", &se, &m) != 1 || m != 3)
+                                return -EINVAL;
+                        n += m;
+                }
+                if (strcmp(s + n, "Z") != 0 && s[n] != '\0')
+                        return -EINVAL;
+        }
+        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
+                return -EINVAL;
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = se;
+        *ret = (int64_t)timegm(&tm) * 1000;
+        /* timegm() normalises 2026-02-30 into March: refuse it. */
+        {
+                time_t t = (time_t)(*ret / 1000);
+                struct tm back;
+
+                if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+int
+report_period(const char *month, const char *from, const char *to, int64_t *ret_from,
+              int64_t *ret_to, char *err, size_t err_size)
+{
+        int64_t f, t;
+        bool date_only;
+
+        if (month) {
+                char buf[32];
+                int y, m, n = 0;
+
+                if (from || to) {
+                        snprintf(err, err_size, "give --month or --from and --to, not both");
+                        return -EINVAL;
+                }
+                if (sscanf(month, "%4d-%2d%n", &y, &m, &n) != 2 || month[n] != '\0' || n != 7 ||
+                    m < 1 || m > 12) {
+                        snprintf(err, err_size, "--month: '%s' is not a month such as 2026-11",
+                                 month);
+                        return -EINVAL;
+                }
+                snprintf(buf, sizeof(buf), "%04d-%02d-01", y, m);
+                if (s_instant(buf, &f, &date_only) < 0)
+                        return -EINVAL;
+                snprintf(buf, sizeof(buf), "%04d-%02d-01", m == 12 ? y + 1 : y,
+                         m == 12 ? 1 : m + 1);
+                if (s_instant(buf, &t, &date_only) < 0)
+                        return -EINVAL;
+        } else {
+                if (!from || !to) {
+                        snprintf(err, err_size,
+                                 "give the period: --month YYYY-MM, or --from and --to");
+                        return -EINVAL;
+                }
+                if (s_instant(from, &f, &date_only) < 0) {
+                        snprintf(err, err_size,
+                                 "--from: '%s' is not a date (2026-11-01), a time "
+                                 "(2026-11-01T08:30Z) or @milliseconds",
+                                 from);
+                        return -EINVAL;
+                }
+                if (s_instant(to, &t, &date_only) < 0) {
+                        snprintf(err, err_size,
+                                 "--to: '%s' is not a date (2026-11-30), a time "
+                                 "(2026-11-30T18:00Z) or @milliseconds",
+                                 to);
+                        return -EINVAL;
+                }
+                if (date_only)
+                        t += DAY_MS; /* --to DATE includes that day */
+                if (t <= f) {
+                        snprintf(err, err_size, "--to must come after --from");
+                        return -EINVAL;
+                }
+        }
+        *ret_from = f;
+        *ret_to = t;
+        return 0;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static int
+s_call(const struct report_options *o, pb_request_t *req, pb_reply_t **ret)
+{
+        complaint_client_t *client = NULL;
+        pb_reply_t *reply = NULL;
+        int r = complaint_client_new(o->endpoint, &client);
+
+        if (r == -EINVAL || r == -EPROTONOSUPPORT) {
+                fprintf(stderr, "complaintctl: invalid endpoint '%s': %s\n", o->endpoint,
+                        strerror(-r));
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                fprintf(stderr, "complaintctl: cannot connect to %s: %s\n", o->endpoint,
+                        strerror(-r));
+                return EXIT_REFUSED;
+        }
+        req->actor = (char *)(uintptr_t)(o->actor ? o->actor : "");
+        r = complaint_client_call(client, req, o->timeout_ms, o->retries, &reply);
+        complaint_client_free(&client);
+        if (r == -ETIMEDOUT) {
+                fprintf(stderr, "complaintctl: no answer from complaintd at %s (is it running?)\n",
+                        o->endpoint);
+                return EXIT_NO_ANSWER;
+        }
+        if (r < 0) {
+                fprintf(stderr, "complaintctl: talking to %s: %s\n", o->endpoint, strerror(-r));
+                return EXIT_REFUSED;
+        }
+        if (reply->error != E_OK) {
+                fprintf(stderr, "complaintctl: %s: %s", pb_error_name(reply->error),
+                        reply->message[0] ? reply->message : "(no message)");
+                if (reply->field[0])
+                        fprintf(stderr, " (field %s)", reply->field);
+                fputc('\n', stderr);
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return EXIT_REFUSED;
+        }
+        *ret = reply;
+        return 0;
+}
+
+static int
+s_prepare(const struct report_options *o, int64_t *from, int64_t *to)
+{
+        char err[256];
+
+        if (o->json && o->csv) {
+                fprintf(stderr, "complaintctl: give --json or --csv, not both\n");
+                return EXIT_USAGE;
+        }
+        if (o->department && o->category) {
+                fprintf(stderr, "complaintctl: give --department or --category, not both\n");
+                return EXIT_USAGE;
+        }
+        if (report_period(o->month, o->from, o->to, from, to, err, sizeof(err)) < 0) {
+                fprintf(stderr, "complaintctl: %s\n", err);
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int
+s_flush(void)
+{
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "complaintctl: writing the output: %s\n", strerror(errno));
+                return EXIT_REFUSED;
+        }
+        return 0;
+}
+
+/* A CSV field: quoted when it holds a comma, a quote or a line break. */
+static void
+s_csv(FILE *f, const char *s)
+{
+        if (strpbrk(s, ",\"\r\n") == NULL) {
+                fputs(s, f);
+                return;
+        }
+        fputc('"', f);
+        for (; *s; s++) {
+                if (*s == '"')
+                        fputc('"', f);
+                fputc(*s, f);
+        }
+        fputc('"', f);
+}
+
+/* Text: stored strings without control characters, at most max bytes (0: all). */
+static void
+s_text(FILE *f, const char *s, size_t max, int width)
+{
+        size_t n = 0;
+
+        for (; *s && (max == 0 || n < max); s++, n++)
+                fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
+        if (*s)
+                fputs("...", f), n += 3;
+        for (; (int)n < width; n++)
+                fputc(' ', f);
+}
+
+/* ------------------------------------------------------------------ report */
+
+typedef Complaint__V1__ReportFigures figures_t;
+
+static double
+s_pct(double share)
+{
+        return share * 100.0;
+}
+
+static void
+s_figures_json(json_t *j, const figures_t *f)
+{
+        json_object_begin(j);
+        json_kv_uint(j, "complaints", f->complaints);
+        json_kv_uint(j, "accepted", f->accepted);
+        json_kv_uint(j, "response_met", f->response_met);
+        json_key(j, "response_met_share");
+        json_double(j, f->response_met_share);
+        json_kv_uint(j, "resolved", f->resolved);
+        json_kv_uint(j, "resolution_timed", f->resolution_timed);
+        json_kv_uint(j, "resolution_met", f->resolution_met);
+        json_key(j, "resolution_met_share");
+        json_double(j, f->resolution_met_share);
+        json_kv_uint(j, "escalated", f->escalated);
+        json_key(j, "escalated_by_level");
+        json_array_begin(j);
+        for (size_t i = 0; i < f->n_escalated_by_level; i++)
+                json_uint(j, f->escalated_by_level[i]);
+        json_array_end(j);
+        json_kv_int(j, "accept_p50_ms", f->accept_p50_ms);
+        json_kv_int(j, "accept_p90_ms", f->accept_p90_ms);
+        json_kv_int(j, "resolve_p50_ms", f->resolve_p50_ms);
+        json_kv_int(j, "resolve_p90_ms", f->resolve_p90_ms);
+        json_kv_uint(j, "closed", f->closed);
+        json_kv_uint(j, "follow_ups", f->follow_ups);
+        json_kv_uint(j, "calls_failed", f->calls_failed);
+        json_key(j, "follow_up_rate");
+        json_double(j, f->follow_up_rate);
+        json_key(j, "satisfaction");
+        json_array_begin(j);
+        for (size_t i = 0; i < f->n_satisfaction; i++)
+                json_uint(j, f->satisfaction[i]);
+        json_array_end(j);
+        json_key(j, "satisfaction_avg");
+        json_double(j, f->satisfaction_avg);
+        json_kv_uint(j, "reopened", f->reopened);
+        json_kv_uint(j, "reopens", f->reopens);
+        json_kv_uint(j, "dismissed", f->dismissed);
+        json_key(j, "responsibility");
+        json_object_begin(j);
+        for (size_t i = 0; i < f->n_responsibility; i++)
+                json_kv_uint(j, pb_responsibility_name((int)i + 1), f->responsibility[i]);
+        json_object_end(j);
+        json_kv_int(j, "compensation_cents", f->compensation_cents);
+        json_kv_uint(j, "repeat", f->repeat);
+        json_object_end(j);
+}
+
+static const char *const csv_columns =
+    "dimension,value,complaints,accepted,response_met,response_met_share,resolved,"
+    "resolution_timed,resolution_met,resolution_met_share,escalated,escalated_l1,escalated_l2,"
+    "escalated_l3,escalated_l4_up,accept_p50_ms,accept_p90_ms,resolve_p50_ms,resolve_p90_ms,"
+    "closed,follow_ups,calls_failed,follow_up_rate,satisfaction_1,satisfaction_2,"
+    "satisfaction_3,satisfaction_4,satisfaction_5,satisfaction_avg,reopened,reopens,dismissed,"
+    "company,customer,shared,third_party,compensation,repeat\n";
+
+static uint64_t
+s_at(const uint64_t *v, size_t n, size_t i)
+{
+        return i < n ? v[i] : 0;
+}
+
+static void
+s_figures_csv(FILE *out, const char *dim, const char *value, const figures_t *f)
+{
+        uint64_t l4 = 0;
+        char cents[32];
+
+        for (size_t i = 3; i < f->n_escalated_by_level; i++)
+                l4 += f->escalated_by_level[i];
+        s_csv(out, dim);
+        fputc(',', out);
+        s_csv(out, value);
+        fprintf(out,
+                ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%.4f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64
+                ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f",
+                f->complaints, f->accepted, f->response_met, f->response_met_share, f->resolved,
+                f->resolution_timed, f->resolution_met, f->resolution_met_share, f->escalated,
+                s_at(f->escalated_by_level, f->n_escalated_by_level, 0),
+                s_at(f->escalated_by_level, f->n_escalated_by_level, 1),
+                s_at(f->escalated_by_level, f->n_escalated_by_level, 2), l4, f->accept_p50_ms,
+                f->accept_p90_ms, f->resolve_p50_ms, f->resolve_p90_ms, f->closed, f->follow_ups,
+                f->calls_failed, f->follow_up_rate);
+        for (size_t i = 0; i < 5; i++)
+                fprintf(out, ",%" PRIu64, s_at(f->satisfaction, f->n_satisfaction, i));
+        fprintf(out, ",%.2f,%" PRIu64 ",%" PRIu64 ",%" PRIu64, f->satisfaction_avg, f->reopened,
+                f->reopens, f->dismissed);
+        for (size_t i = 0; i < 4; i++)
+                fprintf(out, ",%" PRIu64, s_at(f->responsibility, f->n_responsibility, i));
+        fprintf(out, ",%s,%" PRIu64 "\n", render_cents(f->compensation_cents, cents, sizeof(cents)),
+                f->repeat);
+}
+
+static void
+s_report_text(const Complaint__V1__ReportReply *r)
+{
+        const figures_t *f = r->total;
+        char a[40], b[40], d1[32], d2[32], d3[32], d4[32];
+        const char *last_dim = "";
+
+        printf("Report of complaints created %s to %s", render_time(r->from_ms, a, sizeof(a)),
+               render_time(r->to_ms, b, sizeof(b)));
+        if (r->department[0])
+                printf(", department %s", r->department);
+        if (r->category[0])
+                printf(", category %s", r->category);
+        printf("\n\n");
+        printf("  complaints             %8" PRIu64 "\n", f->complaints);
+        printf("  accepted               %8" PRIu64 "   within the response limit %" PRIu64
+               " (%.1f %%)\n",
+               f->accepted, f->response_met, s_pct(f->response_met_share));
+        printf("  resolved (replied)     %8" PRIu64 "   within the resolution limit %" PRIu64
+               " of %" PRIu64 " timed (%.1f %%)\n",
+               f->resolved, f->resolution_met, f->resolution_timed, s_pct(f->resolution_met_share));
+        printf("  time to acceptance     median %s, 90th percentile %s (business time)\n",
+               render_duration(f->accept_p50_ms, d1, sizeof(d1)),
+               render_duration(f->accept_p90_ms, d2, sizeof(d2)));
+        printf("  time to resolution     median %s, 90th percentile %s (business time)\n",
+               render_duration(f->resolve_p50_ms, d3, sizeof(d3)),
+               render_duration(f->resolve_p90_ms, d4, sizeof(d4)));
+        printf("  escalated              %8" PRIu64 "  ", f->escalated);
+        for (size_t i = 0; i < f->n_escalated_by_level; i++)
+                if (f->escalated_by_level[i])
+                        printf(" level %zu%s: %" PRIu64, i + 1,
+                               i + 1 == f->n_escalated_by_level ? "+" : "",
+                               f->escalated_by_level[i]);
+        printf("\n  follow-up calls        %8" PRIu64 "   rate %.1f %% of resolved, %" PRIu64
+               " failed\n",
+               f->follow_ups, s_pct(f->follow_up_rate), f->calls_failed);
+        printf("  satisfaction           average %.2f  ", f->satisfaction_avg);
+        for (size_t i = 0; i < f->n_satisfaction; i++)
+                printf(" %zu: %" PRIu64, i + 1, f->satisfaction[i]);
+        printf("\n  reopened               %8" PRIu64 "   (%" PRIu64 " reopenings)\n", f->reopened,
+               f->reopens);
+        printf("  dismissed              %8" PRIu64 "\n", f->dismissed);
+        printf("  responsibility        ");
+        for (size_t i = 0; i < f->n_responsibility; i++)
+                printf(" %s: %" PRIu64, pb_responsibility_name((int)i + 1), f->responsibility[i]);
+        printf("\n  compensation           %8s\n",
+               render_cents(f->compensation_cents, a, sizeof(a)));
+        printf("  repeat complainants    %8" PRIu64 "\n", f->repeat);
+        for (size_t i = 0; i < r->n_breakdown; i++) {
+                const Complaint__V1__ReportBreakdown *bd = r->breakdown[i];
+                const figures_t *g = bd->figures;
+
+                if (strcmp(bd->dimension, last_dim) != 0) {
+                        printf("\nBy %s\n  %-24s %10s %9s %9s %9s %10s %9s %6s\n", bd->dimension,
+                               bd->dimension, "complaints", "resolved", "resp.met", "resol.met",
+                               "escalated", "dismissed", "satisf");
+                        last_dim = bd->dimension;
+                }
+                printf("  ");
+                s_text(stdout, bd->value[0] ? bd->value : "(none)", 24, 24);
+                printf(" %10" PRIu64 " %9" PRIu64 " %8.1f%% %8.1f%% %10" PRIu64 " %9" PRIu64
+                       " %6.2f\n",
+                       g->complaints, g->resolved, s_pct(g->response_met_share),
+                       s_pct(g->resolution_met_share), g->escalated, g->dismissed,
+                       g->satisfaction_avg);
+        }
+}
+
+int
+report_run(const struct report_options *o)
+{
+        Complaint__V1__ReportRequest q = COMPLAINT__V1__REPORT_REQUEST__INIT;
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        pb_reply_t *reply = NULL;
+        const Complaint__V1__ReportReply *r;
+        int rc = s_prepare(o, &q.from_ms, &q.to_ms);
+
+        if (rc)
+                return rc;
+        q.department = (char *)(uintptr_t)(o->department ? o->department : "");
+        q.category = (char *)(uintptr_t)(o->category ? o->category : "");
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_REPORT;
+        req.report = &q;
+        if ((rc = s_call(o, &req, &reply)))
+                return rc;
+        r = reply->report;
+        if (r == NULL || r->total == NULL) {
+                fprintf(stderr, "complaintctl: the reply from %s carries no report\n", o->endpoint);
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return EXIT_REFUSED;
+        }
+        if (o->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_int(&j, "from_ms", r->from_ms);
+                json_kv_int(&j, "to_ms", r->to_ms);
+                json_kv_string(&j, "department", r->department);
+                json_kv_string(&j, "category", r->category);
+                json_key(&j, "total");
+                s_figures_json(&j, r->total);
+                json_key(&j, "breakdown");
+                json_array_begin(&j);
+                for (size_t i = 0; i < r->n_breakdown; i++) {
+                        json_object_begin(&j);
+                        json_kv_string(&j, "dimension", r->breakdown[i]->dimension);
+                        json_kv_string(&j, "value", r->breakdown[i]->value);
+                        json_key(&j, "figures");
+                        s_figures_json(&j, r->breakdown[i]->figures);
+                        json_object_end(&j);
+                }
+                json_array_end(&j);
+                json_kv_uint(&j, "days_counted", r->days_counted);
+                json_kv_uint(&j, "complaints_read", r->complaints_read);
+                json_object_end(&j);
+                json_finish(&j);
+        } else if (o->csv) {
+                fputs(csv_columns, stdout);
+                s_figures_csv(stdout, "total", "", r->total);
+                for (size_t i = 0; i < r->n_breakdown; i++)
+                        s_figures_csv(stdout, r->breakdown[i]->dimension, r->breakdown[i]->value,
+                                      r->breakdown[i]->figures);
+        } else {
+                s_report_text(r);
+        }
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        return s_flush();
+}
+
+/* ------------------------------------------------------------------ ledger */
+
+static const char *
+s_limit_word(int v)
+{
+        switch (v) {
+        case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET:
+                return "met";
+        case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED:
+                return "missed";
+        case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_RUNNING:
+                return "running";
+        default:
+                return "-";
+        }
+}
+
+static const char *
+s_follow_up_word(const Complaint__V1__LedgerRow *r, char *buf, size_t size)
+{
+        if (!r->follow_up_done)
+                return "none";
+        if (r->call_failed)
+                return "call failed";
+        snprintf(buf, size, "satisfaction %u", r->satisfaction);
+        return buf;
+}
+
+static void
+s_row_json(json_t *j, const Complaint__V1__LedgerRow *r)
+{
+        char fu[32];
+
+        json_object_begin(j);
+        json_kv_uint(j, "id", r->id);
+        json_kv_int(j, "created_at_ms", r->created_at_ms);
+        json_kv_string(j, "status", pb_status_name(r->status));
+        json_kv_string(j, "owner", r->owner);
+        json_kv_string(j, "department", r->department);
+        json_kv_string(j, "category", r->category);
+        json_kv_bool(j, "missing", r->missing);
+        json_kv_string(j, "reply", r->reply);
+        json_kv_int(j, "resolved_at_ms", r->resolved_at_ms);
+        json_kv_string(j, "responsibility",
+                       r->responsibility ? pb_responsibility_name(r->responsibility) : "");
+        json_kv_int(j, "compensation_cents", r->compensation_cents);
+        json_kv_bool(j, "follow_up_done", r->follow_up_done);
+        json_kv_bool(j, "call_failed", r->call_failed);
+        json_kv_uint(j, "satisfaction", r->satisfaction);
+        json_kv_string(j, "follow_up", s_follow_up_word(r, fu, sizeof(fu)));
+        json_kv_int(j, "closed_at_ms", r->closed_at_ms);
+        json_kv_string(j, "response_limit", s_limit_word(r->response));
+        json_kv_string(j, "resolution_limit", s_limit_word(r->resolution));
+        json_kv_string(j, "follow_up_limit", s_limit_word(r->follow_up));
+        json_kv_bool(j, "repeat", r->repeat);
+        json_kv_string(j, "dismiss_reason",
+                       r->dismiss_reason ? pb_dismiss_reason_name(r->dismiss_reason) : "");
+        json_object_end(j);
+}
+
+static void
+s_row_csv(const Complaint__V1__LedgerRow *r)
+{
+        char t[40], fu[32];
+
+        printf("%" PRIu64 ",%s,%s,", r->id, render_time(r->created_at_ms, t, sizeof(t)),
+               pb_status_name(r->status));
+        s_csv(stdout, r->owner);
+        putchar(',');
+        s_csv(stdout, r->department);
+        putchar(',');
+        s_csv(stdout, r->category);
+        printf(",%s,", r->missing ? "yes" : "no");
+        s_csv(stdout, r->reply);
+        printf(",%s,%s,%s,%s,%s,%s\n", s_follow_up_word(r, fu, sizeof(fu)),
+               s_limit_word(r->response), s_limit_word(r->resolution), s_limit_word(r->follow_up),
+               r->repeat ? "yes" : "no",
+               r->dismiss_reason ? pb_dismiss_reason_name(r->dismiss_reason) : "");
+}
+
+static void
+s_row_text(const Complaint__V1__LedgerRow *r)
+{
+        char t[40], fu[32];
+
+        printf("%-7" PRIu64 " %-20s %-9s ", r->id, render_time(r->created_at_ms, t, sizeof(t)),
+               pb_status_name(r->status));
+        s_text(stdout, r->owner, 12, 12);
+        putchar(' ');
+        s_text(stdout, r->department[0] ? r->department : "-", 12, 12);
+        printf(" %-3s ", r->missing ? "NO" : "yes");
+        s_text(stdout, r->reply[0] ? r->reply : "-", REPLY_TEXT_MAX, REPLY_TEXT_MAX + 3);
+        printf(" %-14s %-8s %-8s %-8s%s\n", s_follow_up_word(r, fu, sizeof(fu)),
+               s_limit_word(r->response), s_limit_word(r->resolution), s_limit_word(r->follow_up),
+               r->repeat ? " repeat" : "");
+}
+
+int
+report_ledger_run(const struct report_options *o)
+{
+        Complaint__V1__LedgerRequest q = COMPLAINT__V1__LEDGER_REQUEST__INIT;
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        uint64_t rows = 0, missing = 0;
+        json_t j;
+        int rc = s_prepare(o, &q.from_ms, &q.to_ms);
+
+        if (rc)
+                return rc;
+        q.department = (char *)(uintptr_t)(o->department ? o->department : "");
+        q.category = (char *)(uintptr_t)(o->category ? o->category : "");
+        q.limit = o->limit;
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_LEDGER;
+        req.ledger = &q;
+        if (o->json) {
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_int(&j, "from_ms", q.from_ms);
+                json_kv_int(&j, "to_ms", q.to_ms);
+                json_key(&j, "rows");
+                json_array_begin(&j);
+        } else if (o->csv) {
+                fputs("id,created,status,owner,department,category,missing,reply,follow_up,"
+                      "response_limit,resolution_limit,follow_up_limit,repeat,dismiss_reason\n",
+                      stdout);
+        } else {
+                printf("%-7s %-20s %-9s %-12s %-12s %-3s %-*s %-14s %-8s %-8s %-8s\n", "ID",
+                       "CREATED", "STATUS", "OWNER", "DEPARTMENT", "OK", REPLY_TEXT_MAX + 3,
+                       "REPLY", "FOLLOW-UP", "RESPONSE", "RESOLVE", "FOLLOWUP");
+        }
+        for (;;) {
+                pb_reply_t *reply = NULL;
+                const Complaint__V1__LedgerReply *l;
+                bool more;
+
+                if ((rc = s_call(o, &req, &reply)))
+                        return rc;
+                l = reply->ledger;
+                if (l == NULL) {
+                        fprintf(stderr, "complaintctl: the reply from %s carries no ledger\n",
+                                o->endpoint);
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+                        return EXIT_REFUSED;
+                }
+                for (size_t i = 0; i < l->n_rows; i++) {
+                        rows++;
+                        missing += l->rows[i]->missing;
+                        if (o->json)
+                                s_row_json(&j, l->rows[i]);
+                        else if (o->csv)
+                                s_row_csv(l->rows[i]);
+                        else
+                                s_row_text(l->rows[i]);
+                }
+                more = l->more;
+                q.after_complete = l->next_after_complete;
+                q.after_created_ms = l->next_after_created_ms;
+                q.after_id = l->next_after_id;
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                if (!more)
+                        break;
+        }
+        if (o->json) {
+                json_array_end(&j);
+                json_kv_uint(&j, "complaints", rows);
+                json_kv_uint(&j, "missing", missing);
+                json_object_end(&j);
+                if (json_finish(&j) < 0)
+                        return s_flush() ? s_flush() : EXIT_REFUSED;
+        } else if (!o->csv) {
+                printf("\n%" PRIu64 " complaints, %" PRIu64 " without a reply or a follow-up\n",
+                       rows, missing);
+        }
+        return s_flush();
+}

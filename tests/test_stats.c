@@ -1,0 +1,356 @@
+/* test_stats.c: the report's arithmetic (stats.h): what a complaint contributes and to which
+ * rows, the row encoding and its deltas, histogram buckets and percentiles; then the counters
+ * the store keeps with them through store_put_complaint() as a complaint changes, and the
+ * ledger order. Also the contact keys (contact.h) that link a complainant's complaints. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "contact.h"
+#include "stats.h"
+#include "store.h"
+
+CHECK_DEFINE_COUNTERS();
+
+#define A(x) COMPLAINT__V1__ACTION__ACTION_##x
+#define DAY_MS 86400000ll
+
+static int
+s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        return remove(path);
+}
+
+/* The parts of a complaint the figures look at; strings point at literals. */
+struct fixture {
+        pb_complaint_t c;
+        Complaint__V1__Clock response, resolution;
+        pb_resolution_t res;
+        pb_follow_up_t fu;
+};
+
+static void
+s_fixture(struct fixture *f, uint64_t id, int64_t created)
+{
+        complaint__v1__complaint__init(&f->c);
+        complaint__v1__clock__init(&f->response);
+        complaint__v1__clock__init(&f->resolution);
+        complaint__v1__resolution__init(&f->res);
+        complaint__v1__follow_up__init(&f->fu);
+        f->c.id = id;
+        f->c.status = ST_NEW;
+        f->c.channel = COMPLAINT__V1__CHANNEL__CHANNEL_PHONE;
+        f->c.nature = COMPLAINT__V1__NATURE__NATURE_VALID;
+        f->c.priority = COMPLAINT__V1__PRIORITY__PRIORITY_NORMAL;
+        f->c.category = (char *)"billing";
+        f->c.department = (char *)"";
+        f->c.subject = (char *)"s";
+        f->c.created_at_ms = created;
+}
+
+/* The fixture taken through assignment, acceptance after 100 ms, a resolution after 5000 ms
+ * that missed its limit, an escalation to level 2, a reopening, and a follow-up scored 4. */
+static void
+s_closed(struct fixture *f)
+{
+        f->c.status = ST_CLOSED;
+        f->c.department = (char *)"billing";
+        f->response.met = true;
+        f->response.elapsed_ms = 100;
+        f->response.stopped_by = A(ACCEPT);
+        f->resolution.met = false;
+        f->resolution.elapsed_ms = 5000;
+        f->resolution.stopped_by = A(RESOLVE);
+        f->c.response_clock = &f->response;
+        f->c.resolution_clock = &f->resolution;
+        f->c.max_level = 2;
+        f->c.reopen_count = 1;
+        f->res.responsibility = COMPLAINT__V1__RESPONSIBILITY__RESPONSIBILITY_COMPANY;
+        f->res.compensation_cents = 1250;
+        f->c.resolution = &f->res;
+        f->fu.satisfaction = 4;
+        f->c.follow_up = &f->fu;
+        f->c.repeat = true;
+}
+
+static void
+test_buckets(void)
+{
+        int64_t hist[STATS_BUCKETS] = {0};
+        unsigned last = 0;
+
+        for (int64_t v = 0; v < 16; v++) {
+                CHECK_INT(stats_bucket(v), v);
+                CHECK_INT(stats_bucket_upper(stats_bucket(v)), v);
+        }
+        for (int64_t v = 1; v < ((int64_t)1 << 40); v = v * 3 / 2 + 1) {
+                unsigned b = stats_bucket(v);
+                int64_t up = stats_bucket_upper(b);
+
+                CHECK(b >= last);
+                CHECK(up >= v && up <= v + v / 8 + 1);
+                CHECK(b == 0 || stats_bucket_upper(b - 1) < v);
+                last = b;
+        }
+        CHECK_INT(stats_bucket(-5), 0);
+        CHECK_INT(stats_bucket(INT64_MAX), STATS_BUCKETS - 1);
+        CHECK_INT(stats_bucket(100), 36);
+        CHECK_INT(stats_bucket_upper(36), 103);
+
+        CHECK_INT(stats_percentile(hist, 50), 0);
+        for (int64_t v = 1; v <= 100; v++)
+                hist[stats_bucket(v)]++;
+        /* Nearest rank: the 50th and 90th of 100 values, rounded up to their bucket's top. */
+        CHECK_INT(stats_percentile(hist, 50), 51);
+        CHECK_INT(stats_percentile(hist, 90), stats_bucket_upper(stats_bucket(90)));
+        CHECK_INT(stats_percentile(hist, 100), 103);
+        memset(hist, 0, sizeof(hist));
+        hist[stats_bucket(7)] = 1;
+        CHECK_INT(stats_percentile(hist, 50), 7);
+        CHECK_INT(stats_percentile(hist, 90), 7);
+}
+
+static void
+test_contrib_and_keys(void)
+{
+        struct fixture f;
+        struct stats_sparse v;
+        struct stats_key keys[STATS_KEYS_MAX];
+        struct stats_figures fig;
+        int64_t sum[SF_COUNT] = {0};
+        const uint8_t *value;
+        size_t n, value_len;
+        int dim;
+
+        s_fixture(&f, 1, 0);
+        stats_contrib(&f.c, &v);
+        CHECK_INT(v.n, 1);
+        CHECK_INT(v.e[0].field, SF_COMPLAINTS);
+        n = stats_keys(&f.c, keys);
+        CHECK_INT(n, 11); /* all: 6 rows; category scope: 5; no department scope yet */
+        CHECK_INT(stats_key_split(keys[0].data, keys[0].len, &dim, &value, &value_len), 0);
+        CHECK_INT(dim, STATS_DIM_TOTAL);
+        CHECK_INT(value_len, 0);
+        CHECK_INT(keys[0].data[0], 0); /* scope "" */
+
+        s_closed(&f);
+        stats_contrib(&f.c, &v);
+        for (size_t i = 1; i < v.n; i++)
+                CHECK(v.e[i - 1].field < v.e[i].field);
+        stats_sparse_sum(&v, sum);
+        stats_figures(sum, &fig);
+        CHECK_INT(fig.f.complaints, 1);
+        CHECK_INT(fig.f.accepted, 1);
+        CHECK_INT(fig.f.response_met, 1);
+        CHECK_INT(fig.f.resolved, 1);
+        CHECK_INT(fig.f.resolution_timed, 1);
+        CHECK_INT(fig.f.resolution_met, 0);
+        CHECK_INT(fig.f.escalated, 1);
+        CHECK_INT(fig.levels[1], 1);
+        CHECK_INT(fig.f.closed, 1);
+        CHECK_INT(fig.f.follow_ups, 1);
+        CHECK_INT(fig.satisfaction[3], 1);
+        CHECK(fig.f.satisfaction_avg == 4.0);
+        CHECK(fig.f.follow_up_rate == 1.0);
+        CHECK_INT(fig.f.reopened, 1);
+        CHECK_INT(fig.f.reopens, 1);
+        CHECK_INT(fig.responsibility[0], 1);
+        CHECK_INT(fig.f.compensation_cents, 1250);
+        CHECK_INT(fig.f.repeat, 1);
+        CHECK_INT(fig.f.accept_p50_ms, stats_bucket_upper(stats_bucket(100)));
+        CHECK_INT(fig.f.resolve_p90_ms, stats_bucket_upper(stats_bucket(5000)));
+        n = stats_keys(&f.c, keys);
+        CHECK_INT(n, 16);
+
+        /* A response clock stopped by a dismissal was not answered. */
+        f.c.status = ST_DISMISSED;
+        f.response.stopped_by = A(DISMISS);
+        stats_contrib(&f.c, &v);
+        memset(sum, 0, sizeof(sum));
+        stats_sparse_sum(&v, sum);
+        CHECK_INT(sum[SF_ACCEPTED], 0);
+        CHECK_INT(sum[SF_DISMISSED], 1);
+        CHECK_INT(sum[SF_RESOLVED], 0);
+        CHECK_INT(sum[SF_RESPONSIBILITY], 0);
+}
+
+static void
+test_rows(void)
+{
+        struct fixture a, b;
+        struct stats_sparse va, vb, d, none = {0};
+        uint8_t row[STATS_ROW_MAX], row2[STATS_ROW_MAX];
+        size_t len = 0, len2 = 0;
+        int64_t sum[SF_COUNT] = {0}, want[SF_COUNT] = {0};
+        const uint8_t bad[] = {0x80};
+
+        s_fixture(&a, 1, 0);
+        s_fixture(&b, 1, 0);
+        s_closed(&b);
+        stats_contrib(&a.c, &va);
+        stats_contrib(&b.c, &vb);
+        CHECK_INT(stats_row_apply(NULL, 0, &va, row, &len), 0);
+        CHECK(len > 0);
+        /* Twice a, then one of them becomes b. */
+        CHECK_INT(stats_row_apply(row, len, &va, row2, &len2), 0);
+        stats_diff(&vb, &va, &d);
+        CHECK_INT(stats_row_apply(row2, len2, &d, row, &len), 0);
+        CHECK_INT(stats_row_sum(row, len, sum), 0);
+        stats_sparse_sum(&va, want);
+        stats_sparse_sum(&vb, want);
+        CHECK(memcmp(sum, want, sizeof(sum)) == 0);
+        /* The same complaint unchanged: no delta at all. */
+        stats_diff(&vb, &vb, &d);
+        CHECK_INT(d.n, 0);
+        /* Taking both away leaves an empty row. */
+        stats_diff(&none, &va, &d);
+        CHECK_INT(stats_row_apply(row, len, &d, row2, &len2), 0);
+        stats_diff(&none, &vb, &d);
+        CHECK_INT(stats_row_apply(row2, len2, &d, row, &len), 0);
+        CHECK_INT(len, 0);
+        /* Taking away what is not there is kept at zero and said so. */
+        CHECK_INT(stats_row_apply(NULL, 0, &d, row, &len), 1);
+        CHECK_INT(len, 0);
+        CHECK_INT(stats_row_sum(bad, sizeof(bad), sum), -EBADMSG);
+        CHECK_INT(stats_row_apply(bad, sizeof(bad), &va, row, &len), -EBADMSG);
+}
+
+static void
+test_contacts(void)
+{
+        char a[CONTACT_KEY_MAX], b[CONTACT_KEY_MAX];
+
+        CHECK(contact_phone_key("+49 30 1234 567", "49", a) > 0);
+        CHECK_STR(a, "p:49301234567");
+        CHECK(contact_phone_key("0049 (30) 1234-567", "49", b) > 0);
+        CHECK_STR(b, a);
+        CHECK(contact_phone_key("030 1234567", "49", b) > 0);
+        CHECK_STR(b, a);
+        CHECK(contact_phone_key(" 030/123.45.67", "49", b) > 0);
+        CHECK_STR(b, a);
+        CHECK(contact_phone_key("030 1234567", NULL, b) > 0);
+        CHECK_STR(b, "p:0301234567");
+        CHECK(contact_phone_key("+44 20 7946 0000", "49", b) > 0);
+        CHECK_STR(b, "p:442079460000");
+        CHECK_INT(contact_phone_key("12345", "49", b), 0);
+        CHECK_INT(contact_phone_key("", "49", b), 0);
+        CHECK(contact_email_key("  Ann.Smith@Example.ORG ", a) > 0);
+        CHECK_STR(a, "e:ann.smith@example.org");
+        CHECK_INT(contact_email_key("   ", a), 0);
+}
+
+/* ------------------------------------------------------------- in the store */
+
+struct collect {
+        int64_t total[SF_COUNT];
+        int64_t by_category[SF_COUNT];
+        size_t rows;
+};
+
+static int
+s_collect(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *row, size_t row_len)
+{
+        struct collect *c = ctx;
+        const uint8_t *value;
+        size_t value_len;
+        int dim;
+
+        c->rows++;
+        if (stats_key_split(key, key_len, &dim, &value, &value_len) < 0)
+                return -EBADMSG;
+        if (dim == STATS_DIM_TOTAL)
+                return stats_row_sum(row, row_len, c->total);
+        if (dim == STATS_DIM_CATEGORY && value_len == 7 && memcmp(value, "billing", 7) == 0)
+                return stats_row_sum(row, row_len, c->by_category);
+        return 0;
+}
+
+static void
+s_put(store_t *s, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        store_txn_t *t;
+
+        REQUIRE(store_begin(s, true, &t) == 0);
+        CHECK_INT(store_put_complaint(t, c, old), 0);
+        REQUIRE(store_commit(&t) == 0);
+}
+
+static void
+test_store(void)
+{
+        char dir[] = "/tmp/test_stats.XXXXXX";
+        struct fixture a, a2, b;
+        struct collect col = {0};
+        struct store_ledger_pos pos, next;
+        uint8_t scope[16];
+        store_t *s = NULL;
+        store_txn_t *t;
+        uint64_t ids[4];
+        size_t n = 0, scope_len = stats_scope(NULL, NULL, scope, sizeof(scope));
+        const int64_t day3 = 3 * DAY_MS;
+
+        REQUIRE(mkdtemp(dir) != NULL);
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        s_fixture(&a, 1, day3 + 1000);
+        s_fixture(&b, 2, day3 + 500); /* created earlier than 1: the ledger sorts by time */
+        s_put(s, &a.c, NULL);
+        s_put(s, &b.c, NULL);
+        s_fixture(&a2, 1, day3 + 1000);
+        s_closed(&a2);
+        s_put(s, &a2.c, &a.c);
+
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_stats_rows(t, 3, 4, scope, scope_len, s_collect, &col), 0);
+        CHECK_INT(col.total[SF_COMPLAINTS], 2);
+        CHECK_INT(col.total[SF_CLOSED], 1);
+        CHECK_INT(col.total[SF_FOLLOW_UPS], 1);
+        CHECK_INT(col.by_category[SF_COMPLAINTS], 2);
+        /* total, category, nature, priority, channel: one row each; department: "" and billing */
+        CHECK_INT(col.rows, 7);
+        memset(&col, 0, sizeof(col));
+        CHECK_INT(store_stats_rows(t, 0, 3, scope, scope_len, s_collect, &col), 0);
+        CHECK_INT(col.rows, 0);
+        /* The ledger: the one not closed first, then the closed one. */
+        CHECK_INT(store_ledger_next(t, NULL, day3, day3 + DAY_MS, &pos), 0);
+        CHECK_INT(pos.id, 2);
+        CHECK(!pos.complete);
+        CHECK_INT(store_ledger_next(t, &pos, day3, day3 + DAY_MS, &next), 0);
+        CHECK_INT(next.id, 1);
+        CHECK(next.complete);
+        CHECK_INT(store_ledger_next(t, &next, day3, day3 + DAY_MS, &pos), -ENOENT);
+        CHECK_INT(store_ledger_next(t, NULL, day3 + 600, day3 + DAY_MS, &pos), 0);
+        CHECK_INT(pos.id, 1);
+        store_abort(&t);
+
+        REQUIRE(store_begin(s, true, &t) == 0);
+        CHECK_INT(store_put_contact(t, "p:49301234567", 100, 1), 0);
+        CHECK_INT(store_put_contact(t, "p:49301234567", 200, 2), 0);
+        CHECK_INT(store_put_contact(t, "p:4930123456", 300, 3), 0);
+        CHECK_INT(store_contact_ids(t, "p:49301234567", 0, ids, 4, &n), 0);
+        CHECK_INT(n, 2);
+        CHECK_INT(ids[0], 2);
+        CHECK_INT(ids[1], 1);
+        CHECK_INT(store_contact_ids(t, "p:49301234567", 150, ids, 4, &n), 0);
+        CHECK_INT(n, 1);
+        REQUIRE(store_commit(&t) == 0);
+        store_close(&s);
+        /* The store's own check agrees with the counters it kept. */
+        CHECK_INT(store_check(dir, stderr), 0);
+        nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+        test_buckets();
+        test_contrib_and_keys();
+        test_rows();
+        test_contacts();
+        test_store();
+        return check_summary();
+}

@@ -16,6 +16,7 @@
 #include "complaint_client.h"
 #include "json.h"
 #include "render.h"
+#include "report.h"
 #include "watch.h"
 
 #define EXIT_REFUSED 1
@@ -66,6 +67,9 @@ enum opt {
         OPT_FROM,
         OPT_STATE_FILE,
         OPT_OVERDUE,
+        OPT_MONTH,
+        OPT_TO,
+        OPT_CSV,
         OPT_MAX_
 };
 
@@ -110,6 +114,9 @@ static const struct {
     [OPT_FROM] = {"from", true},
     [OPT_STATE_FILE] = {"state-file", true},
     [OPT_OVERDUE] = {"overdue", false},
+    [OPT_MONTH] = {"month", true},
+    [OPT_TO] = {"to", true},
+    [OPT_CSV] = {"csv", false},
 };
 
 #define O(x) (UINT64_C(1) << OPT_##x)
@@ -276,10 +283,9 @@ s_enum(const struct ctl *x, enum opt o, int (*parse)(const char *), const char *
         char words[256];
         int v;
 
-        if (x->val[o] == NULL) {
-                *ret = 0;
+        *ret = 0; /* also on error: the compiler cannot tell that the error is never 0 */
+        if (x->val[o] == NULL)
                 return 0;
-        }
         v = parse(x->val[o]);
         if (v < 0)
                 return s_usage_error(x, "--%s: unknown word '%s' (one of %s)", options[o].name,
@@ -293,10 +299,9 @@ s_number(const struct ctl *x, enum opt o, uint64_t min, uint64_t max, uint64_t *
 {
         uint64_t v;
 
-        if (x->val[o] == NULL) {
-                *ret = 0;
+        *ret = 0; /* also on error, as above */
+        if (x->val[o] == NULL)
                 return 0;
-        }
         if (!s_parse_u64(x->val[o], &v) || v < min || v > max)
                 return s_usage_error(x, "--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
                                      options[o].name, x->val[o], min, max);
@@ -657,10 +662,21 @@ s_show(struct ctl *x)
                 for (size_t i = 0; i < reply->n_history; i++)
                         render_history_json(&j, reply->history[i]);
                 json_array_end(&j);
+                json_key(&j, "complainant_complaints");
+                json_array_begin(&j);
+                for (size_t i = 0; i < reply->n_complainant_complaints; i++)
+                        json_uint(&j, reply->complainant_complaints[i]);
+                json_array_end(&j);
                 json_object_end(&j);
                 json_finish(&j);
         } else {
                 render_complaint_text(stdout, reply->complaint);
+                if (reply->n_complainant_complaints > 0) {
+                        printf("\nthe complainant's other complaints (newest first)\n ");
+                        for (size_t i = 0; i < reply->n_complainant_complaints; i++)
+                                printf(" %" PRIu64, reply->complainant_complaints[i]);
+                        printf("\n");
+                }
                 printf("\nhistory\n");
                 render_history_text(stdout, reply->history, reply->n_history);
         }
@@ -839,6 +855,50 @@ s_watch(struct ctl *x)
         return 0;
 }
 
+/* report and ledger: the options as report.c takes them; it checks the period and the rest. */
+static int
+s_report_options(struct ctl *x, struct report_options *o)
+{
+        uint64_t limit;
+        int r;
+
+        if ((r = s_number(x, OPT_LIMIT, 1, UINT32_MAX, &limit)))
+                return r;
+        *o = (struct report_options){
+            .endpoint = x->endpoint,
+            .actor = x->actor,
+            .timeout_ms = x->timeout_ms,
+            .retries = x->retries,
+            .json = x->json,
+            .csv = x->val[OPT_CSV] != NULL,
+            .month = x->val[OPT_MONTH],
+            .from = x->val[OPT_FROM],
+            .to = x->val[OPT_TO],
+            .department = x->val[OPT_DEPARTMENT],
+            .category = x->val[OPT_CATEGORY],
+            .limit = (uint32_t)limit,
+        };
+        return 0;
+}
+
+static int
+s_report(struct ctl *x)
+{
+        struct report_options o;
+        int r = s_report_options(x, &o);
+
+        return r ? r : report_run(&o);
+}
+
+static int
+s_ledger(struct ctl *x)
+{
+        struct report_options o;
+        int r = s_report_options(x, &o);
+
+        return r ? r : report_ledger_run(&o);
+}
+
 /* ------------------------------------------------------------------- table and help */
 
 static const struct command commands[] = {
@@ -898,6 +958,21 @@ static const struct command commands[] = {
      "Write a compacted, consistent copy of the store to daemon.backup_dir/NAME while the\n"
      "daemon goes on serving. Check it with `complaintd --check-store PATH`; restore by\n"
      "making it the state directory of a stopped daemon."},
+    {"report", s_report, O(MONTH) | O(FROM) | O(TO) | O(DEPARTMENT) | O(CATEGORY) | O(CSV), 0, 0,
+     false, "(--month YYYY-MM | --from WHEN --to WHEN) [--department D | --category C] [--csv]",
+     "The analysis of the complaints created in a period: counts by category, nature,\n"
+     "priority, channel and department; the share handled within the response and\n"
+     "resolution limits; escalations by level; median and 90th-percentile business time to\n"
+     "acceptance and to resolution; follow-up rate and satisfaction; reopened and dismissed;\n"
+     "responsibility and compensation. Periods are in UTC; WHEN is a date (2026-11-01, --to\n"
+     "includes that day), a time (2026-11-01T08:30Z) or @MILLISECONDS. --csv: one line per\n"
+     "figure set, for spreadsheets."},
+    {"ledger", s_ledger,
+     O(MONTH) | O(FROM) | O(TO) | O(DEPARTMENT) | O(CATEGORY) | O(CSV) | O(LIMIT), 0, 0, false,
+     "(--month YYYY-MM | --from WHEN --to WHEN) [--department D | --category C] [--csv]",
+     "The reply ledger: every complaint created in the period with its intake owner,\n"
+     "department, the reply given, the follow-up call and whether each limit was met;\n"
+     "complaints without a reply or a follow-up first. --limit: rows per request."},
     {"watch", s_watch, O(DEPARTMENT) | O(KIND) | O(LEVEL) | O(FROM) | O(STATE_FILE) | O(COUNT), 0,
      0, false,
      "[--department D] [--kind K] [--level L] [--from OFFSET] [--state-file PATH] [--count N]",

@@ -37,6 +37,7 @@
 #include <zmq.h>
 
 #include "bench.h"
+#include "complaint_sub.h"
 #include "pb.h"
 
 enum op_kind { OP_CREATE, OP_ASSIGN, OP_ACCEPT, OP_NOTE, OP_RESOLVE, OP_CLOSE, OP_KINDS };
@@ -652,58 +653,6 @@ s_lifecycle(const struct opts *o)
         s_workers_free(o, &ws);
 }
 
-/* The protobuf varint at *p, advancing it; false past end. */
-static bool
-s_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
-{
-        uint64_t v = 0;
-
-        for (int shift = 0; *p < end && shift < 64; shift += 7) {
-                uint8_t b = *(*p)++;
-
-                v |= (uint64_t)(b & 0x7f) << shift;
-                if (!(b & 0x80)) {
-                        *ret = v;
-                        return true;
-                }
-        }
-        return false;
-}
-
-/* Event.seq (field 2) without decoding the whole event: a department system decodes what it
- * needs, and the subscribers here must not take the daemon's CPU. 0 when absent. */
-static uint64_t
-s_event_seq(const uint8_t *p, size_t len)
-{
-        const uint8_t *end = p + len;
-        uint64_t tag, v;
-
-        while (p < end && s_varint(&p, end, &tag)) {
-                switch (tag & 7) {
-                case 0:
-                        if (!s_varint(&p, end, &v))
-                                return 0;
-                        if (tag >> 3 == 2)
-                                return v;
-                        break;
-                case 1:
-                        p += 8;
-                        break;
-                case 2:
-                        if (!s_varint(&p, end, &v) || v > (uint64_t)(end - p))
-                                return 0;
-                        p += v;
-                        break;
-                case 5:
-                        p += 4;
-                        break;
-                default:
-                        return 0;
-                }
-        }
-        return 0;
-}
-
 static void *
 s_sub_socket(const char *endpoint, const char *const *topics)
 {
@@ -740,70 +689,86 @@ s_sub_recv(void *sock, char *topic, size_t topic_size, zmq_msg_t *m, long timeou
         return (int)zmq_msg_size(m);
 }
 
-/* One fan-out subscriber. TODO(client library): when client/complaint_client.h offers its
- * guaranteed subscription (replay by sequence number after drops and restarts), run it here
- * instead of the raw SUB socket, and report "delivered after recovery" beside "lost by
- * PUB/SUB"; s_fanout() already compares against the daemon's own event numbers. */
+/* One fan-out subscriber: libcomplaint's guaranteed subscriber (complaint_sub.h) on the
+ * global stream from the head before the load, so that whatever PUB/SUB drops is fetched
+ * again by replay, as a department system would get it. Every event must come exactly once,
+ * in order: its seq is the one after the last. */
 struct subscriber {
         pthread_t thread;
-        void *sock;
-        struct bench_latch *live; /* raised at the first heartbeat: subscribed */
-        bool seen_heartbeat;
+        complaint_sub_t *sub;
+        struct bench_latch *live; /* raised once the subscription is in place */
         atomic_bool stop;
-        uint64_t from;             /* count events with seq above this */
-        atomic_uint_fast64_t upto; /* ... up to and including this (0: not known yet) */
-        uint64_t received;         /* events in (from, upto] */
-        uint64_t highest;          /* the highest seq seen, heartbeats included */
-        uint64_t duplicates;
-        uint64_t last_seq;
+        uint64_t from;             /* the position: events after this one */
+        atomic_uint_fast64_t upto; /* stop once this one is delivered (0: not known yet) */
+        uint64_t received;         /* events in (from, upto], in order */
+        uint64_t out_of_order;     /* events whose seq was not the one after the last */
+        int64_t done_us;           /* when upto was delivered */
+        complaint_sub_stats_t stats;
 };
 
 static void *
 s_subscriber_run(void *arg)
 {
         struct subscriber *s = arg;
-        char topic[128];
+        uint64_t last = s->from;
+        bool live = false;
 
         while (!atomic_load(&s->stop)) {
-                zmq_msg_t m;
-                uint64_t seq, upto;
-                int n = s_sub_recv(s->sock, topic, sizeof(topic), &m, 100);
+                pb_event_t *ev = NULL;
+                int r = complaint_sub_next(s->sub, 100, &ev);
+                uint64_t upto;
 
-                if (n < 0)
-                        continue;
-                seq = s_event_seq(zmq_msg_data(&m), (size_t)n);
-                zmq_msg_close(&m);
-                if (seq > s->highest)
-                        s->highest = seq;
-                if (strcmp(topic, "_heartbeat") == 0) {
-                        if (!s->seen_heartbeat)
-                                bench_latch_arrive(s->live);
-                        s->seen_heartbeat = true;
-                } else if (seq > s->from) {
-                        if (seq <= s->last_seq)
-                                s->duplicates++;
-                        else
+                if (!live) {
+                        /* The first call subscribed and asked for the heads. */
+                        bench_latch_arrive(s->live);
+                        live = true;
+                }
+                if (r == 0) {
+                        if (ev->seq == last + 1)
                                 s->received++;
-                        s->last_seq = seq;
+                        else
+                                s->out_of_order++;
+                        last = ev->seq;
+                        complaint__v1__event__free_unpacked(ev, NULL);
+                } else if (r != -ETIMEDOUT && r != -EINTR) {
+                        bench_die("fanout: complaint_sub_next: %s", strerror(-r));
                 }
                 upto = atomic_load(&s->upto);
-                if (upto > 0 && s->highest >= upto)
+                if (upto > 0 && last >= upto) {
+                        s->done_us = bench_mono_us();
                         break;
+                }
         }
+        complaint_sub_get_stats(s->sub, &s->stats);
         return NULL;
 }
 
+static complaint_sub_t *
+s_library_sub(const struct opts *o, uint64_t from)
+{
+        complaint_sub_t *sub = NULL;
+
+        if (complaint_sub_new(o->api, &sub) < 0 || complaint_sub_add(sub, "") < 0 ||
+            complaint_sub_set_position(sub, "", from) < 0 ||
+            complaint_sub_set_queue_max(sub, 4096) < 0)
+                bench_die("fanout: cannot make a subscriber of %s", o->api);
+        return sub;
+}
+
+/* Fan-out: o->subscribers library subscribers read every event while o->clients create and
+ * dispatch complaints for o->seconds. Then, as a measure of the delivery path itself, one more
+ * subscriber catches up on the whole load from the store. */
 static void
 s_fanout(const struct opts *o)
 {
-        static const char *const topics[] = {"", NULL};
-        struct subscriber *subs = calloc((size_t)o->subscribers, sizeof(*subs));
+        struct subscriber *subs = calloc((size_t)o->subscribers + 1, sizeof(*subs));
         pb_reply_t *st;
-        uint64_t s0, s1, lost = 0, lost_max = 0, dups = 0;
+        uint64_t s0, s1, lost = 0, lost_max = 0, disorder = 0, replayed = 0, wire = 0;
         struct bench_latch live = BENCH_LATCH_INIT;
         struct worker *ws;
         struct totals t;
-        int64_t us;
+        int64_t us, t0, last_done = 0;
+        struct subscriber *c;
 
         if (subs == NULL)
                 bench_die("out of memory");
@@ -812,43 +777,70 @@ s_fanout(const struct opts *o)
         s0 = st->status->last_event_seq;
         complaint__v1__reply__free_unpacked(st, NULL);
         for (int i = 0; i < o->subscribers; i++) {
-                subs[i].sock = s_sub_socket(o->events, topics);
+                subs[i].sub = s_library_sub(o, s0);
                 subs[i].from = s0;
                 subs[i].live = &live;
                 pthread_create(&subs[i].thread, NULL, s_subscriber_run, &subs[i]);
         }
-        /* The first heartbeat proves a subscription is in place (PROTOCOL.md). */
         if (!bench_latch_wait(&live, o->subscribers, 10000))
-                bench_die("fanout: %d of %d subscribers got a heartbeat in 10 s", live.count,
+                bench_die("fanout: %d of %d subscribers started in 10 s", live.count,
                           o->subscribers);
+        t0 = bench_mono_us();
         us = s_workers_run(o, &ws, 0, o->seconds);
         if ((st = s_status(o->api, 10000)) == NULL)
                 bench_die("fanout: no status answer");
         s1 = st->status->last_event_seq;
         complaint__v1__reply__free_unpacked(st, NULL);
-        /* The next heartbeat carries s1 or more: once a subscriber saw it, all it will get of
-         * (s0, s1] has arrived. */
         for (int i = 0; i < o->subscribers; i++)
                 atomic_store(&subs[i].upto, s1);
+        /* Bounded: a subscriber still short of s1 after 60 s counts what it lacks as lost. */
         for (int i = 0; i < o->subscribers; i++) {
-                pthread_join(subs[i].thread, NULL);
-                zmq_close(subs[i].sock);
+                struct timespec deadline;
+
+                clock_gettime(CLOCK_REALTIME, &deadline);
+                deadline.tv_sec += 60;
+                if (pthread_timedjoin_np(subs[i].thread, NULL, &deadline) != 0) {
+                        atomic_store(&subs[i].stop, true);
+                        pthread_join(subs[i].thread, NULL);
+                }
+                complaint_sub_free(&subs[i].sub);
                 lost += (s1 - s0) - subs[i].received;
                 if ((s1 - s0) - subs[i].received > lost_max)
                         lost_max = (s1 - s0) - subs[i].received;
-                dups += subs[i].duplicates;
+                disorder += subs[i].out_of_order;
+                replayed += subs[i].stats.replayed;
+                wire += subs[i].stats.ahead + subs[i].stats.dropped;
+                if (subs[i].done_us > last_done)
+                        last_done = subs[i].done_us;
         }
         s_totals(o, ws, &t);
         s_fig(o, "events_per_s", (double)(s1 - s0) * 1e6 / (double)us);
         s_fig(o, "events", (double)(s1 - s0));
         s_fig(o, "lost_total", (double)lost);
         s_fig(o, "lost_max_per_subscriber", (double)lost_max);
-        s_fig(o, "duplicates", (double)dups);
+        s_fig(o, "out_of_order", (double)disorder);
+        s_fig(o, "replayed_total", (double)replayed);
+        s_fig(o, "missed_on_the_wire_total", (double)wire);
+        /* How long after the load the last subscriber had everything. */
+        s_fig(o, "drain_ms", last_done ? (double)(last_done - t0 - us) / 1000.0 : -1);
         s_fig(o, "delivered_per_s",
               (double)((s1 - s0) * (uint64_t)o->subscribers - lost) * 1e6 / (double)us);
         s_fig(o, "failed", (double)t.all_failed);
         s_totals_free(&t);
         s_workers_free(o, &ws);
+
+        /* Catch-up: the whole load again, from the store, through replay and the library. */
+        c = &subs[o->subscribers];
+        c->sub = s_library_sub(o, s0);
+        c->from = s0;
+        c->live = &live;
+        atomic_store(&c->upto, s1);
+        t0 = bench_mono_us();
+        s_subscriber_run(c);
+        s_fig(o, "catchup_events_per_s",
+              c->done_us ? (double)(s1 - s0) * 1e6 / (double)(c->done_us - t0) : 0);
+        s_fig(o, "catchup_lost", (double)((s1 - s0) - c->received));
+        complaint_sub_free(&c->sub);
         free(subs);
 }
 

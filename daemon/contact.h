@@ -6,7 +6,10 @@
  * and loses the "00". A national number, starting with one "0" (the trunk prefix), loses that
  * "0" and gets the configured default country code instead, so "030 1234567" with country code
  * "49" is also "49301234567". Without a default country code, or for a number written without
- * any prefix, the digits are kept as written. A number of fewer than 6 digits links nothing.
+ * any prefix, the digits are kept as written. A "0" written after the default country code
+ * ("+49 (0)30 1234567", "+49 030 1234567") is the national trunk prefix and is dropped too. A
+ * number of fewer than 6 digits, or one digit repeated ("0000000", a placeholder), links
+ * nothing.
  *
  * E-mail addresses: surrounding white space is dropped and the whole address is lower-cased
  * (the local part too: providers treat it case-insensitively in practice).

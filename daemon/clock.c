@@ -7,6 +7,7 @@
 #include "clock.h"
 
 #define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
+#define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 
 const char *
 clock_kind_name(int kind)
@@ -106,26 +107,64 @@ clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept, 
         return 0;
 }
 
-void
-clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now)
+/* The business time a clock stopped at now ran, paused time left out. */
+static int64_t
+s_elapsed(const pb_clock_t *k, const policy_t *pol, int64_t now)
 {
         int64_t end, ran = 0;
 
-        if (k == NULL || !k->running)
-                return;
         /* A paused clock stopped: its time ran until the pause. */
         end = k->paused && k->paused_at_ms > 0 ? k->paused_at_ms : now;
         if (pol == NULL ||
             calendar_business_time_between(pol->cal, k->started_at_ms, end, &ran) < 0)
                 ran = end - k->started_at_ms;
         ran -= k->paused_total_ms;
-        k->elapsed_ms = ran > 0 ? ran : 0;
+        return ran > 0 ? ran : 0;
+}
+
+void
+clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now)
+{
+        if (k == NULL || !k->running)
+                return;
+        k->elapsed_ms = s_elapsed(k, pol, now);
         k->stopped_by = action;
         k->met = k->level == 0 && (k->paused || k->due_at_ms == 0 || now <= k->due_at_ms);
         k->running = false;
         k->stopped_at_ms = now;
         k->due_at_ms = 0;
         k->warn_at_ms = 0;
+}
+
+bool
+clock_action_stops(int kind, int action)
+{
+        switch (action) {
+        case A(ASSIGN):
+        case A(REASSIGN):
+        case A(REOPEN):
+        case A(DISMISS):
+        case A(ESCALATE):
+                return true;
+        case A(ACCEPT):
+        case A(PEND):
+                return kind == K(RESPONSE);
+        case A(RESOLVE):
+                return kind == K(RESPONSE) || kind == K(RESOLUTION);
+        case A(CLOSE):
+                return kind == K(FOLLOW_UP);
+        default:
+                return false;
+        }
+}
+
+void
+clock_backfill(pb_clock_t *k, const policy_t *pol, int action)
+{
+        if (k == NULL || k->running)
+                return;
+        k->elapsed_ms = s_elapsed(k, pol, k->stopped_at_ms);
+        k->stopped_by = action;
 }
 
 int

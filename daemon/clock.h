@@ -26,6 +26,19 @@ int clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *de
  * read) counts elapsed real time instead. */
 void clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now);
 
+/* Whether action (an Action value) stops a running clock of kind (a ClockKind) in the life of a
+ * complaint (DESIGN §3): a dispatch, reassignment or reopening replaces both department
+ * clocks and ends the follow-up; an acceptance, a pend or a resolution answers the response
+ * clock; a resolution ends the resolution clock; a close ends the follow-up; a dismissal ends
+ * them all; and a clock that cannot be moved up its chain is stopped by its escalation. */
+bool clock_action_stops(int kind, int action);
+
+/* Completes a clock stopped by a daemon that did not record why or for how long (store schema
+ * 2 and before): sets stopped_by to action and elapsed_ms to the business time it ran until
+ * stopped_at_ms, computed exactly as clock_stop() computes it (on pol's calendar, paused time
+ * left out; pol NULL counts real time). Does nothing to a running clock. */
+void clock_backfill(pb_clock_t *k, const policy_t *pol, int action);
+
 /* Pauses a running clock: its remaining business time is kept and its deadlines leave the
  * index. Resuming counts the remaining time from now and adds the paused business time to
  * paused_total_ms. Both return 0 when there is nothing to do, or the calendar's -errno. */

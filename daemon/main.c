@@ -37,7 +37,9 @@ s_usage(FILE *f)
                    "                      (the default when stderr is connected to the journal)\n"
                    "  --check-config      check the file, print OK or every error, and exit\n"
                    "  --check-store DIR   verify a store or a backup offline: schema, records,\n"
-                   "                      indexes, deadlines and the event log; exit 0 if sound\n"
+                   "                      indexes, deadlines, the event log, the report's\n"
+                   "                      counters, the ledger and the contact index; exit 0 if\n"
+                   "                      sound\n"
                    "  --version           print the version and exit\n");
 }
 
@@ -120,6 +122,22 @@ s_load_config(const struct args *a, conf_t **ret)
         return 0;
 }
 
+/* The contact index follows repeat.country_code: say when the open rebuilt it for a new one. */
+static void
+s_log_rekeyed(const conf_t *cfg, store_t *store)
+{
+        const char *was = NULL;
+
+        if (!store_contacts_rekeyed(store, &was))
+                return;
+        log_notice("store %s: contact index rebuilt for country code %s (it was keyed for %s)",
+                   cfg->state_dir,
+                   cfg->country_code && cfg->country_code[0] ? cfg->country_code : "none",
+                   was == NULL ? "a code not recorded"
+                   : was[0]    ? was
+                               : "none");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -155,11 +173,18 @@ main(int argc, char **argv)
                 goto out;
         }
 
-        r = store_open(cfg->state_dir, cfg->store_max, &store);
+        r = store_open_country(cfg->state_dir, cfg->store_max, cfg->country_code, &store);
         if (r == -EPROTONOSUPPORT) {
                 log_error("store %s was written by a newer complaintd (schema above %d): "
                           "refusing to open it",
                           cfg->state_dir, STORE_SCHEMA_VERSION);
+                goto out;
+        }
+        if (r == -ENOSPC) {
+                log_error("store %s: cannot open: migrating it or rebuilding its contact index "
+                          "needs more room than daemon.store_max (%" PRIu64 " bytes) or the "
+                          "disk allows",
+                          cfg->state_dir, cfg->store_max);
                 goto out;
         }
         if (r < 0) {
@@ -169,6 +194,7 @@ main(int argc, char **argv)
         if (store_schema_migrated_from(store) != store_schema(store))
                 log_notice("store %s migrated from schema %u to %u", cfg->state_dir,
                            store_schema_migrated_from(store), store_schema(store));
+        s_log_rekeyed(cfg, store);
         r = server_new(cfg, args.config, store, notify, &server);
         if (r < 0)
                 goto out;

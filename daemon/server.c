@@ -68,6 +68,34 @@ s_install_signals(void)
         return 0;
 }
 
+/* Keys the contact index with country code cc (repeat.country_code), rebuilding it when the
+ * store's is another. Logs what it did. */
+static int
+s_country_code(server_t *s, const char *cc)
+{
+        const char *was = store_country_code(s->store);
+        _cleanup_free_ char *old = was ? strdup(was) : NULL;
+        bool rebuilt = false;
+        int r = store_set_country_code(s->store, cc, &rebuilt);
+
+        if (r < 0) {
+                log_error("store %s: cannot rebuild the contact index for country code %s: %s",
+                          s->cfg->state_dir, cc && cc[0] ? cc : "none",
+                          r == -ENOSPC ? "the store is full (daemon.store_max) or the disk is"
+                                       : strerror(-r));
+                return r;
+        }
+        if (rebuilt)
+                log_struct(LOG_NOTICE, 0, NULL, "contacts-rekeyed",
+                           "store %s: contact index rebuilt for country code %s (it was keyed "
+                           "for %s)",
+                           s->cfg->state_dir, cc && cc[0] ? cc : "none",
+                           old == NULL ? "a code not recorded"
+                           : old[0]    ? old
+                                       : "none");
+        return 0;
+}
+
 int
 server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notify, server_t **ret)
 {
@@ -86,6 +114,11 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notif
                 r = -ENOMEM;
                 goto fail;
         }
+        /* main.c opened the store for this configuration's country code; a store handed over
+         * otherwise is brought to it here (a no-op when it is already). */
+        r = s_country_code(s, cfg->country_code);
+        if (r < 0)
+                goto fail;
         r = service_new(store, cfg, &s->service);
         if (r < 0) {
                 log_error("store: cannot read the event log: %s", strerror(-r));
@@ -166,6 +199,22 @@ s_reload(server_t *s)
                 return;
         }
         next->store_max = s->cfg->store_max;
+        /* A new repeat.country_code re-keys the contact index before the service uses it; if
+         * that fails, the running code stays with the index that matches it. */
+        if (s_country_code(s, next->country_code) < 0) {
+                free(next->country_code);
+                next->country_code = NULL;
+                if (s->cfg->country_code &&
+                    config_set_string(&next->country_code, s->cfg->country_code) < 0) {
+                        log_error("reload of %s failed: out of memory", s->config_path);
+                        config_free(&next);
+                        s->reload_rejected = true;
+                        notify_ready(s->notify, "reload failed, the running configuration is kept");
+                        return;
+                }
+                log_error("reload of %s: repeat.country_code keeps its running value %s",
+                          s->config_path, s->cfg->country_code ? s->cfg->country_code : "(none)");
+        }
         service_set_config(s->service, next);
         api_set_config(s->api, next);
         log_set_level(next->log_level);

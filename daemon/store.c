@@ -1,7 +1,8 @@
 /* store.c: the LMDB layout behind store.h.
  *
  * Databases (keys big-endian so that byte order is numeric order):
- *   meta        "schema" -> u32, "next_id" -> u64, "count/<status>" -> u64
+ *   meta        "schema" -> u32, "next_id" -> u64, "count/<status>" -> u64,
+ *               "country_code" -> digits ("" for none) the contact index is keyed with
  *   complaints  id u64 -> Complaint
  *   history     id u64 . seq u32 -> HistoryEntry
  *   events      seq u64 -> Event
@@ -26,8 +27,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "clock.h"
 #include "contact.h"
+#include "log.h"
 #include "macro.h"
 #include "stats.h"
 #include "store.h"
@@ -60,12 +64,18 @@ static const char *const db_names[DB_COUNT] = {
     "policies",  "streams",    "stats",       "ledger",  "contacts",
 };
 
+#define META_COUNTRY "country_code"
+#define COUNTRY_CODE_MAX 15 /* digits: E.164 numbers are at most 15 */
+
 struct store {
         MDB_env *env;
         MDB_dbi dbi[DB_COUNT];
         uint64_t map_max;
         uint32_t schema;
         uint32_t migrated_from;
+        char *country_code; /* the contact index's ("" none); NULL: not recorded */
+        bool rekeyed;       /* the open rebuilt the contact index */
+        char *rekeyed_from; /* the code it had before (NULL: none recorded) */
 };
 
 static size_t s_index_key(uint8_t *buf, const char *prefix, uint64_t id);
@@ -149,6 +159,34 @@ s_meta_put_u64(store_txn_t *t, const char *key, uint64_t value)
         MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v = {8, buf};
 
         s_put_be64(buf, value);
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
+}
+
+/* A copy of the string under key in the meta table; -ENOENT when there is none. */
+static int
+s_meta_get_str(store_txn_t *t, const char *key, char **ret)
+{
+        MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
+        int rc = mdb_get(t->txn, t->store->dbi[DB_META], &k, &v);
+        char *copy;
+
+        if (rc != 0)
+                return s_err(rc);
+        copy = malloc(v.mv_size + 1);
+        if (copy == NULL)
+                return -ENOMEM;
+        memcpy(copy, v.mv_data, v.mv_size);
+        copy[v.mv_size] = '\0';
+        *ret = copy;
+        return 0;
+}
+
+static int
+s_meta_put_str(store_txn_t *t, const char *key, const char *value)
+{
+        MDB_val k = {strlen(key), (void *)(uintptr_t)key};
+        MDB_val v = {strlen(value), (void *)(uintptr_t)value};
+
         return s_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
 }
 
@@ -303,45 +341,152 @@ s_migrate_1_to_2(store_txn_t *t)
 
 static int s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
 
-/* 2 -> 3: the report's counters, the ledger and the contact index, from every complaint. Contacts
- * are keyed without a default country code: the store does not know the configuration. */
-static int
-s_migrate_2_to_3(store_txn_t *t)
+/* The contact keys (contact.h) a complaint is indexed under: its complainant's phone, keyed
+ * with country code cc, and e-mail, each when it links anything. As service.c indexes them. */
+static size_t
+s_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX])
 {
+        size_t n = 0;
+
+        if (c->complainant == NULL)
+                return 0;
+        if (contact_phone_key(c->complainant->phone, cc, keys[n]) > 0)
+                n++;
+        if (contact_email_key(c->complainant->email, keys[n]) > 0)
+                n++;
+        return n;
+}
+
+static int
+s_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc)
+{
+        char keys[2][CONTACT_KEY_MAX];
+        size_t n = s_contact_keys(c, cc, keys);
+        int r = 0;
+
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = store_put_contact(t, keys[i], c->created_at_ms, c->id);
+        return r;
+}
+
+/* Completes the clocks of a complaint stopped before schema 3, which recorded neither what
+ * stopped them nor how long they ran, though the report counts a clock by both. What stopped
+ * one is the change in the complaint's history at the instant it stopped (the last one then
+ * that stops a clock of its kind); how long it ran is counted on its own policy's calendar, as
+ * clock_stop() counts it. *ret_changed says whether a clock was completed. */
+static int
+s_backfill_clocks(store_txn_t *t, policies_t *pols, pb_complaint_t *c, bool *ret_changed)
+{
+        pb_clock_t *clocks[3] = {c->response_clock, c->resolution_clock, c->follow_up_clock};
+        pb_history_t **hist = NULL;
+        size_t n = 0;
+        bool loaded = false, changed = false;
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(clocks) && r == 0; i++) {
+                pb_clock_t *k = clocks[i];
+                const policy_t *pol = NULL;
+                int action = 0;
+
+                if (k == NULL || k->running || k->stopped_at_ms <= 0 || k->stopped_by != 0)
+                        continue;
+                if (!loaded) {
+                        r = store_get_history(t, c->id, &hist, &n);
+                        if (r < 0)
+                                break;
+                        loaded = true;
+                }
+                for (size_t j = n; j-- > 0 && action == 0;)
+                        if (hist[j]->at_ms == k->stopped_at_ms &&
+                            clock_action_stops(k->kind, hist[j]->action))
+                                action = hist[j]->action;
+                /* A policy that cannot be read or compiled: clock_stop() counts real time then,
+                 * and so does the backfill. */
+                r = policies_get(pols, t, k->policy_id, &pol);
+                if (r == -ENOMEM)
+                        break;
+                if (r < 0)
+                        pol = NULL;
+                r = 0;
+                clock_backfill(k, pol, action);
+                changed = true;
+        }
+        store_free_history(&hist, n);
+        if (r == 0)
+                *ret_changed = changed;
+        return r;
+}
+
+/* Rewrites the record under the cursor, where it is: a put through the cursor itself keeps it
+ * valid for the walk that goes on. */
+static int
+s_rewrite_current(MDB_cursor *cur, const uint8_t *key, size_t key_len, const pb_complaint_t *c)
+{
+        size_t len = protobuf_c_message_get_packed_size(&c->base);
+        _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
+        MDB_val k = {key_len, (void *)(uintptr_t)key}, v = {len, buf};
+
+        if (buf == NULL)
+                return -ENOMEM;
+        protobuf_c_message_pack(&c->base, buf);
+        return s_err(mdb_cursor_put(cur, &k, &v, MDB_CURRENT));
+}
+
+/* 2 -> 3: the clocks' reasons and business times where they are missing, then the report's
+ * counters, the ledger and the contact index (phone numbers keyed with country code cc), from
+ * every complaint. */
+static int
+s_migrate_2_to_3(store_txn_t *t, const char *cc)
+{
+        policies_t *pols = NULL;
         MDB_cursor *cur;
         MDB_val k, v;
-        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
+        int rc = policies_new(&pols);
 
-        if (rc != 0)
+        if (rc < 0)
+                return rc;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
+        if (rc != 0) {
+                policies_free(&pols);
                 return s_err(rc);
+        }
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
                 pb_complaint_t *c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
-                char key[CONTACT_KEY_MAX];
+                uint8_t kb[8];
+                bool changed = false;
                 int r;
 
-                if (c == NULL) {
-                        mdb_cursor_close(cur);
-                        return -EBADMSG;
+                if (c == NULL || k.mv_size != 8) {
+                        if (c)
+                                complaint__v1__complaint__free_unpacked(c, NULL);
+                        rc = EBADMSG;
+                        break;
                 }
-                r = s_update_report(t, c, NULL);
-                if (r == 0 && c->complainant && contact_phone_key(c->complainant->phone, NULL, key))
-                        r = store_put_contact(t, key, c->created_at_ms, c->id);
-                if (r == 0 && c->complainant && contact_email_key(c->complainant->email, key))
-                        r = store_put_contact(t, key, c->created_at_ms, c->id);
+                /* The key points into a page the writes below may move: copy it. */
+                memcpy(kb, k.mv_data, 8);
+                r = s_backfill_clocks(t, pols, c, &changed);
+                if (r == 0 && changed)
+                        r = s_rewrite_current(cur, kb, 8, c);
+                if (r == 0)
+                        r = s_update_report(t, c, NULL);
+                if (r == 0)
+                        r = s_put_contacts(t, c, cc);
                 complaint__v1__complaint__free_unpacked(c, NULL);
                 if (r < 0) {
                         mdb_cursor_close(cur);
+                        policies_free(&pols);
                         return r;
                 }
         }
         mdb_cursor_close(cur);
+        policies_free(&pols);
         return rc == MDB_NOTFOUND ? 0 : s_err(rc);
 }
 
 /* Brings a store written by an older daemon to the current layout, step by step. */
 static int
-s_migrate(store_txn_t *t, uint32_t from)
+s_migrate(store_txn_t *t, uint32_t from, const char *cc)
 {
         int r = 0;
 
@@ -349,73 +494,177 @@ s_migrate(store_txn_t *t, uint32_t from)
         if (from < 2)
                 r = s_migrate_1_to_2(t);
         if (r == 0 && from < 3)
-                r = s_migrate_2_to_3(t);
+                r = s_migrate_2_to_3(t, cc);
         return r;
 }
 
+/* Empties the contact index and fills it again from every complaint, keyed with cc. */
 static int
-s_open_dbs(store_t *s)
+s_rekey_contacts(store_txn_t *t, const char *cc)
 {
-        MDB_txn *txn;
-        uint8_t buf[4];
-        MDB_val k = {6, (void *)"schema"}, v;
-        int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_drop(t->txn, t->store->dbi[DB_CONTACTS], 0);
 
         if (rc != 0)
                 return s_err(rc);
-        for (int i = 0; i < DB_COUNT; i++) {
-                rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
-                if (rc != 0)
-                        goto fail;
-        }
-        rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-        if (rc == MDB_NOTFOUND) {
-                s_put_be32(buf, STORE_SCHEMA_VERSION);
-                v = (MDB_val){4, buf};
-                rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
-                s->schema = STORE_SCHEMA_VERSION;
-        } else if (rc == 0) {
-                const uint8_t *p = v.mv_data;
-
-                if (v.mv_size != 4) {
-                        rc = MDB_CORRUPTED;
-                        goto fail;
-                }
-                s->schema =
-                    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-                if (s->schema > STORE_SCHEMA_VERSION) {
-                        mdb_txn_abort(txn);
-                        return -EPROTONOSUPPORT;
-                }
-                if (s->schema < STORE_SCHEMA_VERSION) {
-                        store_txn_t t = {.store = s, .txn = txn};
-                        int r = s_migrate(&t, s->schema);
-
-                        if (r < 0) {
-                                mdb_txn_abort(txn);
-                                return r;
-                        }
-                        s_put_be32(buf, STORE_SCHEMA_VERSION);
-                        v = (MDB_val){4, buf};
-                        rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
-                        s->schema = STORE_SCHEMA_VERSION;
-                }
-        }
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
         if (rc != 0)
-                goto fail;
-        return s_err(mdb_txn_commit(txn));
-fail:
-        mdb_txn_abort(txn);
-        return s_err(rc);
+                return s_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                pb_complaint_t *c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+                int r;
+
+                if (c == NULL) {
+                        rc = EBADMSG;
+                        break;
+                }
+                r = s_put_contacts(t, c, cc);
+                complaint__v1__complaint__free_unpacked(c, NULL);
+                if (r < 0) {
+                        mdb_cursor_close(cur);
+                        return r;
+                }
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND)
+                return s_err(rc);
+        return s_meta_put_str(t, META_COUNTRY, cc);
 }
 
-int
-store_open(const char *dir, uint64_t map_max, store_t **ret)
+/* Runs fn in a write transaction of its own and commits it. A map that fills up is grown (up
+ * to map_max) and fn run again from the start in a new transaction: a migration or a rebuild
+ * must not fail a start because the map was sized for the data before it. */
+static int
+s_write_growing(store_t *s, int (*fn)(store_txn_t *t, void *arg), void *arg)
 {
-        store_t *s = calloc(1, sizeof(*s));
+        for (;;) {
+                store_txn_t t = {.store = s};
+                int r = s_err(mdb_txn_begin(s->env, NULL, 0, &t.txn));
+
+                if (r == 0) {
+                        r = fn(&t, arg);
+                        if (r == 0)
+                                r = s_err(mdb_txn_commit(t.txn));
+                        else
+                                mdb_txn_abort(t.txn);
+                }
+                if (r != -ENOSPC)
+                        return r;
+                if (store_grow(s) < 0)
+                        return -ENOSPC;
+        }
+}
+
+static bool
+s_country_code_valid(const char *cc)
+{
+        return cc == NULL ||
+               (strlen(cc) <= COUNTRY_CODE_MAX && strspn(cc, "0123456789") == strlen(cc));
+}
+
+/* Whether the contact index keyed with recorded (NULL: not recorded) is keyed with cc. */
+static bool
+s_same_country_code(const char *recorded, const char *cc)
+{
+        return recorded != NULL && strcmp(recorded, cc ? cc : "") == 0;
+}
+
+struct open_args {
+        const char *cc; /* the code to key contacts with: "" none */
+        bool keep;      /* keep the recorded code instead */
+        /* What the transaction found and did, valid after its commit. */
+        char *code; /* the code in force */
+        bool rekeyed;
+        char *was;
+};
+
+static void
+s_open_args_reset(struct open_args *a)
+{
+        free(a->code);
+        free(a->was);
+        a->code = NULL;
+        a->was = NULL;
+        a->rekeyed = false;
+}
+
+/* The transaction of an open: the tables, the schema (a new store's, or a migration to the
+ * current one), and the contact index's country code. */
+static int
+s_open_txn(store_txn_t *t, void *arg)
+{
+        struct open_args *a = arg;
+        store_t *s = t->store;
+        uint8_t buf[4];
+        MDB_val k = {6, (void *)"schema"}, v;
+        const char *code = a->keep ? "" : a->cc;
+        int rc, r = 0;
+
+        s_open_args_reset(a);
+        s->migrated_from = 0;
+        for (int i = 0; i < DB_COUNT; i++) {
+                rc = mdb_dbi_open(t->txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+                if (rc != 0)
+                        return s_err(rc);
+        }
+        rc = mdb_get(t->txn, s->dbi[DB_META], &k, &v);
+        if (rc == MDB_NOTFOUND) {
+                s->schema = STORE_SCHEMA_VERSION;
+                r = s_meta_put_str(t, META_COUNTRY, code);
+        } else if (rc != 0) {
+                return s_err(rc);
+        } else if (v.mv_size != 4) {
+                return -EBADMSG;
+        } else {
+                const uint8_t *p = v.mv_data;
+
+                s->schema =
+                    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                if (s->schema > STORE_SCHEMA_VERSION)
+                        return -EPROTONOSUPPORT;
+                if (s->schema < STORE_SCHEMA_VERSION) {
+                        r = s_migrate(t, s->schema, code);
+                        if (r == 0)
+                                r = s_meta_put_str(t, META_COUNTRY, code);
+                        s->schema = STORE_SCHEMA_VERSION;
+                } else {
+                        r = s_meta_get_str(t, META_COUNTRY, &a->code);
+                        if (r == -ENOENT)
+                                r = 0;
+                        if (r == 0 && !a->keep && !s_same_country_code(a->code, code)) {
+                                a->was = a->code;
+                                a->code = NULL;
+                                a->rekeyed = true;
+                                r = s_rekey_contacts(t, code);
+                        }
+                        if (r == 0 && !a->rekeyed)
+                                return 0;
+                }
+        }
+        if (r < 0)
+                return r;
+        s_put_be32(buf, STORE_SCHEMA_VERSION);
+        v = (MDB_val){4, buf};
+        rc = mdb_put(t->txn, s->dbi[DB_META], &k, &v, 0);
+        if (rc != 0)
+                return s_err(rc);
+        a->code = strdup(code);
+        return a->code ? 0 : -ENOMEM;
+}
+
+static int
+s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **ret)
+{
+        store_t *s;
+        struct open_args a = {.cc = cc ? cc : "", .keep = keep};
         MDB_envinfo info;
         int rc, dead;
 
+        if (!s_country_code_valid(cc))
+                return -EINVAL;
+        s = calloc(1, sizeof(*s));
         if (s == NULL)
                 return -ENOMEM;
         s->map_max = map_max;
@@ -446,14 +695,77 @@ store_open(const char *dir, uint64_t map_max, store_t **ret)
                 free(s);
                 return s_err(rc);
         }
-        rc = s_open_dbs(s);
+        rc = s_write_growing(s, s_open_txn, &a);
         if (rc < 0) {
+                s_open_args_reset(&a);
                 mdb_env_close(s->env);
                 free(s);
                 return rc;
         }
+        s->country_code = a.code;
+        s->rekeyed = a.rekeyed;
+        s->rekeyed_from = a.was;
         *ret = s;
         return 0;
+}
+
+int
+store_open_country(const char *dir, uint64_t map_max, const char *country_code, store_t **ret)
+{
+        return s_open(dir, map_max, country_code, false, ret);
+}
+
+int
+store_open(const char *dir, uint64_t map_max, store_t **ret)
+{
+        return s_open(dir, map_max, NULL, true, ret);
+}
+
+static int
+s_rekey_txn(store_txn_t *t, void *arg)
+{
+        return s_rekey_contacts(t, arg);
+}
+
+int
+store_set_country_code(store_t *s, const char *country_code, bool *ret_rebuilt)
+{
+        const char *cc = country_code ? country_code : "";
+        char *copy;
+        int r;
+
+        if (!s_country_code_valid(country_code))
+                return -EINVAL;
+        if (s_same_country_code(s->country_code, cc)) {
+                *ret_rebuilt = false;
+                return 0;
+        }
+        copy = strdup(cc);
+        if (copy == NULL)
+                return -ENOMEM;
+        r = s_write_growing(s, s_rekey_txn, (void *)(uintptr_t)cc);
+        if (r < 0) {
+                free(copy);
+                return r;
+        }
+        free(s->country_code);
+        s->country_code = copy;
+        *ret_rebuilt = true;
+        return 0;
+}
+
+const char *
+store_country_code(store_t *s)
+{
+        return s->country_code;
+}
+
+bool
+store_contacts_rekeyed(store_t *s, const char **ret_was)
+{
+        if (s->rekeyed && ret_was)
+                *ret_was = s->rekeyed_from;
+        return s->rekeyed;
 }
 
 void
@@ -462,6 +774,8 @@ store_close(store_t **sp)
         if (*sp == NULL)
                 return;
         mdb_env_close((*sp)->env);
+        free((*sp)->country_code);
+        free((*sp)->rekeyed_from);
         free(*sp);
         *sp = NULL;
 }
@@ -1324,10 +1638,38 @@ s_day(int64_t ms)
         return ms < 0 ? 0 : (uint32_t)(ms / DAY_MS);
 }
 
-/* Applies delta to the counters of row key of day. */
+/* A day for people: "2026-06-01". */
+static void
+s_day_name(uint32_t day, char *buf, size_t size)
+{
+        time_t at = (time_t)day * 86400;
+        struct tm tm;
+
+        if (gmtime_r(&at, &tm) == NULL || strftime(buf, size, "%Y-%m-%d", &tm) == 0)
+                snprintf(buf, size, "day %u", day);
+}
+
+/* A report row's key for people: "<scope>/<dimension>=<value>", the scope "all", "d:<dept>"
+ * or "c:<category>". */
+static void
+s_row_name(const uint8_t *key, size_t len, char *buf, size_t size)
+{
+        const uint8_t *value;
+        size_t value_len;
+        int dim;
+
+        if (stats_key_split(key, len, &dim, &value, &value_len) < 0) {
+                snprintf(buf, size, "(a malformed key of %zu bytes)", len);
+                return;
+        }
+        snprintf(buf, size, "%s/%s=%.*s", key[0] ? (const char *)key : "all", stats_dim_name(dim),
+                 (int)value_len, (const char *)value);
+}
+
+/* Applies delta, the change of complaint id, to the counters of row key of day. */
 static int
 s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
-              const struct stats_sparse *delta)
+              const struct stats_sparse *delta, uint64_t id)
 {
         uint8_t kb[4 + STATS_KEY_MAX], out[STATS_ROW_MAX];
         MDB_val k = {4 + key->len, kb}, v;
@@ -1346,6 +1688,20 @@ s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
         rc = stats_row_apply(v.mv_data, v.mv_size, delta, out, &len);
         if (rc < 0)
                 return rc;
+        if (rc > 0) {
+                char date[32], row[2 * STATS_KEY_MAX];
+
+                /* The row did not hold what the complaint's old state added to it: it drifted
+                 * from the records. The change goes on (a counter is kept at zero), so only the
+                 * store knows, and says it here, once per row written. */
+                s_day_name(day, date, sizeof(date));
+                s_row_name(key->data, key->len, row, sizeof(row));
+                log_struct(LOG_ERR, id, NULL, "stats-drift",
+                           "report counters of %s, row %s: a counter would go below zero with "
+                           "the change of complaint %" PRIu64 " and was kept at 0; "
+                           "`complaintd --check-store` lists the rows that drifted",
+                           date, row, id);
+        }
         if (len == 0) {
                 rc = mdb_del(t->txn, t->store->dbi[DB_STATS], &k, NULL);
                 return rc == MDB_NOTFOUND ? 0 : s_err(rc);
@@ -1411,14 +1767,14 @@ s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *o
                         }
                 }
                 stats_diff(&cn, found ? &co : &none, &d);
-                if ((rc = s_stats_apply(t, day, &kn[i], &d)) < 0)
+                if ((rc = s_stats_apply(t, day, &kn[i], &d, c->id)) < 0)
                         return rc;
         }
         for (size_t j = 0; j < no; j++) {
                 if (matched[j])
                         continue;
                 stats_diff(&none, &co, &d);
-                if ((rc = s_stats_apply(t, old_day, &ko[j], &d)) < 0)
+                if ((rc = s_stats_apply(t, old_day, &ko[j], &d, c->id)) < 0)
                         return rc;
         }
         return 0;
@@ -1504,6 +1860,54 @@ store_ledger_next(store_txn_t *t, const struct store_ledger_pos *after, int64_t 
         }
         mdb_cursor_close(cur);
         return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : s_err(rc);
+}
+
+int
+store_ledger_next_in(store_txn_t *t, bool complete, int64_t after_created_ms, uint64_t after_id,
+                     bool started, int64_t from_ms, int64_t to_ms, struct store_ledger_pos *ret)
+{
+        uint8_t kb[LEDGER_KEY];
+        int64_t created = from_ms;
+        uint64_t id = 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        const uint8_t *p;
+        int rc;
+
+        if (started && after_created_ms >= from_ms) {
+                created = after_created_ms;
+                id = after_id + 1;
+                if (after_id == UINT64_MAX) {
+                        if (created == INT64_MAX)
+                                return -ENOENT;
+                        created++;
+                        id = 0;
+                }
+        }
+        /* Keys hold times before 1970 as 0 (s_ledger_key()). */
+        if (created < 0) {
+                created = 0;
+                id = 0;
+        }
+        if (created >= to_ms)
+                return -ENOENT;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        k = (MDB_val){s_ledger_key(kb, complete, created, id), kb};
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc == 0 && k.mv_size != LEDGER_KEY)
+                rc = EBADMSG;
+        if (rc == 0) {
+                p = k.mv_data;
+                if (p[0] == (complete ? 1 : 0) && (int64_t)s_get_be64(p + 1) < to_ms)
+                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)s_get_be64(p + 1),
+                                                         s_get_be64(p + 9)};
+                else
+                        rc = MDB_NOTFOUND;
+        }
+        mdb_cursor_close(cur);
+        return s_err(rc);
 }
 
 static size_t
@@ -1602,6 +2006,331 @@ s_entries(store_txn_t *t, int db)
         MDB_stat st;
 
         return mdb_stat(t->txn, t->store->dbi[db], &st) == 0 ? st.ms_entries : 0;
+}
+
+/* The report's counters as the complaints add them up, by (day, key): an open-addressing
+ * hash table of encoded rows (stats.h), small enough for the whole store in memory. */
+struct stats_acc_row {
+        uint8_t *key; /* day u32 . stats key */
+        size_t key_len;
+        uint8_t *row;
+        size_t row_len;
+        bool seen; /* the store holds it */
+};
+
+struct stats_acc {
+        struct stats_acc_row *rows;
+        size_t n, cap;    /* cap is 0 or a power of two */
+        uint8_t *scratch; /* STATS_ROW_MAX */
+};
+
+static uint64_t
+s_hash(const uint8_t *b, size_t n)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+        return h;
+}
+
+static struct stats_acc_row *
+s_acc_slot(struct stats_acc_row *rows, size_t cap, const uint8_t *key, size_t len)
+{
+        size_t i = (size_t)s_hash(key, len) & (cap - 1);
+
+        while (rows[i].key && (rows[i].key_len != len || memcmp(rows[i].key, key, len) != 0))
+                i = (i + 1) & (cap - 1);
+        return &rows[i];
+}
+
+static int
+s_acc_grow(struct stats_acc *a)
+{
+        size_t cap = a->cap ? a->cap * 2 : 1024;
+        struct stats_acc_row *rows = calloc(cap, sizeof(*rows));
+
+        if (rows == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < a->cap; i++)
+                if (a->rows[i].key)
+                        *s_acc_slot(rows, cap, a->rows[i].key, a->rows[i].key_len) = a->rows[i];
+        free(a->rows);
+        a->rows = rows;
+        a->cap = cap;
+        return 0;
+}
+
+static struct stats_acc_row *
+s_acc_find(const struct stats_acc *a, const uint8_t *key, size_t len)
+{
+        struct stats_acc_row *r;
+
+        if (a->cap == 0)
+                return NULL;
+        r = s_acc_slot(a->rows, a->cap, key, len);
+        return r->key ? r : NULL;
+}
+
+/* Adds complaint p's contribution to its rows. */
+static int
+s_acc_add(struct stats_acc *a, const pb_complaint_t *p)
+{
+        struct stats_key keys[STATS_KEYS_MAX];
+        struct stats_sparse contrib;
+        size_t n = stats_keys(p, keys);
+        uint8_t kb[4 + STATS_KEY_MAX];
+
+        if (a->scratch == NULL && (a->scratch = malloc(STATS_ROW_MAX)) == NULL)
+                return -ENOMEM;
+        stats_contrib(p, &contrib);
+        s_put_be32(kb, s_day(p->created_at_ms));
+        for (size_t i = 0; i < n; i++) {
+                size_t len = 4 + keys[i].len, out_len = 0;
+                struct stats_acc_row *r;
+                uint8_t *row;
+
+                memcpy(kb + 4, keys[i].data, keys[i].len);
+                if ((a->n + 1) * 4 > a->cap * 3 && s_acc_grow(a) < 0)
+                        return -ENOMEM;
+                r = s_acc_slot(a->rows, a->cap, kb, len);
+                if (r->key == NULL) {
+                        r->key = malloc(len);
+                        if (r->key == NULL)
+                                return -ENOMEM;
+                        memcpy(r->key, kb, len);
+                        r->key_len = len;
+                        a->n++;
+                }
+                if (stats_row_apply(r->row, r->row_len, &contrib, a->scratch, &out_len) != 0)
+                        return -EBADMSG; /* adding to rows built here never fails */
+                row = realloc(r->row, out_len ? out_len : 1);
+                if (row == NULL)
+                        return -ENOMEM;
+                memcpy(row, a->scratch, out_len);
+                r->row = row;
+                r->row_len = out_len;
+        }
+        return 0;
+}
+
+static void
+s_acc_free(struct stats_acc *a)
+{
+        for (size_t i = 0; i < a->cap; i++) {
+                free(a->rows[i].key);
+                free(a->rows[i].row);
+        }
+        free(a->rows);
+        free(a->scratch);
+        *a = (struct stats_acc){0};
+}
+
+/* What the tables of schema 3 must hold, as the complaints give it. */
+struct check3 {
+        const char *cc;       /* the recorded country code; NULL: not recorded, not checked */
+        uint64_t n_contacts;  /* contact entries the complaints give */
+        uint64_t n_missing;   /* of them, not found */
+        struct stats_acc acc; /* the report's rows */
+        int acc_err;
+};
+
+/* What a complaint must find in the tables of schema 3: its ledger entry, its contact keys and
+ * its share of the report's counters. */
+static void
+s_check_complaint_3(store_txn_t *t, struct check *c, const pb_complaint_t *p, struct check3 *x)
+{
+        uint8_t kb[KEY_MAX];
+        char keys[2][CONTACT_KEY_MAX];
+        size_t n;
+
+        if (!s_has_key(t, DB_LEDGER, kb,
+                       s_ledger_key(kb, p->status == ST_CLOSED, p->created_at_ms, p->id)))
+                s_problem(c, "complaint %" PRIu64 ": missing from the ledger%s", p->id,
+                          p->status == ST_CLOSED ? " (closed)" : "");
+        if (x->cc) {
+                n = s_contact_keys(p, x->cc, keys);
+                for (size_t i = 0; i < n; i++) {
+                        if (strlen(keys[i]) + 17 > sizeof(kb))
+                                continue;
+                        x->n_contacts++;
+                        if (s_has_key(t, DB_CONTACTS, kb,
+                                      s_contact_key(kb, keys[i], p->created_at_ms, p->id)))
+                                continue;
+                        x->n_missing++;
+                        s_problem(c,
+                                  "complaint %" PRIu64 ": missing from the contact index under %s",
+                                  p->id, keys[i]);
+                }
+        }
+        if (x->acc_err == 0)
+                x->acc_err = s_acc_add(&x->acc, p);
+}
+
+/* Every stored report row against the rows the complaints add up to, both ways. */
+static void
+s_check_stats(store_txn_t *t, struct check *c, struct stats_acc *acc)
+{
+        int64_t *want = calloc(2 * SF_COUNT, sizeof(*want)), *have = want + SF_COUNT;
+        char date[32], name[2 * STATS_KEY_MAX];
+        uint64_t rows = 0, bad = 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (want == NULL || mdb_cursor_open(t->txn, t->store->dbi[DB_STATS], &cur) != 0) {
+                free(want);
+                s_problem(c, "report counters: cannot be read");
+                return;
+        }
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                const uint8_t *key = k.mv_data;
+                struct stats_acc_row *r = s_acc_find(acc, key, k.mv_size);
+                uint32_t day;
+                int field = -1, fields = 0;
+
+                rows++;
+                if (k.mv_size < 6) {
+                        s_problem(c, "report counters: a malformed row key of %zu bytes",
+                                  k.mv_size);
+                        bad++;
+                        continue;
+                }
+                day = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 |
+                      key[3];
+                s_day_name(day, date, sizeof(date));
+                s_row_name(key + 4, k.mv_size - 4, name, sizeof(name));
+                if (r == NULL) {
+                        s_problem(c, "report counters of %s, row %s: no complaint counts in it",
+                                  date, name);
+                        bad++;
+                        continue;
+                }
+                r->seen = true;
+                if (r->row_len == v.mv_size && memcmp(r->row, v.mv_data, v.mv_size) == 0)
+                        continue;
+                bad++;
+                memset(want, 0, 2 * SF_COUNT * sizeof(*want));
+                if (stats_row_sum(v.mv_data, v.mv_size, have) < 0) {
+                        s_problem(c, "report counters of %s, row %s: does not decode", date, name);
+                        continue;
+                }
+                stats_row_sum(r->row, r->row_len, want);
+                for (int f = 0; f < SF_COUNT; f++) {
+                        if (have[f] == want[f])
+                                continue;
+                        if (fields++ == 0)
+                                field = f;
+                }
+                if (field < 0)
+                        field = 0;
+                s_problem(c,
+                          "report counters of %s, row %s: counter %d is %" PRId64
+                          ", the complaints give %" PRId64 " (%d counter%s differ)",
+                          date, name, field, have[field], want[field], fields,
+                          fields == 1 ? "" : "s");
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND)
+                s_problem(c, "report counters: cannot be read to the end");
+        for (size_t i = 0; i < acc->cap; i++) {
+                const struct stats_acc_row *r = &acc->rows[i];
+                uint32_t day;
+
+                if (r->key == NULL || r->seen)
+                        continue;
+                bad++;
+                day = (uint32_t)r->key[0] << 24 | (uint32_t)r->key[1] << 16 |
+                      (uint32_t)r->key[2] << 8 | r->key[3];
+                s_day_name(day, date, sizeof(date));
+                s_row_name(r->key + 4, r->key_len - 4, name, sizeof(name));
+                s_problem(c, "report counters of %s, row %s: missing", date, name);
+        }
+        free(want);
+        fprintf(c->out,
+                "report counters: %" PRIu64 " rows stored, %zu expected, %" PRIu64 " wrong\n", rows,
+                acc->n, bad);
+}
+
+/* Names the entries of the ledger that no complaint accounts for. */
+static void
+s_check_ledger_extra(store_txn_t *t, struct check *c)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur) != 0)
+                return;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                const uint8_t *p = k.mv_data;
+                pb_complaint_t *cp = NULL;
+                uint64_t id;
+
+                if (k.mv_size != LEDGER_KEY) {
+                        s_problem(c, "ledger: a malformed key of %zu bytes", k.mv_size);
+                        continue;
+                }
+                id = s_get_be64(p + 9);
+                if (store_get_complaint(t, id, &cp) < 0) {
+                        s_problem(c,
+                                  "ledger: an entry for complaint %" PRIu64 ", which is not stored",
+                                  id);
+                        continue;
+                }
+                if ((p[0] != 0) != (cp->status == ST_CLOSED) ||
+                    s_get_be64(p + 1) != (uint64_t)(cp->created_at_ms < 0 ? 0 : cp->created_at_ms))
+                        s_problem(c, "ledger: a stale entry for complaint %" PRIu64, id);
+                complaint__v1__complaint__free_unpacked(cp, NULL);
+        }
+        mdb_cursor_close(cur);
+}
+
+/* Names the entries of the contact index that no complaint accounts for (keyed with cc). */
+static void
+s_check_contacts_extra(store_txn_t *t, struct check *c, const char *cc)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (mdb_cursor_open(t->txn, t->store->dbi[DB_CONTACTS], &cur) != 0)
+                return;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                const uint8_t *p = k.mv_data;
+                char keys[2][CONTACT_KEY_MAX];
+                pb_complaint_t *cp = NULL;
+                size_t len = k.mv_size, n;
+                bool found = false;
+                uint64_t id;
+
+                if (len < 18 || p[len - 17] != '\0' || memchr(p, '\0', len - 17) != NULL) {
+                        s_problem(c, "contact index: a malformed key of %zu bytes", len);
+                        continue;
+                }
+                id = s_get_be64(p + len - 8);
+                if (store_get_complaint(t, id, &cp) < 0) {
+                        s_problem(
+                            c, "contact index: %s names complaint %" PRIu64 ", which is not stored",
+                            (const char *)p, id);
+                        continue;
+                }
+                n = s_contact_keys(cp, cc, keys);
+                for (size_t i = 0; i < n; i++)
+                        found = found ||
+                                (strlen(keys[i]) == len - 17 && memcmp(keys[i], p, len - 17) == 0);
+                if (!found || s_get_be64(p + len - 16) !=
+                                  (uint64_t)(cp->created_at_ms < 0 ? 0 : cp->created_at_ms))
+                        s_problem(c,
+                                  "contact index: %s names complaint %" PRIu64
+                                  ", whose complainant it is not (country code \"%s\")",
+                                  (const char *)p, id, cc);
+                complaint__v1__complaint__free_unpacked(cp, NULL);
+        }
+        mdb_cursor_close(cur);
 }
 
 /* One complaint: its history, and its place in every index. */
@@ -1734,6 +2463,8 @@ store_check(const char *dir, FILE *report)
         struct check c = {.out = report};
         uint64_t by_status[ST_COUNT] = {0}, n_dept = 0, n_overdue = 0, n_deadlines = 0, n = 0;
         uint64_t first_event = 0;
+        struct check3 x = {0};
+        char *cc = NULL;
         store_t s = {0};
         store_txn_t t = {.store = &s};
         MDB_cursor *cur;
@@ -1777,8 +2508,16 @@ store_check(const char *dir, FILE *report)
                 if (s.schema > STORE_SCHEMA_VERSION)
                         s_problem(&c, "written by a newer complaintd (schema %u)", s.schema);
         }
-        if (s.schema == STORE_SCHEMA_VERSION)
+        if (s.schema == STORE_SCHEMA_VERSION) {
                 s_check_events(&t, &c, &first_event);
+                rc = s_meta_get_str(&t, META_COUNTRY, &cc);
+                x.cc = cc;
+                if (rc == -ENOENT)
+                        fprintf(report, "contact index: no country code recorded (indexed by an "
+                                        "older daemon): not checked, rebuilt on the next start\n");
+                else if (rc < 0)
+                        s_problem(&c, "the country code of the contact index cannot be read");
+        }
         if (mdb_cursor_open(t.txn, s.dbi[DB_COMPLAINTS], &cur) == 0) {
                 for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
                      rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -1791,6 +2530,8 @@ store_check(const char *dir, FILE *report)
                         } else {
                                 s_check_complaint(&t, &c, p, first_event, by_status, &n_dept,
                                                   &n_overdue, &n_deadlines);
+                                if (s.schema == STORE_SCHEMA_VERSION)
+                                        s_check_complaint_3(&t, &c, p, &x);
                         }
                         if (p)
                                 complaint__v1__complaint__free_unpacked(p, NULL);
@@ -1814,9 +2555,30 @@ store_check(const char *dir, FILE *report)
         if (s_entries(&t, DB_BY_CATEGORY) != n)
                 s_problem(&c, "category index holds %" PRIu64 " entries for %" PRIu64 " complaints",
                           s_entries(&t, DB_BY_CATEGORY), n);
-        if (s.schema == STORE_SCHEMA_VERSION && s_entries(&t, DB_LEDGER) != n)
+        if (s.schema == STORE_SCHEMA_VERSION && s_entries(&t, DB_LEDGER) != n) {
                 s_problem(&c, "ledger holds %" PRIu64 " entries for %" PRIu64 " complaints",
                           s_entries(&t, DB_LEDGER), n);
+                s_check_ledger_extra(&t, &c);
+        }
+        if (s.schema == STORE_SCHEMA_VERSION && cc) {
+                /* Each complaint found its entries: any left over belong to none. */
+                if (s_entries(&t, DB_CONTACTS) != x.n_contacts) {
+                        s_problem(&c,
+                                  "contact index holds %" PRIu64 " entries, the complainants give "
+                                  "%" PRIu64,
+                                  s_entries(&t, DB_CONTACTS), x.n_contacts);
+                }
+                if (s_entries(&t, DB_CONTACTS) != x.n_contacts - x.n_missing)
+                        s_check_contacts_extra(&t, &c, cc);
+                fprintf(report, "contact index: %" PRIu64 " entries, country code \"%s\"%s\n",
+                        x.n_contacts, cc, cc[0] ? "" : " (none)");
+        }
+        if (s.schema == STORE_SCHEMA_VERSION && x.acc_err == 0)
+                s_check_stats(&t, &c, &x.acc);
+        else if (s.schema == STORE_SCHEMA_VERSION)
+                fprintf(report, "report counters: not checked: %s\n", strerror(-x.acc_err));
+        s_acc_free(&x.acc);
+        free(cc);
         if (s_entries(&t, DB_OVERDUE) != n_overdue)
                 s_problem(&c, "overdue index holds %" PRIu64 " entries, expected %" PRIu64,
                           s_entries(&t, DB_OVERDUE), n_overdue);
@@ -1831,5 +2593,8 @@ store_check(const char *dir, FILE *report)
                 c.problems == 1 ? "" : "s");
         mdb_txn_abort(t.txn);
         mdb_env_close(s.env);
-        return c.problems ? -EBADMSG : 0;
+        if (c.problems)
+                return -EBADMSG;
+        /* The report's counters could not be added up (out of memory): not known sound. */
+        return x.acc_err < 0 ? x.acc_err : 0;
 }

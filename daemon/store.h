@@ -27,9 +27,39 @@
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
 
-/* Opens (creating if needed) the store in directory dir, letting it grow up to map_max bytes.
- * Returns -EPROTONOSUPPORT for a store written by a newer daemon, -errno otherwise. */
+/* Opens (creating if needed) the store in directory dir, letting it grow up to map_max bytes,
+ * and migrates a store of an older schema. The contact index keys phone numbers written
+ * nationally with country_code (contact.h: the configured default country code's digits, NULL
+ * or "" for none); the code in force is recorded in the store, and a store that recorded
+ * another one (or none: it was indexed by an older daemon) has its contact index rebuilt from
+ * the complaints, in the transaction of the open (store_contacts_rekeyed() tells). A migration
+ * or a rebuild that fills the map grows it, up to map_max, and starts again. Returns
+ * -EPROTONOSUPPORT for a store written by a newer daemon, -EINVAL for a country code that is
+ * not 1 to 15 digits, -ENOSPC when the migration or the rebuild does not fit in map_max,
+ * -errno otherwise. */
+int store_open_country(const char *dir, uint64_t map_max, const char *country_code, store_t **ret);
+
+/* store_open_country() keeping the country code recorded in the store (none for a new store
+ * or one migrated here): the contact index is never rebuilt. For tools and tests that do not
+ * read the configuration. */
 int store_open(const char *dir, uint64_t map_max, store_t **ret);
+
+/* Makes country_code (as for store_open_country()) the code of the contact index: when it is
+ * not the one recorded, the index is rebuilt from the complaints and the code recorded, in one
+ * write transaction that grows the map when it fills it (up to map_max). No transaction may be
+ * open. *ret_rebuilt says whether the index was rebuilt. -EINVAL for a malformed code, -ENOSPC
+ * when the index does not fit, -errno otherwise; on failure the old code and index stay. */
+int store_set_country_code(store_t *store, const char *country_code, bool *ret_rebuilt);
+
+/* The country code the contact index is keyed with ("" for none), borrowed from the store
+ * until the next store_set_country_code(); NULL when the store does not record one (it was
+ * indexed by an older daemon and opened with store_open()). */
+const char *store_country_code(store_t *store);
+
+/* Whether the open rebuilt the contact index for another country code; *ret_was (when not
+ * NULL) is then the code it was keyed with before ("" for none, NULL when none was recorded),
+ * borrowed like store_country_code(). */
+bool store_contacts_rekeyed(store_t *store, const char **ret_was);
 
 /* Closes the environment. No transaction may be open. Accepts NULL; sets *store to NULL. */
 void store_close(store_t **store);
@@ -53,7 +83,10 @@ int store_backup(store_t *store, const char *path);
 
 /* Verifies the store in dir (a live one or a backup) without changing it: the schema version,
  * every record and history entry decodes, every index and counter agrees with the records,
- * the deadline index matches the clocks, and the event log and its streams are gap-free.
+ * the deadline index matches the clocks, the event log and its streams are gap-free, every
+ * report counter (stats.h) is what the complaints add up to, the ledger holds exactly the
+ * complaints, and the contact index exactly the keys of their complainants under the country
+ * code the store records.
  * Writes what it checked and every problem to report, one line each. Returns 0 when the store
  * is consistent, -EBADMSG when it is not, another -errno when it cannot be read. */
 int store_check(const char *dir, FILE *report);
@@ -180,10 +213,19 @@ struct store_ledger_pos {
 int store_ledger_next(store_txn_t *txn, const struct store_ledger_pos *after, int64_t from_ms,
                       int64_t to_ms, struct store_ledger_pos *ret);
 
-/* The contact index, linking a complainant's complaints by a key of contact.h. put adds
- * complaint id created at created_ms under contact; contact_ids stores in ids the complaints
- * under contact created at or after since_ms, newest first, at most max, and their number in
- * *ret_n. -E2BIG for a key too long to index. */
+/* One part of the ledger only (complete: the closed complaints, or the others), in the order
+ * (created_ms, id): stores in *ret the first entry of that part created before to_ms and
+ * strictly after (after_created_ms, after_id) when started, or at or after from_ms when not
+ * (a position before from_ms counts as not started). A caller merges the two parts by
+ * (created_ms, id) to walk the period in creation order. -ENOENT when there is none. */
+int store_ledger_next_in(store_txn_t *txn, bool complete, int64_t after_created_ms,
+                         uint64_t after_id, bool started, int64_t from_ms, int64_t to_ms,
+                         struct store_ledger_pos *ret);
+
+/* The contact index, linking a complainant's complaints by a key of contact.h (phone numbers
+ * keyed with store_country_code()). put adds complaint id created at created_ms under contact;
+ * contact_ids stores in ids the complaints under contact created at or after since_ms, newest
+ * first, at most max, and their number in *ret_n. -E2BIG for a key too long to index. */
 int store_put_contact(store_txn_t *txn, const char *contact, int64_t created_ms, uint64_t id);
 int store_contact_ids(store_txn_t *txn, const char *contact, int64_t since_ms, uint64_t *ids,
                       size_t max, size_t *ret_n);

@@ -1,9 +1,12 @@
 /* test_store.c: the store against a real LMDB environment in a temporary directory: records,
- * history, events, request ids, counters, lists and persistence across a reopen. */
+ * history, events, request ids, counters, lists and persistence across a reopen, the ledger's
+ * parts, drifted report counters, and the contact index's country code. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 #include "check.h"
 #include "store.h"
@@ -247,6 +250,215 @@ test_map_full(const char *dir)
         (void)grew;
 }
 
+/* One part of the ledger at a time, in (created, id) order, and the two merged as service.c
+ * merges them. */
+static void
+test_ledger_next_in(const char *dir)
+{
+        static const struct {
+                uint64_t id;
+                int64_t created;
+                int status;
+        } rows[] = {
+            {1, 1000, ST_NEW},   {2, 1000, ST_CLOSED}, {3, 2000, ST_ASSIGNED},
+            {4, 500, ST_CLOSED}, {5, 3000, ST_NEW},
+        };
+        static const uint64_t merged[] = {4, 1, 2, 3};
+        struct store_ledger_pos pos = {0}, a, b;
+        store_t *s = NULL;
+        store_txn_t *t;
+        size_t n = 0;
+        bool started = false;
+
+        REQUIRE(store_open(dir, 64ull << 20, &s) == 0);
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                pb_complaint_t c;
+
+                s_complaint(&c, rows[i].id, rows[i].status, "billing", "billing");
+                c.created_at_ms = rows[i].created;
+                s_put(s, &c, NULL);
+        }
+        REQUIRE(store_begin(s, false, &t) == 0);
+        /* The open part, from the start of [0, 3000): 1, then 3; 5 is created at the end. */
+        CHECK_INT(store_ledger_next_in(t, false, 0, 0, false, 0, 3000, &a), 0);
+        CHECK_INT(a.id, 1);
+        CHECK_INT(a.created_ms, 1000);
+        CHECK(!a.complete);
+        CHECK_INT(store_ledger_next_in(t, false, a.created_ms, a.id, true, 0, 3000, &a), 0);
+        CHECK_INT(a.id, 3);
+        CHECK_INT(store_ledger_next_in(t, false, a.created_ms, a.id, true, 0, 3000, &a), -ENOENT);
+        /* The closed part: 4, then 2. */
+        CHECK_INT(store_ledger_next_in(t, true, 0, 0, false, 0, 3000, &b), 0);
+        CHECK_INT(b.id, 4);
+        CHECK(b.complete);
+        CHECK_INT(store_ledger_next_in(t, true, b.created_ms, b.id, true, 0, 3000, &b), 0);
+        CHECK_INT(b.id, 2);
+        CHECK_INT(store_ledger_next_in(t, true, b.created_ms, b.id, true, 0, 3000, &b), -ENOENT);
+        /* Not started: at or after from_ms. */
+        CHECK_INT(store_ledger_next_in(t, true, 0, 0, false, 1000, 3000, &b), 0);
+        CHECK_INT(b.id, 2);
+        CHECK_INT(store_ledger_next_in(t, false, 0, 0, false, 1001, 4000, &a), 0);
+        CHECK_INT(a.id, 3);
+        /* Started: strictly after the position, whatever part it came from. */
+        CHECK_INT(store_ledger_next_in(t, false, 1000, 0, true, 0, 3000, &a), 0);
+        CHECK_INT(a.id, 1);
+        CHECK_INT(store_ledger_next_in(t, false, 1000, 1, true, 0, 3000, &a), 0);
+        CHECK_INT(a.id, 3);
+        CHECK_INT(store_ledger_next_in(t, true, 1000, UINT64_MAX, true, 0, 3000, &b), -ENOENT);
+        CHECK_INT(store_ledger_next_in(t, false, 1000, UINT64_MAX, true, 0, 3000, &a), 0);
+        CHECK_INT(a.id, 3);
+        /* A position before the period starts at its start. */
+        CHECK_INT(store_ledger_next_in(t, true, 400, 9, true, 600, 3000, &b), 0);
+        CHECK_INT(b.id, 2);
+        /* An empty period, and one past every entry. */
+        CHECK_INT(store_ledger_next_in(t, false, 0, 0, false, 1000, 1000, &a), -ENOENT);
+        CHECK_INT(store_ledger_next_in(t, false, 0, 0, false, 3001, 9000, &a), -ENOENT);
+        CHECK_INT(store_ledger_next_in(t, true, INT64_MAX, UINT64_MAX, true, 0, INT64_MAX, &b),
+                  -ENOENT);
+
+        /* Merged by (created, id), the period in creation order across both parts. */
+        for (;;) {
+                int ra =
+                    store_ledger_next_in(t, false, pos.created_ms, pos.id, started, 0, 3000, &a);
+                int rb =
+                    store_ledger_next_in(t, true, pos.created_ms, pos.id, started, 0, 3000, &b);
+
+                CHECK(ra == 0 || ra == -ENOENT);
+                CHECK(rb == 0 || rb == -ENOENT);
+                if (ra < 0 && rb < 0)
+                        break;
+                if (rb < 0 || (ra == 0 && (a.created_ms < b.created_ms ||
+                                           (a.created_ms == b.created_ms && a.id < b.id))))
+                        pos = a;
+                else
+                        pos = b;
+                started = true;
+                REQUIRE(n < ELEMENTSOF(merged));
+                CHECK_INT(pos.id, merged[n]);
+                n++;
+        }
+        CHECK_INT(n, ELEMENTSOF(merged));
+        /* The old walk still works: the open part, then the closed one. */
+        CHECK_INT(store_ledger_next(t, NULL, 0, 3000, &a), 0);
+        CHECK_INT(a.id, 1);
+        store_abort(&t);
+        store_close(&s);
+}
+
+/* A change whose old record claims more than the rows hold (the counters drifted): the change
+ * goes through, the counter stays at zero, and the store says so in the log. */
+static void
+test_stats_drift_logged(const char *dir)
+{
+        pb_complaint_t c, claimed;
+        store_t *s = NULL;
+        FILE *log = tmpfile();
+        char line[512];
+        bool said = false;
+        int saved = dup(STDERR_FILENO);
+
+        REQUIRE(log != NULL && saved >= 0);
+        REQUIRE(store_open(dir, 64ull << 20, &s) == 0);
+        s_complaint(&c, 1, ST_NEW, "", "billing");
+        s_put(s, &c, NULL);
+        /* Stored never reopened, but the change says it was: SF_REOPENED would go to -1. */
+        s_complaint(&claimed, 1, ST_NEW, "", "billing");
+        claimed.reopen_count = 2;
+        s_complaint(&c, 1, ST_NEW, "", "billing");
+        fflush(stderr);
+        REQUIRE(dup2(fileno(log), STDERR_FILENO) >= 0);
+        s_put(s, &c, &claimed);
+        fflush(stderr);
+        REQUIRE(dup2(saved, STDERR_FILENO) >= 0);
+        close(saved);
+        rewind(log);
+        while (fgets(line, sizeof(line), log))
+                if (strstr(line, "report counters of 1970-01-01, row all/total=") &&
+                    strstr(line, "below zero") && strstr(line, "complaint 1"))
+                        said = true;
+        CHECK(said);
+        fclose(log);
+        store_close(&s);
+}
+
+/* The country code the contact index is keyed with: recorded at creation, kept by store_open(),
+ * and a change of it rebuilds the index. */
+static void
+test_country_code(const char *dir)
+{
+        pb_complaint_t c;
+        pb_complainant_t who = COMPLAINT__V1__COMPLAINANT__INIT;
+        const char *was = "unset";
+        store_t *s = NULL;
+        store_txn_t *t;
+        uint64_t ids[4];
+        size_t n = 0;
+        bool rebuilt = false;
+
+        CHECK_INT(store_open_country(dir, 64ull << 20, "4x", &s), -EINVAL);
+        CHECK_INT(store_open_country(dir, 64ull << 20, "1234567890123456", &s), -EINVAL);
+        REQUIRE(store_open_country(dir, 64ull << 20, "49", &s) == 0);
+        CHECK_STR(store_country_code(s), "49");
+        CHECK(!store_contacts_rekeyed(s, &was));
+        CHECK_STR(was, "unset");
+        /* As service.c indexes a new complaint. */
+        s_complaint(&c, 1, ST_NEW, "", "billing");
+        who.phone = (char *)"030 1234567";
+        c.complainant = &who;
+        c.created_at_ms = 5000;
+        REQUIRE(store_begin(s, true, &t) == 0);
+        CHECK_INT(store_put_complaint(t, &c, NULL), 0);
+        CHECK_INT(store_put_contact(t, "p:49301234567", 5000, 1), 0);
+        REQUIRE(store_commit(&t) == 0);
+        store_close(&s);
+
+        /* store_open() keeps it. */
+        REQUIRE(store_open(dir, 64ull << 20, &s) == 0);
+        CHECK_STR(store_country_code(s), "49");
+        CHECK(!store_contacts_rekeyed(s, NULL));
+        store_close(&s);
+
+        /* Another code: the index is rebuilt on open. */
+        REQUIRE(store_open_country(dir, 64ull << 20, "33", &s) == 0);
+        CHECK(store_contacts_rekeyed(s, &was));
+        CHECK_STR(was, "49");
+        CHECK_STR(store_country_code(s), "33");
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_contact_ids(t, "p:33301234567", 0, ids, 4, &n), 0);
+        CHECK_INT(n, 1);
+        CHECK_INT(store_contact_ids(t, "p:49301234567", 0, ids, 4, &n), 0);
+        CHECK_INT(n, 0);
+        store_abort(&t);
+
+        /* And at run time (a reload): back to 49, then none. */
+        CHECK_INT(store_set_country_code(s, "49", &rebuilt), 0);
+        CHECK(rebuilt);
+        CHECK_INT(store_set_country_code(s, "49", &rebuilt), 0);
+        CHECK(!rebuilt);
+        CHECK_INT(store_set_country_code(s, "+49", &rebuilt), -EINVAL);
+        CHECK_STR(store_country_code(s), "49");
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_contact_ids(t, "p:49301234567", 0, ids, 4, &n), 0);
+        CHECK_INT(n, 1);
+        CHECK_INT(store_contact_ids(t, "p:33301234567", 0, ids, 4, &n), 0);
+        CHECK_INT(n, 0);
+        store_abort(&t);
+        CHECK_INT(store_set_country_code(s, NULL, &rebuilt), 0);
+        CHECK(rebuilt);
+        CHECK_STR(store_country_code(s), "");
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_contact_ids(t, "p:0301234567", 0, ids, 4, &n), 0);
+        CHECK_INT(n, 1);
+        store_abort(&t);
+        store_close(&s);
+
+        /* Recorded across a reopen, and the index checks clean under it. */
+        REQUIRE(store_open_country(dir, 64ull << 20, "", &s) == 0);
+        CHECK(!store_contacts_rekeyed(s, NULL));
+        store_close(&s);
+        CHECK_INT(store_check(dir, stderr), 0);
+}
+
 int
 main(void)
 {
@@ -270,6 +482,12 @@ main(void)
 
         snprintf(sub, sizeof(sub), "%s/full", dir);
         test_map_full(sub);
+        snprintf(sub, sizeof(sub), "%s/ledger", dir);
+        test_ledger_next_in(sub);
+        snprintf(sub, sizeof(sub), "%s/drift", dir);
+        test_stats_drift_logged(sub);
+        snprintf(sub, sizeof(sub), "%s/country", dir);
+        test_country_code(sub);
         nftw(dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
         return check_summary();
 }

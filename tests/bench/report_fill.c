@@ -1,7 +1,9 @@
 /* report_fill.c: fills a store with many complaints for measuring `report` and `ledger` on a
  * large store. It writes through store.h in big transactions (not through the API, which would
- * take hours for a million complaints), so every index, counter and ledger entry is kept
- * exactly as the daemon keeps them. The complaints are spread evenly over the months of a
+ * take hours for a million complaints), so every index, counter, ledger entry and contact entry
+ * is kept exactly as the daemon keeps them (phone numbers keyed with the country code the store
+ * records, so that a daemon configured alike starts without rebuilding the index). The
+ * complaints are spread evenly over the months of a
  * year, in every life story the report counts (new, assigned, accepted, resolved, closed with a
  * score or a failed call, escalated, dismissed, reopened), with business times of minutes to
  * days.
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "contact.h"
 #include "store.h"
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
@@ -87,7 +90,7 @@ main(int argc, char **argv)
                 pb_follow_up_t fu = COMPLAINT__V1__FOLLOW_UP__INIT;
                 uint64_t x = s_rand(&seed), id;
                 int story = (int)(x % 10), k = (int)((x >> 8) % 5);
-                char phone[32];
+                char phone[32], key[CONTACT_KEY_MAX];
 
                 if (t == NULL && (r = store_begin(s, true, &t)) < 0)
                         break;
@@ -151,6 +154,9 @@ main(int argc, char **argv)
                         rc.stopped_by = sc.stopped_by = A(DISMISS);
                 }
                 if ((r = store_put_complaint(t, &c, NULL)) < 0)
+                        break;
+                if (contact_phone_key(who.phone, store_country_code(s), key) > 0 &&
+                    (r = store_put_contact(t, key, c.created_at_ms, c.id)) < 0)
                         break;
                 if ((i + 1) % PER_TXN == 0 || i + 1 == count) {
                         r = store_commit(&t);

@@ -978,7 +978,8 @@ static const struct command commands[] = {
      "[--department D] [--kind K] [--level L] [--from OFFSET] [--state-file PATH] [--count N]",
      "Print events in order, none missed and none twice, until interrupted or after N\n"
      "events. Topics are <department>/<kind> (created, assigned, reassigned, accepted,\n"
-     "pending, resumed, resolved, closed, reopened, dismissed, noted, warning/<level>) and\n"
+     "pending, resumed, resolved, closed, reopened, dismissed, noted, flagged,\n"
+     "warning/<level>) and\n"
      "<department>/escalated/<level>.\n"
      "  --from OFFSET      replay from this offset of the department's stream (of the\n"
      "                     global stream, whose offsets are event numbers, without\n"

@@ -555,8 +555,10 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
                 s_clock_text(f, c->follow_up_clock, &first);
         }
         if (c->repeat)
-                s_fieldf(f, "repeat", "yes: %" PRIu32 " complaints from this complainant in the "
-                         "window at intake", c->repeat_count);
+                s_fieldf(f, "repeat",
+                         "yes: %" PRIu32 " complaints from this complainant in the "
+                         "window at intake",
+                         c->repeat_count);
         if (c->complainant) {
                 s_field(f, "name", c->complainant->name);
                 s_field(f, "phone", c->complainant->phone);

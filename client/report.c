@@ -210,15 +210,22 @@ s_flush(void)
         return 0;
 }
 
-/* A CSV field: quoted when it holds a comma, a quote or a line break. */
+/* A CSV field: quoted when it holds a comma, a quote or a line break. Text that a spreadsheet
+ * would take for a formula (it starts with =, +, -, @, a tab or a carriage return: a reply is
+ * typed by people, and complainants' words reach it) gets a leading apostrophe, so that it is
+ * shown as text and never evaluated. */
 static void
 s_csv(FILE *f, const char *s)
 {
-        if (strpbrk(s, ",\"\r\n") == NULL) {
+        bool formula = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
+
+        if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
                 fputs(s, f);
                 return;
         }
         fputc('"', f);
+        if (formula)
+                fputc('\'', f);
         for (; *s; s++) {
                 if (*s == '"')
                         fputc('"', f);
@@ -579,6 +586,8 @@ report_ledger_run(const struct report_options *o)
         Complaint__V1__LedgerRequest q = COMPLAINT__V1__LEDGER_REQUEST__INIT;
         pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
         uint64_t rows = 0, missing = 0;
+        pb_reply_t **pages = NULL;
+        size_t n_pages = 0;
         json_t j;
         int rc = s_prepare(o, &q.from_ms, &q.to_ms);
 
@@ -605,48 +614,73 @@ report_ledger_run(const struct report_options *o)
                        "CREATED", "STATUS", "OWNER", "DEPARTMENT", "OK", REPLY_TEXT_MAX + 3,
                        "REPLY", "FOLLOW-UP", "RESPONSE", "RESOLVE", "FOLLOWUP");
         }
+        /* Every page first: the rows come in order of creation, and the ledger lists those
+         * without a reply or a follow-up first. */
         for (;;) {
-                pb_reply_t *reply = NULL;
+                pb_reply_t *reply = NULL, **grown;
                 const Complaint__V1__LedgerReply *l;
-                bool more;
 
                 if ((rc = s_call(o, &req, &reply)))
-                        return rc;
+                        goto out;
                 l = reply->ledger;
                 if (l == NULL) {
                         fprintf(stderr, "complaintctl: the reply from %s carries no ledger\n",
                                 o->endpoint);
                         complaint__v1__reply__free_unpacked(reply, NULL);
-                        return EXIT_REFUSED;
+                        rc = EXIT_REFUSED;
+                        goto out;
                 }
-                for (size_t i = 0; i < l->n_rows; i++) {
-                        rows++;
-                        missing += l->rows[i]->missing;
-                        if (o->json)
-                                s_row_json(&j, l->rows[i]);
-                        else if (o->csv)
-                                s_row_csv(l->rows[i]);
-                        else
-                                s_row_text(l->rows[i]);
+                grown = realloc(pages, (n_pages + 1) * sizeof(*pages));
+                if (grown == NULL) {
+                        fprintf(stderr, "complaintctl: out of memory reading the ledger\n");
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+                        rc = EXIT_REFUSED;
+                        goto out;
                 }
-                more = l->more;
-                q.after_complete = l->next_after_complete;
+                pages = grown;
+                pages[n_pages++] = reply;
+                if (!l->more)
+                        break;
                 q.after_created_ms = l->next_after_created_ms;
                 q.after_id = l->next_after_id;
-                complaint__v1__reply__free_unpacked(reply, NULL);
-                if (!more)
-                        break;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t p = 0; p < n_pages; p++) {
+                        const Complaint__V1__LedgerReply *l = pages[p]->ledger;
+
+                        for (size_t i = 0; i < l->n_rows; i++) {
+                                const Complaint__V1__LedgerRow *row = l->rows[i];
+
+                                if (row->missing != (pass == 0))
+                                        continue;
+                                rows++;
+                                missing += row->missing;
+                                if (o->json)
+                                        s_row_json(&j, row);
+                                else if (o->csv)
+                                        s_row_csv(row);
+                                else
+                                        s_row_text(row);
+                        }
+                }
         }
         if (o->json) {
                 json_array_end(&j);
                 json_kv_uint(&j, "complaints", rows);
                 json_kv_uint(&j, "missing", missing);
                 json_object_end(&j);
-                if (json_finish(&j) < 0)
-                        return s_flush() ? s_flush() : EXIT_REFUSED;
+                if (json_finish(&j) < 0) {
+                        rc = s_flush() ? s_flush() : EXIT_REFUSED;
+                        goto out;
+                }
         } else if (!o->csv) {
                 printf("\n%" PRIu64 " complaints, %" PRIu64 " without a reply or a follow-up\n",
                        rows, missing);
         }
-        return s_flush();
+        rc = s_flush();
+out:
+        for (size_t p = 0; p < n_pages; p++)
+                complaint__v1__reply__free_unpacked(pages[p], NULL);
+        free(pages);
+        return rc;
 }

@@ -709,7 +709,9 @@ s_load_repeat(struct loader *l, const config_setting_t *g)
                 return;
         }
         s_check_keys(l, g, known);
-        s_get_uint(l, g, "threshold", 1, 1000000, &threshold);
+        /* 0: no flagging. At most 1000: intake counts up to that many earlier complaints per
+         * phone number or e-mail address (service.c, CONTACT_SCAN_MAX). */
+        s_get_uint(l, g, "threshold", 0, 1000, &threshold);
         l->cfg->repeat_threshold = (uint32_t)threshold;
         s_get_duration(l, g, "window", &l->cfg->repeat_window_ms);
         if (s_get_string(l, g, "country_code", false, &cc) > 0) {

@@ -24,10 +24,11 @@
 #define ACTOR_SELF "complaintd"
 #define LATE_AFTER_MS 1000
 #define DAY_MS 86400000ll
-#define REPORT_DAYS_MAX 3700   /* the longest period a report or ledger covers: ten years */
-#define LEDGER_SCAN_PER_ROW 64 /* a ledger page examines at most this many entries a row */
-#define CONTACT_SCAN_MAX 1000  /* complaints read per contact key at intake and for get */
-#define RELATED_MAX 100        /* other complaints of the complainant in a get reply */
+#define REPORT_DAYS_MAX 3700 /* the longest period a report or ledger covers: ten years */
+#define LEDGER_SCAN_MAX 5000 /* a ledger page examines at most this many entries */
+#define PERIOD_END_MAX 253402300800000ll /* 10000-01-01T00:00Z: no period reaches past it */
+#define CONTACT_SCAN_MAX 1000            /* complaints read per contact key at intake and for get */
+#define RELATED_MAX 100                  /* other complaints of the complainant in a get reply */
 
 struct report_out;
 
@@ -1205,6 +1206,10 @@ s_check_period(struct ctx *x, int64_t from, int64_t to, const char *dept, const 
                               "the period is empty: from_ms %" PRId64 " must be at least 0 and "
                               "below to_ms %" PRId64,
                               from, to);
+        if (to > PERIOD_END_MAX)
+                return s_fail(x, E_INVALID_ARGUMENT, "to_ms",
+                              "to_ms %" PRId64 " is past the year 9999 (at most %lld)", to,
+                              PERIOD_END_MAX);
         if ((to - from) / DAY_MS > REPORT_DAYS_MAX)
                 return s_fail(x, E_INVALID_ARGUMENT, "to_ms", "the period is longer than %d days",
                               REPORT_DAYS_MAX);
@@ -1304,7 +1309,9 @@ s_ledger_row(const pb_complaint_t *c, int64_t now, Complaint__V1__LedgerRow *row
         row->owner = c->owner;
         row->department = c->department;
         row->category = c->category;
-        row->missing = c->status != ST_CLOSED;
+        /* Settled: closed after the follow-up, or dismissed (with its reason) as no valid
+         * complaint. Everything else still owes the complainant a reply or a call. */
+        row->missing = c->status != ST_CLOSED && c->status != ST_DISMISSED;
         if (c->resolution && (c->status == ST_RESOLVED || c->status == ST_CLOSED)) {
                 row->reply = c->resolution->reply;
                 row->resolved_at_ms = c->resolution->resolved_at_ms;
@@ -1325,21 +1332,46 @@ s_ledger_row(const pb_complaint_t *c, int64_t now, Complaint__V1__LedgerRow *row
                 row->dismiss_reason = c->dismiss_reason;
 }
 
+/* The next ledger entry of the period after pos (from its start unless started), in order of
+ * creation time and id across both parts of the index (open and closed), so that a complaint
+ * that moves between them while the ledger is read in pages is listed once. */
+static int
+s_ledger_next(struct ctx *x, const struct store_ledger_pos *pos, bool started, int64_t from,
+              int64_t to, struct store_ledger_pos *ret)
+{
+        struct store_ledger_pos a, b;
+        int ra, rb;
+
+        ra = store_ledger_next_in(x->txn, false, pos->created_ms, pos->id, started, from, to, &a);
+        rb = store_ledger_next_in(x->txn, true, pos->created_ms, pos->id, started, from, to, &b);
+        if (ra < 0 && ra != -ENOENT)
+                return ra;
+        if (rb < 0 && rb != -ENOENT)
+                return rb;
+        if (ra == -ENOENT && rb == -ENOENT)
+                return -ENOENT;
+        if (rb == -ENOENT || (ra == 0 && (a.created_ms < b.created_ms ||
+                                          (a.created_ms == b.created_ms && a.id < b.id))))
+                *ret = a;
+        else
+                *ret = b;
+        return 0;
+}
+
 static int
 s_ledger(struct ctx *x)
 {
         const Complaint__V1__LedgerRequest *q = x->req->ledger;
         Complaint__V1__LedgerReply *lr = &x->ledger;
-        uint32_t limit = q->limit ? q->limit : 100, scan_max;
-        struct store_ledger_pos pos = {q->after_complete, q->after_created_ms, q->after_id}, next;
-        bool started = q->after_complete || q->after_created_ms || q->after_id;
+        uint32_t limit = q->limit ? q->limit : 100, scan_max = LEDGER_SCAN_MAX;
+        struct store_ledger_pos pos = {false, q->after_created_ms, q->after_id}, next;
+        bool started = q->after_created_ms || q->after_id;
         int r;
 
         if (s_check_period(x, q->from_ms, q->to_ms, q->department, q->category) < 0)
                 return -1;
         if (limit > x->s->cfg->limits.list_max)
                 limit = x->s->cfg->limits.list_max;
-        scan_max = limit * LEDGER_SCAN_PER_ROW;
         x->ledger_rows = calloc(limit, sizeof(*x->ledger_rows));
         x->ledger_ptrs = calloc(limit, sizeof(*x->ledger_ptrs));
         x->ledger_c = calloc(limit, sizeof(*x->ledger_c));
@@ -1348,15 +1380,22 @@ s_ledger(struct ctx *x)
         for (;;) {
                 pb_complaint_t *c = NULL;
 
-                r = store_ledger_next(x->txn, started ? &pos : NULL, q->from_ms, q->to_ms, &next);
-                if (r < 0)
+                r = s_ledger_next(x, &pos, started, q->from_ms, q->to_ms, &next);
+                if (r == -ENOENT) {
+                        r = 0;
                         break;
+                }
+                if (r < 0)
+                        return s_store_fail(x, r, "reading the ledger");
+                /* A page ends at limit rows, or after LEDGER_SCAN_MAX entries examined (a
+                 * filter that matches few of them must not hold the daemon up). */
                 if (x->n_ledger_c == limit || scan_max-- == 0) {
                         lr->more = true;
                         break;
                 }
                 if ((r = store_get_complaint(x->txn, next.id, &c)) < 0)
-                        break;
+                        return s_store_fail(x, r == -ENOENT ? -EBADMSG : r,
+                                            "reading a complaint the ledger names");
                 pos = next;
                 started = true;
                 if ((q->department[0] && strcmp(c->department, q->department) != 0) ||
@@ -1368,10 +1407,7 @@ s_ledger(struct ctx *x)
                 x->ledger_ptrs[x->n_ledger_c] = &x->ledger_rows[x->n_ledger_c];
                 x->ledger_c[x->n_ledger_c++] = c;
         }
-        if (r < 0 && r != -ENOENT)
-                return s_store_fail(x, r, "reading the ledger");
         if (lr->more) {
-                lr->next_after_complete = pos.complete;
                 lr->next_after_created_ms = pos.created_ms;
                 lr->next_after_id = pos.id;
         }

@@ -6,7 +6,9 @@
  *   complaints  id u64 -> Complaint
  *   history     id u64 . seq u32 -> HistoryEntry
  *   events      seq u64 -> Event
- *   requests    actor \0 request_id -> hash u64 . Reply
+ *   request_ids request_id \0 actor -> hash u64 . Reply   (schema 3 and before: "requests",
+ *               keyed actor \0 request_id; ids that begin with a time, as libcomplaint's
+ *               do, then land side by side at the end of the tree)
  *   by_status   status u8 . id u64 -> ""
  *   by_dept     department \0 . id u64 -> ""
  *   by_category category \0 . id u64 -> ""
@@ -59,7 +61,7 @@ enum {
 };
 
 static const char *const db_names[DB_COUNT] = {
-    "meta",      "complaints", "history",     "events",  "requests",
+    "meta",      "complaints", "history",     "events",  "request_ids",
     "by_status", "by_dept",    "by_category", "overdue", "deadlines",
     "policies",  "streams",    "stats",       "ledger",  "contacts",
 };
@@ -484,6 +486,51 @@ s_migrate_2_to_3(store_txn_t *t, const char *cc)
         return rc == MDB_NOTFOUND ? 0 : s_err(rc);
 }
 
+/* 3 -> 4: the stored replies move from "requests" (actor first) to "request_ids" (request id
+ * first), and the old table is deleted. Random keys (actor, then a random id) put every
+ * request of a batch on its own leaf page; ids that begin with their time go side by side. */
+static int
+s_migrate_3_to_4(store_txn_t *t)
+{
+        MDB_dbi old;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_dbi_open(t->txn, "requests", 0, &old);
+
+        if (rc == MDB_NOTFOUND)
+                return 0;
+        if (rc != 0)
+                return s_err(rc);
+        rc = mdb_cursor_open(t->txn, old, &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                const char *key = k.mv_data, *nul = memchr(key, '\0', k.mv_size);
+                uint8_t kb[KEY_MAX];
+                size_t a, r;
+                MDB_val nk;
+
+                if (nul == NULL || k.mv_size > KEY_MAX) {
+                        rc = EBADMSG;
+                        break;
+                }
+                a = (size_t)(nul - key);
+                r = k.mv_size - a - 1;
+                memcpy(kb, key + a + 1, r);
+                kb[r] = '\0';
+                memcpy(kb + r + 1, key, a);
+                nk = (MDB_val){k.mv_size, kb};
+                rc = mdb_put(t->txn, t->store->dbi[DB_REQUESTS], &nk, &v, 0);
+                if (rc != 0)
+                        break;
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND)
+                return s_err(rc);
+        return s_err(mdb_drop(t->txn, old, 1));
+}
+
 /* Brings a store written by an older daemon to the current layout, step by step. */
 static int
 s_migrate(store_txn_t *t, uint32_t from, const char *cc)
@@ -495,6 +542,8 @@ s_migrate(store_txn_t *t, uint32_t from, const char *cc)
                 r = s_migrate_1_to_2(t);
         if (r == 0 && from < 3)
                 r = s_migrate_2_to_3(t, cc);
+        if (r == 0 && from < 4)
+                r = s_migrate_3_to_4(t);
         return r;
 }
 
@@ -678,7 +727,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
                 free(s);
                 return s_err(rc);
         }
-        mdb_env_set_maxdbs(s->env, DB_COUNT);
+        mdb_env_set_maxdbs(s->env, DB_COUNT + 1); /* + "requests", migrated from schema 3 */
         /* MDB_NOTLS lets a backup or a reader live beside the writer on the same thread. The
          * defaults stay: full sync on commit, no WRITEMAP (a full disk must be an error, not a
          * SIGBUS). */
@@ -1456,9 +1505,9 @@ s_request_key(uint8_t *buf, const char *actor, const char *request_id, MDB_val *
 
         if (a + r + 1 > KEY_MAX)
                 return -E2BIG;
-        memcpy(buf, actor, a);
-        buf[a] = '\0';
-        memcpy(buf + a + 1, request_id, r);
+        memcpy(buf, request_id, r);
+        buf[r] = '\0';
+        memcpy(buf + r + 1, actor, a);
         *k = (MDB_val){a + r + 1, buf};
         return 0;
 }
@@ -2474,7 +2523,7 @@ store_check(const char *dir, FILE *report)
         rc = mdb_env_create(&s.env);
         if (rc != 0)
                 return s_err(rc);
-        mdb_env_set_maxdbs(s.env, DB_COUNT);
+        mdb_env_set_maxdbs(s.env, DB_COUNT + 1);
         rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS, 0640);
         if (rc == EACCES || rc == EROFS)
                 rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK, 0640);
@@ -2486,8 +2535,8 @@ store_check(const char *dir, FILE *report)
         }
         for (int i = 0; i < DB_COUNT && rc == 0; i++) {
                 rc = mdb_dbi_open(t.txn, db_names[i], 0, &s.dbi[i]);
-                if (rc == MDB_NOTFOUND && i >= DB_STREAMS)
-                        rc = 0; /* a schema 1 or 2 store */
+                if (rc == MDB_NOTFOUND && (i >= DB_STREAMS || i == DB_REQUESTS))
+                        rc = 0; /* a store of an older schema, migrated on start */
                 else if (rc != 0)
                         fprintf(report, "problem: table %s is missing\n", db_names[i]);
         }

@@ -21,8 +21,10 @@
  * migrated on open, in one transaction. History of the layout:
  *   1  records, history, events, request ids, indexes, deadlines, policies
  *   2  events carry their stream and offset, and each department's stream is indexed
- *   3  the report's counters by day, the ledger by creation time, the contact index */
-#define STORE_SCHEMA_VERSION 3
+ *   3  the report's counters by day, the ledger by creation time, the contact index
+ *   4  stored replies keyed by request id first, so that ids beginning with their time
+ *      (libcomplaint's) are written side by side instead of all over the tree */
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;

@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <lmdb.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,7 +41,7 @@ s_fixture(const char *dir, uint32_t schema, int n)
 {
         MDB_env *env;
         MDB_txn *txn;
-        MDB_dbi meta, events;
+        MDB_dbi meta = 0, events = 0;
         uint8_t sv[4] = {(uint8_t)(schema >> 24), (uint8_t)(schema >> 16), (uint8_t)(schema >> 8),
                          (uint8_t)schema};
         MDB_val k = {6, (void *)"schema"}, v = {4, sv};
@@ -63,6 +64,16 @@ s_fixture(const char *dir, uint32_t schema, int n)
                         events = d;
         }
         REQUIRE(mdb_put(txn, meta, &k, &v, 0) == 0);
+        {
+                /* One stored reply, keyed as schema 3 and before did: actor \0 request id. */
+                MDB_dbi requests;
+                uint8_t val[8 + 5] = {0, 0, 0, 0, 0, 0, 0, 42, 'r', 'e', 'p', 'l', 'y'};
+                MDB_val rk = {sizeof("agent-1") + sizeof("rid-1") - 1, (void *)"agent-1\0rid-1"},
+                        rv = {sizeof(val), val};
+
+                REQUIRE(mdb_dbi_open(txn, "requests", 0, &requests) == 0);
+                REQUIRE(mdb_put(txn, requests, &rk, &rv, 0) == 0);
+        }
         for (int i = 1; i <= n; i++) {
                 pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
                 uint8_t kb[8], buf[256];
@@ -609,6 +620,18 @@ test_migration(const char *dir)
         }
         CHECK_INT(next, 3);
         store_free_events(&evs, n);
+        /* The stored reply moved to the table keyed by request id first. */
+        {
+                uint64_t hash = 0;
+                uint8_t *reply = NULL;
+                size_t len = 0;
+
+                CHECK_INT(store_get_request(t, "agent-1", "rid-1", &hash, &reply, &len), 0);
+                CHECK_INT(hash, 42);
+                CHECK(len == 5 && reply && memcmp(reply, "reply", 5) == 0);
+                free(reply);
+                CHECK_INT(store_get_request(t, "rid-1", "agent-1", &hash, &reply, &len), -ENOENT);
+        }
         store_abort(&t);
         store_close(&s);
 

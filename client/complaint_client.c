@@ -117,9 +117,16 @@ complaint_request_id_generate(char ret_id[COMPLAINT_REQUEST_ID_SIZE])
 {
         static const char hex[] = "0123456789abcdef";
         uint8_t bits[16];
-        size_t got = 0;
+        size_t got = 6;
+        struct timespec now;
+        uint64_t ms;
 
         assert(ret_id);
+        /* 48 bits of milliseconds: enough until the year 10889. */
+        clock_gettime(CLOCK_REALTIME, &now);
+        ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+        for (int i = 5; i >= 0; i--, ms >>= 8)
+                bits[i] = (uint8_t)ms;
         while (got < sizeof(bits)) {
                 ssize_t n = getrandom(bits + got, sizeof(bits) - got, 0);
 

@@ -26,7 +26,7 @@ extern "C" {
  * schema_version, seq (the newest event), at_ms and heads (the newest offset of every stream). */
 #define COMPLAINT_HEARTBEAT_TOPIC "_heartbeat"
 
-/* A request id: 128 random bits as 32 lower-case hex digits, plus the terminating NUL. */
+/* A request id: 32 lower-case hex digits (the time, then random bits), plus the NUL. */
 #define COMPLAINT_REQUEST_ID_SIZE 33
 
 typedef struct complaint_client complaint_client_t;
@@ -45,8 +45,11 @@ void complaint_client_free(complaint_client_t **c);
 /* The endpoint the client talks to; borrowed, valid until the client is freed. */
 const char *complaint_client_endpoint(const complaint_client_t *c);
 
-/* Writes a fresh request id (128 bits from getrandom(), as 32 hex digits) to ret_id. Returns 0,
- * or a negative errno from getrandom(), leaving ret_id untouched. */
+/* Writes a fresh request id to ret_id: 32 hex digits, the first 12 the wall-clock time in
+ * milliseconds, the other 20 80 bits from getrandom(). Ids made later sort later, so the daemon
+ * stores the replies of a batch side by side (PROTOCOL.md, "Changes and idempotency"); the
+ * random bits keep ids unique across clients. Returns 0, or a negative errno from getrandom(),
+ * leaving ret_id untouched. */
 int complaint_request_id_generate(char ret_id[COMPLAINT_REQUEST_ID_SIZE]);
 
 /* Sends req and waits for its reply. req is borrowed and not modified: the call encodes a copy

@@ -244,7 +244,9 @@ s_issue(struct worker *w, int kind, uint64_t id)
         char rid[64], phone[32];
 
         assert(!sl->used);
-        snprintf(rid, sizeof(rid), "%016" PRIx64 "-%d-%" PRIu64, rid_prefix, w->index, w->seq);
+        /* Time first, as libcomplaint's ids (complaint_request_id_generate()). */
+        snprintf(rid, sizeof(rid), "%012" PRIx64 "%016" PRIx64 "-%d-%" PRIu64,
+                 (uint64_t)bench_wall_ms(), rid_prefix, w->index, w->seq);
         rq.schema_version = PB_SCHEMA_VERSION;
         rq.request_id = rid;
         rq.actor = w->actor;

@@ -22,7 +22,9 @@
 #include "store.h"
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
-#define PER_TXN 20000
+/* Complaints per transaction: each complaint dirties a random page of the contact index, so
+ * big transactions write each such page once for many complaints. */
+#define PER_TXN 200000
 
 static uint64_t
 s_rand(uint64_t *s)

@@ -365,11 +365,7 @@ s_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply)
         if (reply->error != E_OK) {
                 if (x->json)
                         s_print_error_json(reply);
-                fprintf(stderr, "complaintctl: %s: %s", pb_error_name(reply->error),
-                        reply->message[0] ? reply->message : "(no message)");
-                if (reply->field[0])
-                        fprintf(stderr, " (field %s)", reply->field);
-                fputc('\n', stderr);
+                render_error_text(stderr, reply);
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return EXIT_REFUSED;
         }

@@ -746,3 +746,13 @@ render_event_text(FILE *f, const pb_event_t *e)
         }
         fputc('\n', f);
 }
+
+void
+render_error_text(FILE *f, const pb_reply_t *reply)
+{
+        fprintf(f, "complaintctl: %s: %s", pb_error_name(reply->error),
+                reply->message[0] ? reply->message : "(no message)");
+        if (reply->field[0])
+                fprintf(f, " (field %s)", reply->field);
+        fputc('\n', f);
+}

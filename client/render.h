@@ -43,4 +43,7 @@ void render_list_text(FILE *f, pb_complaint_t *const *c, size_t n);
 void render_status_text(FILE *f, const pb_status_reply_t *s);
 void render_event_text(FILE *f, const pb_event_t *e);
 
+/* A refused request, as complaintctl reports it: "complaintctl: CODE: message (field F)". */
+void render_error_text(FILE *f, const pb_reply_t *reply);
+
 #endif

@@ -168,11 +168,7 @@ s_call(const struct report_options *o, pb_request_t *req, pb_reply_t **ret)
                 return EXIT_REFUSED;
         }
         if (reply->error != E_OK) {
-                fprintf(stderr, "complaintctl: %s: %s", pb_error_name(reply->error),
-                        reply->message[0] ? reply->message : "(no message)");
-                if (reply->field[0])
-                        fprintf(stderr, " (field %s)", reply->field);
-                fputc('\n', stderr);
+                render_error_text(stderr, reply);
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return EXIT_REFUSED;
         }

@@ -3,6 +3,7 @@
 #ifndef COMPLAINTD_TESTS_CHECK_H
 #define COMPLAINTD_TESTS_CHECK_H
 
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,22 @@ check_summary(void)
 {
         printf("%d passed, %d failed\n", check_passed, check_failed);
         return check_failed == 0 && check_passed > 0 ? 0 : 1;
+}
+
+static inline int
+check_rm_entry_(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        return remove(path);
+}
+
+/* Removes the directory tree at dir (a test's temporary store), quietly. */
+static inline void
+check_rm_tree(const char *dir)
+{
+        nftw(dir, check_rm_entry_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -440,15 +440,6 @@ harness_kill(harness_t *h)
         return r < 0 ? r : 0;
 }
 
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
-
 int
 harness_cleanup(harness_t *h, int summary)
 {
@@ -463,7 +454,7 @@ harness_cleanup(harness_t *h, int summary)
         if (h->dir[0] == '\0')
                 return summary;
         if (summary == 0 && check_failed == 0) {
-                nftw(h->dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+                check_rm_tree(h->dir);
         } else {
                 harness_dump_log(h);
                 fprintf(stderr, "harness: kept %s for inspection\n", h->dir);
@@ -785,6 +776,26 @@ harness_client_call(harness_client_t *c, const pb_request_t *req, int timeout_ms
         r = harness_client_call_raw(c, buf, n, timeout_ms, ret_reply);
         free(buf);
         return r;
+}
+
+pb_reply_t *
+harness_change(harness_client_t *c, pb_request_t *req, const char *actor)
+{
+        static uint64_t counter;
+        pb_reply_t *reply = NULL;
+        char id[32];
+
+        snprintf(id, sizeof(id), "h-%" PRIu64, ++counter);
+        req->request_id = id;
+        req->actor = (char *)(uintptr_t)actor;
+        if (harness_client_call(c, req, HARNESS_CALL_TIMEOUT_MS, &reply) < 0) {
+                fprintf(stderr, "no reply to request %s\n", id);
+                reply = NULL;
+        } else if (reply->error != E_OK) {
+                fprintf(stderr, "request %s failed: %s\n", id, reply->message);
+        }
+        req->request_id = NULL;
+        return reply;
 }
 
 pb_reply_t *

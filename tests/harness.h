@@ -145,6 +145,11 @@ int harness_client_call_raw(harness_client_t *c, const void *bytes, size_t size,
 int harness_client_call(harness_client_t *c, const pb_request_t *req, int timeout_ms,
                         pb_reply_t **ret_reply);
 
+/* Sends a change as actor under a fresh request id ("h-1", "h-2", ...: unique within the
+ * test's process) and returns its reply, the caller's to free; NULL after printing why when
+ * no reply came. A reply with an error is returned too, after printing its message. */
+pb_reply_t *harness_change(harness_client_t *c, pb_request_t *req, const char *actor);
+
 /* Encodes req into a malloc'ed buffer; *ret_size its length. Returns NULL on no memory. */
 uint8_t *harness_encode(const pb_request_t *req, size_t *ret_size);
 

@@ -67,25 +67,11 @@ s_write(const char *path, const char *text)
         return fclose(f);
 }
 
-static uint64_t req_counter;
-
 /* Sends one change; returns the reply (caller frees) or NULL after reporting why. */
 static pb_reply_t *
 s_call(harness_client_t *c, pb_request_t *req)
 {
-        pb_reply_t *reply = NULL;
-        char id[32];
-
-        snprintf(id, sizeof(id), "esc-%" PRIu64, ++req_counter);
-        req->request_id = id;
-        req->actor = (char *)"tester";
-        if (harness_client_call(c, req, HARNESS_CALL_TIMEOUT_MS, &reply) < 0) {
-                fprintf(stderr, "no reply to request %s\n", id);
-                return NULL;
-        }
-        if (reply->error != E_OK)
-                fprintf(stderr, "request %s failed: %s\n", id, reply->message);
-        return reply;
+        return harness_change(c, req, "tester");
 }
 
 static uint64_t

@@ -64,24 +64,10 @@ struct fx {
 };
 
 static struct fx fx[N];
-static uint64_t req_counter;
-
 static pb_reply_t *
 s_call(harness_client_t *c, pb_request_t *req)
 {
-        pb_reply_t *reply = NULL;
-        char id[32];
-
-        snprintf(id, sizeof(id), "rep-%" PRIu64, ++req_counter);
-        req->request_id = id;
-        req->actor = (char *)"agent-7";
-        if (harness_client_call(c, req, HARNESS_CALL_TIMEOUT_MS, &reply) < 0) {
-                fprintf(stderr, "no reply to request %s\n", id);
-                return NULL;
-        }
-        if (reply->error != E_OK)
-                fprintf(stderr, "request %s failed: %s\n", id, reply->message);
-        return reply;
+        return harness_change(c, req, "agent-7");
 }
 
 static int

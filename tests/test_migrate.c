@@ -18,15 +18,6 @@
 
 CHECK_DEFINE_COUNTERS();
 
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
-
 static void
 s_be64(uint8_t *p, uint64_t v)
 {
@@ -735,6 +726,6 @@ main(void)
         test_migration_grows(sub);
         snprintf(sub, sizeof(sub), "%s/drift", dir);
         test_check_drift(sub);
-        nftw(dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+        check_rm_tree(dir);
         return check_summary();
 }

@@ -17,15 +17,6 @@ CHECK_DEFINE_COUNTERS();
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 #define DAY_MS 86400000ll
 
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
-
 /* The parts of a complaint the figures look at; strings point at literals. */
 struct fixture {
         pb_complaint_t c;
@@ -356,7 +347,7 @@ test_store(void)
         CHECK_INT(n, 1);
         REQUIRE(store_commit(&t) == 0);
         store_close(&s);
-        nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
+        check_rm_tree(dir);
 }
 
 int

@@ -13,15 +13,6 @@
 
 CHECK_DEFINE_COUNTERS();
 
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
-
 /* Builds a complaint whose strings point at literals: put() only reads it. */
 static void
 s_complaint(pb_complaint_t *c, uint64_t id, int status, const char *dept, const char *cat)
@@ -488,6 +479,6 @@ main(void)
         test_stats_drift_logged(sub);
         snprintf(sub, sizeof(sub), "%s/country", dir);
         test_country_code(sub);
-        nftw(dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+        check_rm_tree(dir);
         return check_summary();
 }

@@ -106,6 +106,21 @@ s_check_keys(struct loader *l, const config_setting_t *group, const char *const 
         }
 }
 
+/* Whether the optional group g is there to be read: false when it is absent, and after an
+ * error when it is not a group; its members not in known are refused. */
+static bool
+s_group(struct loader *l, const config_setting_t *g, const char *const *known)
+{
+        if (g == NULL)
+                return false;
+        if (!config_setting_is_group(g)) {
+                s_error(l, g, NULL, "must be a group { ... }");
+                return false;
+        }
+        s_check_keys(l, g, known);
+        return true;
+}
+
 /* Copies a string member. Returns 1 when present and valid, 0 when absent (an error if
  * required), -1 when present but wrong. */
 static int
@@ -207,13 +222,8 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         _cleanup_free_ char *level = NULL, *store_max = NULL;
         long long batch = cfg->batch_max, hwm = cfg->event_hwm;
 
-        if (g == NULL)
+        if (!s_group(l, g, daemon_keys))
                 return;
-        if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
-                return;
-        }
-        s_check_keys(l, g, daemon_keys);
         s_get_string(l, g, "state_dir", false, &cfg->state_dir);
         s_get_string(l, g, "api", false, &cfg->api);
         s_get_string(l, g, "events", false, &cfg->events);
@@ -257,17 +267,12 @@ s_load_limits(struct loader *l, const config_setting_t *g)
         const char *known[ELEMENTSOF(table) + 2];
         long long comp = lim->compensation_max;
 
-        if (g == NULL)
-                return;
-        if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
-                return;
-        }
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 known[i] = table[i].key;
         known[ELEMENTSOF(table)] = "compensation_max";
         known[ELEMENTSOF(table) + 1] = NULL;
-        s_check_keys(l, g, known);
+        if (!s_group(l, g, known))
+                return;
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 uint32_t *field = (uint32_t *)((char *)lim + table[i].offset);
                 long long v = *field;
@@ -284,13 +289,8 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
 {
         static const char *const known[] = {"normal", "major", "urgent", NULL};
 
-        if (g == NULL)
+        if (!s_group(l, g, known))
                 return;
-        if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
-                return;
-        }
-        s_check_keys(l, g, known);
         for (int p = 1; p <= 3; p++) {
                 const config_setting_t *m = config_setting_get_member(g, known[p - 1]);
                 double v;
@@ -683,13 +683,8 @@ s_load_event_log(struct loader *l, const config_setting_t *g)
         static const char *const known[] = {"keep_for", "keep_count", NULL};
         long long count = (long long)l->cfg->keep_events;
 
-        if (g == NULL)
+        if (!s_group(l, g, known))
                 return;
-        if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
-                return;
-        }
-        s_check_keys(l, g, known);
         s_get_duration(l, g, "keep_for", &l->cfg->keep_events_ms);
         s_get_uint(l, g, "keep_count", 1000, INT64_MAX / 2, &count);
         l->cfg->keep_events = (uint64_t)count;
@@ -702,13 +697,8 @@ s_load_repeat(struct loader *l, const config_setting_t *g)
         long long threshold = l->cfg->repeat_threshold;
         _cleanup_free_ char *cc = NULL;
 
-        if (g == NULL)
+        if (!s_group(l, g, known))
                 return;
-        if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
-                return;
-        }
-        s_check_keys(l, g, known);
         /* 0: no flagging. At most 1000: intake counts up to that many earlier complaints per
          * phone number or e-mail address (service.c, CONTACT_SCAN_MAX). */
         s_get_uint(l, g, "threshold", 0, 1000, &threshold);
@@ -732,13 +722,8 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
         static const char *const known[] = {"warning", "realert", "followup", NULL};
         const config_setting_t *w;
 
-        if (g == NULL)
+        if (!s_group(l, g, known))
                 return;
-        if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
-                return;
-        }
-        s_check_keys(l, g, known);
         w = config_setting_get_member(g, "warning");
         if (w) {
                 double v = config_setting_type(w) == CONFIG_TYPE_FLOAT ? config_setting_get_float(w)

@@ -201,6 +201,17 @@ test_bad_value(void)
         s_expect_error("bad duration", path, line, (const char *const[]){"heartbeat", NULL});
 }
 
+/* A setting that must be a group, given as a number. */
+static void
+test_not_a_group(void)
+{
+        char path[PATH_MAX];
+        int line = s_broken("not-a-group.conf", "repeat: {", "repeat = 3;\nrepeat_was: {",
+                            "repeat = 3", path, sizeof(path));
+
+        s_expect_error("not a group", path, line, (const char *const[]){"repeat", "group", NULL});
+}
+
 /* Every error is reported, not only the first. */
 static void
 test_every_error(void)
@@ -285,6 +296,7 @@ main(void)
         test_duplicate_department();
         test_unknown_key();
         test_bad_value();
+        test_not_a_group();
         test_every_error();
         test_start_broken();
         return harness_cleanup(&h, check_summary());

@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -257,28 +258,35 @@ int
 stats_row_apply(const uint8_t *row, size_t len, const struct stats_sparse *delta, uint8_t *out,
                 size_t *ret_len)
 {
+        return stats_row_add(row, len, delta->e, delta->n, out, ret_len);
+}
+
+int
+stats_row_add(const uint8_t *row, size_t len, const struct stats_entry *e, size_t n, uint8_t *out,
+              size_t *ret_len)
+{
         size_t at = 0, i = 0, o = 0;
         int field = 0, last = -1, r;
         int64_t value = 0;
         bool clamped = false;
 
         r = s_next(row, len, &at, &field, &value);
-        while (r == 0 || i < delta->n) {
+        while (r == 0 || i < n) {
                 int64_t v;
                 int f;
 
                 if (r < 0)
                         return r;
-                if (r == 0 && (i == delta->n || field < delta->e[i].field)) {
+                if (r == 0 && (i == n || field < e[i].field)) {
                         f = field;
                         v = value;
                         r = s_next(row, len, &at, &field, &value);
-                } else if (r != 0 || delta->e[i].field < field) {
-                        f = delta->e[i].field;
-                        v = delta->e[i++].value;
+                } else if (r != 0 || e[i].field < field) {
+                        f = e[i].field;
+                        v = e[i++].value;
                 } else {
                         f = field;
-                        v = value + delta->e[i++].value;
+                        v = value + e[i++].value;
                         r = s_next(row, len, &at, &field, &value);
                 }
                 if (f <= last)
@@ -316,6 +324,210 @@ stats_sparse_sum(const struct stats_sparse *v, int64_t *sum)
 {
         for (size_t i = 0; i < v->n; i++)
                 sum[v->e[i].field] += v->e[i].value;
+}
+
+/* ------------------------------------------------------------ pending deltas */
+
+/* One row's summed delta: dense, SF_COUNT counters, since a batch's complaints may touch
+ * hundreds of histogram buckets of one row. */
+struct pending_row {
+        uint8_t key[4 + STATS_KEY_MAX]; /* day be32 . stats key */
+        size_t key_len;
+        int64_t *sum;
+        uint64_t last_id;
+};
+
+/* An undoable delta entry: the row's index in rows[], field, value. */
+struct pending_undo {
+        uint32_t row;
+        uint16_t field;
+        int64_t value;
+};
+
+struct stats_pending {
+        struct pending_row *rows; /* in order of first use; an index into it never changes */
+        size_t n, cap_rows;
+        uint32_t *table; /* open addressing over rows: index + 1, 0 for a free slot */
+        size_t cap;      /* a power of two, at least twice n */
+        struct pending_undo *undo;
+        size_t n_undo, cap_undo;
+        struct stats_entry e[SF_COUNT]; /* drain's scratch */
+};
+
+static uint64_t
+s_fnv(const uint8_t *b, size_t n)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+        return h;
+}
+
+static uint32_t *
+s_pending_slot(const stats_pending_t *p, const uint8_t *key, size_t len)
+{
+        size_t i = (size_t)s_fnv(key, len) & (p->cap - 1);
+
+        for (; p->table[i]; i = (i + 1) & (p->cap - 1)) {
+                const struct pending_row *row = &p->rows[p->table[i] - 1];
+
+                if (row->key_len == len && memcmp(row->key, key, len) == 0)
+                        break;
+        }
+        return &p->table[i];
+}
+
+/* Room for one more row: the rows array and a table kept at most half full. */
+static int
+s_pending_reserve(stats_pending_t *p)
+{
+        if (p->n == p->cap_rows) {
+                size_t cap = p->cap_rows ? p->cap_rows * 2 : 32;
+                struct pending_row *rows = realloc(p->rows, cap * sizeof(*rows));
+
+                if (rows == NULL)
+                        return -ENOMEM;
+                p->rows = rows;
+                p->cap_rows = cap;
+        }
+        if ((p->n + 1) * 2 > p->cap) {
+                size_t cap = p->cap ? p->cap * 2 : 64;
+                uint32_t *table = calloc(cap, sizeof(*table));
+
+                if (table == NULL)
+                        return -ENOMEM;
+                free(p->table);
+                p->table = table;
+                p->cap = cap;
+                for (size_t i = 0; i < p->n; i++)
+                        *s_pending_slot(p, p->rows[i].key, p->rows[i].key_len) = (uint32_t)i + 1;
+        }
+        return 0;
+}
+
+int
+stats_pending_add(stats_pending_t **pp, uint32_t day, const struct stats_key *key,
+                  const struct stats_sparse *delta, uint64_t id, bool undoable)
+{
+        stats_pending_t *p = *pp;
+        uint8_t kb[4 + STATS_KEY_MAX];
+        struct pending_row *row;
+        size_t len = 4 + key->len;
+        uint32_t *slot;
+
+        assert(key->len <= STATS_KEY_MAX);
+        if (delta->n == 0)
+                return 0;
+        if (p == NULL) {
+                p = *pp = calloc(1, sizeof(*p));
+                if (p == NULL)
+                        return -ENOMEM;
+        }
+        if (s_pending_reserve(p) < 0)
+                return -ENOMEM;
+        kb[0] = (uint8_t)(day >> 24);
+        kb[1] = (uint8_t)(day >> 16);
+        kb[2] = (uint8_t)(day >> 8);
+        kb[3] = (uint8_t)day;
+        memcpy(kb + 4, key->data, key->len);
+        slot = s_pending_slot(p, kb, len);
+        if (*slot == 0) {
+                row = &p->rows[p->n];
+                row->sum = calloc(SF_COUNT, sizeof(*row->sum));
+                if (row->sum == NULL)
+                        return -ENOMEM;
+                memcpy(row->key, kb, len);
+                row->key_len = len;
+                *slot = (uint32_t)++p->n;
+        }
+        row = &p->rows[*slot - 1];
+        if (undoable && p->n_undo + delta->n > p->cap_undo) {
+                size_t cap = p->cap_undo ? p->cap_undo * 2 : 256;
+                struct pending_undo *u;
+
+                while (cap < p->n_undo + delta->n)
+                        cap *= 2;
+                u = realloc(p->undo, cap * sizeof(*u));
+                if (u == NULL)
+                        return -ENOMEM;
+                p->undo = u;
+                p->cap_undo = cap;
+        }
+        for (size_t i = 0; i < delta->n; i++) {
+                row->sum[delta->e[i].field] += delta->e[i].value;
+                if (undoable)
+                        p->undo[p->n_undo++] =
+                            (struct pending_undo){*slot - 1, delta->e[i].field, delta->e[i].value};
+        }
+        row->last_id = id;
+        return 0;
+}
+
+size_t
+stats_pending_mark(const stats_pending_t *p)
+{
+        return p ? p->n_undo : 0;
+}
+
+void
+stats_pending_rollback(stats_pending_t *p, size_t mark)
+{
+        if (p == NULL)
+                return;
+        while (p->n_undo > mark) {
+                const struct pending_undo *u = &p->undo[--p->n_undo];
+
+                p->rows[u->row].sum[u->field] -= u->value;
+        }
+}
+
+void
+stats_pending_forget(stats_pending_t *p, size_t mark)
+{
+        if (p && p->n_undo > mark)
+                p->n_undo = mark;
+}
+
+int
+stats_pending_drain(stats_pending_t *p, stats_pending_fn fn, void *ctx)
+{
+        int r = 0;
+
+        if (p == NULL)
+                return 0;
+        for (size_t i = 0; i < p->n; i++) {
+                struct pending_row *row = &p->rows[i];
+                size_t n = 0;
+
+                for (int f = 0; f < SF_COUNT && r >= 0; f++)
+                        if (row->sum[f] != 0)
+                                p->e[n++] = (struct stats_entry){(uint16_t)f, row->sum[f]};
+                if (n > 0 && r >= 0)
+                        r = fn(ctx, row->key, row->key_len, p->e, n, row->last_id);
+                free(row->sum);
+        }
+        if (p->cap)
+                memset(p->table, 0, p->cap * sizeof(*p->table));
+        p->n = 0;
+        p->n_undo = 0;
+        return r < 0 ? r : 0;
+}
+
+void
+stats_pending_free(stats_pending_t **pp)
+{
+        stats_pending_t *p = *pp;
+
+        if (p == NULL)
+                return;
+        for (size_t i = 0; i < p->n; i++)
+                free(p->rows[i].sum);
+        free(p->rows);
+        free(p->table);
+        free(p->undo);
+        free(p);
+        *pp = NULL;
 }
 
 /* --------------------------------------------------------------- histograms */

@@ -15,6 +15,7 @@
 #ifndef COMPLAINTD_STATS_H
 #define COMPLAINTD_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,11 +115,47 @@ const char *stats_dim_name(int dim);
 int stats_row_apply(const uint8_t *row, size_t len, const struct stats_sparse *delta, uint8_t *out,
                     size_t *ret_len);
 
+/* stats_row_apply() for a delta of any number of entries e[0..n), sorted by field. */
+int stats_row_add(const uint8_t *row, size_t len, const struct stats_entry *e, size_t n,
+                  uint8_t *out, size_t *ret_len);
+
 /* Adds the encoded row to the dense counters sum[SF_COUNT]. -EBADMSG when malformed. */
 int stats_row_sum(const uint8_t *row, size_t len, int64_t *sum);
 
 /* Adds a sparse vector to dense counters sum[SF_COUNT]. */
 void stats_sparse_sum(const struct stats_sparse *v, int64_t *sum);
+
+/* Counter changes not yet written: the sum of the deltas of one write transaction by row,
+ * (day, key), so that a row is read and rewritten once per commit however many complaints of
+ * the batch it counts (a create touches some 16 rows; a batch of 32 creates, 512 row rewrites,
+ * becomes some 20). A nested transaction marks where its deltas begin, and a rollback to the
+ * mark takes them away again; only deltas added with a mark in force are remembered for that.
+ * An empty set is NULL. */
+typedef struct stats_pending stats_pending_t;
+
+/* Adds delta, a change of complaint id, to row (day, key); undoable: remember it for
+ * stats_pending_rollback(). Creates *p when NULL. -ENOMEM. */
+int stats_pending_add(stats_pending_t **p, uint32_t day, const struct stats_key *key,
+                      const struct stats_sparse *delta, uint64_t id, bool undoable);
+
+/* Where the undoable deltas added from now on begin. */
+size_t stats_pending_mark(const stats_pending_t *p);
+
+/* Takes away the undoable deltas added since mark. */
+void stats_pending_rollback(stats_pending_t *p, size_t mark);
+
+/* Keeps the deltas added since mark for good (they can no longer be rolled back). */
+void stats_pending_forget(stats_pending_t *p, size_t mark);
+
+/* Calls fn for every row whose summed delta is not zero: its key (day as a big-endian u32,
+ * then the stats key), the delta's entries sorted by field, and the last complaint that changed
+ * it. Stops at, and returns, fn's first negative return. The set is empty afterwards whatever
+ * fn returned. */
+typedef int (*stats_pending_fn)(void *ctx, const uint8_t *key, size_t key_len,
+                                const struct stats_entry *e, size_t n, uint64_t last_id);
+int stats_pending_drain(stats_pending_t *p, stats_pending_fn fn, void *ctx);
+
+void stats_pending_free(stats_pending_t **p);
 
 /* Histogram buckets: the bucket of a business time, and the largest time a bucket holds. */
 unsigned stats_bucket(int64_t ms);

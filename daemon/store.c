@@ -85,7 +85,12 @@ static size_t s_index_key(uint8_t *buf, const char *prefix, uint64_t id);
 struct store_txn {
         store_t *store;
         MDB_txn *txn;
+        store_txn_t *root;        /* the top-level transaction (itself when it is one) */
+        stats_pending_t *pending; /* root only: counter changes written at commit */
+        size_t mark;              /* nested only: where its counter changes begin */
 };
+
+static int s_stats_flush(store_txn_t *t);
 
 /* LMDB's own codes become errno values here, at the boundary. */
 static int
@@ -134,6 +139,12 @@ s_put_be32(uint8_t *p, uint32_t v)
 {
         for (int i = 3; i >= 0; i--, v >>= 8)
                 p[i] = (uint8_t)v;
+}
+
+static uint32_t
+s_get_be32(const uint8_t *p)
+{
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static int
@@ -231,6 +242,7 @@ store_begin(store_t *s, bool write, store_txn_t **ret)
         if (t == NULL)
                 return -ENOMEM;
         t->store = s;
+        t->root = t;
         rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
         if (rc != 0) {
                 free(t);
@@ -249,6 +261,8 @@ store_begin_nested(store_txn_t *parent, store_txn_t **ret)
         if (t == NULL)
                 return -ENOMEM;
         t->store = parent->store;
+        t->root = parent->root;
+        t->mark = stats_pending_mark(t->root->pending);
         rc = mdb_txn_begin(parent->store->env, parent->txn, 0, &t->txn);
         if (rc != 0) {
                 free(t);
@@ -262,20 +276,41 @@ int
 store_commit(store_txn_t **tp)
 {
         store_txn_t *t = *tp;
-        int rc = mdb_txn_commit(t->txn);
+        int r = 0;
 
+        if (t->root == t) {
+                r = s_stats_flush(t);
+                stats_pending_free(&t->pending);
+        }
+        if (r < 0) {
+                mdb_txn_abort(t->txn);
+        } else {
+                r = s_err(mdb_txn_commit(t->txn));
+                /* A nested transaction's counter changes are its parent's now, or gone with
+                 * it. */
+                if (t->root != t && r == 0)
+                        stats_pending_forget(t->root->pending, t->mark);
+                else if (t->root != t)
+                        stats_pending_rollback(t->root->pending, t->mark);
+        }
         free(t);
         *tp = NULL;
-        return s_err(rc);
+        return r;
 }
 
 void
 store_abort(store_txn_t **tp)
 {
-        if (*tp == NULL)
+        store_txn_t *t = *tp;
+
+        if (t == NULL)
                 return;
-        mdb_txn_abort((*tp)->txn);
-        free(*tp);
+        if (t->root == t)
+                stats_pending_free(&t->pending);
+        else
+                stats_pending_rollback(t->root->pending, t->mark);
+        mdb_txn_abort(t->txn);
+        free(t);
         *tp = NULL;
 }
 
@@ -589,15 +624,15 @@ static int
 s_write_growing(store_t *s, int (*fn)(store_txn_t *t, void *arg), void *arg)
 {
         for (;;) {
-                store_txn_t t = {.store = s};
-                int r = s_err(mdb_txn_begin(s->env, NULL, 0, &t.txn));
+                store_txn_t *t = NULL;
+                int r = store_begin(s, true, &t);
 
                 if (r == 0) {
-                        r = fn(&t, arg);
+                        r = fn(t, arg);
                         if (r == 0)
-                                r = s_err(mdb_txn_commit(t.txn));
+                                r = store_commit(&t);
                         else
-                                mdb_txn_abort(t.txn);
+                                store_abort(&t);
                 }
                 if (r != -ENOSPC)
                         return r;
@@ -667,10 +702,7 @@ s_open_txn(store_txn_t *t, void *arg)
         } else if (v.mv_size != 4) {
                 return -EBADMSG;
         } else {
-                const uint8_t *p = v.mv_data;
-
-                s->schema =
-                    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                s->schema = s_get_be32(v.mv_data);
                 if (s->schema > STORE_SCHEMA_VERSION)
                         return -EPROTONOSUPPORT;
                 if (s->schema < STORE_SCHEMA_VERSION) {
@@ -1715,41 +1747,47 @@ s_row_name(const uint8_t *key, size_t len, char *buf, size_t size)
                  (int)value_len, (const char *)value);
 }
 
-/* Applies delta, the change of complaint id, to the counters of row key of day. */
+/* Adds delta, the change of complaint id, to the counters of row key of day: kept in the
+ * transaction and written when it commits (s_stats_flush()). */
 static int
 s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
               const struct stats_sparse *delta, uint64_t id)
 {
-        uint8_t kb[4 + STATS_KEY_MAX], out[STATS_ROW_MAX];
-        MDB_val k = {4 + key->len, kb}, v;
+        return stats_pending_add(&t->root->pending, day, key, delta, id, t->root != t);
+}
+
+/* Writes one row's summed delta (stats_pending_fn). */
+static int
+s_stats_write(void *ctx, const uint8_t *key, size_t key_len, const struct stats_entry *e, size_t n,
+              uint64_t last_id)
+{
+        store_txn_t *t = ctx;
+        uint8_t out[STATS_ROW_MAX];
+        MDB_val k = {key_len, (void *)(uintptr_t)key}, v;
         size_t len = 0;
         int rc;
 
-        if (delta->n == 0)
-                return 0;
-        s_put_be32(kb, day);
-        memcpy(kb + 4, key->data, key->len);
         rc = mdb_get(t->txn, t->store->dbi[DB_STATS], &k, &v);
         if (rc == MDB_NOTFOUND)
                 v = (MDB_val){0, NULL};
         else if (rc != 0)
                 return s_err(rc);
-        rc = stats_row_apply(v.mv_data, v.mv_size, delta, out, &len);
+        rc = stats_row_add(v.mv_data, v.mv_size, e, n, out, &len);
         if (rc < 0)
                 return rc;
         if (rc > 0) {
                 char date[32], row[2 * STATS_KEY_MAX];
 
-                /* The row did not hold what the complaint's old state added to it: it drifted
-                 * from the records. The change goes on (a counter is kept at zero), so only the
+                /* The row did not hold what the complaints' old states added to it: it drifted
+                 * from the records. The changes go on (a counter is kept at zero), so only the
                  * store knows, and says it here, once per row written. */
-                s_day_name(day, date, sizeof(date));
-                s_row_name(key->data, key->len, row, sizeof(row));
-                log_struct(LOG_ERR, id, NULL, "stats-drift",
+                s_day_name(s_get_be32(key), date, sizeof(date));
+                s_row_name(key + 4, key_len - 4, row, sizeof(row));
+                log_struct(LOG_ERR, last_id, NULL, "stats-drift",
                            "report counters of %s, row %s: a counter would go below zero with "
-                           "the change of complaint %" PRIu64 " and was kept at 0; "
+                           "the changes committed with complaint %" PRIu64 " and was kept at 0; "
                            "`complaintd --check-store` lists the rows that drifted",
-                           date, row, id);
+                           date, row, last_id);
         }
         if (len == 0) {
                 rc = mdb_del(t->txn, t->store->dbi[DB_STATS], &k, NULL);
@@ -1757,6 +1795,13 @@ s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
         }
         v = (MDB_val){len, out};
         return s_err(mdb_put(t->txn, t->store->dbi[DB_STATS], &k, &v, 0));
+}
+
+/* Writes the counter changes of top-level transaction t: each row read and rewritten once. */
+static int
+s_stats_flush(store_txn_t *t)
+{
+        return stats_pending_drain(t->pending, s_stats_write, t);
 }
 
 static size_t
@@ -1840,6 +1885,9 @@ store_stats_rows(store_txn_t *t, uint32_t day_from, uint32_t day_to, const uint8
 
         if (scope_len + 4 > sizeof(kb))
                 return -E2BIG;
+        /* A write transaction reads its own counter changes. */
+        if (t->root == t && (rc = s_stats_flush(t)) < 0)
+                return rc;
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_STATS], &cur);
         if (rc != 0)
                 return s_err(rc);
@@ -2246,8 +2294,7 @@ s_check_stats(store_txn_t *t, struct check *c, struct stats_acc *acc)
                         bad++;
                         continue;
                 }
-                day = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 |
-                      key[3];
+                day = s_get_be32(key);
                 s_day_name(day, date, sizeof(date));
                 s_row_name(key + 4, k.mv_size - 4, name, sizeof(name));
                 if (r == NULL) {
@@ -2290,8 +2337,7 @@ s_check_stats(store_txn_t *t, struct check *c, struct stats_acc *acc)
                 if (r->key == NULL || r->seen)
                         continue;
                 bad++;
-                day = (uint32_t)r->key[0] << 24 | (uint32_t)r->key[1] << 16 |
-                      (uint32_t)r->key[2] << 8 | r->key[3];
+                day = s_get_be32(r->key);
                 s_day_name(day, date, sizeof(date));
                 s_row_name(r->key + 4, r->key_len - 4, name, sizeof(name));
                 s_problem(c, "report counters of %s, row %s: missing", date, name);
@@ -2515,7 +2561,7 @@ store_check(const char *dir, FILE *report)
         struct check3 x = {0};
         char *cc = NULL;
         store_t s = {0};
-        store_txn_t t = {.store = &s};
+        store_txn_t t = {.store = &s, .root = &t};
         MDB_cursor *cur;
         MDB_val k, v, sk = {6, (void *)"schema"};
         int rc;
@@ -2548,9 +2594,7 @@ store_check(const char *dir, FILE *report)
         if (mdb_get(t.txn, s.dbi[DB_META], &sk, &v) != 0 || v.mv_size != 4) {
                 s_problem(&c, "no schema version");
         } else {
-                const uint8_t *p = v.mv_data;
-
-                s.schema = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                s.schema = s_get_be32(v.mv_data);
                 fprintf(report, "schema: %u (this daemon writes %d)%s\n", s.schema,
                         STORE_SCHEMA_VERSION,
                         s.schema < STORE_SCHEMA_VERSION ? ": it will be migrated on start" : "");

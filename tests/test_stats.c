@@ -211,6 +211,93 @@ test_rows(void)
         CHECK_INT(stats_row_apply(bad, sizeof(bad), &va, row, &len), -EBADMSG);
 }
 
+/* What stats_pending_drain() hands over, summed densely by row (two rows at most here). */
+struct drained {
+        uint8_t key[2][4 + STATS_KEY_MAX];
+        size_t key_len[2];
+        int64_t sum[2][SF_COUNT];
+        uint64_t last_id[2];
+        int rows;
+};
+
+static int
+s_drained(void *ctx, const uint8_t *key, size_t key_len, const struct stats_entry *e, size_t n,
+          uint64_t last_id)
+{
+        struct drained *d = ctx;
+
+        REQUIRE(d->rows < 2 && key_len <= sizeof(d->key[0]));
+        memcpy(d->key[d->rows], key, key_len);
+        d->key_len[d->rows] = key_len;
+        for (size_t i = 0; i < n; i++) {
+                CHECK(i == 0 || e[i - 1].field < e[i].field);
+                d->sum[d->rows][e[i].field] += e[i].value;
+        }
+        d->last_id[d->rows++] = last_id;
+        return 0;
+}
+
+/* The counter changes a transaction keeps until it commits: summed by row, undone to a mark,
+ * kept after one, and handed over once, sorted, without the rows that cancelled out. */
+static void
+test_pending(void)
+{
+        struct fixture a, b;
+        struct stats_sparse va, vb, neg = {0};
+        struct stats_key keys[STATS_KEYS_MAX];
+        struct drained d = {0};
+        stats_pending_t *p = NULL;
+        size_t n, mark;
+
+        s_fixture(&a, 1, 0);
+        s_fixture(&b, 2, 0);
+        s_closed(&b);
+        stats_contrib(&a.c, &va);
+        stats_contrib(&b.c, &vb);
+        n = stats_keys(&a.c, keys);
+        REQUIRE(n >= 2);
+        CHECK_INT(stats_pending_drain(p, s_drained, &d), 0); /* none yet: nothing to do */
+        CHECK_INT(stats_pending_add(&p, 3, &keys[0], &va, 1, false), 0);
+        REQUIRE(p != NULL);
+        /* A nested transaction adds b to the same row and a to another, then is rolled back. */
+        mark = stats_pending_mark(p);
+        CHECK_INT(mark, 0);
+        CHECK_INT(stats_pending_add(&p, 3, &keys[0], &vb, 2, true), 0);
+        CHECK_INT(stats_pending_add(&p, 4, &keys[1], &va, 2, true), 0);
+        CHECK(stats_pending_mark(p) > mark);
+        stats_pending_rollback(p, mark);
+        CHECK_INT(stats_pending_mark(p), mark);
+        /* Another adds b again and is kept. */
+        CHECK_INT(stats_pending_add(&p, 3, &keys[0], &vb, 2, true), 0);
+        stats_pending_forget(p, mark);
+        CHECK_INT(stats_pending_mark(p), 0);
+        /* A delta that cancels a out of the first row entirely, then puts it back. */
+        for (size_t i = 0; i < va.n; i++)
+                neg.e[neg.n++] = (struct stats_entry){va.e[i].field, -va.e[i].value};
+        CHECK_INT(stats_pending_add(&p, 3, &keys[0], &neg, 3, false), 0);
+        CHECK_INT(stats_pending_add(&p, 3, &keys[0], &va, 1, false), 0);
+        CHECK_INT(stats_pending_drain(p, s_drained, &d), 0);
+        /* One row: (day 3, keys[0]) = a + b; the rolled-back row of day 4 is not there. */
+        CHECK_INT(d.rows, 1);
+        if (d.rows == 1) {
+                int64_t want[SF_COUNT] = {0};
+
+                stats_sparse_sum(&va, want);
+                stats_sparse_sum(&vb, want);
+                CHECK_INT(d.key_len[0], 4 + keys[0].len);
+                CHECK(d.key[0][3] == 3 && memcmp(d.key[0] + 4, keys[0].data, keys[0].len) == 0);
+                CHECK(memcmp(d.sum[0], want, sizeof(want)) == 0);
+                CHECK_INT(d.last_id[0], 1);
+        }
+        /* Empty after a drain. */
+        memset(&d, 0, sizeof(d));
+        CHECK_INT(stats_pending_drain(p, s_drained, &d), 0);
+        CHECK_INT(d.rows, 0);
+        stats_pending_free(&p);
+        CHECK(p == NULL);
+        stats_pending_free(&p);
+}
+
 static void
 test_contacts(void)
 {
@@ -350,13 +437,74 @@ test_store(void)
         check_rm_tree(dir);
 }
 
+/* A batch as the daemon runs one: a nested transaction per request, one rolled back. The
+ * counters it commits are those of the requests kept, a write transaction reads its own, and
+ * the store's check agrees with them. */
+static void
+test_store_batch(void)
+{
+        char dir[] = "/tmp/test_stats.XXXXXX";
+        struct fixture f[4];
+        struct collect col = {0};
+        uint8_t scope[16];
+        store_t *s = NULL;
+        store_txn_t *t, *child;
+        size_t scope_len = stats_scope(NULL, NULL, scope, sizeof(scope));
+
+        REQUIRE(mkdtemp(dir) != NULL);
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        REQUIRE(store_begin(s, true, &t) == 0);
+        for (uint64_t i = 0; i < 4; i++) {
+                s_fixture(&f[i], i + 1, 5 * DAY_MS + 1000 * (int64_t)i);
+                REQUIRE(store_begin_nested(t, &child) == 0);
+                CHECK_INT(store_put_complaint(child, &f[i].c, NULL), 0);
+                if (i == 2)
+                        store_abort(&child); /* a request that failed half-way */
+                else
+                        CHECK_INT(store_commit(&child), 0);
+        }
+        /* Complaint 1 closed within the same batch: its new-state delta meets its first. */
+        s_fixture(&f[0], 1, 5 * DAY_MS);
+        s_closed(&f[0]);
+        {
+                struct fixture was;
+
+                s_fixture(&was, 1, 5 * DAY_MS);
+                REQUIRE(store_begin_nested(t, &child) == 0);
+                CHECK_INT(store_put_complaint(child, &f[0].c, &was.c), 0);
+                CHECK_INT(store_commit(&child), 0);
+        }
+        CHECK_INT(store_stats_rows(t, 5, 6, scope, scope_len, s_collect, &col), 0);
+        CHECK_INT(col.total[SF_COMPLAINTS], 3);
+        CHECK_INT(col.total[SF_CLOSED], 1);
+        REQUIRE(store_commit(&t) == 0);
+
+        memset(&col, 0, sizeof(col));
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_stats_rows(t, 5, 6, scope, scope_len, s_collect, &col), 0);
+        CHECK_INT(col.total[SF_COMPLAINTS], 3);
+        CHECK_INT(col.total[SF_CLOSED], 1);
+        CHECK_INT(col.total[SF_FOLLOW_UPS], 1);
+        store_abort(&t);
+        /* A batch that is aborted leaves no counters behind. */
+        REQUIRE(store_begin(s, true, &t) == 0);
+        s_fixture(&f[2], 3, 5 * DAY_MS + 2000);
+        CHECK_INT(store_put_complaint(t, &f[2].c, NULL), 0);
+        store_abort(&t);
+        store_close(&s);
+        CHECK_INT(store_check(dir, stderr), 0);
+        check_rm_tree(dir);
+}
+
 int
 main(void)
 {
         test_buckets();
         test_contrib_and_keys();
         test_rows();
+        test_pending();
         test_contacts();
         test_store();
+        test_store_batch();
         return check_summary();
 }

@@ -1,5 +1,5 @@
 /* macro.h: small helpers shared by every daemon module: cleanup attributes for local
- * resources, array sizes, and a clock in milliseconds. */
+ * resources, array sizes, a clock in milliseconds, and one hash. */
 #ifndef COMPLAINTD_MACRO_H
 #define COMPLAINTD_MACRO_H
 
@@ -27,6 +27,18 @@ now_ms(void)
 
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a, 64 bits: stored (a request's hash, a policy's id), so it must never change. */
+static inline uint64_t
+hash_fnv1a(const void *data, size_t n)
+{
+        const uint8_t *b = data;
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+        return h;
 }
 
 /* Monotonic time in milliseconds: for timeouts and intervals. */

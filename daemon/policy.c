@@ -34,13 +34,12 @@ policies_free(policies_t **pp)
         *pp = NULL;
 }
 
+/* A policy's id: its hash, never 0. */
 static uint64_t
 s_hash(const uint8_t *b, size_t n)
 {
-        uint64_t h = 0xcbf29ce484222325ull;
+        uint64_t h = hash_fnv1a(b, n);
 
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ b[i]) * 0x100000001b3ull;
         return h ? h : 1;
 }
 

@@ -1654,16 +1654,6 @@ s_ctx_finish(struct ctx *x, size_t *ret_len)
         return buf;
 }
 
-static uint64_t
-s_hash(const uint8_t *p, size_t n)
-{
-        uint64_t h = 0xcbf29ce484222325ull;
-
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ p[i]) * 0x100000001b3ull;
-        return h;
-}
-
 /* Checks what every request needs before it is looked at: version, actor, request id. */
 static int
 s_check_envelope(struct ctx *x, bool change)
@@ -1693,7 +1683,7 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                 const pb_request_t *q, struct service_outbox *out)
 {
         struct ctx x;
-        uint64_t hash = s_hash(rq->data, rq->len), stored_hash;
+        uint64_t hash = hash_fnv1a(rq->data, rq->len), stored_hash;
         uint8_t *stored = NULL;
         size_t stored_len, mark = out->n;
         int r;

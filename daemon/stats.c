@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "stats.h"
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
@@ -354,20 +355,10 @@ struct stats_pending {
         struct stats_entry e[SF_COUNT]; /* drain's scratch */
 };
 
-static uint64_t
-s_fnv(const uint8_t *b, size_t n)
-{
-        uint64_t h = 0xcbf29ce484222325ull;
-
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ b[i]) * 0x100000001b3ull;
-        return h;
-}
-
 static uint32_t *
 s_pending_slot(const stats_pending_t *p, const uint8_t *key, size_t len)
 {
-        size_t i = (size_t)s_fnv(key, len) & (p->cap - 1);
+        size_t i = (size_t)hash_fnv1a(key, len) & (p->cap - 1);
 
         for (; p->table[i]; i = (i + 1) & (p->cap - 1)) {
                 const struct pending_row *row = &p->rows[p->table[i] - 1];

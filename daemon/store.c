@@ -2121,20 +2121,10 @@ struct stats_acc {
         uint8_t *scratch; /* STATS_ROW_MAX */
 };
 
-static uint64_t
-s_hash(const uint8_t *b, size_t n)
-{
-        uint64_t h = 0xcbf29ce484222325ull;
-
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ b[i]) * 0x100000001b3ull;
-        return h;
-}
-
 static struct stats_acc_row *
 s_acc_slot(struct stats_acc_row *rows, size_t cap, const uint8_t *key, size_t len)
 {
-        size_t i = (size_t)s_hash(key, len) & (cap - 1);
+        size_t i = (size_t)hash_fnv1a(key, len) & (cap - 1);
 
         while (rows[i].key && (rows[i].key_len != len || memcmp(rows[i].key, key, len) != 0))
                 i = (i + 1) & (cap - 1);

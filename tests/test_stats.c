@@ -496,6 +496,45 @@ test_store_batch(void)
         check_rm_tree(dir);
 }
 
+/* A store that fills while a commit writes its counter rows: the commit fails with -ENOSPC,
+ * nothing of that transaction stays, and the records and counters still agree. */
+static void
+test_store_full_at_commit(void)
+{
+        char dir[] = "/tmp/test_stats.XXXXXX";
+        store_t *s = NULL;
+        store_txn_t *t;
+        uint64_t id = 0;
+        int r = 0, at_commit = 0;
+
+        REQUIRE(mkdtemp(dir) != NULL);
+        REQUIRE(store_open(dir, 1 << 20, &s) == 0); /* a 1 MiB ceiling */
+        for (int round = 0; round < 100 && r == 0; round++) {
+                REQUIRE(store_begin(s, true, &t) == 0);
+                /* Each complaint on a day of its own: its 16 rows are all new rows. */
+                for (int i = 0; i < 100 && r == 0; i++) {
+                        struct fixture f;
+
+                        id++;
+                        s_fixture(&f, id, (int64_t)id * DAY_MS);
+                        r = store_put_complaint(t, &f.c, NULL);
+                }
+                if (r == 0) {
+                        r = store_commit(&t);
+                        at_commit += r == -ENOSPC;
+                } else {
+                        store_abort(&t);
+                }
+                if (r == -ENOSPC && store_grow(s) == 0)
+                        r = 0;
+        }
+        CHECK_INT(r, -ENOSPC);
+        CHECK_INT(at_commit, 1);
+        store_close(&s);
+        CHECK_INT(store_check(dir, stderr), 0);
+        check_rm_tree(dir);
+}
+
 int
 main(void)
 {
@@ -506,5 +545,6 @@ main(void)
         test_contacts();
         test_store();
         test_store_batch();
+        test_store_full_at_commit();
         return check_summary();
 }

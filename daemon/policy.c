@@ -1,4 +1,4 @@
-/* policy.c: building, storing and caching policies; see policy.h. */
+/* policy.c: encoding, compiling and caching policies; see policy.h. */
 #include <errno.h>
 #include <string.h>
 
@@ -110,22 +110,34 @@ s_add(policies_t *p, uint64_t id, pb_policy_t *pb, const policy_t **ret)
 }
 
 int
-policies_get(policies_t *p, store_txn_t *txn, uint64_t id, const policy_t **ret)
+policies_find(policies_t *p, uint64_t id, const policy_t **ret)
 {
         const policy_t *found = s_find(p, id);
-        _cleanup_free_ uint8_t *data = NULL;
+
+        if (found == NULL)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+uint64_t
+policies_id(const uint8_t *blob, size_t len)
+{
+        return s_hash(blob, len);
+}
+
+int
+policies_add(policies_t *p, const uint8_t *blob, size_t len, const policy_t **ret)
+{
+        uint64_t id = s_hash(blob, len);
+        const policy_t *found = s_find(p, id);
         pb_policy_t *pb;
-        size_t len;
-        int r;
 
         if (found) {
                 *ret = found;
                 return 0;
         }
-        r = store_get_blob(txn, STORE_POLICIES, id, &data, &len);
-        if (r < 0)
-                return r;
-        pb = complaint__v1__policy__unpack(NULL, len, data);
+        pb = complaint__v1__policy__unpack(NULL, len, blob);
         if (pb == NULL)
                 return -EBADMSG;
         return s_add(p, id, pb, ret);
@@ -203,31 +215,11 @@ out:
 }
 
 int
-policies_current(policies_t *p, const conf_t *cfg, const char *dept, store_txn_t *txn,
-                 const policy_t **ret)
+policies_encode(const conf_t *cfg, const char *dept, uint8_t **ret_buf, size_t *ret_len)
 {
         const struct config_department *dep = config_find_department(cfg, dept);
-        _cleanup_free_ uint8_t *buf = NULL;
-        pb_policy_t *pb;
-        uint64_t id;
-        size_t len;
-        int r;
 
         if (dep == NULL || dep->calendar == NULL)
                 return -ENOENT;
-        r = s_encode(cfg, dep, &buf, &len);
-        if (r < 0)
-                return r;
-        id = s_hash(buf, len);
-        /* Stored with the clock that first uses it, in the same transaction. */
-        r = store_put_blob(txn, STORE_POLICIES, id, buf, len);
-        if (r < 0 && r != -EEXIST)
-                return r;
-        *ret = s_find(p, id);
-        if (*ret)
-                return 0;
-        pb = complaint__v1__policy__unpack(NULL, len, buf);
-        if (pb == NULL)
-                return -ENOMEM;
-        return s_add(p, id, pb, ret);
+        return s_encode(cfg, dep, ret_buf, ret_len);
 }

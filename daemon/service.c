@@ -283,7 +283,7 @@ s_stop_clock(struct ctx *x, pb_clock_t *k, int action)
 
         if (k == NULL || !k->running)
                 return;
-        if (policies_get(x->s->policies, x->txn, k->policy_id, &pol) < 0)
+        if (store_get_policy(x->txn, x->s->policies, k->policy_id, &pol) < 0)
                 pol = NULL;
         clock_stop(k, pol, action, x->now);
 }
@@ -302,7 +302,7 @@ s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept, int 
         s_stop_clock(x, *slot, action);
         if (dep == NULL || (limit = s_limit(x, dep, kind)) == 0)
                 return 0;
-        r = policies_current(x->s->policies, x->s->cfg, dept, x->txn, &pol);
+        r = store_current_policy(x->txn, x->s->policies, x->s->cfg, dept, &pol);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -324,7 +324,7 @@ s_pause_clock(struct ctx *x, pb_clock_t *k, bool pause)
 
         if (k == NULL || !k->running)
                 return 0;
-        r = policies_get(x->s->policies, x->txn, k->policy_id, &pol);
+        r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
                 return s_store_fail(x, r, "reading the clock's policy");
         r = pause ? clock_pause(k, pol, x->now) : clock_resume(k, pol, x->now);
@@ -761,7 +761,7 @@ s_escalate_by_hand(struct ctx *x, struct entry *e, char *kind, size_t size)
                               "complaint %" PRIu64 " has no running clock: department %s is not "
                               "timed, so it has no management chain",
                               x->c->id, x->c->department);
-        r = policies_get(x->s->policies, x->txn, k->policy_id, &pol);
+        r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
                 return s_store_fail(x, r, "reading the clock's policy");
         r = clock_escalate(k, pol, x->now);
@@ -1957,7 +1957,7 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         }
         if (r < 0)
                 return s_store_fail(x, r, "reading a complaint");
-        r = policies_get(x->s->policies, x->txn, k->policy_id, &pol);
+        r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
                 return s_store_fail(x, r, "reading the clock's policy");
         if ((r = s_snapshot(x, &old)) < 0)

@@ -439,7 +439,7 @@ s_backfill_clocks(store_txn_t *t, policies_t *pols, pb_complaint_t *c, bool *ret
                                 action = hist[j]->action;
                 /* A policy that cannot be read or compiled: clock_stop() counts real time then,
                  * and so does the backfill. */
-                r = policies_get(pols, t, k->policy_id, &pol);
+                r = store_get_policy(t, pols, k->policy_id, &pol);
                 if (r == -ENOMEM)
                         break;
                 if (r < 0)
@@ -1111,43 +1111,45 @@ store_count_overdue(store_txn_t *t, uint64_t *ret)
 }
 
 int
-store_put_blob(store_txn_t *t, enum store_table table, uint64_t id, const uint8_t *data, size_t len)
+store_get_policy(store_txn_t *t, policies_t *cache, uint64_t id, const policy_t **ret)
 {
         uint8_t kb[8];
-        MDB_val k = {8, kb}, v = {len, (void *)(uintptr_t)data};
-        MDB_val existing;
-        int db = table == STORE_POLICIES ? DB_POLICIES : -1;
+        MDB_val k = {8, kb}, v;
         int rc;
 
-        assert(db >= 0);
+        if (policies_find(cache, id, ret) == 0)
+                return 0;
         s_put_be64(kb, id);
-        /* Look first: a put, even a refused one, would dirty pages. */
-        rc = mdb_get(t->txn, t->store->dbi[db], &k, &existing);
-        if (rc == 0)
-                return -EEXIST;
-        return s_err(mdb_put(t->txn, t->store->dbi[db], &k, &v, MDB_NOOVERWRITE));
+        rc = mdb_get(t->txn, t->store->dbi[DB_POLICIES], &k, &v);
+        if (rc != 0)
+                return s_err(rc);
+        /* Compiled from the map before the transaction ends: the cache keeps its own copy. */
+        return policies_add(cache, v.mv_data, v.mv_size, ret);
 }
 
 int
-store_get_blob(store_txn_t *t, enum store_table table, uint64_t id, uint8_t **ret, size_t *ret_len)
+store_current_policy(store_txn_t *t, policies_t *cache, const conf_t *cfg, const char *dept,
+                     const policy_t **ret)
 {
-        uint8_t kb[8], *copy;
-        MDB_val k = {8, kb}, v;
-        int db = table == STORE_POLICIES ? DB_POLICIES : -1;
-        int rc;
+        _cleanup_free_ uint8_t *buf = NULL;
+        uint8_t kb[8];
+        MDB_val k = {8, kb}, v, existing;
+        size_t len;
+        int rc = policies_encode(cfg, dept, &buf, &len);
 
-        assert(db >= 0);
-        s_put_be64(kb, id);
-        rc = mdb_get(t->txn, t->store->dbi[db], &k, &v);
+        if (rc < 0)
+                return rc;
+        s_put_be64(kb, policies_id(buf, len));
+        v = (MDB_val){len, buf};
+        /* Stored with the clock that first uses it, in the same transaction. Look first: a
+         * put, even a refused one, would dirty pages. Policies are content-addressed and never
+         * change, so one stored already is this one. */
+        rc = mdb_get(t->txn, t->store->dbi[DB_POLICIES], &k, &existing);
+        if (rc == MDB_NOTFOUND)
+                rc = mdb_put(t->txn, t->store->dbi[DB_POLICIES], &k, &v, MDB_NOOVERWRITE);
         if (rc != 0)
                 return s_err(rc);
-        copy = malloc(v.mv_size ? v.mv_size : 1);
-        if (copy == NULL)
-                return -ENOMEM;
-        memcpy(copy, v.mv_data, v.mv_size);
-        *ret = copy;
-        *ret_len = v.mv_size;
-        return 0;
+        return policies_add(cache, buf, len, ret);
 }
 
 int

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "pb.h"
+#include "policy.h"
 
 /* The layout version this daemon writes. A store with a higher one is refused; a lower one is
  * migrated on open, in one transaction. History of the layout:
@@ -150,14 +151,15 @@ int store_get_request(store_txn_t *txn, const char *actor, const char *request_i
 int store_put_request(store_txn_t *txn, const char *actor, const char *request_id, uint64_t hash,
                       const uint8_t *reply, size_t len);
 
-/* Blobs keyed by a 64-bit id in one of the auxiliary tables. put refuses an existing id with
- * -EEXIST (blobs are content-addressed and never change); get returns -ENOENT and a copy the
- * caller frees. */
-enum store_table { STORE_POLICIES };
-int store_put_blob(store_txn_t *txn, enum store_table table, uint64_t id, const uint8_t *data,
-                   size_t len);
-int store_get_blob(store_txn_t *txn, enum store_table table, uint64_t id, uint8_t **ret,
-                   size_t *ret_len);
+/* Policies (policy.h), stored encoded and content-addressed, loaded through a cache of
+ * compiled ones. get_policy returns the policy with id from cache, reading and compiling it
+ * from the store when it is not cached; -ENOENT when it is stored nowhere, policies_add()'s
+ * errors otherwise. current_policy returns the policy cfg defines for department dept,
+ * storing it when the store does not hold it yet (in txn, so with the clock that first uses
+ * it); -ENOENT when the department is unknown or not timed. *ret is borrowed from cache. */
+int store_get_policy(store_txn_t *txn, policies_t *cache, uint64_t id, const policy_t **ret);
+int store_current_policy(store_txn_t *txn, policies_t *cache, const conf_t *cfg, const char *dept,
+                         const policy_t **ret);
 
 /* The deadline index: one entry per warning or escalation due, kept by store_put_complaint()
  * from the complaint's clocks, ordered by time. first_deadline() is the next one due

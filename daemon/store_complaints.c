@@ -1,0 +1,320 @@
+/* store_complaints.c: complaint records, their append-only history, the status, department
+ * and category indexes with the status counts, and the list that walks them. */
+#include <assert.h>
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "clock.h"
+#include "contact.h"
+#include "log.h"
+#include "macro.h"
+#include "stats.h"
+#include "store.h"
+#include "store_int.h"
+
+int
+store_get_complaint(store_txn_t *t, uint64_t id, pb_complaint_t **ret)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+
+        s_put_be64(kb, id);
+        return s_get_message(t, DB_COMPLAINTS, &k, &complaint__v1__complaint__descriptor,
+                             (ProtobufCMessage **)ret);
+}
+
+size_t
+s_index_key(uint8_t *buf, const char *prefix, uint64_t id)
+{
+        size_t n = strlen(prefix);
+
+        memcpy(buf, prefix, n);
+        buf[n] = '\0';
+        s_put_be64(buf + n + 1, id);
+        return n + 9;
+}
+
+/* Adds (add) or removes an index entry; removing one that is not there is not an error. */
+static int
+s_index(store_txn_t *t, int db, const char *prefix, uint64_t id, bool add)
+{
+        uint8_t kb[KEY_MAX];
+        MDB_val k, v = {0, NULL};
+        int rc;
+
+        if (strlen(prefix) + 9 > sizeof(kb))
+                return -E2BIG;
+        k = (MDB_val){s_index_key(kb, prefix, id), kb};
+        rc = add ? mdb_put(t->txn, t->store->dbi[db], &k, &v, 0)
+                 : mdb_del(t->txn, t->store->dbi[db], &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+}
+
+static int
+s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
+{
+        uint8_t kb[9];
+        MDB_val k = {9, kb}, v = {0, NULL};
+        char key[32];
+        uint64_t count;
+        int rc;
+
+        kb[0] = (uint8_t)status;
+        s_put_be64(kb + 1, id);
+        rc = add ? mdb_put(t->txn, t->store->dbi[DB_BY_STATUS], &k, &v, 0)
+                 : mdb_del(t->txn, t->store->dbi[DB_BY_STATUS], &k, NULL);
+        if (rc != 0)
+                return s_err(rc);
+        snprintf(key, sizeof(key), "count/%d", status);
+        rc = s_meta_get_u64(t, key, &count);
+        if (rc < 0)
+                return rc;
+        return s_meta_put_u64(t, key, add ? count + 1 : count - 1);
+}
+
+int
+store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb};
+        int rc;
+
+        s_put_be64(kb, c->id);
+        rc = s_put_message(t, DB_COMPLAINTS, &k, &c->base, 0);
+        if (rc < 0)
+                return rc;
+        if (old == NULL || old->status != c->status) {
+                if (old != NULL && (rc = s_status_index(t, old->status, c->id, false)) < 0)
+                        return rc;
+                if ((rc = s_status_index(t, c->status, c->id, true)) < 0)
+                        return rc;
+        }
+        if (old == NULL || strcmp(old->department, c->department) != 0) {
+                if (old != NULL && old->department[0] &&
+                    (rc = s_index(t, DB_BY_DEPT, old->department, c->id, false)) < 0)
+                        return rc;
+                if (c->department[0] &&
+                    (rc = s_index(t, DB_BY_DEPT, c->department, c->id, true)) < 0)
+                        return rc;
+        }
+        if (old == NULL || strcmp(old->category, c->category) != 0) {
+                if (old != NULL &&
+                    (rc = s_index(t, DB_BY_CATEGORY, old->category, c->id, false)) < 0)
+                        return rc;
+                if ((rc = s_index(t, DB_BY_CATEGORY, c->category, c->id, true)) < 0)
+                        return rc;
+        }
+        if ((rc = s_update_overdue(t, c, old)) < 0)
+                return rc;
+        if ((rc = s_update_report(t, c, old)) < 0)
+                return rc;
+        return s_update_deadlines(t, c, old);
+}
+
+int
+store_next_complaint_id(store_txn_t *t, uint64_t *ret)
+{
+        uint64_t last;
+        int rc = s_meta_get_u64(t, "next_id", &last);
+
+        if (rc < 0)
+                return rc;
+        rc = s_meta_put_u64(t, "next_id", last + 1);
+        if (rc < 0)
+                return rc;
+        *ret = last + 1;
+        return 0;
+}
+
+int
+store_put_history(store_txn_t *t, const pb_history_t *h)
+{
+        uint8_t kb[12];
+        MDB_val k = {12, kb};
+
+        s_put_be64(kb, h->complaint_id);
+        s_put_be32(kb + 8, h->seq);
+        return s_put_message(t, DB_HISTORY, &k, &h->base, MDB_NOOVERWRITE);
+}
+
+void
+store_free_history(pb_history_t ***entries, size_t n)
+{
+        if (*entries == NULL)
+                return;
+        for (size_t i = 0; i < n; i++)
+                complaint__v1__history_entry__free_unpacked((*entries)[i], NULL);
+        free(*entries);
+        *entries = NULL;
+}
+
+int
+store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_n)
+{
+        uint8_t kb[12] = {0};
+        MDB_val k = {12, kb}, v;
+        MDB_cursor *cur;
+        pb_history_t **list = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+
+        s_put_be64(kb, id);
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_HISTORY], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                pb_history_t *h;
+
+                if (k.mv_size != 12 || s_get_be64(k.mv_data) != id)
+                        break;
+                if (n == cap) {
+                        pb_history_t **p = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*p));
+                        if (p == NULL) {
+                                rc = ENOMEM;
+                                break;
+                        }
+                        list = p;
+                }
+                h = complaint__v1__history_entry__unpack(NULL, v.mv_size, v.mv_data);
+                if (h == NULL) {
+                        rc = EBADMSG;
+                        break;
+                }
+                list[n++] = h;
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+                store_free_history(&list, n);
+                return s_err(rc);
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+int
+store_count(store_txn_t *t, int status, uint64_t *ret)
+{
+        char key[32];
+
+        if (status == ST_NONE) {
+                MDB_stat st;
+                int rc = mdb_stat(t->txn, t->store->dbi[DB_COMPLAINTS], &st);
+
+                if (rc != 0)
+                        return s_err(rc);
+                *ret = st.ms_entries;
+                return 0;
+        }
+        snprintf(key, sizeof(key), "count/%d", status);
+        return s_meta_get_u64(t, key, ret);
+}
+
+void
+store_free_list(pb_complaint_t ***list, size_t n)
+{
+        if (*list == NULL)
+                return;
+        for (size_t i = 0; i < n; i++)
+                complaint__v1__complaint__free_unpacked((*list)[i], NULL);
+        free(*list);
+        *list = NULL;
+}
+
+static bool
+s_matches(const pb_complaint_t *c, const struct store_filter *f)
+{
+        return (f->department == NULL || strcmp(c->department, f->department) == 0) &&
+               (f->category == NULL || strcmp(c->category, f->category) == 0) &&
+               (f->status == ST_NONE || (int)c->status == f->status) &&
+               (!f->overdue || c->level > 0) && (f->level == 0 || c->level == f->level);
+}
+
+int
+store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uint32_t limit,
+           pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next)
+{
+        uint8_t prefix[KEY_MAX], seek[KEY_MAX];
+        size_t plen = 0;
+        int db = DB_COMPLAINTS;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        pb_complaint_t **list;
+        size_t n = 0;
+        uint64_t next = 0;
+        int rc;
+
+        /* The most selective index that serves the filter: overdue, department, category,
+         * status. */
+        if (f->overdue || f->level > 0) {
+                db = DB_OVERDUE;
+        } else if (f->department != NULL || f->category != NULL) {
+                const char *p = f->department ? f->department : f->category;
+
+                db = f->department ? DB_BY_DEPT : DB_BY_CATEGORY;
+                plen = strlen(p) + 1;
+                if (plen + 8 > sizeof(prefix))
+                        return -E2BIG;
+                memcpy(prefix, p, plen);
+        } else if (f->status != ST_NONE) {
+                db = DB_BY_STATUS;
+                prefix[0] = (uint8_t)f->status;
+                plen = 1;
+        }
+        list = calloc(limit ? limit : 1, sizeof(*list));
+        if (list == NULL)
+                return -ENOMEM;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[db], &cur);
+        if (rc != 0) {
+                free(list);
+                return s_err(rc);
+        }
+        memcpy(seek, prefix, plen);
+        s_put_be64(seek + plen, before_id ? before_id : UINT64_MAX);
+        k = (MDB_val){plen + 8, seek};
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc =
+            rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+                pb_complaint_t *c;
+                uint64_t id;
+
+                if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
+                        break;
+                id = s_get_be64((uint8_t *)k.mv_data + plen);
+                if (before_id && id >= before_id)
+                        continue;
+                if (n == limit) {
+                        next = list[n - 1]->id;
+                        break;
+                }
+                if (db == DB_COMPLAINTS)
+                        c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+                else if (store_get_complaint(t, id, &c) < 0)
+                        c = NULL;
+                if (c == NULL) {
+                        rc = EBADMSG;
+                        break;
+                }
+                if (!s_matches(c, f)) {
+                        complaint__v1__complaint__free_unpacked(c, NULL);
+                        continue;
+                }
+                list[n++] = c;
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+                store_free_list(&list, n);
+                return s_err(rc);
+        }
+        *ret = list;
+        *ret_n = n;
+        *ret_next = next;
+        return 0;
+}

@@ -1,0 +1,151 @@
+/* store_int.h: the LMDB layout behind store.h, shared by the store_*.c files and by nothing
+ * else (only they include lmdb.h).
+ *
+ * Databases (keys big-endian so that byte order is numeric order):
+ *   meta        "schema" -> u32, "next_id" -> u64, "count/<status>" -> u64,
+ *               "country_code" -> digits ("" for none) the contact index is keyed with
+ *   complaints  id u64 -> Complaint
+ *   history     id u64 . seq u32 -> HistoryEntry
+ *   events      seq u64 -> Event
+ *   request_ids request_id \0 actor -> hash u64 . Reply   (schema 3 and before: "requests",
+ *               keyed actor \0 request_id; ids that begin with a time, as libcomplaint's
+ *               do, then land side by side at the end of the tree)
+ *   by_status   status u8 . id u64 -> ""
+ *   by_dept     department \0 . id u64 -> ""
+ *   by_category category \0 . id u64 -> ""
+ *   overdue     id u64 -> level u32           complaints escalated on a running clock
+ *   deadlines   due i64 . id u64 . clock u8 . type u8 -> ""
+ *   policies    id u64 -> Policy
+ *   streams     stream \0 . offset u64 -> seq u64   each department's stream of events
+ *   stats       day u32 . stats key -> row           the report's counters (stats.h), by the
+ *                                                    UTC day of creation
+ *   ledger      complete u8 . created i64 . id u64 -> ""   every complaint by creation time,
+ *                                                    those not closed (complete 0) first
+ *   contacts    contact key \0 . created i64 . id u64 -> ""   complaints by phone and e-mail
+ */
+#ifndef COMPLAINTD_STORE_INT_H
+#define COMPLAINTD_STORE_INT_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "contact.h"
+#include "stats.h"
+#include "store.h"
+
+#define INITIAL_MAP (64ull << 20)
+#define KEY_MAX 511 /* LMDB's default maximum key size */
+
+enum {
+        DB_META,
+        DB_COMPLAINTS,
+        DB_HISTORY,
+        DB_EVENTS,
+        DB_REQUESTS,
+        DB_BY_STATUS,
+        DB_BY_DEPT,
+        DB_BY_CATEGORY,
+        DB_OVERDUE,
+        DB_DEADLINES,
+        DB_POLICIES,
+        DB_STREAMS,
+        DB_STATS,
+        DB_LEDGER,
+        DB_CONTACTS,
+        DB_COUNT
+};
+
+#define DAY_MS 86400000ll
+#define LEDGER_KEY 17
+
+#define META_COUNTRY "country_code"
+#define COUNTRY_CODE_MAX 15 /* digits: E.164 numbers are at most 15 */
+
+struct store {
+        MDB_env *env;
+        MDB_dbi dbi[DB_COUNT];
+        uint64_t map_max;
+        uint32_t schema;
+        uint32_t migrated_from;
+        char *country_code; /* the contact index's ("" none); NULL: not recorded */
+        bool rekeyed;       /* the open rebuilt the contact index */
+        char *rekeyed_from; /* the code it had before (NULL: none recorded) */
+};
+
+struct store_txn {
+        store_t *store;
+        MDB_txn *txn;
+        store_txn_t *root;        /* the top-level transaction (itself when it is one) */
+        stats_pending_t *pending; /* root only: counter changes written at commit */
+        size_t mark;              /* nested only: where its counter changes begin */
+};
+
+static inline void
+s_put_be64(uint8_t *p, uint64_t v)
+{
+        for (int i = 7; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+s_get_be64(const uint8_t *p)
+{
+        uint64_t v = 0;
+
+        for (int i = 0; i < 8; i++)
+                v = v << 8 | p[i];
+        return v;
+}
+
+static inline void
+s_put_be32(uint8_t *p, uint32_t v)
+{
+        for (int i = 3; i >= 0; i--, v >>= 8)
+                p[i] = (uint8_t)v;
+}
+
+static inline uint32_t
+s_get_be32(const uint8_t *p)
+{
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* store.c */
+extern const char *const db_names[DB_COUNT];
+int s_err(int rc);
+int s_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret);
+int s_meta_put_u64(store_txn_t *t, const char *key, uint64_t value);
+int s_meta_get_str(store_txn_t *t, const char *key, char **ret);
+int s_meta_put_str(store_txn_t *t, const char *key, const char *value);
+int s_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags);
+int s_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescriptor *d,
+                  ProtobufCMessage **ret);
+
+/* store_migrate.c */
+int s_migrate(store_txn_t *t, uint32_t from, const char *cc);
+
+/* store_complaints.c */
+size_t s_index_key(uint8_t *buf, const char *prefix, uint64_t id);
+
+/* store_clocks.c */
+size_t s_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out);
+size_t s_deadline_key(uint8_t *kb, const struct store_deadline *d);
+int s_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+int s_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+
+/* store_report.c */
+uint32_t s_day(int64_t ms);
+void s_day_name(uint32_t day, char *buf, size_t size);
+void s_row_name(const uint8_t *key, size_t len, char *buf, size_t size);
+int s_stats_flush(store_txn_t *t);
+size_t s_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id);
+int s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+
+/* store_contacts.c */
+size_t s_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX]);
+int s_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc);
+int s_rekey_contacts(store_txn_t *t, const char *cc);
+size_t s_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id);
+
+#endif

@@ -1,0 +1,312 @@
+/* store_report.c: the report's counters by day (stats.h), written once per row at commit,
+ * and the ledger index by creation time. */
+#include <assert.h>
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "clock.h"
+#include "contact.h"
+#include "log.h"
+#include "macro.h"
+#include "stats.h"
+#include "store.h"
+#include "store_int.h"
+
+uint32_t
+s_day(int64_t ms)
+{
+        return ms < 0 ? 0 : (uint32_t)(ms / DAY_MS);
+}
+
+/* A day for people: "2026-06-01". */
+void
+s_day_name(uint32_t day, char *buf, size_t size)
+{
+        time_t at = (time_t)day * 86400;
+        struct tm tm;
+
+        if (gmtime_r(&at, &tm) == NULL || strftime(buf, size, "%Y-%m-%d", &tm) == 0)
+                snprintf(buf, size, "day %u", day);
+}
+
+/* A report row's key for people: "<scope>/<dimension>=<value>", the scope "all", "d:<dept>"
+ * or "c:<category>". */
+void
+s_row_name(const uint8_t *key, size_t len, char *buf, size_t size)
+{
+        const uint8_t *value;
+        size_t value_len;
+        int dim;
+
+        if (stats_key_split(key, len, &dim, &value, &value_len) < 0) {
+                snprintf(buf, size, "(a malformed key of %zu bytes)", len);
+                return;
+        }
+        snprintf(buf, size, "%s/%s=%.*s", key[0] ? (const char *)key : "all", stats_dim_name(dim),
+                 (int)value_len, (const char *)value);
+}
+
+/* Adds delta, the change of complaint id, to the counters of row key of day: kept in the
+ * transaction and written when it commits (s_stats_flush()). */
+static int
+s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
+              const struct stats_sparse *delta, uint64_t id)
+{
+        return stats_pending_add(&t->root->pending, day, key, delta, id, t->root != t);
+}
+
+/* Writes one row's summed delta (stats_pending_fn). */
+static int
+s_stats_write(void *ctx, const uint8_t *key, size_t key_len, const struct stats_entry *e, size_t n,
+              uint64_t last_id)
+{
+        store_txn_t *t = ctx;
+        uint8_t out[STATS_ROW_MAX];
+        MDB_val k = {key_len, (void *)(uintptr_t)key}, v;
+        size_t len = 0;
+        int rc;
+
+        rc = mdb_get(t->txn, t->store->dbi[DB_STATS], &k, &v);
+        if (rc == MDB_NOTFOUND)
+                v = (MDB_val){0, NULL};
+        else if (rc != 0)
+                return s_err(rc);
+        rc = stats_row_add(v.mv_data, v.mv_size, e, n, out, &len);
+        if (rc < 0)
+                return rc;
+        if (rc > 0) {
+                char date[32], row[2 * STATS_KEY_MAX];
+
+                /* The row did not hold what the complaints' old states added to it: it drifted
+                 * from the records. The changes go on (a counter is kept at zero), so only the
+                 * store knows, and says it here, once per row written. */
+                s_day_name(s_get_be32(key), date, sizeof(date));
+                s_row_name(key + 4, key_len - 4, row, sizeof(row));
+                log_struct(LOG_ERR, last_id, NULL, "stats-drift",
+                           "report counters of %s, row %s: a counter would go below zero with "
+                           "the changes committed with complaint %" PRIu64 " and was kept at 0; "
+                           "`complaintd --check-store` lists the rows that drifted",
+                           date, row, last_id);
+        }
+        if (len == 0) {
+                rc = mdb_del(t->txn, t->store->dbi[DB_STATS], &k, NULL);
+                return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        }
+        v = (MDB_val){len, out};
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_STATS], &k, &v, 0));
+}
+
+/* Writes the counter changes of top-level transaction t: each row read and rewritten once. */
+int
+s_stats_flush(store_txn_t *t)
+{
+        return stats_pending_drain(t->pending, s_stats_write, t);
+}
+
+size_t
+s_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id)
+{
+        kb[0] = complete ? 1 : 0;
+        s_put_be64(kb + 1, (uint64_t)(created < 0 ? 0 : created));
+        s_put_be64(kb + 9, id);
+        return LEDGER_KEY;
+}
+
+static int
+s_update_ledger(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        bool now = c->status == ST_CLOSED, was = old && old->status == ST_CLOSED;
+        uint8_t kb[LEDGER_KEY];
+        MDB_val k, v = {0, NULL};
+        int rc;
+
+        if (old && now == was && old->created_at_ms == c->created_at_ms)
+                return 0;
+        if (old) {
+                k = (MDB_val){s_ledger_key(kb, was, old->created_at_ms, old->id), kb};
+                rc = mdb_del(t->txn, t->store->dbi[DB_LEDGER], &k, NULL);
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        return s_err(rc);
+        }
+        k = (MDB_val){s_ledger_key(kb, now, c->created_at_ms, c->id), kb};
+        return s_err(mdb_put(t->txn, t->store->dbi[DB_LEDGER], &k, &v, 0));
+}
+
+/* The ledger entry and the report's counters of a complaint: rows(c) - rows(old), rewriting
+ * only the rows whose counters change. */
+int
+s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        struct stats_key kn[STATS_KEYS_MAX], ko[STATS_KEYS_MAX];
+        struct stats_sparse cn, co = {0}, none = {0}, d;
+        bool matched[STATS_KEYS_MAX] = {false};
+        size_t nn = stats_keys(c, kn), no = old ? stats_keys(old, ko) : 0;
+        uint32_t day = s_day(c->created_at_ms), old_day = old ? s_day(old->created_at_ms) : day;
+        int rc = s_update_ledger(t, c, old);
+
+        if (rc < 0)
+                return rc;
+        stats_contrib(c, &cn);
+        if (old)
+                stats_contrib(old, &co);
+        for (size_t i = 0; i < nn; i++) {
+                bool found = false;
+
+                for (size_t j = 0; j < no && !found && day == old_day; j++) {
+                        if (!matched[j] && ko[j].len == kn[i].len &&
+                            memcmp(ko[j].data, kn[i].data, kn[i].len) == 0) {
+                                matched[j] = true;
+                                found = true;
+                        }
+                }
+                stats_diff(&cn, found ? &co : &none, &d);
+                if ((rc = s_stats_apply(t, day, &kn[i], &d, c->id)) < 0)
+                        return rc;
+        }
+        for (size_t j = 0; j < no; j++) {
+                if (matched[j])
+                        continue;
+                stats_diff(&none, &co, &d);
+                if ((rc = s_stats_apply(t, old_day, &ko[j], &d, c->id)) < 0)
+                        return rc;
+        }
+        return 0;
+}
+
+int
+store_stats_rows(store_txn_t *t, uint32_t day_from, uint32_t day_to, const uint8_t *scope,
+                 size_t scope_len, store_stats_fn fn, void *ctx)
+{
+        uint8_t kb[4 + STATS_KEY_MAX];
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc, r = 0;
+
+        if (scope_len + 4 > sizeof(kb))
+                return -E2BIG;
+        /* A write transaction reads its own counter changes. */
+        if (t->root == t && (rc = s_stats_flush(t)) < 0)
+                return rc;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_STATS], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (uint32_t day = day_from; day < day_to && r == 0; day++) {
+                s_put_be32(kb, day);
+                memcpy(kb + 4, scope, scope_len);
+                k = (MDB_val){4 + scope_len, kb};
+                for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
+                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                        if (k.mv_size <= 4 + scope_len || memcmp(k.mv_data, kb, 4 + scope_len) != 0)
+                                break;
+                        r = fn(ctx, (uint8_t *)k.mv_data + 4, k.mv_size - 4, v.mv_data, v.mv_size);
+                }
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        break;
+                rc = 0;
+        }
+        mdb_cursor_close(cur);
+        return r < 0 ? r : s_err(rc);
+}
+
+int
+store_ledger_next(store_txn_t *t, const struct store_ledger_pos *after, int64_t from_ms,
+                  int64_t to_ms, struct store_ledger_pos *ret)
+{
+        uint8_t kb[LEDGER_KEY];
+        int part = after && after->complete ? 1 : 0;
+        int64_t created = after ? after->created_ms : from_ms;
+        uint64_t id = after ? after->id + 1 : 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (after && after->id == UINT64_MAX) {
+                created++;
+                id = 0;
+        }
+        if (created < from_ms) {
+                created = from_ms;
+                id = 0;
+        }
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        for (; part < 2; part++, created = from_ms, id = 0) {
+                const uint8_t *p;
+
+                if (created >= to_ms)
+                        continue;
+                k = (MDB_val){s_ledger_key(kb, part, created, id), kb};
+                rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+                if (rc == MDB_NOTFOUND)
+                        break;
+                if (rc != 0)
+                        break;
+                p = k.mv_data;
+                if (k.mv_size != LEDGER_KEY) {
+                        rc = EBADMSG;
+                        break;
+                }
+                if (p[0] == part && (int64_t)s_get_be64(p + 1) < to_ms) {
+                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)s_get_be64(p + 1),
+                                                         s_get_be64(p + 9)};
+                        mdb_cursor_close(cur);
+                        return 0;
+                }
+        }
+        mdb_cursor_close(cur);
+        return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : s_err(rc);
+}
+
+int
+store_ledger_next_in(store_txn_t *t, bool complete, int64_t after_created_ms, uint64_t after_id,
+                     bool started, int64_t from_ms, int64_t to_ms, struct store_ledger_pos *ret)
+{
+        uint8_t kb[LEDGER_KEY];
+        int64_t created = from_ms;
+        uint64_t id = 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        const uint8_t *p;
+        int rc;
+
+        if (started && after_created_ms >= from_ms) {
+                created = after_created_ms;
+                id = after_id + 1;
+                if (after_id == UINT64_MAX) {
+                        if (created == INT64_MAX)
+                                return -ENOENT;
+                        created++;
+                        id = 0;
+                }
+        }
+        /* Keys hold times before 1970 as 0 (s_ledger_key()). */
+        if (created < 0) {
+                created = 0;
+                id = 0;
+        }
+        if (created >= to_ms)
+                return -ENOENT;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur);
+        if (rc != 0)
+                return s_err(rc);
+        k = (MDB_val){s_ledger_key(kb, complete, created, id), kb};
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc == 0 && k.mv_size != LEDGER_KEY)
+                rc = EBADMSG;
+        if (rc == 0) {
+                p = k.mv_data;
+                if (p[0] == (complete ? 1 : 0) && (int64_t)s_get_be64(p + 1) < to_ms)
+                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)s_get_be64(p + 1),
+                                                         s_get_be64(p + 9)};
+                else
+                        rc = MDB_NOTFOUND;
+        }
+        mdb_cursor_close(cur);
+        return s_err(rc);
+}

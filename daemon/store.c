@@ -1,23 +1,14 @@
 /* store.c: the environment behind store.h: opening (and migrating) it, growing the map,
  * backups, transactions, and the small helpers every table uses (store_int.h). */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
-const char *const db_names[DB_COUNT] = {
+const char *const st_db_names[DB_COUNT] = {
     "meta",      "complaints", "history",     "events",  "request_ids",
     "by_status", "by_dept",    "by_category", "overdue", "deadlines",
     "policies",  "streams",    "stats",       "ledger",  "contacts",
@@ -25,7 +16,7 @@ const char *const db_names[DB_COUNT] = {
 
 /* LMDB's own codes become errno values here, at the boundary. */
 int
-s_err(int rc)
+st_err(int rc)
 {
         switch (rc) {
         case MDB_SUCCESS:
@@ -49,7 +40,7 @@ s_err(int rc)
 }
 
 int
-s_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret)
+st_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret)
 {
         MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
         int rc = mdb_get(t->txn, t->store->dbi[DB_META], &k, &v);
@@ -59,33 +50,33 @@ s_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret)
                 return 0;
         }
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         if (v.mv_size != 8)
                 return -EBADMSG;
-        *ret = s_get_be64(v.mv_data);
+        *ret = st_get_be64(v.mv_data);
         return 0;
 }
 
 int
-s_meta_put_u64(store_txn_t *t, const char *key, uint64_t value)
+st_meta_put_u64(store_txn_t *t, const char *key, uint64_t value)
 {
         uint8_t buf[8];
         MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v = {8, buf};
 
-        s_put_be64(buf, value);
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
+        st_put_be64(buf, value);
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
 }
 
 /* A copy of the string under key in the meta table; -ENOENT when there is none. */
 int
-s_meta_get_str(store_txn_t *t, const char *key, char **ret)
+st_meta_get_str(store_txn_t *t, const char *key, char **ret)
 {
         MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
         int rc = mdb_get(t->txn, t->store->dbi[DB_META], &k, &v);
         char *copy;
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         copy = malloc(v.mv_size + 1);
         if (copy == NULL)
                 return -ENOMEM;
@@ -96,37 +87,37 @@ s_meta_get_str(store_txn_t *t, const char *key, char **ret)
 }
 
 int
-s_meta_put_str(store_txn_t *t, const char *key, const char *value)
+st_meta_put_str(store_txn_t *t, const char *key, const char *value)
 {
         MDB_val k = {strlen(key), (void *)(uintptr_t)key};
         MDB_val v = {strlen(value), (void *)(uintptr_t)value};
 
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
 }
 
 /* Packs a protobuf message straight into the map with MDB_RESERVE. */
 int
-s_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags)
+st_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags)
 {
         MDB_val v = {protobuf_c_message_get_packed_size(m), NULL};
         int rc = mdb_put(t->txn, t->store->dbi[db], key, &v, flags | MDB_RESERVE);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         protobuf_c_message_pack(m, v.mv_data);
         return 0;
 }
 
 int
-s_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescriptor *d,
-              ProtobufCMessage **ret)
+st_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescriptor *d,
+               ProtobufCMessage **ret)
 {
         MDB_val v;
         ProtobufCMessage *m;
         int rc = mdb_get(t->txn, t->store->dbi[db], key, &v);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         m = protobuf_c_message_unpack(d, NULL, v.mv_size, v.mv_data);
         if (m == NULL)
                 return -EBADMSG;
@@ -147,7 +138,7 @@ store_begin(store_t *s, bool write, store_txn_t **ret)
         rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
         if (rc != 0) {
                 free(t);
-                return s_err(rc);
+                return st_err(rc);
         }
         *ret = t;
         return 0;
@@ -167,7 +158,7 @@ store_begin_nested(store_txn_t *parent, store_txn_t **ret)
         rc = mdb_txn_begin(parent->store->env, parent->txn, 0, &t->txn);
         if (rc != 0) {
                 free(t);
-                return s_err(rc);
+                return st_err(rc);
         }
         *ret = t;
         return 0;
@@ -180,13 +171,13 @@ store_commit(store_txn_t **tp)
         int r = 0;
 
         if (t->root == t) {
-                r = s_stats_flush(t);
+                r = st_stats_flush(t);
                 stats_pending_free(&t->pending);
         }
         if (r < 0) {
                 mdb_txn_abort(t->txn);
         } else {
-                r = s_err(mdb_txn_commit(t->txn));
+                r = st_err(mdb_txn_commit(t->txn));
                 /* A nested transaction's counter changes are its parent's now, or gone with
                  * it. */
                 if (t->root != t && r == 0)
@@ -287,36 +278,36 @@ s_open_txn(store_txn_t *t, void *arg)
         s_open_args_reset(a);
         s->migrated_from = 0;
         for (int i = 0; i < DB_COUNT; i++) {
-                rc = mdb_dbi_open(t->txn, db_names[i], MDB_CREATE, &s->dbi[i]);
+                rc = mdb_dbi_open(t->txn, st_db_names[i], MDB_CREATE, &s->dbi[i]);
                 if (rc != 0)
-                        return s_err(rc);
+                        return st_err(rc);
         }
         rc = mdb_get(t->txn, s->dbi[DB_META], &k, &v);
         if (rc == MDB_NOTFOUND) {
                 s->schema = STORE_SCHEMA_VERSION;
-                r = s_meta_put_str(t, META_COUNTRY, code);
+                r = st_meta_put_str(t, META_COUNTRY, code);
         } else if (rc != 0) {
-                return s_err(rc);
+                return st_err(rc);
         } else if (v.mv_size != 4) {
                 return -EBADMSG;
         } else {
-                s->schema = s_get_be32(v.mv_data);
+                s->schema = st_get_be32(v.mv_data);
                 if (s->schema > STORE_SCHEMA_VERSION)
                         return -EPROTONOSUPPORT;
                 if (s->schema < STORE_SCHEMA_VERSION) {
-                        r = s_migrate(t, s->schema, code);
+                        r = st_migrate(t, s->schema, code);
                         if (r == 0)
-                                r = s_meta_put_str(t, META_COUNTRY, code);
+                                r = st_meta_put_str(t, META_COUNTRY, code);
                         s->schema = STORE_SCHEMA_VERSION;
                 } else {
-                        r = s_meta_get_str(t, META_COUNTRY, &a->code);
+                        r = st_meta_get_str(t, META_COUNTRY, &a->code);
                         if (r == -ENOENT)
                                 r = 0;
                         if (r == 0 && !a->keep && !s_same_country_code(a->code, code)) {
                                 a->was = a->code;
                                 a->code = NULL;
                                 a->rekeyed = true;
-                                r = s_rekey_contacts(t, code);
+                                r = st_rekey_contacts(t, code);
                         }
                         if (r == 0 && !a->rekeyed)
                                 return 0;
@@ -324,11 +315,11 @@ s_open_txn(store_txn_t *t, void *arg)
         }
         if (r < 0)
                 return r;
-        s_put_be32(buf, STORE_SCHEMA_VERSION);
+        st_put_be32(buf, STORE_SCHEMA_VERSION);
         v = (MDB_val){4, buf};
         rc = mdb_put(t->txn, s->dbi[DB_META], &k, &v, 0);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         a->code = strdup(code);
         return a->code ? 0 : -ENOMEM;
 }
@@ -355,7 +346,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         rc = mdb_env_create(&s->env);
         if (rc != 0) {
                 free(s);
-                return s_err(rc);
+                return st_err(rc);
         }
         mdb_env_set_maxdbs(s->env, DB_COUNT + 1); /* + "requests", migrated from schema 3 */
         /* MDB_NOTLS lets a backup or a reader live beside the writer on the same thread. The
@@ -372,7 +363,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         if (rc != 0) {
                 mdb_env_close(s->env);
                 free(s);
-                return s_err(rc);
+                return st_err(rc);
         }
         rc = s_write_growing(s, s_open_txn, &a);
         if (rc < 0) {
@@ -403,7 +394,7 @@ store_open(const char *dir, uint64_t map_max, store_t **ret)
 static int
 s_rekey_txn(store_txn_t *t, void *arg)
 {
-        return s_rekey_contacts(t, arg);
+        return st_rekey_contacts(t, arg);
 }
 
 int
@@ -471,7 +462,7 @@ store_grow(store_t *s)
         size = info.me_mapsize * 2;
         if (size > s->map_max)
                 size = s->map_max;
-        return s_err(mdb_env_set_mapsize(s->env, size));
+        return st_err(mdb_env_set_mapsize(s->env, size));
 }
 
 void
@@ -510,5 +501,5 @@ store_backup(store_t *s, const char *path)
         if (stat(data, &st) == 0)
                 return -EEXIST;
         /* A read snapshot, written compacted: free pages are left out. */
-        return s_err(mdb_env_copy2(s->env, path, MDB_CP_COMPACT));
+        return st_err(mdb_env_copy2(s->env, path, MDB_CP_COMPACT));
 }

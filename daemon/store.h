@@ -1,7 +1,8 @@
 /* store.h: the durable state of complaintd in one LMDB environment: complaint records, their
  * append-only history, the numbered event log, the request-id table that makes changes
  * idempotent, and the indexes and counters that answer lists and status without scans.
- * Only store.c includes lmdb.h.
+ * Only the store*.c files include lmdb.h (through store_int.h, which documents the layout);
+ * the environment and transactions are in store.c, each family of tables in a store_*.c.
  *
  * Every change of a request happens inside one write transaction, usually a nested one inside
  * the batch's transaction, so a request that fails leaves nothing behind while the rest of its

@@ -1,20 +1,11 @@
 /* store_check.c: the offline verification of a store (store_check(), complaintd
  * --check-store): every record decodes and every index, counter and stream agrees with them. */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 struct check {
@@ -120,7 +111,7 @@ s_acc_add(struct stats_acc *a, const pb_complaint_t *p)
         if (a->scratch == NULL && (a->scratch = malloc(STATS_ROW_MAX)) == NULL)
                 return -ENOMEM;
         stats_contrib(p, &contrib);
-        s_put_be32(kb, s_day(p->created_at_ms));
+        st_put_be32(kb, st_day(p->created_at_ms));
         for (size_t i = 0; i < n; i++) {
                 size_t len = 4 + keys[i].len, out_len = 0;
                 struct stats_acc_row *r;
@@ -181,17 +172,17 @@ s_check_complaint_3(store_txn_t *t, struct check *c, const pb_complaint_t *p, st
         size_t n;
 
         if (!s_has_key(t, DB_LEDGER, kb,
-                       s_ledger_key(kb, p->status == ST_CLOSED, p->created_at_ms, p->id)))
+                       st_ledger_key(kb, p->status == ST_CLOSED, p->created_at_ms, p->id)))
                 s_problem(c, "complaint %" PRIu64 ": missing from the ledger%s", p->id,
                           p->status == ST_CLOSED ? " (closed)" : "");
         if (x->cc) {
-                n = s_contact_keys(p, x->cc, keys);
+                n = st_contact_keys(p, x->cc, keys);
                 for (size_t i = 0; i < n; i++) {
                         if (strlen(keys[i]) + 17 > sizeof(kb))
                                 continue;
                         x->n_contacts++;
                         if (s_has_key(t, DB_CONTACTS, kb,
-                                      s_contact_key(kb, keys[i], p->created_at_ms, p->id)))
+                                      st_contact_key(kb, keys[i], p->created_at_ms, p->id)))
                                 continue;
                         x->n_missing++;
                         s_problem(c,
@@ -233,9 +224,9 @@ s_check_stats(store_txn_t *t, struct check *c, struct stats_acc *acc)
                         bad++;
                         continue;
                 }
-                day = s_get_be32(key);
-                s_day_name(day, date, sizeof(date));
-                s_row_name(key + 4, k.mv_size - 4, name, sizeof(name));
+                day = st_get_be32(key);
+                st_day_name(day, date, sizeof(date));
+                st_row_name(key + 4, k.mv_size - 4, name, sizeof(name));
                 if (r == NULL) {
                         s_problem(c, "report counters of %s, row %s: no complaint counts in it",
                                   date, name);
@@ -276,9 +267,9 @@ s_check_stats(store_txn_t *t, struct check *c, struct stats_acc *acc)
                 if (r->key == NULL || r->seen)
                         continue;
                 bad++;
-                day = s_get_be32(r->key);
-                s_day_name(day, date, sizeof(date));
-                s_row_name(r->key + 4, r->key_len - 4, name, sizeof(name));
+                day = st_get_be32(r->key);
+                st_day_name(day, date, sizeof(date));
+                st_row_name(r->key + 4, r->key_len - 4, name, sizeof(name));
                 s_problem(c, "report counters of %s, row %s: missing", date, name);
         }
         free(want);
@@ -307,7 +298,7 @@ s_check_ledger_extra(store_txn_t *t, struct check *c)
                         s_problem(c, "ledger: a malformed key of %zu bytes", k.mv_size);
                         continue;
                 }
-                id = s_get_be64(p + 9);
+                id = st_get_be64(p + 9);
                 if (store_get_complaint(t, id, &cp) < 0) {
                         s_problem(c,
                                   "ledger: an entry for complaint %" PRIu64 ", which is not stored",
@@ -315,7 +306,7 @@ s_check_ledger_extra(store_txn_t *t, struct check *c)
                         continue;
                 }
                 if ((p[0] != 0) != (cp->status == ST_CLOSED) ||
-                    s_get_be64(p + 1) != (uint64_t)(cp->created_at_ms < 0 ? 0 : cp->created_at_ms))
+                    st_get_be64(p + 1) != (uint64_t)(cp->created_at_ms < 0 ? 0 : cp->created_at_ms))
                         s_problem(c, "ledger: a stale entry for complaint %" PRIu64, id);
                 complaint__v1__complaint__free_unpacked(cp, NULL);
         }
@@ -345,18 +336,18 @@ s_check_contacts_extra(store_txn_t *t, struct check *c, const char *cc)
                         s_problem(c, "contact index: a malformed key of %zu bytes", len);
                         continue;
                 }
-                id = s_get_be64(p + len - 8);
+                id = st_get_be64(p + len - 8);
                 if (store_get_complaint(t, id, &cp) < 0) {
                         s_problem(
                             c, "contact index: %s names complaint %" PRIu64 ", which is not stored",
                             (const char *)p, id);
                         continue;
                 }
-                n = s_contact_keys(cp, cc, keys);
+                n = st_contact_keys(cp, cc, keys);
                 for (size_t i = 0; i < n; i++)
                         found = found ||
                                 (strlen(keys[i]) == len - 17 && memcmp(keys[i], p, len - 17) == 0);
-                if (!found || s_get_be64(p + len - 16) !=
+                if (!found || st_get_be64(p + len - 16) !=
                                   (uint64_t)(cp->created_at_ms < 0 ? 0 : cp->created_at_ms))
                         s_problem(c,
                                   "contact index: %s names complaint %" PRIu64
@@ -394,7 +385,7 @@ s_check_complaint(store_txn_t *t, struct check *c, const pb_complaint_t *p, uint
                         if (hist[i]->seq != i + 1)
                                 s_problem(c, "complaint %" PRIu64 ": history entry %zu has seq %u",
                                           p->id, i + 1, hist[i]->seq);
-                        s_put_be64(ek, hist[i]->event_seq);
+                        st_put_be64(ek, hist[i]->event_seq);
                         if (hist[i]->event_seq >= first_event && !s_has_key(t, DB_EVENTS, ek, 8))
                                 s_problem(c,
                                           "complaint %" PRIu64 ": event %" PRIu64
@@ -404,20 +395,20 @@ s_check_complaint(store_txn_t *t, struct check *c, const pb_complaint_t *p, uint
                 store_free_history(&hist, n);
         }
         kb[0] = (uint8_t)p->status;
-        s_put_be64(kb + 1, p->id);
+        st_put_be64(kb + 1, p->id);
         if (!s_has_key(t, DB_BY_STATUS, kb, 9))
                 s_problem(c, "complaint %" PRIu64 ": missing from the status index", p->id);
         if (p->department[0]) {
                 (*n_dept)++;
                 if (strlen(p->department) + 9 <= sizeof(kb) &&
-                    !s_has_key(t, DB_BY_DEPT, kb, s_index_key(kb, p->department, p->id)))
+                    !s_has_key(t, DB_BY_DEPT, kb, st_index_key(kb, p->department, p->id)))
                         s_problem(c, "complaint %" PRIu64 ": missing from the department index",
                                   p->id);
         }
         if (strlen(p->category) + 9 <= sizeof(kb) &&
-            !s_has_key(t, DB_BY_CATEGORY, kb, s_index_key(kb, p->category, p->id)))
+            !s_has_key(t, DB_BY_CATEGORY, kb, st_index_key(kb, p->category, p->id)))
                 s_problem(c, "complaint %" PRIu64 ": missing from the category index", p->id);
-        s_put_be64(kb, p->id);
+        st_put_be64(kb, p->id);
         if (p->level > 0) {
                 (*n_overdue)++;
                 if (!s_has_key(t, DB_OVERDUE, kb, 8))
@@ -426,10 +417,10 @@ s_check_complaint(store_txn_t *t, struct check *c, const pb_complaint_t *p, uint
                                   "index",
                                   p->id, p->level);
         }
-        nd = s_clock_deadlines(p, dl);
+        nd = st_clock_deadlines(p, dl);
         *n_deadlines += nd;
         for (size_t i = 0; i < nd; i++)
-                if (!s_has_key(t, DB_DEADLINES, kb, s_deadline_key(kb, &dl[i])))
+                if (!s_has_key(t, DB_DEADLINES, kb, st_deadline_key(kb, &dl[i])))
                         s_problem(c,
                                   "complaint %" PRIu64 ": a deadline of its %s clock is not "
                                   "indexed",
@@ -452,7 +443,7 @@ s_check_events(store_txn_t *t, struct check *c, uint64_t *ret_first)
                 return;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                uint64_t seq = s_get_be64(k.mv_data);
+                uint64_t seq = st_get_be64(k.mv_data);
                 pb_event_t *ev = complaint__v1__event__unpack(NULL, v.mv_size, v.mv_data);
 
                 if (n++ == 0)
@@ -473,10 +464,10 @@ s_check_events(store_txn_t *t, struct check *c, uint64_t *ret_first)
                         MDB_val skey, sv;
 
                         with_stream++;
-                        skey = (MDB_val){s_index_key(sk, ev->stream, ev->offset), sk};
+                        skey = (MDB_val){st_index_key(sk, ev->stream, ev->offset), sk};
                         if (strlen(ev->stream) + 9 > sizeof(sk) ||
                             mdb_get(t->txn, t->store->dbi[DB_STREAMS], &skey, &sv) != 0 ||
-                            sv.mv_size != 8 || s_get_be64(sv.mv_data) != seq)
+                            sv.mv_size != 8 || st_get_be64(sv.mv_data) != seq)
                                 s_problem(
                                     c, "event %" PRIu64 ": not at offset %" PRIu64 " of stream %s",
                                     seq, ev->offset, ev->stream);
@@ -507,7 +498,7 @@ store_check(const char *dir, FILE *report)
 
         rc = mdb_env_create(&s.env);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         mdb_env_set_maxdbs(s.env, DB_COUNT + 1);
         rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS, 0640);
         if (rc == EACCES || rc == EROFS)
@@ -516,14 +507,14 @@ store_check(const char *dir, FILE *report)
                 rc = mdb_txn_begin(s.env, NULL, MDB_RDONLY, &t.txn);
         if (rc != 0) {
                 mdb_env_close(s.env);
-                return s_err(rc);
+                return st_err(rc);
         }
         for (int i = 0; i < DB_COUNT && rc == 0; i++) {
-                rc = mdb_dbi_open(t.txn, db_names[i], 0, &s.dbi[i]);
+                rc = mdb_dbi_open(t.txn, st_db_names[i], 0, &s.dbi[i]);
                 if (rc == MDB_NOTFOUND && (i >= DB_STREAMS || i == DB_REQUESTS))
                         rc = 0; /* a store of an older schema, migrated on start */
                 else if (rc != 0)
-                        fprintf(report, "problem: table %s is missing\n", db_names[i]);
+                        fprintf(report, "problem: table %s is missing\n", st_db_names[i]);
         }
         if (rc != 0) {
                 mdb_txn_abort(t.txn);
@@ -533,7 +524,7 @@ store_check(const char *dir, FILE *report)
         if (mdb_get(t.txn, s.dbi[DB_META], &sk, &v) != 0 || v.mv_size != 4) {
                 s_problem(&c, "no schema version");
         } else {
-                s.schema = s_get_be32(v.mv_data);
+                s.schema = st_get_be32(v.mv_data);
                 fprintf(report, "schema: %u (this daemon writes %d)%s\n", s.schema,
                         STORE_SCHEMA_VERSION,
                         s.schema < STORE_SCHEMA_VERSION ? ": it will be migrated on start" : "");
@@ -542,7 +533,7 @@ store_check(const char *dir, FILE *report)
         }
         if (s.schema == STORE_SCHEMA_VERSION) {
                 s_check_events(&t, &c, &first_event);
-                rc = s_meta_get_str(&t, META_COUNTRY, &cc);
+                rc = st_meta_get_str(&t, META_COUNTRY, &cc);
                 x.cc = cc;
                 if (rc == -ENOENT)
                         fprintf(report, "contact index: no country code recorded (indexed by an "
@@ -556,9 +547,9 @@ store_check(const char *dir, FILE *report)
                         pb_complaint_t *p =
                             complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
                         n++;
-                        if (p == NULL || k.mv_size != 8 || p->id != s_get_be64(k.mv_data)) {
+                        if (p == NULL || k.mv_size != 8 || p->id != st_get_be64(k.mv_data)) {
                                 s_problem(&c, "complaint record %" PRIu64 " does not decode",
-                                          k.mv_size == 8 ? s_get_be64(k.mv_data) : 0);
+                                          k.mv_size == 8 ? st_get_be64(k.mv_data) : 0);
                         } else {
                                 s_check_complaint(&t, &c, p, first_event, by_status, &n_dept,
                                                   &n_overdue, &n_deadlines);

@@ -1,25 +1,13 @@
 /* store_clocks.c: what the clocks of a complaint put in the store: the deadline index, the
  * overdue index, and the policies the clocks run under. */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 /* The deadline entries a complaint's clocks hold: at most a warning and a breach each. */
 size_t
-s_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out)
+st_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out)
 {
         const Complaint__V1__Clock *clocks[3];
         size_t n = 0;
@@ -45,11 +33,11 @@ s_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out)
 }
 
 size_t
-s_deadline_key(uint8_t *kb, const struct store_deadline *d)
+st_deadline_key(uint8_t *kb, const struct store_deadline *d)
 {
         /* Deadlines are after 1970: the signed time sorts as unsigned. */
-        s_put_be64(kb, (uint64_t)(d->due_ms < 0 ? 0 : d->due_ms));
-        s_put_be64(kb + 8, d->id);
+        st_put_be64(kb, (uint64_t)(d->due_ms < 0 ? 0 : d->due_ms));
+        st_put_be64(kb + 8, d->id);
         kb[16] = (uint8_t)d->clock;
         kb[17] = (uint8_t)d->type;
         return 18;
@@ -63,10 +51,10 @@ s_same_deadline(const struct store_deadline *a, const struct store_deadline *b)
 }
 
 int
-s_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+st_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
 {
         struct store_deadline was[6], now[6];
-        size_t n_was = s_clock_deadlines(old, was), n_now = s_clock_deadlines(c, now);
+        size_t n_was = st_clock_deadlines(old, was), n_now = st_clock_deadlines(c, now);
         uint8_t kb[18];
         MDB_val k, v = {0, NULL};
         int rc;
@@ -78,22 +66,22 @@ s_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t
                         kept = kept || s_same_deadline(&was[i], &now[j]);
                 if (kept)
                         continue;
-                k = (MDB_val){s_deadline_key(kb, &was[i]), kb};
+                k = (MDB_val){st_deadline_key(kb, &was[i]), kb};
                 rc = mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
-                        return s_err(rc);
+                        return st_err(rc);
         }
         for (size_t j = 0; j < n_now; j++) {
-                k = (MDB_val){s_deadline_key(kb, &now[j]), kb};
+                k = (MDB_val){st_deadline_key(kb, &now[j]), kb};
                 rc = mdb_put(t->txn, t->store->dbi[DB_DEADLINES], &k, &v, 0);
                 if (rc != 0)
-                        return s_err(rc);
+                        return st_err(rc);
         }
         return 0;
 }
 
 int
-s_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+st_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
 {
         uint8_t kb[8], vb[4];
         MDB_val k = {8, kb}, v = {4, vb};
@@ -101,13 +89,13 @@ s_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *
 
         if (old && old->level == c->level)
                 return 0;
-        s_put_be64(kb, c->id);
+        st_put_be64(kb, c->id);
         if (c->level == 0) {
                 rc = mdb_del(t->txn, t->store->dbi[DB_OVERDUE], &k, NULL);
-                return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+                return rc == MDB_NOTFOUND ? 0 : st_err(rc);
         }
-        s_put_be32(vb, c->level);
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_OVERDUE], &k, &v, 0));
+        st_put_be32(vb, c->level);
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_OVERDUE], &k, &v, 0));
 }
 
 int
@@ -119,15 +107,15 @@ store_first_deadline(store_txn_t *t, struct store_deadline *ret)
         int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_DEADLINES], &cur);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         mdb_cursor_close(cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         if (k.mv_size != 18)
                 return -EBADMSG;
         p = k.mv_data;
-        *ret = (struct store_deadline){(int64_t)s_get_be64(p), s_get_be64(p + 8), p[16], p[17]};
+        *ret = (struct store_deadline){(int64_t)st_get_be64(p), st_get_be64(p + 8), p[16], p[17]};
         return 0;
 }
 
@@ -135,9 +123,9 @@ int
 store_delete_deadline(store_txn_t *t, const struct store_deadline *d)
 {
         uint8_t kb[18];
-        MDB_val k = {s_deadline_key(kb, d), kb};
+        MDB_val k = {st_deadline_key(kb, d), kb};
 
-        return s_err(mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL));
+        return st_err(mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL));
 }
 
 int
@@ -147,7 +135,7 @@ store_count_overdue(store_txn_t *t, uint64_t *ret)
         int rc = mdb_stat(t->txn, t->store->dbi[DB_OVERDUE], &st);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         *ret = st.ms_entries;
         return 0;
 }
@@ -161,10 +149,10 @@ store_get_policy(store_txn_t *t, policies_t *cache, uint64_t id, const policy_t 
 
         if (policies_find(cache, id, ret) == 0)
                 return 0;
-        s_put_be64(kb, id);
+        st_put_be64(kb, id);
         rc = mdb_get(t->txn, t->store->dbi[DB_POLICIES], &k, &v);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         /* Compiled from the map before the transaction ends: the cache keeps its own copy. */
         return policies_add(cache, v.mv_data, v.mv_size, ret);
 }
@@ -181,7 +169,7 @@ store_current_policy(store_txn_t *t, policies_t *cache, const conf_t *cfg, const
 
         if (rc < 0)
                 return rc;
-        s_put_be64(kb, policies_id(buf, len));
+        st_put_be64(kb, policies_id(buf, len));
         v = (MDB_val){len, buf};
         /* Stored with the clock that first uses it, in the same transaction. Look first: a
          * put, even a refused one, would dirty pages. Policies are content-addressed and never
@@ -190,6 +178,6 @@ store_current_policy(store_txn_t *t, policies_t *cache, const conf_t *cfg, const
         if (rc == MDB_NOTFOUND)
                 rc = mdb_put(t->txn, t->store->dbi[DB_POLICIES], &k, &v, MDB_NOOVERWRITE);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         return policies_add(cache, buf, len, ret);
 }

@@ -1,20 +1,10 @@
 /* store_complaints.c: complaint records, their append-only history, the status, department
  * and category indexes with the status counts, and the list that walks them. */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 int
@@ -23,19 +13,19 @@ store_get_complaint(store_txn_t *t, uint64_t id, pb_complaint_t **ret)
         uint8_t kb[8];
         MDB_val k = {8, kb};
 
-        s_put_be64(kb, id);
-        return s_get_message(t, DB_COMPLAINTS, &k, &complaint__v1__complaint__descriptor,
-                             (ProtobufCMessage **)ret);
+        st_put_be64(kb, id);
+        return st_get_message(t, DB_COMPLAINTS, &k, &complaint__v1__complaint__descriptor,
+                              (ProtobufCMessage **)ret);
 }
 
 size_t
-s_index_key(uint8_t *buf, const char *prefix, uint64_t id)
+st_index_key(uint8_t *buf, const char *prefix, uint64_t id)
 {
         size_t n = strlen(prefix);
 
         memcpy(buf, prefix, n);
         buf[n] = '\0';
-        s_put_be64(buf + n + 1, id);
+        st_put_be64(buf + n + 1, id);
         return n + 9;
 }
 
@@ -49,10 +39,10 @@ s_index(store_txn_t *t, int db, const char *prefix, uint64_t id, bool add)
 
         if (strlen(prefix) + 9 > sizeof(kb))
                 return -E2BIG;
-        k = (MDB_val){s_index_key(kb, prefix, id), kb};
+        k = (MDB_val){st_index_key(kb, prefix, id), kb};
         rc = add ? mdb_put(t->txn, t->store->dbi[db], &k, &v, 0)
                  : mdb_del(t->txn, t->store->dbi[db], &k, NULL);
-        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
 static int
@@ -65,16 +55,16 @@ s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
         int rc;
 
         kb[0] = (uint8_t)status;
-        s_put_be64(kb + 1, id);
+        st_put_be64(kb + 1, id);
         rc = add ? mdb_put(t->txn, t->store->dbi[DB_BY_STATUS], &k, &v, 0)
                  : mdb_del(t->txn, t->store->dbi[DB_BY_STATUS], &k, NULL);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         snprintf(key, sizeof(key), "count/%d", status);
-        rc = s_meta_get_u64(t, key, &count);
+        rc = st_meta_get_u64(t, key, &count);
         if (rc < 0)
                 return rc;
-        return s_meta_put_u64(t, key, add ? count + 1 : count - 1);
+        return st_meta_put_u64(t, key, add ? count + 1 : count - 1);
 }
 
 int
@@ -84,8 +74,8 @@ store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
         MDB_val k = {8, kb};
         int rc;
 
-        s_put_be64(kb, c->id);
-        rc = s_put_message(t, DB_COMPLAINTS, &k, &c->base, 0);
+        st_put_be64(kb, c->id);
+        rc = st_put_message(t, DB_COMPLAINTS, &k, &c->base, 0);
         if (rc < 0)
                 return rc;
         if (old == NULL || old->status != c->status) {
@@ -109,22 +99,22 @@ store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
                 if ((rc = s_index(t, DB_BY_CATEGORY, c->category, c->id, true)) < 0)
                         return rc;
         }
-        if ((rc = s_update_overdue(t, c, old)) < 0)
+        if ((rc = st_update_overdue(t, c, old)) < 0)
                 return rc;
-        if ((rc = s_update_report(t, c, old)) < 0)
+        if ((rc = st_update_report(t, c, old)) < 0)
                 return rc;
-        return s_update_deadlines(t, c, old);
+        return st_update_deadlines(t, c, old);
 }
 
 int
 store_next_complaint_id(store_txn_t *t, uint64_t *ret)
 {
         uint64_t last;
-        int rc = s_meta_get_u64(t, "next_id", &last);
+        int rc = st_meta_get_u64(t, "next_id", &last);
 
         if (rc < 0)
                 return rc;
-        rc = s_meta_put_u64(t, "next_id", last + 1);
+        rc = st_meta_put_u64(t, "next_id", last + 1);
         if (rc < 0)
                 return rc;
         *ret = last + 1;
@@ -137,9 +127,9 @@ store_put_history(store_txn_t *t, const pb_history_t *h)
         uint8_t kb[12];
         MDB_val k = {12, kb};
 
-        s_put_be64(kb, h->complaint_id);
-        s_put_be32(kb + 8, h->seq);
-        return s_put_message(t, DB_HISTORY, &k, &h->base, MDB_NOOVERWRITE);
+        st_put_be64(kb, h->complaint_id);
+        st_put_be32(kb + 8, h->seq);
+        return st_put_message(t, DB_HISTORY, &k, &h->base, MDB_NOOVERWRITE);
 }
 
 void
@@ -163,15 +153,15 @@ store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_
         size_t n = 0, cap = 0;
         int rc;
 
-        s_put_be64(kb, id);
+        st_put_be64(kb, id);
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_HISTORY], &cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
                 pb_history_t *h;
 
-                if (k.mv_size != 12 || s_get_be64(k.mv_data) != id)
+                if (k.mv_size != 12 || st_get_be64(k.mv_data) != id)
                         break;
                 if (n == cap) {
                         pb_history_t **p = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*p));
@@ -191,7 +181,7 @@ store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND) {
                 store_free_history(&list, n);
-                return s_err(rc);
+                return st_err(rc);
         }
         *ret = list;
         *ret_n = n;
@@ -208,12 +198,12 @@ store_count(store_txn_t *t, int status, uint64_t *ret)
                 int rc = mdb_stat(t->txn, t->store->dbi[DB_COMPLAINTS], &st);
 
                 if (rc != 0)
-                        return s_err(rc);
+                        return st_err(rc);
                 *ret = st.ms_entries;
                 return 0;
         }
         snprintf(key, sizeof(key), "count/%d", status);
-        return s_meta_get_u64(t, key, ret);
+        return st_meta_get_u64(t, key, ret);
 }
 
 void
@@ -273,10 +263,10 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         rc = mdb_cursor_open(t->txn, t->store->dbi[db], &cur);
         if (rc != 0) {
                 free(list);
-                return s_err(rc);
+                return st_err(rc);
         }
         memcpy(seek, prefix, plen);
-        s_put_be64(seek + plen, before_id ? before_id : UINT64_MAX);
+        st_put_be64(seek + plen, before_id ? before_id : UINT64_MAX);
         k = (MDB_val){plen + 8, seek};
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         rc =
@@ -287,7 +277,7 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
 
                 if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
                         break;
-                id = s_get_be64((uint8_t *)k.mv_data + plen);
+                id = st_get_be64((uint8_t *)k.mv_data + plen);
                 if (before_id && id >= before_id)
                         continue;
                 if (n == limit) {
@@ -311,7 +301,7 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND) {
                 store_free_list(&list, n);
-                return s_err(rc);
+                return st_err(rc);
         }
         *ret = list;
         *ret_n = n;

@@ -1,26 +1,14 @@
 /* store_contacts.c: the contact index that links a complainant's complaints, and its rebuild
  * when the country code changes. */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
-#include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 /* The contact keys (contact.h) a complaint is indexed under: its complainant's phone, keyed
  * with country code cc, and e-mail, each when it links anything. As service.c indexes them. */
 size_t
-s_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX])
+st_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX])
 {
         size_t n = 0;
 
@@ -34,10 +22,10 @@ s_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY
 }
 
 int
-s_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc)
+st_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc)
 {
         char keys[2][CONTACT_KEY_MAX];
-        size_t n = s_contact_keys(c, cc, keys);
+        size_t n = st_contact_keys(c, cc, keys);
         int r = 0;
 
         for (size_t i = 0; i < n && r == 0; i++)
@@ -47,17 +35,17 @@ s_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc)
 
 /* Empties the contact index and fills it again from every complaint, keyed with cc. */
 int
-s_rekey_contacts(store_txn_t *t, const char *cc)
+st_rekey_contacts(store_txn_t *t, const char *cc)
 {
         MDB_cursor *cur;
         MDB_val k, v;
         int rc = mdb_drop(t->txn, t->store->dbi[DB_CONTACTS], 0);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
                 pb_complaint_t *c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
@@ -67,7 +55,7 @@ s_rekey_contacts(store_txn_t *t, const char *cc)
                         rc = EBADMSG;
                         break;
                 }
-                r = s_put_contacts(t, c, cc);
+                r = st_put_contacts(t, c, cc);
                 complaint__v1__complaint__free_unpacked(c, NULL);
                 if (r < 0) {
                         mdb_cursor_close(cur);
@@ -76,19 +64,19 @@ s_rekey_contacts(store_txn_t *t, const char *cc)
         }
         mdb_cursor_close(cur);
         if (rc != MDB_NOTFOUND)
-                return s_err(rc);
-        return s_meta_put_str(t, META_COUNTRY, cc);
+                return st_err(rc);
+        return st_meta_put_str(t, META_COUNTRY, cc);
 }
 
 size_t
-s_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id)
+st_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id)
 {
         size_t n = strlen(contact);
 
         memcpy(kb, contact, n);
         kb[n] = '\0';
-        s_put_be64(kb + n + 1, (uint64_t)(created < 0 ? 0 : created));
-        s_put_be64(kb + n + 9, id);
+        st_put_be64(kb + n + 1, (uint64_t)(created < 0 ? 0 : created));
+        st_put_be64(kb + n + 9, id);
         return n + 17;
 }
 
@@ -100,8 +88,8 @@ store_put_contact(store_txn_t *t, const char *contact, int64_t created_ms, uint6
 
         if (strlen(contact) + 17 > sizeof(kb))
                 return -E2BIG;
-        k = (MDB_val){s_contact_key(kb, contact, created_ms, id), kb};
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
+        k = (MDB_val){st_contact_key(kb, contact, created_ms, id), kb};
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
 }
 
 int
@@ -118,8 +106,8 @@ store_contact_ids(store_txn_t *t, const char *contact, int64_t since_ms, uint64_
                 return -E2BIG;
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_CONTACTS], &cur);
         if (rc != 0)
-                return s_err(rc);
-        k = (MDB_val){s_contact_key(kb, contact, INT64_MAX, UINT64_MAX), kb};
+                return st_err(rc);
+        k = (MDB_val){st_contact_key(kb, contact, INT64_MAX, UINT64_MAX), kb};
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         rc =
             rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -128,13 +116,13 @@ store_contact_ids(store_txn_t *t, const char *contact, int64_t since_ms, uint64_
 
                 if (k.mv_size != plen + 16 || memcmp(p, contact, plen) != 0)
                         break;
-                if ((int64_t)s_get_be64(p + plen) < since_ms)
+                if ((int64_t)st_get_be64(p + plen) < since_ms)
                         break;
-                ids[n++] = s_get_be64(p + plen + 8);
+                ids[n++] = st_get_be64(p + plen + 8);
         }
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND)
-                return s_err(rc);
+                return st_err(rc);
         *ret_n = n;
         return 0;
 }

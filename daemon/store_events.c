@@ -1,19 +1,8 @@
 /* store_events.c: the numbered event log, each department's stream of it, replay and pruning. */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 int
@@ -24,7 +13,7 @@ store_last_event_seq(store_txn_t *t, uint64_t *ret)
         int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
         mdb_cursor_close(cur);
         if (rc == MDB_NOTFOUND) {
@@ -32,8 +21,8 @@ store_last_event_seq(store_txn_t *t, uint64_t *ret)
                 return 0;
         }
         if (rc != 0)
-                return s_err(rc);
-        *ret = s_get_be64(k.mv_data);
+                return st_err(rc);
+        *ret = st_get_be64(k.mv_data);
         return 0;
 }
 
@@ -57,13 +46,13 @@ store_append_event(store_txn_t *t, pb_event_t *ev)
                 ev->offset = head + 1;
         }
         ev->seq = last + 1;
-        s_put_be64(kb, ev->seq);
-        rc = s_put_message(t, DB_EVENTS, &k, &ev->base, MDB_APPEND);
+        st_put_be64(kb, ev->seq);
+        rc = st_put_message(t, DB_EVENTS, &k, &ev->base, MDB_APPEND);
         if (rc < 0 || !ev->stream[0])
                 return rc;
-        skey = (MDB_val){s_index_key(sk, ev->stream, ev->offset), sk};
-        s_put_be64(vb, ev->seq);
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_STREAMS], &skey, &sval, 0));
+        skey = (MDB_val){st_index_key(sk, ev->stream, ev->offset), sk};
+        st_put_be64(vb, ev->seq);
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_STREAMS], &skey, &sval, 0));
 }
 
 /* The first (first) or last key of a stream's index, as an offset; 0 when it is empty. */
@@ -80,17 +69,17 @@ s_stream_edge(store_txn_t *t, const char *stream, bool first, uint64_t *ret)
                 return -E2BIG;
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_STREAMS], &cur);
         if (rc != 0)
-                return s_err(rc);
-        k = (MDB_val){s_index_key(kb, stream, first ? 0 : UINT64_MAX), kb};
+                return st_err(rc);
+        k = (MDB_val){st_index_key(kb, stream, first ? 0 : UINT64_MAX), kb};
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         if (!first)
                 rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV)
                              : mdb_cursor_get(cur, &k, &v, MDB_LAST);
         *ret = 0;
         if (rc == 0 && k.mv_size == plen + 8 && memcmp(k.mv_data, stream, plen) == 0)
-                *ret = s_get_be64((uint8_t *)k.mv_data + plen);
+                *ret = st_get_be64((uint8_t *)k.mv_data + plen);
         mdb_cursor_close(cur);
-        return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        return rc == 0 || rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
 static int
@@ -101,11 +90,11 @@ s_global_edge(store_txn_t *t, bool first, uint64_t *ret)
         int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = mdb_cursor_get(cur, &k, &v, first ? MDB_FIRST : MDB_LAST);
-        *ret = rc == 0 ? s_get_be64(k.mv_data) : 0;
+        *ret = rc == 0 ? st_get_be64(k.mv_data) : 0;
         mdb_cursor_close(cur);
-        return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        return rc == 0 || rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
 int
@@ -165,13 +154,13 @@ store_replay(store_txn_t *t, const char *stream, uint64_t after, char *const *pr
         rc = mdb_cursor_open(t->txn, t->store->dbi[global ? DB_EVENTS : DB_STREAMS], &cur);
         if (rc != 0) {
                 free(list);
-                return s_err(rc);
+                return st_err(rc);
         }
         if (global) {
-                s_put_be64(kb, after + 1);
+                st_put_be64(kb, after + 1);
                 k = (MDB_val){8, kb};
         } else {
-                k = (MDB_val){s_index_key(kb, stream, after + 1), kb};
+                k = (MDB_val){st_index_key(kb, stream, after + 1), kb};
         }
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n < limit && scan_max > 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), scan_max--) {
@@ -179,14 +168,14 @@ store_replay(store_txn_t *t, const char *stream, uint64_t after, char *const *pr
                 uint64_t offset;
 
                 if (global) {
-                        offset = s_get_be64(k.mv_data);
+                        offset = st_get_be64(k.mv_data);
                         ev = complaint__v1__event__unpack(NULL, v.mv_size, v.mv_data);
                 } else {
                         MDB_val ek = {8, v.mv_data}, ev_v;
 
                         if (k.mv_size != plen + 8 || memcmp(k.mv_data, stream, plen) != 0)
                                 break;
-                        offset = s_get_be64((uint8_t *)k.mv_data + plen);
+                        offset = st_get_be64((uint8_t *)k.mv_data + plen);
                         rc = mdb_get(t->txn, t->store->dbi[DB_EVENTS], &ek, &ev_v);
                         if (rc != 0)
                                 break;
@@ -205,7 +194,7 @@ store_replay(store_txn_t *t, const char *stream, uint64_t after, char *const *pr
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND) {
                 store_free_events(&list, n);
-                return s_err(rc);
+                return st_err(rc);
         }
         *ret = list;
         *ret_n = n;
@@ -224,10 +213,10 @@ store_prune_events(store_txn_t *t, uint64_t keep_count, int64_t before_ms, uint3
         int rc = mdb_stat(t->txn, t->store->dbi[DB_EVENTS], &st);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < max;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
                 pb_event_t *ev = complaint__v1__event__unpack(NULL, v.mv_size, v.mv_data);
@@ -243,7 +232,7 @@ store_prune_events(store_txn_t *t, uint64_t keep_count, int64_t before_ms, uint3
                         MDB_val skey;
 
                         if (strlen(ev->stream) + 9 <= sizeof(sk)) {
-                                skey = (MDB_val){s_index_key(sk, ev->stream, ev->offset), sk};
+                                skey = (MDB_val){st_index_key(sk, ev->stream, ev->offset), sk};
                                 rc = mdb_del(t->txn, t->store->dbi[DB_STREAMS], &skey, NULL);
                         }
                 }
@@ -259,7 +248,7 @@ store_prune_events(store_txn_t *t, uint64_t keep_count, int64_t before_ms, uint3
         }
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND)
-                return s_err(rc);
+                return st_err(rc);
         *ret_n = n;
         return 0;
 }
@@ -270,7 +259,7 @@ store_get_event(store_txn_t *t, uint64_t seq, pb_event_t **ret)
         uint8_t kb[8];
         MDB_val k = {8, kb};
 
-        s_put_be64(kb, seq);
-        return s_get_message(t, DB_EVENTS, &k, &complaint__v1__event__descriptor,
-                             (ProtobufCMessage **)ret);
+        st_put_be64(kb, seq);
+        return st_get_message(t, DB_EVENTS, &k, &complaint__v1__event__descriptor,
+                              (ProtobufCMessage **)ret);
 }

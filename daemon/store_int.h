@@ -82,14 +82,14 @@ struct store_txn {
 };
 
 static inline void
-s_put_be64(uint8_t *p, uint64_t v)
+st_put_be64(uint8_t *p, uint64_t v)
 {
         for (int i = 7; i >= 0; i--, v >>= 8)
                 p[i] = (uint8_t)v;
 }
 
 static inline uint64_t
-s_get_be64(const uint8_t *p)
+st_get_be64(const uint8_t *p)
 {
         uint64_t v = 0;
 
@@ -99,53 +99,69 @@ s_get_be64(const uint8_t *p)
 }
 
 static inline void
-s_put_be32(uint8_t *p, uint32_t v)
+st_put_be32(uint8_t *p, uint32_t v)
 {
         for (int i = 3; i >= 0; i--, v >>= 8)
                 p[i] = (uint8_t)v;
 }
 
 static inline uint32_t
-s_get_be32(const uint8_t *p)
+st_get_be32(const uint8_t *p)
 {
         return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* store.c */
-extern const char *const db_names[DB_COUNT];
-int s_err(int rc);
-int s_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret);
-int s_meta_put_u64(store_txn_t *t, const char *key, uint64_t value);
-int s_meta_get_str(store_txn_t *t, const char *key, char **ret);
-int s_meta_put_str(store_txn_t *t, const char *key, const char *value);
-int s_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags);
-int s_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescriptor *d,
-                  ProtobufCMessage **ret);
+/* Helpers shared by the store's files, each defined in the file named above it. None logs;
+ * each returns 0 or a negative errno, with out-parameters untouched on failure. */
 
-/* store_migrate.c */
-int s_migrate(store_txn_t *t, uint32_t from, const char *cc);
+/* store.c: the table names, LMDB's codes as -errno (MDB_NOTFOUND -ENOENT, a full map or disk
+ * -ENOSPC, ...), the meta table's numbers and strings (a missing number reads as 0, a missing
+ * string is -ENOENT; strings are the caller's), and protobuf messages packed straight into
+ * the map (put, with MDB_RESERVE) or decoded into a fresh allocation (get, -EBADMSG when it
+ * does not decode). */
+extern const char *const st_db_names[DB_COUNT];
+int st_err(int rc);
+int st_meta_get_u64(store_txn_t *t, const char *key, uint64_t *ret);
+int st_meta_put_u64(store_txn_t *t, const char *key, uint64_t value);
+int st_meta_get_str(store_txn_t *t, const char *key, char **ret);
+int st_meta_put_str(store_txn_t *t, const char *key, const char *value);
+int st_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags);
+int st_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescriptor *d,
+                   ProtobufCMessage **ret);
 
-/* store_complaints.c */
-size_t s_index_key(uint8_t *buf, const char *prefix, uint64_t id);
+/* store_migrate.c: brings a store of schema `from` to STORE_SCHEMA_VERSION in t, keying the
+ * contact index with country code cc. */
+int st_migrate(store_txn_t *t, uint32_t from, const char *cc);
 
-/* store_clocks.c */
-size_t s_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out);
-size_t s_deadline_key(uint8_t *kb, const struct store_deadline *d);
-int s_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
-int s_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+/* store_complaints.c: the key of a department or category index entry (prefix \0 id) in buf,
+ * which holds KEY_MAX bytes; returns its length. */
+size_t st_index_key(uint8_t *buf, const char *prefix, uint64_t id);
 
-/* store_report.c */
-uint32_t s_day(int64_t ms);
-void s_day_name(uint32_t day, char *buf, size_t size);
-void s_row_name(const uint8_t *key, size_t len, char *buf, size_t size);
-int s_stats_flush(store_txn_t *t);
-size_t s_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id);
-int s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+/* store_clocks.c: the deadline entries a complaint's clocks hold (at most 6) and their keys
+ * (18 bytes); moving a complaint's deadline and overdue entries from old (NULL: new) to c. */
+size_t st_clock_deadlines(const pb_complaint_t *c, struct store_deadline *out);
+size_t st_deadline_key(uint8_t *kb, const struct store_deadline *d);
+int st_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+int st_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
 
-/* store_contacts.c */
-size_t s_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX]);
-int s_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc);
-int s_rekey_contacts(store_txn_t *t, const char *cc);
-size_t s_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id);
+/* store_report.c: the UTC day of an instant and its name (YYYY-MM-DD), a counter row's name
+ * for reports of problems, writing a transaction's pending counter rows (at the top-level
+ * commit), the ledger key (LEDGER_KEY bytes), and moving a complaint's counters and ledger
+ * entry from old (NULL: new) to c. */
+uint32_t st_day(int64_t ms);
+void st_day_name(uint32_t day, char *buf, size_t size);
+void st_row_name(const uint8_t *key, size_t len, char *buf, size_t size);
+int st_stats_flush(store_txn_t *t);
+size_t st_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id);
+int st_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+
+/* store_contacts.c: a complaint's contact keys under country code cc (at most 2) and adding
+ * them to the index, rebuilding the whole index for cc (and recording cc), and a contact
+ * index key in kb (KEY_MAX bytes, which the caller checks the contact fits); returns its
+ * length. */
+size_t st_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX]);
+int st_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc);
+int st_rekey_contacts(store_txn_t *t, const char *cc);
+size_t st_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id);
 
 #endif

@@ -1,20 +1,10 @@
 /* store_migrate.c: bringing a store written by an older daemon to the current layout, one
  * schema step at a time, inside the transaction of the open (store.c). */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 /* 1 -> 2: number every stored event in its department's stream, in seq order, and index the
@@ -27,7 +17,7 @@ s_migrate_1_to_2(store_txn_t *t)
         int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_EVENTS], &cur);
 
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
                 pb_event_t *ev = complaint__v1__event__unpack(NULL, v.mv_size, v.mv_data);
@@ -61,12 +51,12 @@ s_migrate_1_to_2(store_txn_t *t)
 
                         ev->stream = stream;
                         ev->offset = head + 1;
-                        r = s_put_message(t, DB_EVENTS, &key, &ev->base, 0);
+                        r = st_put_message(t, DB_EVENTS, &key, &ev->base, 0);
                         ev->stream = old;
-                        skey = (MDB_val){s_index_key(sk, stream, head + 1), sk};
-                        s_put_be64(vb, s_get_be64(key.mv_data));
+                        skey = (MDB_val){st_index_key(sk, stream, head + 1), sk};
+                        st_put_be64(vb, st_get_be64(key.mv_data));
                         if (r == 0)
-                                r = s_err(
+                                r = st_err(
                                     mdb_put(t->txn, t->store->dbi[DB_STREAMS], &skey, &sval, 0));
                 }
                 complaint__v1__event__free_unpacked(ev, NULL);
@@ -76,7 +66,7 @@ s_migrate_1_to_2(store_txn_t *t)
                 }
         }
         mdb_cursor_close(cur);
-        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
 /* Completes the clocks of a complaint stopped before schema 3, which recorded neither what
@@ -139,7 +129,7 @@ s_rewrite_current(MDB_cursor *cur, const uint8_t *key, size_t key_len, const pb_
         if (buf == NULL)
                 return -ENOMEM;
         protobuf_c_message_pack(&c->base, buf);
-        return s_err(mdb_cursor_put(cur, &k, &v, MDB_CURRENT));
+        return st_err(mdb_cursor_put(cur, &k, &v, MDB_CURRENT));
 }
 
 /* 2 -> 3: the clocks' reasons and business times where they are missing, then the report's
@@ -158,7 +148,7 @@ s_migrate_2_to_3(store_txn_t *t, const char *cc)
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
         if (rc != 0) {
                 policies_free(&pols);
-                return s_err(rc);
+                return st_err(rc);
         }
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -179,9 +169,9 @@ s_migrate_2_to_3(store_txn_t *t, const char *cc)
                 if (r == 0 && changed)
                         r = s_rewrite_current(cur, kb, 8, c);
                 if (r == 0)
-                        r = s_update_report(t, c, NULL);
+                        r = st_update_report(t, c, NULL);
                 if (r == 0)
-                        r = s_put_contacts(t, c, cc);
+                        r = st_put_contacts(t, c, cc);
                 complaint__v1__complaint__free_unpacked(c, NULL);
                 if (r < 0) {
                         mdb_cursor_close(cur);
@@ -191,7 +181,7 @@ s_migrate_2_to_3(store_txn_t *t, const char *cc)
         }
         mdb_cursor_close(cur);
         policies_free(&pols);
-        return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+        return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
 /* 3 -> 4: the stored replies move from "requests" (actor first) to "request_ids" (request id
@@ -208,10 +198,10 @@ s_migrate_3_to_4(store_txn_t *t)
         if (rc == MDB_NOTFOUND)
                 return 0;
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = mdb_cursor_open(t->txn, old, &cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
                 const char *key = k.mv_data, *nul = memchr(key, '\0', k.mv_size);
@@ -235,13 +225,13 @@ s_migrate_3_to_4(store_txn_t *t)
         }
         mdb_cursor_close(cur);
         if (rc != MDB_NOTFOUND)
-                return s_err(rc);
-        return s_err(mdb_drop(t->txn, old, 1));
+                return st_err(rc);
+        return st_err(mdb_drop(t->txn, old, 1));
 }
 
 /* Brings a store written by an older daemon to the current layout, step by step. */
 int
-s_migrate(store_txn_t *t, uint32_t from, const char *cc)
+st_migrate(store_txn_t *t, uint32_t from, const char *cc)
 {
         int r = 0;
 

@@ -1,31 +1,23 @@
 /* store_report.c: the report's counters by day (stats.h), written once per row at commit,
  * and the ledger index by creation time. */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include "clock.h"
-#include "contact.h"
 #include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 uint32_t
-s_day(int64_t ms)
+st_day(int64_t ms)
 {
         return ms < 0 ? 0 : (uint32_t)(ms / DAY_MS);
 }
 
 /* A day for people: "2026-06-01". */
 void
-s_day_name(uint32_t day, char *buf, size_t size)
+st_day_name(uint32_t day, char *buf, size_t size)
 {
         time_t at = (time_t)day * 86400;
         struct tm tm;
@@ -37,7 +29,7 @@ s_day_name(uint32_t day, char *buf, size_t size)
 /* A report row's key for people: "<scope>/<dimension>=<value>", the scope "all", "d:<dept>"
  * or "c:<category>". */
 void
-s_row_name(const uint8_t *key, size_t len, char *buf, size_t size)
+st_row_name(const uint8_t *key, size_t len, char *buf, size_t size)
 {
         const uint8_t *value;
         size_t value_len;
@@ -52,7 +44,7 @@ s_row_name(const uint8_t *key, size_t len, char *buf, size_t size)
 }
 
 /* Adds delta, the change of complaint id, to the counters of row key of day: kept in the
- * transaction and written when it commits (s_stats_flush()). */
+ * transaction and written when it commits (st_stats_flush()). */
 static int
 s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
               const struct stats_sparse *delta, uint64_t id)
@@ -75,7 +67,7 @@ s_stats_write(void *ctx, const uint8_t *key, size_t key_len, const struct stats_
         if (rc == MDB_NOTFOUND)
                 v = (MDB_val){0, NULL};
         else if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         rc = stats_row_add(v.mv_data, v.mv_size, e, n, out, &len);
         if (rc < 0)
                 return rc;
@@ -85,8 +77,8 @@ s_stats_write(void *ctx, const uint8_t *key, size_t key_len, const struct stats_
                 /* The row did not hold what the complaints' old states added to it: it drifted
                  * from the records. The changes go on (a counter is kept at zero), so only the
                  * store knows, and says it here, once per row written. */
-                s_day_name(s_get_be32(key), date, sizeof(date));
-                s_row_name(key + 4, key_len - 4, row, sizeof(row));
+                st_day_name(st_get_be32(key), date, sizeof(date));
+                st_row_name(key + 4, key_len - 4, row, sizeof(row));
                 log_struct(LOG_ERR, last_id, NULL, "stats-drift",
                            "report counters of %s, row %s: a counter would go below zero with "
                            "the changes committed with complaint %" PRIu64 " and was kept at 0; "
@@ -95,25 +87,25 @@ s_stats_write(void *ctx, const uint8_t *key, size_t key_len, const struct stats_
         }
         if (len == 0) {
                 rc = mdb_del(t->txn, t->store->dbi[DB_STATS], &k, NULL);
-                return rc == MDB_NOTFOUND ? 0 : s_err(rc);
+                return rc == MDB_NOTFOUND ? 0 : st_err(rc);
         }
         v = (MDB_val){len, out};
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_STATS], &k, &v, 0));
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_STATS], &k, &v, 0));
 }
 
 /* Writes the counter changes of top-level transaction t: each row read and rewritten once. */
 int
-s_stats_flush(store_txn_t *t)
+st_stats_flush(store_txn_t *t)
 {
         return stats_pending_drain(t->pending, s_stats_write, t);
 }
 
 size_t
-s_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id)
+st_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id)
 {
         kb[0] = complete ? 1 : 0;
-        s_put_be64(kb + 1, (uint64_t)(created < 0 ? 0 : created));
-        s_put_be64(kb + 9, id);
+        st_put_be64(kb + 1, (uint64_t)(created < 0 ? 0 : created));
+        st_put_be64(kb + 9, id);
         return LEDGER_KEY;
 }
 
@@ -128,25 +120,25 @@ s_update_ledger(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *o
         if (old && now == was && old->created_at_ms == c->created_at_ms)
                 return 0;
         if (old) {
-                k = (MDB_val){s_ledger_key(kb, was, old->created_at_ms, old->id), kb};
+                k = (MDB_val){st_ledger_key(kb, was, old->created_at_ms, old->id), kb};
                 rc = mdb_del(t->txn, t->store->dbi[DB_LEDGER], &k, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
-                        return s_err(rc);
+                        return st_err(rc);
         }
-        k = (MDB_val){s_ledger_key(kb, now, c->created_at_ms, c->id), kb};
-        return s_err(mdb_put(t->txn, t->store->dbi[DB_LEDGER], &k, &v, 0));
+        k = (MDB_val){st_ledger_key(kb, now, c->created_at_ms, c->id), kb};
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_LEDGER], &k, &v, 0));
 }
 
 /* The ledger entry and the report's counters of a complaint: rows(c) - rows(old), rewriting
  * only the rows whose counters change. */
 int
-s_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+st_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
 {
         struct stats_key kn[STATS_KEYS_MAX], ko[STATS_KEYS_MAX];
         struct stats_sparse cn, co = {0}, none = {0}, d;
         bool matched[STATS_KEYS_MAX] = {false};
         size_t nn = stats_keys(c, kn), no = old ? stats_keys(old, ko) : 0;
-        uint32_t day = s_day(c->created_at_ms), old_day = old ? s_day(old->created_at_ms) : day;
+        uint32_t day = st_day(c->created_at_ms), old_day = old ? st_day(old->created_at_ms) : day;
         int rc = s_update_ledger(t, c, old);
 
         if (rc < 0)
@@ -190,13 +182,13 @@ store_stats_rows(store_txn_t *t, uint32_t day_from, uint32_t day_to, const uint8
         if (scope_len + 4 > sizeof(kb))
                 return -E2BIG;
         /* A write transaction reads its own counter changes. */
-        if (t->root == t && (rc = s_stats_flush(t)) < 0)
+        if (t->root == t && (rc = st_stats_flush(t)) < 0)
                 return rc;
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_STATS], &cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (uint32_t day = day_from; day < day_to && r == 0; day++) {
-                s_put_be32(kb, day);
+                st_put_be32(kb, day);
                 memcpy(kb + 4, scope, scope_len);
                 k = (MDB_val){4 + scope_len, kb};
                 for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
@@ -210,7 +202,7 @@ store_stats_rows(store_txn_t *t, uint32_t day_from, uint32_t day_to, const uint8
                 rc = 0;
         }
         mdb_cursor_close(cur);
-        return r < 0 ? r : s_err(rc);
+        return r < 0 ? r : st_err(rc);
 }
 
 int
@@ -235,13 +227,13 @@ store_ledger_next(store_txn_t *t, const struct store_ledger_pos *after, int64_t 
         }
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         for (; part < 2; part++, created = from_ms, id = 0) {
                 const uint8_t *p;
 
                 if (created >= to_ms)
                         continue;
-                k = (MDB_val){s_ledger_key(kb, part, created, id), kb};
+                k = (MDB_val){st_ledger_key(kb, part, created, id), kb};
                 rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
                 if (rc == MDB_NOTFOUND)
                         break;
@@ -252,15 +244,15 @@ store_ledger_next(store_txn_t *t, const struct store_ledger_pos *after, int64_t 
                         rc = EBADMSG;
                         break;
                 }
-                if (p[0] == part && (int64_t)s_get_be64(p + 1) < to_ms) {
-                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)s_get_be64(p + 1),
-                                                         s_get_be64(p + 9)};
+                if (p[0] == part && (int64_t)st_get_be64(p + 1) < to_ms) {
+                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)st_get_be64(p + 1),
+                                                         st_get_be64(p + 9)};
                         mdb_cursor_close(cur);
                         return 0;
                 }
         }
         mdb_cursor_close(cur);
-        return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : s_err(rc);
+        return rc == 0 || rc == MDB_NOTFOUND ? -ENOENT : st_err(rc);
 }
 
 int
@@ -285,7 +277,7 @@ store_ledger_next_in(store_txn_t *t, bool complete, int64_t after_created_ms, ui
                         id = 0;
                 }
         }
-        /* Keys hold times before 1970 as 0 (s_ledger_key()). */
+        /* Keys hold times before 1970 as 0 (st_ledger_key()). */
         if (created < 0) {
                 created = 0;
                 id = 0;
@@ -294,19 +286,19 @@ store_ledger_next_in(store_txn_t *t, bool complete, int64_t after_created_ms, ui
                 return -ENOENT;
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_LEDGER], &cur);
         if (rc != 0)
-                return s_err(rc);
-        k = (MDB_val){s_ledger_key(kb, complete, created, id), kb};
+                return st_err(rc);
+        k = (MDB_val){st_ledger_key(kb, complete, created, id), kb};
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
         if (rc == 0 && k.mv_size != LEDGER_KEY)
                 rc = EBADMSG;
         if (rc == 0) {
                 p = k.mv_data;
-                if (p[0] == (complete ? 1 : 0) && (int64_t)s_get_be64(p + 1) < to_ms)
-                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)s_get_be64(p + 1),
-                                                         s_get_be64(p + 9)};
+                if (p[0] == (complete ? 1 : 0) && (int64_t)st_get_be64(p + 1) < to_ms)
+                        *ret = (struct store_ledger_pos){p[0] != 0, (int64_t)st_get_be64(p + 1),
+                                                         st_get_be64(p + 9)};
                 else
                         rc = MDB_NOTFOUND;
         }
         mdb_cursor_close(cur);
-        return s_err(rc);
+        return st_err(rc);
 }

@@ -1,20 +1,9 @@
 /* store_requests.c: the stored replies that make a repeated request id return the first
  * result (idempotency). */
-#include <assert.h>
 #include <errno.h>
-#include <lmdb.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "log.h"
 #include "macro.h"
-#include "stats.h"
-#include "store.h"
 #include "store_int.h"
 
 static int
@@ -43,14 +32,14 @@ store_get_request(store_txn_t *t, const char *actor, const char *request_id, uin
                 return rc;
         rc = mdb_get(t->txn, t->store->dbi[DB_REQUESTS], &k, &v);
         if (rc != 0)
-                return s_err(rc);
+                return st_err(rc);
         if (v.mv_size < 8)
                 return -EBADMSG;
         copy = malloc(v.mv_size - 8 + 1);
         if (copy == NULL)
                 return -ENOMEM;
         memcpy(copy, (uint8_t *)v.mv_data + 8, v.mv_size - 8);
-        *ret_hash = s_get_be64(v.mv_data);
+        *ret_hash = st_get_be64(v.mv_data);
         *ret_reply = copy;
         *ret_len = v.mv_size - 8;
         return 0;
@@ -68,8 +57,8 @@ store_put_request(store_txn_t *t, const char *actor, const char *request_id, uin
                 return rc;
         rc = mdb_put(t->txn, t->store->dbi[DB_REQUESTS], &k, &v, MDB_RESERVE);
         if (rc != 0)
-                return s_err(rc);
-        s_put_be64(v.mv_data, hash);
+                return st_err(rc);
+        st_put_be64(v.mv_data, hash);
         memcpy((uint8_t *)v.mv_data + 8, reply, len);
         return 0;
 }

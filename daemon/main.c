@@ -174,6 +174,17 @@ main(int argc, char **argv)
         }
 
         r = store_open_country(cfg->state_dir, cfg->store_max, cfg->country_code, &store);
+        if (r == -EBADMSG) {
+                char why[512];
+
+                /* The open refused what the probe refuses; the probe says why. */
+                if (store_probe(cfg->state_dir, why, sizeof(why)) == -EBADMSG)
+                        log_error("store %s: refusing to open it: %s", cfg->state_dir, why);
+                else
+                        log_error("store %s: refusing to open it: LMDB finds it invalid",
+                                  cfg->state_dir);
+                goto out;
+        }
         if (r == -EPROTONOSUPPORT) {
                 log_error("store %s was written by a newer complaintd (schema above %d): "
                           "refusing to open it",

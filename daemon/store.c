@@ -1,9 +1,13 @@
 /* store.c: the environment behind store.h: opening (and migrating) it, growing the map,
  * backups, transactions, and the small helpers every table uses (store_int.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "store_int.h"
@@ -30,8 +34,9 @@ st_err(int rc)
         case ENOSPC:
                 return -ENOSPC;
         case MDB_VERSION_MISMATCH:
-        case MDB_INVALID:
                 return -EPROTONOSUPPORT;
+        case MDB_INVALID:
+                return -EBADMSG;
         case MDB_MAP_RESIZED:
                 return -EAGAIN;
         default:
@@ -125,6 +130,168 @@ st_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageDescr
         return 0;
 }
 
+/* LMDB's data file begins with two meta pages (lmdb's MDB_meta behind a page header): the
+ * magic and format version, the page size (in the free-page table's md_pad), the last page in
+ * use and the transaction id. Read here before LMDB maps the file, so that a file it would
+ * map wrongly (SIGBUS on a missing page) or take for a new store never reaches it. */
+#define MDB_MAGIC_V 0xBEEFC0DEu
+#define META_MAGIC 16
+#define META_VERSION 20
+#define META_PSIZE 40
+#define META_LAST_PG 136
+#define META_TXNID 144
+#define META_END 152
+
+static uint64_t
+s_le(const uint8_t *p, size_t n)
+{
+        uint64_t v = 0;
+
+        while (n-- > 0)
+                v = v << 8 | p[n];
+        return v;
+}
+
+int
+store_probe(const char *dir, char *why, size_t why_size)
+{
+        char path[4096];
+        uint8_t meta[2][META_END];
+        uint64_t psize, last_pg = 0, txnid = 0, need;
+        struct stat st;
+        int fd, r = 0;
+
+        snprintf(path, sizeof(path), "%s/data.mdb", dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                snprintf(why, why_size, "%s: %s", path, strerror(errno));
+                if (r == -ENOENT) {
+                        /* LMDB makes the lock file first, and a store's lock file outlives its
+                         * data file only when someone deleted the data. */
+                        snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+                        if (access(path, F_OK) == 0) {
+                                snprintf(why, why_size,
+                                         "%s/data.mdb is missing though its lock file is there: "
+                                         "the store was deleted; restore it from a backup, or "
+                                         "remove lock.mdb to start an empty store",
+                                         dir);
+                                return -EBADMSG;
+                        }
+                }
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(why, why_size, "%s: %s", path, strerror(errno));
+                close(fd);
+                return r;
+        }
+        if (st.st_size == 0) {
+                snprintf(why, why_size,
+                         "%s is empty (0 bytes): the store's data is gone; restore it from a "
+                         "backup, or remove the file to start an empty store",
+                         path);
+                close(fd);
+                return -EBADMSG;
+        }
+        if (pread(fd, meta[0], META_END, 0) != META_END ||
+            s_le(meta[0] + META_MAGIC, 4) != MDB_MAGIC_V) {
+                snprintf(why, why_size,
+                         "%s is not an LMDB data file (%jd bytes, no LMDB signature in its "
+                         "first page): it was not written by complaintd",
+                         path, (intmax_t)st.st_size);
+                close(fd);
+                return -EBADMSG;
+        }
+        psize = s_le(meta[0] + META_PSIZE, 4);
+        if (s_le(meta[0] + META_VERSION, 4) != 1 || psize < 512 || psize > 65536 ||
+            (psize & (psize - 1)) != 0) {
+                snprintf(why, why_size,
+                         "%s has an LMDB signature but a format this daemon cannot read "
+                         "(version %ju, page size %ju)",
+                         path, (uintmax_t)s_le(meta[0] + META_VERSION, 4), (uintmax_t)psize);
+                close(fd);
+                return -EBADMSG;
+        }
+        if ((uint64_t)st.st_size < 2 * psize ||
+            pread(fd, meta[1], META_END, (off_t)psize) != META_END) {
+                snprintf(why, why_size,
+                         "%s is truncated: %jd bytes, shorter than its two meta pages of %ju "
+                         "bytes each",
+                         path, (intmax_t)st.st_size, (uintmax_t)psize);
+                close(fd);
+                return -EBADMSG;
+        }
+        close(fd);
+        /* The newer of the two meta pages is the state LMDB opens. */
+        for (int i = 0; i < 2; i++) {
+                if (s_le(meta[i] + META_MAGIC, 4) != MDB_MAGIC_V)
+                        continue;
+                if (s_le(meta[i] + META_TXNID, 8) >= txnid) {
+                        txnid = s_le(meta[i] + META_TXNID, 8);
+                        last_pg = s_le(meta[i] + META_LAST_PG, 8);
+                }
+        }
+        need = (last_pg + 1) * psize;
+        if ((uint64_t)st.st_size < need) {
+                snprintf(why, why_size,
+                         "%s is truncated: %jd bytes, but its newest meta page (transaction "
+                         "%ju) uses %ju pages of %ju bytes (%ju bytes); restore it from a backup",
+                         path, (intmax_t)st.st_size, (uintmax_t)txnid, (uintmax_t)(last_pg + 1),
+                         (uintmax_t)psize, (uintmax_t)need);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+/* Whether the data file LMDB has open is still the one at dir/data.mdb: deleting the state
+ * directory (or the file) leaves LMDB writing to an unlinked inode, and every change it
+ * acknowledges then is lost with the process. */
+int
+store_alive(store_t *s)
+{
+        char path[4096];
+        struct stat open_st, path_st;
+        int fd;
+
+        if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &open_st) < 0)
+                return -EIO;
+        if (open_st.st_nlink == 0)
+                return -ENOENT;
+        snprintf(path, sizeof(path), "%s/data.mdb", s->dir);
+        if (stat(path, &path_st) < 0)
+                return -ENOENT;
+        if (path_st.st_ino != open_st.st_ino || path_st.st_dev != open_st.st_dev)
+                return -ENOENT;
+        return 0;
+}
+
+/* Whether the file system of the store has less room than a commit may need: a commit
+ * that failed there failed for want of space, whatever LMDB reported (a short write
+ * becomes EIO). */
+static bool
+s_disk_short(store_t *s)
+{
+        struct statvfs vfs;
+
+        if (statvfs(s->dir, &vfs) < 0)
+                return false;
+        return (uint64_t)vfs.f_bavail * vfs.f_frsize < STORE_DISK_RESERVE;
+}
+
+bool
+store_failed(store_t *s)
+{
+        return s->failed;
+}
+
+bool
+store_disk_full(store_t *s)
+{
+        return s->disk_full;
+}
+
 int
 store_begin(store_t *s, bool write, store_txn_t **ret)
 {
@@ -135,8 +302,12 @@ store_begin(store_t *s, bool write, store_txn_t **ret)
                 return -ENOMEM;
         t->store = s;
         t->root = t;
+        t->write = write;
         rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
         if (rc != 0) {
+                /* LMDB refuses every transaction once a meta page could not be written. */
+                if (rc == MDB_PANIC)
+                        s->failed = true;
                 free(t);
                 return st_err(rc);
         }
@@ -164,20 +335,50 @@ store_begin_nested(store_txn_t *parent, store_txn_t **ret)
         return 0;
 }
 
+/* The outcome of a failed top-level commit (rc, LMDB's code): a map or a disk that is full
+ * is -ENOSPC, and the store goes on; anything else is an I/O error that may have left the
+ * environment unusable, and the store is marked failed (store_failed()). */
+static int
+s_commit_failed(store_t *s, int rc)
+{
+        if (rc == MDB_MAP_FULL)
+                return -ENOSPC;
+        if ((rc == ENOSPC || rc == EIO || rc == EDQUOT || rc == EFBIG) && s_disk_short(s)) {
+                s->disk_full = true;
+                return -ENOSPC;
+        }
+        s->failed = true;
+        return st_err(rc) == -ENOSPC ? -EIO : st_err(rc);
+}
+
 int
 store_commit(store_txn_t **tp)
 {
         store_txn_t *t = *tp;
-        int r = 0;
+        store_t *s = t->store;
+        bool top_write = t->root == t && t->write;
+        int r = 0, rc;
 
         if (t->root == t) {
                 r = st_stats_flush(t);
                 stats_pending_free(&t->pending);
         }
+        /* A store whose file was deleted under it would acknowledge changes that vanish with
+         * the process: refuse them, and stop. */
+        if (r == 0 && top_write && store_alive(s) < 0) {
+                s->failed = true;
+                r = -EIO;
+        }
         if (r < 0) {
                 mdb_txn_abort(t->txn);
         } else {
-                r = st_err(mdb_txn_commit(t->txn));
+                rc = mdb_txn_commit(t->txn);
+                if (rc != 0 && t->root == t)
+                        r = s_commit_failed(s, rc);
+                else
+                        r = st_err(rc);
+                if (r == 0 && t->root == t)
+                        s->disk_full = false;
                 /* A nested transaction's counter changes are its parent's now, or gone with
                  * it. */
                 if (t->root != t && r == 0)
@@ -330,21 +531,31 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         store_t *s;
         struct open_args a = {.cc = cc ? cc : "", .keep = keep};
         MDB_envinfo info;
+        char why[512];
         int rc, dead;
 
         if (!s_country_code_valid(cc))
                 return -EINVAL;
+        if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+                return -errno;
+        /* An empty, truncated or foreign data file is refused before LMDB maps it. */
+        rc = store_probe(dir, why, sizeof(why));
+        if (rc < 0 && rc != -ENOENT)
+                return rc;
         s = calloc(1, sizeof(*s));
         if (s == NULL)
                 return -ENOMEM;
         s->map_max = map_max;
-        if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-                rc = -errno;
+        s->dir = strdup(dir);
+        if (s->dir == NULL) {
                 free(s);
-                return rc;
+                return -ENOMEM;
         }
+        pthread_mutex_init(&s->resize, NULL);
         rc = mdb_env_create(&s->env);
         if (rc != 0) {
+                pthread_mutex_destroy(&s->resize);
+                free(s->dir);
                 free(s);
                 return st_err(rc);
         }
@@ -362,6 +573,8 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
                 rc = mdb_reader_check(s->env, &dead);
         if (rc != 0) {
                 mdb_env_close(s->env);
+                pthread_mutex_destroy(&s->resize);
+                free(s->dir);
                 free(s);
                 return st_err(rc);
         }
@@ -369,6 +582,8 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         if (rc < 0) {
                 s_open_args_reset(&a);
                 mdb_env_close(s->env);
+                pthread_mutex_destroy(&s->resize);
+                free(s->dir);
                 free(s);
                 return rc;
         }
@@ -444,6 +659,8 @@ store_close(store_t **sp)
         if (*sp == NULL)
                 return;
         mdb_env_close((*sp)->env);
+        pthread_mutex_destroy(&(*sp)->resize);
+        free((*sp)->dir);
         free((*sp)->country_code);
         free((*sp)->rekeyed_from);
         free(*sp);
@@ -455,14 +672,24 @@ store_grow(store_t *s)
 {
         MDB_envinfo info;
         uint64_t size;
+        int rc;
 
+        /* Growing a full disk's map only moves the failure. */
+        if (s->disk_full || s_disk_short(s))
+                return -ENOSPC;
         mdb_env_info(s->env, &info);
         if (info.me_mapsize >= s->map_max)
                 return -ENOSPC;
+        /* A backup's snapshot reads the map on another thread: resizing it under that reader
+         * is what LMDB forbids. */
+        if (pthread_mutex_trylock(&s->resize) != 0)
+                return -EBUSY;
         size = info.me_mapsize * 2;
         if (size > s->map_max)
                 size = s->map_max;
-        return st_err(mdb_env_set_mapsize(s->env, size));
+        rc = st_err(mdb_env_set_mapsize(s->env, size));
+        pthread_mutex_unlock(&s->resize);
+        return rc;
 }
 
 void
@@ -489,17 +716,61 @@ store_schema_migrated_from(store_t *s)
         return s->migrated_from ? s->migrated_from : s->schema;
 }
 
+/* Makes what was written in directory dir durable: its entries, through the directory. */
+static int
+s_sync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
 int
 store_backup(store_t *s, const char *path)
 {
-        char data[4096];
-        struct stat st;
+        char data[4096], parent[4096], *slash;
+        uint64_t used, map, avail;
+        struct statvfs vfs;
+        int fd, rc, r;
 
         if (mkdir(path, 0750) < 0 && errno != EEXIST)
                 return -errno;
+        store_usage(s, &used, &map);
+        if (statvfs(path, &vfs) == 0) {
+                avail = (uint64_t)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
+                if (avail < used)
+                        return -ENOSPC;
+        }
         snprintf(data, sizeof(data), "%s/data.mdb", path);
-        if (stat(data, &st) == 0)
-                return -EEXIST;
-        /* A read snapshot, written compacted: free pages are left out. */
-        return st_err(mdb_env_copy2(s->env, path, MDB_CP_COMPACT));
+        fd = open(data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        if (fd < 0)
+                return -errno;
+        /* A read snapshot, written compacted: free pages are left out. The map keeps its size
+         * while it is read. */
+        pthread_mutex_lock(&s->resize);
+        rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+        pthread_mutex_unlock(&s->resize);
+        r = st_err(rc);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0)
+                r = s_sync_dir(path);
+        snprintf(parent, sizeof(parent), "%s", path);
+        slash = strrchr(parent, '/');
+        if (r == 0 && slash && slash != parent) {
+                *slash = '\0';
+                r = s_sync_dir(parent);
+        }
+        /* A copy that is not whole is no backup. */
+        if (r < 0)
+                unlink(data);
+        return r;
 }

@@ -65,11 +65,34 @@ const char *store_country_code(store_t *store);
  * borrowed like store_country_code(). */
 bool store_contacts_rekeyed(store_t *store, const char **ret_was);
 
+/* Checks the data file in dir before it is opened, the way store_open() does: 0 when it is
+ * an LMDB data file whose size covers every page its newest meta page uses; -ENOENT when
+ * there is none (a new store may be made there); -EBADMSG when it is empty, truncated or not
+ * an LMDB data file, or when it is missing though its lock file says a store was there;
+ * another -errno when it cannot be read. Writes a sentence saying which (with the path) into
+ * why. store_open() refuses the same files with the same code. */
+int store_probe(const char *dir, char *why, size_t why_size);
+
+/* Whether the data file the store has open is still dir/data.mdb: -ENOENT when it was deleted
+ * or replaced (the state directory was removed while running), -EIO when it cannot be told.
+ * store_commit() checks it before every top-level write commit. */
+int store_alive(store_t *store);
+
+/* Whether an I/O error (a failed write or flush, LMDB's MDB_PANIC, or the data file gone)
+ * left the store unusable: the owner must stop without retrying, and a restart recovers the
+ * last commit. Once true it stays true. */
+bool store_failed(store_t *store);
+
+/* Whether the last top-level commit failed for want of disk space (cleared by one that
+ * succeeds). */
+bool store_disk_full(store_t *store);
+
 /* Closes the environment. No transaction may be open. Accepts NULL; sets *store to NULL. */
 void store_close(store_t **store);
 
 /* Doubles the map, up to map_max. No transaction may be open. -ENOSPC when already at the
- * maximum. */
+ * maximum or when the disk is full (growing would only move the failure), -EBUSY while a
+ * backup reads the map. */
 int store_grow(store_t *store);
 
 /* Sizes of the map and of the part of it in use. */
@@ -81,8 +104,11 @@ uint32_t store_schema(store_t *store);
 uint32_t store_schema_migrated_from(store_t *store);
 
 /* Writes a compacted, consistent copy of the store into the directory path (created if
- * missing; it must not already hold a store). Safe to call from another thread while the
- * owner of the store goes on writing: it reads one snapshot. -EEXIST when path holds a store. */
+ * missing; it must not already hold a store) as data.mdb, mode 0640, flushed to disk with its
+ * directory before it returns. Safe to call from another thread while the owner of the store
+ * goes on writing: it reads one snapshot, and the map is not grown while it does. -EEXIST when
+ * path holds a store, -ENOSPC when its file system has less free space than the store uses;
+ * a copy that fails is removed. */
 int store_backup(store_t *store, const char *path);
 
 /* Verifies the store in dir (a live one or a backup) without changing it: the schema version,
@@ -97,7 +123,8 @@ int store_check(const char *dir, FILE *report);
 
 /* Transactions. store_begin() starts a top-level one (write: the single writer); begin_nested()
  * a child of a write transaction. commit and abort free the handle and NULL the pointer;
- * commit returns -ENOSPC when the map or the disk is full (the transaction is gone either way). */
+ * commit returns -ENOSPC when the map or the disk is full, and -EIO (or another -errno) for an
+ * I/O error, after which store_failed() is true; the transaction is gone either way. */
 int store_begin(store_t *store, bool write, store_txn_t **ret);
 int store_begin_nested(store_txn_t *parent, store_txn_t **ret);
 int store_commit(store_txn_t **txn);

@@ -494,8 +494,15 @@ store_check(const char *dir, FILE *report)
         store_txn_t t = {.store = &s, .root = &t};
         MDB_cursor *cur;
         MDB_val k, v, sk = {6, (void *)"schema"};
+        char why[512];
         int rc;
 
+        /* What the daemon would refuse at start, said the same way, before LMDB maps it. */
+        rc = store_probe(dir, why, sizeof(why));
+        if (rc < 0) {
+                fprintf(report, "problem: %s\n", why);
+                return rc;
+        }
         rc = mdb_env_create(&s.env);
         if (rc != 0)
                 return st_err(rc);

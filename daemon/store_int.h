@@ -27,6 +27,7 @@
 #define COMPLAINTD_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +36,8 @@
 #include "store.h"
 
 #define INITIAL_MAP (64ull << 20)
+/* Below this much free space, a failed commit is taken for a full disk, not an I/O error. */
+#define STORE_DISK_RESERVE (1ull << 20)
 #define KEY_MAX 511 /* LMDB's default maximum key size */
 
 enum {
@@ -71,6 +74,10 @@ struct store {
         char *country_code; /* the contact index's ("" none); NULL: not recorded */
         bool rekeyed;       /* the open rebuilt the contact index */
         char *rekeyed_from; /* the code it had before (NULL: none recorded) */
+        char *dir;
+        bool failed;         /* an I/O error left the environment unusable: stop */
+        bool disk_full;      /* the last commit failed for want of disk space */
+        pthread_mutex_t resize; /* held by a backup's copy: the map must not be resized */
 };
 
 struct store_txn {
@@ -79,6 +86,7 @@ struct store_txn {
         store_txn_t *root;        /* the top-level transaction (itself when it is one) */
         stats_pending_t *pending; /* root only: counter changes written at commit */
         size_t mark;              /* nested only: where its counter changes begin */
+        bool write;
 };
 
 static inline void

@@ -75,8 +75,8 @@ struct store {
         bool rekeyed;       /* the open rebuilt the contact index */
         char *rekeyed_from; /* the code it had before (NULL: none recorded) */
         char *dir;
-        bool failed;         /* an I/O error left the environment unusable: stop */
-        bool disk_full;      /* the last commit failed for want of disk space */
+        bool failed;            /* an I/O error left the environment unusable: stop */
+        bool disk_full;         /* the last commit failed for want of disk space */
         pthread_mutex_t resize; /* held by a backup's copy: the map must not be resized */
 };
 

@@ -23,6 +23,10 @@ events_open(void *zctx, const char *endpoint, int hwm, events_t **ret, const cha
         if (e->sock == NULL)
                 goto fail;
         zmq_setsockopt(e->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+        /* What subscribers send are subscriptions, a topic prefix each: anything larger is no
+         * subscription, and ZeroMQ drops the connection that sent it. */
+        zmq_setsockopt(e->sock, ZMQ_MAXMSGSIZE, &(int64_t){EVENTS_SUBSCRIPTION_MAX},
+                       sizeof(int64_t));
         zmq_setsockopt(e->sock, ZMQ_LINGER, &linger, sizeof(linger));
         if (zmq_bind(e->sock, endpoint) < 0)
                 goto fail;

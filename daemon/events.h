@@ -7,6 +7,10 @@
 
 #include "service.h"
 
+/* The largest message a subscriber may send (a subscription: one byte and a topic prefix);
+ * a larger one ends its connection. */
+#define EVENTS_SUBSCRIPTION_MAX 1024
+
 typedef struct events events_t;
 
 /* Binds an XPUB socket on endpoint in the ZeroMQ context zctx (borrowed), queueing at most hwm

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "log.h"
@@ -138,6 +139,26 @@ s_log_rekeyed(const conf_t *cfg, store_t *store)
                                : "none");
 }
 
+/* Each client connection holds a descriptor: take the hard limit as the soft one (the unit's
+ * LimitNOFILE sets both), and say what it is. */
+static void
+s_raise_descriptor_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        if (rl.rlim_cur < rl.rlim_max) {
+                struct rlimit want = {rl.rlim_max, rl.rlim_max};
+
+                if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+                        rl = want;
+        }
+        if (rl.rlim_cur != RLIM_INFINITY)
+                log_info("file descriptors: at most %" PRIu64 " (about as many clients)",
+                         (uint64_t)rl.rlim_cur);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -173,6 +194,7 @@ main(int argc, char **argv)
                 goto out;
         }
 
+        s_raise_descriptor_limit();
         r = store_open_country(cfg->state_dir, cfg->store_max, cfg->country_code, &store);
         if (r == -EBADMSG) {
                 char why[512];

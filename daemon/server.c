@@ -1,9 +1,11 @@
 /* server.c: the loop behind server.h, and the signal self-pipe. */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -24,11 +26,12 @@ struct server {
         service_t *service;
         api_t *api;
         events_t *events;
-        notify_t *notify;       /* borrowed */
-        bool reload_rejected;   /* the last reload was rejected: said in STATUS= */
-        int64_t next_heartbeat; /* monotonic ms */
-        int64_t next_status;    /* monotonic ms */
-        int64_t next_prune;     /* monotonic ms */
+        notify_t *notify;        /* borrowed */
+        bool reload_rejected;    /* the last reload was rejected: said in STATUS= */
+        int64_t next_heartbeat;  /* monotonic ms */
+        int64_t next_status;     /* monotonic ms */
+        int64_t next_prune;      /* monotonic ms */
+        int64_t next_fd_warning; /* monotonic ms: descriptors running out, said once a minute */
         struct service_outbox out;
 };
 
@@ -36,6 +39,7 @@ struct server {
 #define PRUNE_BATCH 10000
 #define PRUNE_INTERVAL_MS 60000
 #define STATUS_INTERVAL_MS 1000
+#define FD_WARNING_INTERVAL_MS 60000
 /* How long a graceful stop lets queued replies and events leave before closing the sockets. */
 #define STOP_LINGER_MS 2000
 
@@ -243,6 +247,60 @@ s_signals(server_t *s)
         return go_on;
 }
 
+/* Counts the descriptors in use against the limit, and says so (once a minute at most) when
+ * they run out: past the limit, ZeroMQ can accept no connection, and clients are locked out
+ * with nothing else to tell why. */
+static void
+s_check_descriptors(server_t *s)
+{
+        struct rlimit rl;
+        DIR *d;
+        struct dirent *e;
+        uint64_t n = 0;
+
+        if (mono_ms() < s->next_fd_warning || getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+            rl.rlim_cur == RLIM_INFINITY)
+                return;
+        d = opendir("/proc/self/fd");
+        if (d == NULL)
+                return;
+        while ((e = readdir(d)) != NULL)
+                n += e->d_name[0] != '.';
+        closedir(d);
+        if (n * 10 < (uint64_t)rl.rlim_cur * 9)
+                return;
+        s->next_fd_warning = mono_ms() + FD_WARNING_INTERVAL_MS;
+        log_struct(LOG_WARNING, 0, NULL, "descriptors",
+                   "file descriptors: %" PRIu64 " of %" PRIu64 " in use; new connections are "
+                   "refused once none is left: raise LimitNOFILE in the unit",
+                   n, (uint64_t)rl.rlim_cur);
+}
+
+/* Fail-stop: whether the store can still take changes. An I/O error on commit, or the state
+ * directory gone from under it, ends the daemon (systemd restarts it, and LMDB recovers the
+ * last commit); retrying a failed flush in place could acknowledge what is not on disk. */
+static bool
+s_store_usable(server_t *s)
+{
+        int r = store_alive(s->store);
+
+        if (r < 0) {
+                log_struct(LOG_CRIT, 0, NULL, "store-gone",
+                           "store %s: its data file was deleted or replaced while running: "
+                           "stopping so that nothing more is acknowledged",
+                           s->cfg->state_dir);
+                return false;
+        }
+        if (store_failed(s->store)) {
+                log_struct(LOG_CRIT, 0, NULL, "store-failed",
+                           "store %s: an I/O error left it unusable: stopping; a restart "
+                           "recovers the last commit",
+                           s->cfg->state_dir);
+                return false;
+        }
+        return true;
+}
+
 static void
 s_heartbeat(server_t *s)
 {
@@ -341,13 +399,19 @@ server_run(server_t *s)
                 s_keepalive(s);
                 running = s_signals(s);
         }
+        if (!s_store_usable(s))
+                return -EIO;
         s->next_heartbeat = mono_ms();
         while (running) {
                 int64_t due;
                 int n;
 
-                if (s->next_heartbeat <= mono_ms())
+                if (s->next_heartbeat <= mono_ms()) {
+                        if (!s_store_usable(s))
+                                return -EIO;
+                        s_check_descriptors(s);
                         s_heartbeat(s);
+                }
                 s_keepalive(s);
                 items[3].fd = api_backup_fd(s->api);
                 n = zmq_poll(items, items[3].fd >= 0 ? 4 : 3, s_timeout(s));
@@ -358,10 +422,14 @@ server_run(server_t *s)
                 due = service_next_deadline(s->service);
                 if (due > 0 && due <= now_ms())
                         s_fire(s);
+                if (store_failed(s->store) && !s_store_usable(s))
+                        return -EIO;
                 if (n <= 0)
                         continue;
                 if (items[0].revents & ZMQ_POLLIN)
                         api_serve(s->api, s->service, s->events, s->store);
+                if (store_failed(s->store) && !s_store_usable(s))
+                        return -EIO;
                 if (items[3].fd >= 0 && (items[3].revents & ZMQ_POLLIN))
                         api_backup_done(s->api);
                 if (items[1].revents & ZMQ_POLLIN)

@@ -224,6 +224,11 @@ main(int argc, char **argv)
                 log_error("store %s: cannot open: %s", cfg->state_dir, strerror(-r));
                 goto out;
         }
+        /* Said loudly: a state directory lost and made again by systemd would otherwise start
+         * an empty store with nobody told. */
+        if (store_created(store))
+                log_warning("store %s: no store was there: a new, empty one was created",
+                            cfg->state_dir);
         if (store_schema_migrated_from(store) != store_schema(store))
                 log_notice("store %s migrated from schema %u to %u", cfg->state_dir,
                            store_schema_migrated_from(store), store_schema(store));

@@ -281,6 +281,12 @@ s_disk_short(store_t *s)
 }
 
 bool
+store_created(store_t *s)
+{
+        return s->created;
+}
+
+bool
 store_failed(store_t *s)
 {
         return s->failed;
@@ -486,6 +492,7 @@ s_open_txn(store_txn_t *t, void *arg)
         rc = mdb_get(t->txn, s->dbi[DB_META], &k, &v);
         if (rc == MDB_NOTFOUND) {
                 s->schema = STORE_SCHEMA_VERSION;
+                s->created = true;
                 r = st_meta_put_str(t, META_COUNTRY, code);
         } else if (rc != 0) {
                 return st_err(rc);

@@ -78,6 +78,9 @@ int store_probe(const char *dir, char *why, size_t why_size);
  * store_commit() checks it before every top-level write commit. */
 int store_alive(store_t *store);
 
+/* Whether the open found no store and made a new, empty one. */
+bool store_created(store_t *store);
+
 /* Whether an I/O error (a failed write or flush, LMDB's MDB_PANIC, or the data file gone)
  * left the store unusable: the owner must stop without retrying, and a restart recovers the
  * last commit. Once true it stays true. */

@@ -75,6 +75,7 @@ struct store {
         bool rekeyed;       /* the open rebuilt the contact index */
         char *rekeyed_from; /* the code it had before (NULL: none recorded) */
         char *dir;
+        bool created;           /* the open made a new, empty store */
         bool failed;            /* an I/O error left the environment unusable: stop */
         bool disk_full;         /* the last commit failed for want of disk space */
         pthread_mutex_t resize; /* held by a backup's copy: the map must not be resized */

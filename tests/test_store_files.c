@@ -186,8 +186,12 @@ test_backup(const char *root)
         FILE *report;
 
         snprintf(dir, sizeof(dir), "%s/backed", root);
+        REQUIRE(store_open(dir, MAP, &s) == 0);
+        CHECK(store_created(s));
+        store_close(&s);
         s_make(dir, 500);
         REQUIRE(store_open(dir, MAP, &s) == 0);
+        CHECK(!store_created(s));
         snprintf(copy, sizeof(copy), "%s/backups", root);
         REQUIRE(mkdir(copy, 0750) == 0);
         snprintf(copy, sizeof(copy), "%s/backups/first", root);

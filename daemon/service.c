@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "service.h"
 #include "stats.h"
+#include "request.h"
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
@@ -30,235 +31,14 @@
 #define CONTACT_SCAN_MAX 1000            /* complaints read per contact key at intake and for get */
 #define RELATED_MAX 100                  /* other complaints of the complainant in a get reply */
 
-struct report_out;
-
-struct service {
-        store_t *store;
-        const conf_t *cfg;
-        policies_t *policies;
-        int64_t started_at;
-        uint64_t last_event_seq;
-        int64_t next_due; /* the first deadline in the index; 0: none */
-};
-
 static int s_refresh_next_due(service_t *s);
 struct ctx;
 static uint8_t *s_ctx_finish(struct ctx *x, size_t *ret_len);
-
-/* The state of one request while it is handled. */
-struct ctx {
-        service_t *s;
-        store_txn_t *txn;
-        const pb_request_t *req; /* NULL for the daemon's own changes */
-        const char *actor;
-        const char *kind; /* "create", ... : names fields in errors */
-        int64_t now;
-        pb_reply_t reply;
-        char *message; /* reply.message, owned */
-        char field[64];
-        pb_complaint_t *c;   /* the complaint changed or read, owned */
-        pb_history_t **hist; /* for get, owned */
-        size_t n_hist;
-        pb_complaint_t **list; /* for list, owned */
-        size_t n_list;
-        pb_list_t list_reply;
-        pb_status_reply_t status;
-        pb_state_count_t counts[ST_COUNT];
-        pb_state_count_t *count_ptrs[ST_COUNT];
-        pb_event_t **events; /* for replay, owned */
-        size_t n_events;
-        Complaint__V1__ReplayReply replay;
-        Complaint__V1__StreamHead *heads; /* for status, owned */
-        Complaint__V1__StreamHead **head_ptrs;
-        size_t n_heads;
-        uint64_t *related;         /* for get, owned */
-        struct report_out *report; /* for report, owned */
-        Complaint__V1__LedgerReply ledger;
-        Complaint__V1__LedgerRow *ledger_rows; /* for ledger, owned, with the records below */
-        Complaint__V1__LedgerRow **ledger_ptrs;
-        pb_complaint_t **ledger_c;
-        size_t n_ledger_c;
-        struct service_outbox *out;
-};
-
-/* ------------------------------------------------------------------ errors */
-
-/* Sets the reply's error; returns -1 so handlers can `return s_fail(...)`. */
-static int __attribute__((format(printf, 4, 5)))
-s_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
-{
-        va_list ap;
-        char buf[512];
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        free(x->message);
-        x->message = strdup(buf);
-        x->reply.error = code;
-        if (field)
-                snprintf(x->field, sizeof(x->field), "%s.%s", x->kind, field);
-        else
-                x->field[0] = '\0';
-        return -1;
-}
-
-/* A store failure inside a request; -ENOSPC is passed up so the batch can grow the map. */
-static int
-s_store_fail(struct ctx *x, int r, const char *what)
-{
-        if (r == -ENOSPC)
-                return -ENOSPC;
-        log_error("store: %s: %s", what, strerror(-r));
-        return s_fail(x, E_INTERNAL, NULL, "the store failed while %s: %s", what, strerror(-r));
-}
-
-/* -------------------------------------------------------------- validation */
-
-static bool
-s_utf8_valid(const char *s)
-{
-        const unsigned char *p = (const unsigned char *)s;
-
-        while (*p) {
-                unsigned n, cp;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                } else if ((*p & 0xe0) == 0xc0) {
-                        n = 1;
-                        cp = *p & 0x1f;
-                } else if ((*p & 0xf0) == 0xe0) {
-                        n = 2;
-                        cp = *p & 0x0f;
-                } else if ((*p & 0xf8) == 0xf0) {
-                        n = 3;
-                        cp = *p & 0x07;
-                } else {
-                        return false;
-                }
-                p++;
-                for (unsigned i = 0; i < n; i++, p++) {
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (*p & 0x3f);
-                }
-                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-        }
-        return true;
-}
-
-enum { TEXT_LINE = 0, TEXT_MULTILINE = 1, TEXT_REQUIRED = 2 };
-
-/* Checks a client-supplied string: size, UTF-8, control characters, presence. */
-static int
-s_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags)
-{
-        size_t len = strlen(v);
-        bool blank = true;
-
-        if (len > max)
-                return s_fail(x, E_TOO_LARGE, field, "%s is %zu bytes long, over its limit of %u",
-                              field, len, max);
-        if (!s_utf8_valid(v))
-                return s_fail(x, E_INVALID_ARGUMENT, field, "%s is not valid UTF-8", field);
-        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f) {
-                        if (!(flags & TEXT_MULTILINE) || !(*p == '\n' || *p == '\t' || *p == '\r'))
-                                return s_fail(x, E_INVALID_ARGUMENT, field,
-                                              "%s contains a control character (0x%02x)", field,
-                                              *p);
-                } else if (*p != ' ') {
-                        blank = false;
-                }
-        }
-        if ((flags & TEXT_REQUIRED) && blank)
-                return s_fail(x, E_INVALID_ARGUMENT, field, "%s is required", field);
-        return 0;
-}
-
-static int
-s_check_enum(struct ctx *x, const char *field, int v, int min, int max)
-{
-        if (v < min || v > max)
-                return s_fail(x, E_INVALID_ARGUMENT, field, "%s has an unknown value %d", field, v);
-        return 0;
-}
-
-/* ----------------------------------------------------------- record fields */
-
-/* Replaces a string field of a protobuf-c message that is freed with free_unpacked(). */
-static int
-s_set(char **field, const char *v)
-{
-        char *copy = strdup(v ? v : "");
-
-        if (copy == NULL)
-                return -ENOMEM;
-        if (*field != protobuf_c_empty_string)
-                free(*field);
-        *field = copy;
-        return 0;
-}
 
 static const char *
 s_topic_department(struct ctx *x)
 {
         return x->c->department[0] ? x->c->department : x->s->cfg->centre;
-}
-
-/* Appends one event for the change just made to the outbox and the store. */
-static int
-s_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind)
-{
-        pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
-        struct service_outbox *out = x->out;
-        struct service_event *item;
-        pb_complainant_t *contact = x->c->complainant;
-        char topic[160];
-        int r;
-
-        if (out->n == out->cap) {
-                size_t cap = out->cap ? out->cap * 2 : 64;
-                struct service_event *p = realloc(out->items, cap * sizeof(*p));
-
-                if (p == NULL)
-                        return s_store_fail(x, -ENOMEM, "queueing an event");
-                out->items = p;
-                out->cap = cap;
-        }
-        snprintf(topic, sizeof(topic), "%s/%s", department, kind);
-        ev.schema_version = PB_SCHEMA_VERSION;
-        ev.topic = topic;
-        ev.stream = (char *)(uintptr_t)department;
-        ev.at_ms = entry->at_ms;
-        ev.entry = (pb_history_t *)(uintptr_t)entry;
-        ev.complaint = x->c;
-        /* Contact details stay in the record; events go to many systems. */
-        x->c->complainant = NULL;
-        r = store_append_event(x->txn, &ev);
-        if (r == 0) {
-                item = &out->items[out->n];
-                item->len = protobuf_c_message_get_packed_size(&ev.base);
-                item->data = malloc(item->len ? item->len : 1);
-                item->topic = strdup(topic);
-                if (item->data == NULL || item->topic == NULL) {
-                        free(item->data);
-                        free(item->topic);
-                        r = -ENOMEM;
-                } else {
-                        protobuf_c_message_pack(&ev.base, item->data);
-                        out->n++;
-                        x->reply.event_seq = ev.seq;
-                }
-        }
-        x->c->complainant = contact;
-        if (r < 0)
-                return s_store_fail(x, r, "storing an event");
-        return 0;
 }
 
 /* The limit of a clock in department dept for this complaint: the category's override, else
@@ -1561,16 +1341,6 @@ s_status(struct ctx *x)
 }
 
 /* ------------------------------------------------------------------- batch */
-
-static void
-s_outbox_truncate(struct service_outbox *out, size_t n)
-{
-        while (out->n > n) {
-                out->n--;
-                free(out->items[out->n].topic);
-                free(out->items[out->n].data);
-        }
-}
 
 static bool
 s_is_change(const pb_request_t *q)

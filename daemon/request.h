@@ -15,6 +15,8 @@
 #include "service.h"
 #include "store.h"
 
+#define E_GONE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE
+
 struct report_out;
 
 struct service {
@@ -72,5 +74,8 @@ int s_check_enum(struct ctx *x, const char *field, int v, int min, int max);
 int s_set(char **field, const char *v);
 int s_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind);
 void s_outbox_truncate(struct service_outbox *out, size_t n);
+
+void s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out);
+uint8_t *s_ctx_finish(struct ctx *x, size_t *ret_len);
 
 #endif

@@ -19,18 +19,14 @@
 
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
-#define E_GONE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE
 #define GROW_TRIES 16
 
 #define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
-#define ACTOR_SELF "complaintd"
 #define LATE_AFTER_MS 1000
 #define CONTACT_SCAN_MAX 1000 /* complaints read per contact key at intake and for get */
 #define RELATED_MAX 100       /* other complaints of the complainant in a get reply */
 
 static int s_refresh_next_due(service_t *s);
-struct ctx;
-static uint8_t *s_ctx_finish(struct ctx *x, size_t *ret_len);
 
 static const char *
 s_topic_department(struct ctx *x)
@@ -982,78 +978,6 @@ s_is_change(const pb_request_t *q)
                q->body_case != BODY(BACKUP) && q->body_case != BODY(REPORT) &&
                q->body_case != BODY(LEDGER) &&
                q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
-}
-
-static const char *
-s_kind(const pb_request_t *q)
-{
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
-            &complaint__v1__request__descriptor, q->body_case);
-        return f ? f->name : "request";
-}
-
-static void
-s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out)
-{
-        memset(x, 0, sizeof(*x));
-        x->s = s;
-        x->req = req;
-        x->out = out;
-        x->now = now_ms();
-        x->kind = req ? s_kind(req) : "request";
-        x->actor = req ? req->actor : ACTOR_SELF;
-        complaint__v1__reply__init(&x->reply);
-        complaint__v1__complaint_list__init(&x->list_reply);
-        complaint__v1__status_reply__init(&x->status);
-        complaint__v1__replay_reply__init(&x->replay);
-        complaint__v1__ledger_reply__init(&x->ledger);
-}
-
-/* Encodes the reply built in x and releases everything x holds. */
-static uint8_t *
-s_ctx_finish(struct ctx *x, size_t *ret_len)
-{
-        uint8_t *buf;
-
-        x->reply.schema_version = PB_SCHEMA_VERSION;
-        if (x->req && x->req->request_id)
-                x->reply.request_id = x->req->request_id;
-        x->reply.message = x->message;
-        x->reply.field = x->field;
-        if (x->reply.error == E_OK && x->c)
-                x->reply.complaint = x->c;
-        if (x->reply.error != E_OK) {
-                x->reply.complaint = NULL;
-                x->reply.history = NULL;
-                x->reply.n_history = 0;
-                x->reply.list = NULL;
-                x->reply.status = NULL;
-                x->reply.event_seq = 0;
-                x->reply.report = NULL;
-                x->reply.ledger = NULL;
-                x->reply.n_complainant_complaints = 0;
-                if (x->reply.error != E_GONE)
-                        x->reply.replay = NULL;
-        }
-        *ret_len = protobuf_c_message_get_packed_size(&x->reply.base);
-        buf = malloc(*ret_len ? *ret_len : 1);
-        if (buf)
-                protobuf_c_message_pack(&x->reply.base, buf);
-        if (x->c)
-                complaint__v1__complaint__free_unpacked(x->c, NULL);
-        store_free_history(&x->hist, x->n_hist);
-        store_free_list(&x->list, x->n_list);
-        store_free_events(&x->events, x->n_events);
-        free(x->heads);
-        free(x->head_ptrs);
-        free(x->related);
-        s_report_free(&x->report);
-        store_free_list(&x->ledger_c, x->n_ledger_c);
-        free(x->ledger_rows);
-        free(x->ledger_ptrs);
-        free(x->message);
-        memset(x, 0, sizeof(*x));
-        return buf;
 }
 
 /* Checks what every request needs before it is looked at: version, actor, request id. */

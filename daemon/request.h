@@ -18,6 +18,8 @@
 #define A(x) COMPLAINT__V1__ACTION__ACTION_##x
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
 #define E_GONE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE
+#define GROW_TRIES 16
+
 #define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
 
 struct report_out;

@@ -22,7 +22,7 @@ struct report_item {
         int64_t sum[SF_COUNT];
 };
 
-/* A report being summed up, and then its reply; freed with s_report_free(). */
+/* A report being summed up, and then its reply; freed with analysis_report_free(). */
 struct report_out {
         const uint8_t *scope;
         size_t scope_len;
@@ -37,7 +37,7 @@ struct report_out {
 };
 
 void
-s_report_free(struct report_out **rp)
+analysis_report_free(struct report_out **rp)
 {
         struct report_out *rep = *rp;
 
@@ -163,28 +163,29 @@ static int
 s_check_period(struct ctx *x, int64_t from, int64_t to, const char *dept, const char *cat)
 {
         if (from < 0 || to <= from)
-                return s_fail(x, E_INVALID_ARGUMENT, "to_ms",
-                              "the period is empty: from_ms %" PRId64 " must be at least 0 and "
-                              "below to_ms %" PRId64,
-                              from, to);
+                return request_fail(x, E_INVALID_ARGUMENT, "to_ms",
+                                    "the period is empty: from_ms %" PRId64
+                                    " must be at least 0 and "
+                                    "below to_ms %" PRId64,
+                                    from, to);
         if (to > PERIOD_END_MAX)
-                return s_fail(x, E_INVALID_ARGUMENT, "to_ms",
-                              "to_ms %" PRId64 " is past the year 9999 (at most %lld)", to,
-                              PERIOD_END_MAX);
+                return request_fail(x, E_INVALID_ARGUMENT, "to_ms",
+                                    "to_ms %" PRId64 " is past the year 9999 (at most %lld)", to,
+                                    PERIOD_END_MAX);
         if ((to - from) / DAY_MS > REPORT_DAYS_MAX)
-                return s_fail(x, E_INVALID_ARGUMENT, "to_ms", "the period is longer than %d days",
-                              REPORT_DAYS_MAX);
-        if (s_check_text(x, "department", dept, 64, 0) < 0 ||
-            s_check_text(x, "category", cat, 64, 0) < 0)
+                return request_fail(x, E_INVALID_ARGUMENT, "to_ms",
+                                    "the period is longer than %d days", REPORT_DAYS_MAX);
+        if (request_check_text(x, "department", dept, 64, 0) < 0 ||
+            request_check_text(x, "category", cat, 64, 0) < 0)
                 return -1;
         if (dept[0] && cat[0])
-                return s_fail(x, E_INVALID_ARGUMENT, "category",
-                              "give a department or a category, not both");
+                return request_fail(x, E_INVALID_ARGUMENT, "category",
+                                    "give a department or a category, not both");
         return 0;
 }
 
 int
-s_report(struct ctx *x)
+analysis_report(struct ctx *x)
 {
         const Complaint__V1__ReportRequest *q = x->req->report;
         uint8_t scope[STATS_KEY_MAX];
@@ -196,7 +197,7 @@ s_report(struct ctx *x)
                 return -1;
         rep = x->report = calloc(1, sizeof(*rep));
         if (rep == NULL)
-                return s_store_fail(x, -ENOMEM, "making the report");
+                return request_store_fail(x, -ENOMEM, "making the report");
         complaint__v1__report_reply__init(&rep->reply);
         rep->scope = scope;
         rep->scope_len = stats_scope(q->department, q->category, scope, sizeof(scope));
@@ -222,7 +223,7 @@ s_report(struct ctx *x)
                         r = -ENOMEM;
         }
         if (r < 0)
-                return s_store_fail(x, r, "making the report");
+                return request_store_fail(x, r, "making the report");
         if (rep->n > 0)
                 qsort(rep->items, rep->n, sizeof(*rep->items), s_cmp_item);
         for (size_t i = 0; i < rep->n; i++) {
@@ -320,7 +321,7 @@ s_ledger_next(struct ctx *x, const struct store_ledger_pos *pos, bool started, i
 }
 
 int
-s_ledger(struct ctx *x)
+analysis_ledger(struct ctx *x)
 {
         const Complaint__V1__LedgerRequest *q = x->req->ledger;
         Complaint__V1__LedgerReply *lr = &x->ledger;
@@ -337,7 +338,7 @@ s_ledger(struct ctx *x)
         x->ledger_ptrs = calloc(limit, sizeof(*x->ledger_ptrs));
         x->ledger_c = calloc(limit, sizeof(*x->ledger_c));
         if (x->ledger_rows == NULL || x->ledger_ptrs == NULL || x->ledger_c == NULL)
-                return s_store_fail(x, -ENOMEM, "reading the ledger");
+                return request_store_fail(x, -ENOMEM, "reading the ledger");
         for (;;) {
                 pb_complaint_t *c = NULL;
 
@@ -347,7 +348,7 @@ s_ledger(struct ctx *x)
                         break;
                 }
                 if (r < 0)
-                        return s_store_fail(x, r, "reading the ledger");
+                        return request_store_fail(x, r, "reading the ledger");
                 /* A page ends at limit rows, or after LEDGER_SCAN_MAX entries examined (a
                  * filter that matches few of them must not hold the daemon up). */
                 if (x->n_ledger_c == limit || scan_max-- == 0) {
@@ -355,8 +356,8 @@ s_ledger(struct ctx *x)
                         break;
                 }
                 if ((r = store_get_complaint(x->txn, next.id, &c)) < 0)
-                        return s_store_fail(x, r == -ENOENT ? -EBADMSG : r,
-                                            "reading a complaint the ledger names");
+                        return request_store_fail(x, r == -ENOENT ? -EBADMSG : r,
+                                                  "reading a complaint the ledger names");
                 pos = next;
                 started = true;
                 if ((q->department[0] && strcmp(c->department, q->department) != 0) ||

@@ -7,8 +7,8 @@
 
 #include "request.h"
 
-void s_report_free(struct report_out **rp);
-int s_report(struct ctx *x);
-int s_ledger(struct ctx *x);
+void analysis_report_free(struct report_out **rp);
+int analysis_report(struct ctx *x);
+int analysis_ledger(struct ctx *x);
 
 #endif

@@ -61,13 +61,13 @@ s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept, int 
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return s_store_fail(x, r, "storing the department's policy");
+                return request_store_fail(x, r, "storing the department's policy");
         r = clock_start(slot, kind, pol, dept, limit, x->s->cfg->priority_scale[x->c->priority & 3],
                         x->now);
         if (r < 0)
-                return s_fail(x, E_INTERNAL, NULL,
-                              "cannot compute the %s deadline on %s's calendar: %s",
-                              clock_kind_name(kind), dept, strerror(-r));
+                return request_fail(x, E_INTERNAL, NULL,
+                                    "cannot compute the %s deadline on %s's calendar: %s",
+                                    clock_kind_name(kind), dept, strerror(-r));
         return 0;
 }
 
@@ -81,17 +81,18 @@ s_pause_clock(struct ctx *x, pb_clock_t *k, bool pause)
                 return 0;
         r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
-                return s_store_fail(x, r, "reading the clock's policy");
+                return request_store_fail(x, r, "reading the clock's policy");
         r = pause ? clock_pause(k, pol, x->now) : clock_resume(k, pol, x->now);
         if (r < 0)
-                return s_fail(x, E_INTERNAL, NULL, "cannot %s the %s clock: %s",
-                              pause ? "pause" : "resume", clock_kind_name(k->kind), strerror(-r));
+                return request_fail(x, E_INTERNAL, NULL, "cannot %s the %s clock: %s",
+                                    pause ? "pause" : "resume", clock_kind_name(k->kind),
+                                    strerror(-r));
         return 0;
 }
 
 /* The complaint's level: the highest of its running clocks. */
 void
-s_update_level(pb_complaint_t *c)
+changes_update_level(pb_complaint_t *c)
 {
         const pb_clock_t *clocks[] = {c->response_clock, c->resolution_clock, c->follow_up_clock};
 
@@ -149,13 +150,13 @@ s_clocks(struct ctx *x, int action)
         default:
                 break;
         }
-        s_update_level(c);
+        changes_update_level(c);
         return r;
 }
 
 /* Records the change: the clocks it moves, one history entry, its event(s), and the record. */
 int
-s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e)
+changes_record(struct ctx *x, const pb_complaint_t *old, const struct changes_entry *e)
 {
         pb_history_t h = COMPLAINT__V1__HISTORY_ENTRY__INIT;
         int64_t at = e->at ? e->at : x->now;
@@ -187,22 +188,22 @@ s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e)
         }
         /* The entry names the event that publishes it; an extra event goes first, so the
          * entry's own event is the last one and its seq is known when the entry is written. */
-        if (e->extra_dept && (r = s_event(x, &h, e->extra_dept, e->extra_kind)) < 0)
+        if (e->extra_dept && (r = request_event(x, &h, e->extra_dept, e->extra_kind)) < 0)
                 return r;
         if ((r = store_last_event_seq(x->txn, &h.event_seq)) < 0)
-                return s_store_fail(x, r, "reading the event log");
+                return request_store_fail(x, r, "reading the event log");
         h.event_seq++;
-        if ((r = s_event(x, &h,
-                         e->clock == K(FOLLOW_UP) ? x->s->cfg->centre : s_topic_department(x),
-                         e->kind)) < 0)
+        if ((r = request_event(x, &h,
+                               e->clock == K(FOLLOW_UP) ? x->s->cfg->centre : s_topic_department(x),
+                               e->kind)) < 0)
                 return r;
         assert(h.event_seq == x->reply.event_seq);
-        if (e->after_kind && (r = s_event(x, &h, x->s->cfg->centre, e->after_kind)) < 0)
+        if (e->after_kind && (r = request_event(x, &h, x->s->cfg->centre, e->after_kind)) < 0)
                 return r;
         if ((r = store_put_history(x->txn, &h)) < 0)
-                return s_store_fail(x, r, "appending to the history");
+                return request_store_fail(x, r, "appending to the history");
         if ((r = store_put_complaint(x->txn, x->c, old)) < 0)
-                return s_store_fail(x, r, "writing the complaint");
+                return request_store_fail(x, r, "writing the complaint");
         return 0;
 }
 
@@ -214,34 +215,34 @@ s_load(struct ctx *x, uint64_t id, int action, int *ret_next)
         int r;
 
         if (id == 0)
-                return s_fail(x, E_INVALID_ARGUMENT, "id", "id is required");
+                return request_fail(x, E_INVALID_ARGUMENT, "id", "id is required");
         r = store_get_complaint(x->txn, id, &x->c);
         if (r == -ENOENT)
-                return s_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, id);
+                return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, id);
         if (r < 0)
-                return s_store_fail(x, r, "reading the complaint");
+                return request_store_fail(x, r, "reading the complaint");
         r = lifecycle_next(x->c->status, action, ret_next);
         if (r < 0)
-                return s_fail(x, E_INVALID_TRANSITION, NULL,
-                              "complaint %" PRIu64 " is %s: cannot %s it; allowed: %s", id,
-                              pb_status_name(x->c->status), lifecycle_action_word(action),
-                              lifecycle_allowed(x->c->status, allowed, sizeof(allowed)));
+                return request_fail(x, E_INVALID_TRANSITION, NULL,
+                                    "complaint %" PRIu64 " is %s: cannot %s it; allowed: %s", id,
+                                    pb_status_name(x->c->status), lifecycle_action_word(action),
+                                    lifecycle_allowed(x->c->status, allowed, sizeof(allowed)));
         return 0;
 }
 
 /* A copy of the record as loaded, for moving its indexes; the caller frees it. */
 int
-s_snapshot(struct ctx *x, pb_complaint_t **ret)
+changes_snapshot(struct ctx *x, pb_complaint_t **ret)
 {
         size_t len = protobuf_c_message_get_packed_size(&x->c->base);
         _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
 
         if (buf == NULL)
-                return s_store_fail(x, -ENOMEM, "copying the complaint");
+                return request_store_fail(x, -ENOMEM, "copying the complaint");
         protobuf_c_message_pack(&x->c->base, buf);
         *ret = complaint__v1__complaint__unpack(NULL, len, buf);
         if (*ret == NULL)
-                return s_store_fail(x, -ENOMEM, "copying the complaint");
+                return request_store_fail(x, -ENOMEM, "copying the complaint");
         return 0;
 }
 
@@ -259,8 +260,8 @@ struct change {
 static int
 s_note_ok(struct ctx *x, const char *field, const char *note, bool required)
 {
-        return s_check_text(x, field, note, NOTE_MAX,
-                            TEXT_MULTILINE | (required ? TEXT_REQUIRED : 0));
+        return request_check_text(x, field, note, NOTE_MAX,
+                                  TEXT_MULTILINE | (required ? TEXT_REQUIRED : 0));
 }
 
 /* ------------------------------------------------------ repeat complainants */
@@ -268,7 +269,7 @@ s_note_ok(struct ctx *x, const char *field, const char *note, bool required)
 /* The contact keys of a complainant (contact.h): its phone and its e-mail, each when it links
  * anything. */
 size_t
-s_contact_keys(const service_t *s, const pb_complainant_t *who, char keys[2][CONTACT_KEY_MAX])
+changes_contact_keys(const service_t *s, const pb_complainant_t *who, char keys[2][CONTACT_KEY_MAX])
 {
         size_t n = 0;
 
@@ -292,8 +293,8 @@ s_cmp_id_desc(const void *a, const void *b)
 /* The complaints filed under any of the keys since since_ms, newest first, each once (one can
  * be under a phone and an e-mail), at most max, without `self`. ids holds 2 x CONTACT_SCAN_MAX. */
 int
-s_complainant_ids(struct ctx *x, char keys[2][CONTACT_KEY_MAX], size_t n_keys, int64_t since_ms,
-                  uint64_t self, uint64_t *ids, size_t max, size_t *ret_n)
+changes_complainant_ids(struct ctx *x, char keys[2][CONTACT_KEY_MAX], size_t n_keys,
+                        int64_t since_ms, uint64_t self, uint64_t *ids, size_t max, size_t *ret_n)
 {
         size_t n = 0, kept = 0;
 
@@ -319,18 +320,18 @@ static int
 s_repeat(struct ctx *x)
 {
         char keys[2][CONTACT_KEY_MAX];
-        size_t n_keys = s_contact_keys(x->s, x->c->complainant, keys), n = 0;
+        size_t n_keys = changes_contact_keys(x->s, x->c->complainant, keys), n = 0;
         uint64_t ids[2 * CONTACT_SCAN_MAX];
         int r;
 
         if (n_keys == 0)
                 return 0;
-        r = s_complainant_ids(x, keys, n_keys, x->now - x->s->cfg->repeat_window_ms, x->c->id, ids,
-                              ELEMENTSOF(ids), &n);
+        r = changes_complainant_ids(x, keys, n_keys, x->now - x->s->cfg->repeat_window_ms, x->c->id,
+                                    ids, ELEMENTSOF(ids), &n);
         for (size_t i = 0; i < n_keys && r == 0; i++)
                 r = store_put_contact(x->txn, keys[i], x->c->created_at_ms, x->c->id);
         if (r < 0)
-                return s_store_fail(x, r, "indexing the complainant's contact");
+                return request_store_fail(x, r, "indexing the complainant's contact");
         x->c->repeat_count = (uint32_t)n + 1;
         x->c->repeat =
             x->s->cfg->repeat_threshold > 0 && x->c->repeat_count > x->s->cfg->repeat_threshold;
@@ -349,48 +350,51 @@ s_create(struct ctx *x)
         uint64_t id;
         int r;
 
-        if (s_check_enum(x, "channel", q->channel, 1, 7) < 0 ||
-            s_check_enum(x, "nature", q->nature, 0, 4) < 0 ||
-            s_check_enum(x, "priority", q->priority, 0, 3) < 0)
+        if (request_check_enum(x, "channel", q->channel, 1, 7) < 0 ||
+            request_check_enum(x, "nature", q->nature, 0, 4) < 0 ||
+            request_check_enum(x, "priority", q->priority, 0, 3) < 0)
                 return -1;
         if (q->channel == 0)
-                return s_fail(x, E_INVALID_ARGUMENT, "channel", "channel is required");
-        if (s_check_text(x, "subject", q->subject, lim->subject, TEXT_REQUIRED) < 0 ||
-            s_check_text(x, "description", q->description, lim->description,
-                         TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
-            s_check_text(x, "category", q->category, 64, TEXT_REQUIRED) < 0 ||
-            s_check_text(x, "external_ref", q->external_ref, lim->external_ref, 0) < 0 ||
+                return request_fail(x, E_INVALID_ARGUMENT, "channel", "channel is required");
+        if (request_check_text(x, "subject", q->subject, lim->subject, TEXT_REQUIRED) < 0 ||
+            request_check_text(x, "description", q->description, lim->description,
+                               TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
+            request_check_text(x, "category", q->category, 64, TEXT_REQUIRED) < 0 ||
+            request_check_text(x, "external_ref", q->external_ref, lim->external_ref, 0) < 0 ||
             s_note_ok(x, "note", q->note, false) < 0)
                 return -1;
         if (config_find_category(x->s->cfg, q->category) == NULL)
-                return s_fail(x, E_UNKNOWN_REFERENCE, "category", "unknown category \"%s\"",
-                              q->category);
+                return request_fail(x, E_UNKNOWN_REFERENCE, "category", "unknown category \"%s\"",
+                                    q->category);
         if (who == NULL)
-                return s_fail(x, E_INVALID_ARGUMENT, "complainant",
-                              "complainant is required: a phone, e-mail or address to reply to");
-        if (s_check_text(x, "complainant.name", who->name, lim->name, 0) < 0 ||
-            s_check_text(x, "complainant.phone", who->phone, lim->phone, 0) < 0 ||
-            s_check_text(x, "complainant.email", who->email, lim->email, 0) < 0 ||
-            s_check_text(x, "complainant.address", who->address, lim->address, TEXT_MULTILINE) < 0)
+                return request_fail(
+                    x, E_INVALID_ARGUMENT, "complainant",
+                    "complainant is required: a phone, e-mail or address to reply to");
+        if (request_check_text(x, "complainant.name", who->name, lim->name, 0) < 0 ||
+            request_check_text(x, "complainant.phone", who->phone, lim->phone, 0) < 0 ||
+            request_check_text(x, "complainant.email", who->email, lim->email, 0) < 0 ||
+            request_check_text(x, "complainant.address", who->address, lim->address,
+                               TEXT_MULTILINE) < 0)
                 return -1;
         if (!who->phone[0] && !who->email[0] && !who->address[0])
-                return s_fail(x, E_INVALID_ARGUMENT, "complainant",
-                              "complainant needs a phone, e-mail or address: every complaint "
-                              "gets a reply");
+                return request_fail(x, E_INVALID_ARGUMENT, "complainant",
+                                    "complainant needs a phone, e-mail or address: every complaint "
+                                    "gets a reply");
         if (who->email[0] && (strchr(who->email, '@') == NULL || strchr(who->email, ' ')))
-                return s_fail(x, E_INVALID_ARGUMENT, "complainant.email",
-                              "complainant.email \"%s\" is not an e-mail address", who->email);
+                return request_fail(x, E_INVALID_ARGUMENT, "complainant.email",
+                                    "complainant.email \"%s\" is not an e-mail address",
+                                    who->email);
         if (who->phone[0] && strspn(who->phone, "0123456789+-() .") != strlen(who->phone))
-                return s_fail(x, E_INVALID_ARGUMENT, "complainant.phone",
-                              "complainant.phone may hold only digits, spaces and + - ( ) .");
+                return request_fail(x, E_INVALID_ARGUMENT, "complainant.phone",
+                                    "complainant.phone may hold only digits, spaces and + - ( ) .");
 
         if ((r = store_next_complaint_id(x->txn, &id)) < 0)
-                return s_store_fail(x, r, "numbering the complaint");
+                return request_store_fail(x, r, "numbering the complaint");
         x->c = malloc(sizeof(*x->c));
         contact = malloc(sizeof(*contact));
         if (x->c == NULL || contact == NULL) {
                 free(contact);
-                return s_store_fail(x, -ENOMEM, "building the complaint");
+                return request_store_fail(x, -ENOMEM, "building the complaint");
         }
         complaint__v1__complaint__init(x->c);
         complaint__v1__complainant__init(contact);
@@ -401,20 +405,23 @@ s_create(struct ctx *x)
         x->c->nature = q->nature ? q->nature : COMPLAINT__V1__NATURE__NATURE_VALID;
         x->c->priority = q->priority ? q->priority : COMPLAINT__V1__PRIORITY__PRIORITY_NORMAL;
         x->c->created_at_ms = x->now;
-        if (s_set(&contact->name, who->name) < 0 || s_set(&contact->phone, who->phone) < 0 ||
-            s_set(&contact->email, who->email) < 0 || s_set(&contact->address, who->address) < 0 ||
-            s_set(&x->c->subject, q->subject) < 0 ||
-            s_set(&x->c->description, q->description) < 0 ||
-            s_set(&x->c->category, q->category) < 0 || s_set(&x->c->owner, x->req->actor) < 0 ||
-            s_set(&x->c->external_ref, q->external_ref) < 0)
-                return s_store_fail(x, -ENOMEM, "building the complaint");
+        if (request_set_string(&contact->name, who->name) < 0 ||
+            request_set_string(&contact->phone, who->phone) < 0 ||
+            request_set_string(&contact->email, who->email) < 0 ||
+            request_set_string(&contact->address, who->address) < 0 ||
+            request_set_string(&x->c->subject, q->subject) < 0 ||
+            request_set_string(&x->c->description, q->description) < 0 ||
+            request_set_string(&x->c->category, q->category) < 0 ||
+            request_set_string(&x->c->owner, x->req->actor) < 0 ||
+            request_set_string(&x->c->external_ref, q->external_ref) < 0)
+                return request_store_fail(x, -ENOMEM, "building the complaint");
         if ((r = s_repeat(x)) < 0)
                 return r;
-        r = s_record(x, NULL,
-                     &(struct entry){.action = A(CREATE),
-                                     .note = q->note,
-                                     .kind = "created",
-                                     .after_kind = x->c->repeat ? "flagged" : NULL});
+        r = changes_record(x, NULL,
+                           &(struct changes_entry){.action = A(CREATE),
+                                                   .note = q->note,
+                                                   .kind = "created",
+                                                   .after_kind = x->c->repeat ? "flagged" : NULL});
         return r;
 }
 
@@ -424,12 +431,12 @@ s_pick_department(struct ctx *x, const char *named, const char *fallback, const 
 {
         const struct config_category *cat;
 
-        if (s_check_text(x, "department", named, 64, 0) < 0)
+        if (request_check_text(x, "department", named, 64, 0) < 0)
                 return -1;
         if (named[0]) {
                 if (config_find_department(x->s->cfg, named) == NULL)
-                        return s_fail(x, E_UNKNOWN_REFERENCE, "department",
-                                      "unknown department \"%s\"", named);
+                        return request_fail(x, E_UNKNOWN_REFERENCE, "department",
+                                            "unknown department \"%s\"", named);
                 *ret = named;
                 return 0;
         }
@@ -439,9 +446,10 @@ s_pick_department(struct ctx *x, const char *named, const char *fallback, const 
         }
         cat = config_find_category(x->s->cfg, x->c->category);
         if (cat == NULL)
-                return s_fail(x, E_INVALID_ARGUMENT, "department",
-                              "department is required: category \"%s\" is no longer configured",
-                              x->c->category);
+                return request_fail(
+                    x, E_INVALID_ARGUMENT, "department",
+                    "department is required: category \"%s\" is no longer configured",
+                    x->c->category);
         *ret = cat->department;
         return 0;
 }
@@ -462,30 +470,31 @@ s_assign(struct ctx *x)
         from = x->c->status;
         reassign = from != ST_NEW;
         if (reassign && strcmp(dept, x->c->department) == 0)
-                return s_fail(x, E_INVALID_ARGUMENT, "department",
-                              "complaint %" PRIu64 " is already with %s", x->c->id, dept);
+                return request_fail(x, E_INVALID_ARGUMENT, "department",
+                                    "complaint %" PRIu64 " is already with %s", x->c->id, dept);
         from_dept = strdup(x->c->department);
-        if (from_dept == NULL || (r = s_snapshot(x, &old)) < 0)
-                return from_dept ? r : s_store_fail(x, -ENOMEM, "assigning");
+        if (from_dept == NULL || (r = changes_snapshot(x, &old)) < 0)
+                return from_dept ? r : request_store_fail(x, -ENOMEM, "assigning");
         x->c->status = next;
         x->c->level = 0;
-        r = s_set(&x->c->department, dept);
+        r = request_set_string(&x->c->department, dept);
         if (r == 0)
-                r = s_record(x, old,
-                             &(struct entry){.action = reassign ? A(REASSIGN) : A(ASSIGN),
-                                             .from = from,
-                                             .from_dept = reassign ? from_dept : NULL,
-                                             .note = q->note,
-                                             .kind = "assigned",
-                                             .extra_dept = reassign ? from_dept : NULL,
-                                             .extra_kind = "reassigned"});
+                r = changes_record(
+                    x, old,
+                    &(struct changes_entry){.action = reassign ? A(REASSIGN) : A(ASSIGN),
+                                            .from = from,
+                                            .from_dept = reassign ? from_dept : NULL,
+                                            .note = q->note,
+                                            .kind = "assigned",
+                                            .extra_dept = reassign ? from_dept : NULL,
+                                            .extra_kind = "reassigned"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
 
 /* A supervisor's escalation: the running clock that matters most goes one level up. */
 static int
-s_escalate_by_hand(struct ctx *x, struct entry *e, char *kind, size_t size)
+s_escalate_by_hand(struct ctx *x, struct changes_entry *e, char *kind, size_t size)
 {
         pb_clock_t *k = x->c->resolution_clock;
         const policy_t *pol;
@@ -494,22 +503,23 @@ s_escalate_by_hand(struct ctx *x, struct entry *e, char *kind, size_t size)
         if (k == NULL || !k->running)
                 k = x->c->response_clock;
         if (k == NULL || !k->running)
-                return s_fail(x, E_INVALID_TRANSITION, NULL,
-                              "complaint %" PRIu64 " has no running clock: department %s is not "
-                              "timed, so it has no management chain",
-                              x->c->id, x->c->department);
+                return request_fail(x, E_INVALID_TRANSITION, NULL,
+                                    "complaint %" PRIu64
+                                    " has no running clock: department %s is not "
+                                    "timed, so it has no management chain",
+                                    x->c->id, x->c->department);
         r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
-                return s_store_fail(x, r, "reading the clock's policy");
+                return request_store_fail(x, r, "reading the clock's policy");
         r = clock_escalate(k, pol, x->now);
         if (r == -EDOM)
-                return s_fail(x, E_INVALID_TRANSITION, NULL,
-                              "complaint %" PRIu64 " is already at the top of %s's chain "
-                              "(level %u, %s)",
-                              x->c->id, k->department, k->level, k->role);
+                return request_fail(x, E_INVALID_TRANSITION, NULL,
+                                    "complaint %" PRIu64 " is already at the top of %s's chain "
+                                    "(level %u, %s)",
+                                    x->c->id, k->department, k->level, k->role);
         if (r < 0)
-                return s_fail(x, E_INTERNAL, NULL, "cannot compute the new deadline: %s",
-                              strerror(-r));
+                return request_fail(x, E_INTERNAL, NULL, "cannot compute the new deadline: %s",
+                                    strerror(-r));
         snprintf(kind, size, "escalated/%u", k->level);
         e->kind = kind;
         e->clock = k->kind;
@@ -524,18 +534,19 @@ static int
 s_simple(struct ctx *x, const struct change *ch)
 {
         pb_complaint_t *old = NULL;
-        struct entry e = {.action = ch->action, .note = ch->note, .kind = ch->kind};
+        struct changes_entry e = {.action = ch->action, .note = ch->note, .kind = ch->kind};
         char kind[32];
         int next, r;
 
         if (s_load(x, ch->id, ch->action, &next) < 0 ||
-            s_note_ok(x, "note", ch->note, ch->note_required) < 0 || (r = s_snapshot(x, &old)) < 0)
+            s_note_ok(x, "note", ch->note, ch->note_required) < 0 ||
+            (r = changes_snapshot(x, &old)) < 0)
                 return -1;
         e.from = x->c->status;
         x->c->status = next;
         r = ch->action == A(ESCALATE) ? s_escalate_by_hand(x, &e, kind, sizeof(kind)) : 0;
         if (r == 0)
-                r = s_record(x, old, &e);
+                r = changes_record(x, old, &e);
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -549,25 +560,27 @@ s_resolve(struct ctx *x)
         int next, from, r;
 
         if (s_load(x, q->id, A(RESOLVE), &next) < 0 ||
-            s_check_text(x, "cause", q->cause, NOTE_MAX, TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
-            s_check_text(x, "reply", q->reply, NOTE_MAX, TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||
+            request_check_text(x, "cause", q->cause, NOTE_MAX, TEXT_MULTILINE | TEXT_REQUIRED) <
+                0 ||
+            request_check_text(x, "reply", q->reply, NOTE_MAX, TEXT_MULTILINE | TEXT_REQUIRED) <
+                0 ||
             s_note_ok(x, "note", q->note, false) < 0 ||
-            s_check_enum(x, "responsibility", q->responsibility, 1, 4) < 0)
+            request_check_enum(x, "responsibility", q->responsibility, 1, 4) < 0)
                 return -1;
         if (q->responsibility == 0)
-                return s_fail(x, E_INVALID_ARGUMENT, "responsibility",
-                              "responsibility is required: company, customer, shared or "
-                              "third_party");
+                return request_fail(x, E_INVALID_ARGUMENT, "responsibility",
+                                    "responsibility is required: company, customer, shared or "
+                                    "third_party");
         if (q->compensation_cents < 0 || q->compensation_cents > x->s->cfg->limits.compensation_max)
-                return s_fail(x, E_INVALID_ARGUMENT, "compensation_cents",
-                              "compensation_cents %" PRId64 " is outside 0 to %" PRId64,
-                              q->compensation_cents, x->s->cfg->limits.compensation_max);
-        if ((r = s_snapshot(x, &old)) < 0)
+                return request_fail(x, E_INVALID_ARGUMENT, "compensation_cents",
+                                    "compensation_cents %" PRId64 " is outside 0 to %" PRId64,
+                                    q->compensation_cents, x->s->cfg->limits.compensation_max);
+        if ((r = changes_snapshot(x, &old)) < 0)
                 return r;
         res = malloc(sizeof(*res));
         if (res == NULL) {
                 complaint__v1__complaint__free_unpacked(old, NULL);
-                return s_store_fail(x, -ENOMEM, "resolving");
+                return request_store_fail(x, -ENOMEM, "resolving");
         }
         complaint__v1__resolution__init(res);
         if (x->c->resolution)
@@ -578,13 +591,14 @@ s_resolve(struct ctx *x)
         res->resolved_at_ms = x->now;
         from = x->c->status;
         x->c->status = next;
-        if (s_set(&res->cause, q->cause) < 0 || s_set(&res->reply, q->reply) < 0 ||
-            s_set(&res->resolved_by, x->req->actor) < 0)
-                r = s_store_fail(x, -ENOMEM, "resolving");
+        if (request_set_string(&res->cause, q->cause) < 0 ||
+            request_set_string(&res->reply, q->reply) < 0 ||
+            request_set_string(&res->resolved_by, x->req->actor) < 0)
+                r = request_store_fail(x, -ENOMEM, "resolving");
         else
-                r = s_record(
+                r = changes_record(
                     x, old,
-                    &(struct entry){
+                    &(struct changes_entry){
                         .action = A(RESOLVE), .from = from, .note = q->note, .kind = "resolved"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
@@ -601,17 +615,17 @@ s_close(struct ctx *x)
         if (s_load(x, q->id, A(CLOSE), &next) < 0 || s_note_ok(x, "note", q->note, false) < 0)
                 return -1;
         if (q->call_failed && q->satisfaction != 0)
-                return s_fail(x, E_INVALID_ARGUMENT, "satisfaction",
-                              "a failed follow-up call has no satisfaction score");
+                return request_fail(x, E_INVALID_ARGUMENT, "satisfaction",
+                                    "a failed follow-up call has no satisfaction score");
         if (!q->call_failed && (q->satisfaction < 1 || q->satisfaction > 5))
-                return s_fail(x, E_INVALID_ARGUMENT, "satisfaction",
-                              "satisfaction must be 1 to 5 (or record a failed call)");
-        if ((r = s_snapshot(x, &old)) < 0)
+                return request_fail(x, E_INVALID_ARGUMENT, "satisfaction",
+                                    "satisfaction must be 1 to 5 (or record a failed call)");
+        if ((r = changes_snapshot(x, &old)) < 0)
                 return r;
         f = malloc(sizeof(*f));
         if (f == NULL) {
                 complaint__v1__complaint__free_unpacked(old, NULL);
-                return s_store_fail(x, -ENOMEM, "closing");
+                return request_store_fail(x, -ENOMEM, "closing");
         }
         complaint__v1__follow_up__init(f);
         if (x->c->follow_up)
@@ -622,12 +636,13 @@ s_close(struct ctx *x)
         f->closed_at_ms = x->now;
         from = x->c->status;
         x->c->status = next;
-        if (s_set(&f->note, q->note) < 0 || s_set(&f->closed_by, x->req->actor) < 0)
-                r = s_store_fail(x, -ENOMEM, "closing");
+        if (request_set_string(&f->note, q->note) < 0 ||
+            request_set_string(&f->closed_by, x->req->actor) < 0)
+                r = request_store_fail(x, -ENOMEM, "closing");
         else
-                r = s_record(
+                r = changes_record(
                     x, old,
-                    &(struct entry){
+                    &(struct changes_entry){
                         .action = A(CLOSE), .from = from, .note = q->note, .kind = "closed"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
@@ -646,20 +661,20 @@ s_reopen(struct ctx *x)
             s_pick_department(x, q->department, x->c->department, &dept) < 0)
                 return -1;
         from_dept = strdup(x->c->department);
-        if (from_dept == NULL || (r = s_snapshot(x, &old)) < 0)
-                return from_dept ? r : s_store_fail(x, -ENOMEM, "reopening");
+        if (from_dept == NULL || (r = changes_snapshot(x, &old)) < 0)
+                return from_dept ? r : request_store_fail(x, -ENOMEM, "reopening");
         from = x->c->status;
         x->c->status = next;
         x->c->level = 0;
         x->c->reopen_count++;
-        r = s_set(&x->c->department, dept);
+        r = request_set_string(&x->c->department, dept);
         if (r == 0)
-                r = s_record(x, old,
-                             &(struct entry){.action = A(REOPEN),
-                                             .from = from,
-                                             .from_dept = from_dept,
-                                             .note = q->reason,
-                                             .kind = "reopened"});
+                r = changes_record(x, old,
+                                   &(struct changes_entry){.action = A(REOPEN),
+                                                           .from = from,
+                                                           .from_dept = from_dept,
+                                                           .note = q->reason,
+                                                           .kind = "reopened"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }
@@ -672,21 +687,22 @@ s_dismiss(struct ctx *x)
         int next, from, r;
 
         if (s_load(x, q->id, A(DISMISS), &next) < 0 || s_note_ok(x, "note", q->note, false) < 0 ||
-            s_check_enum(x, "reason", q->reason, 1, 4) < 0)
+            request_check_enum(x, "reason", q->reason, 1, 4) < 0)
                 return -1;
         if (q->reason == 0)
-                return s_fail(x, E_INVALID_ARGUMENT, "reason",
-                              "reason is required: duplicate, abusive, out_of_scope or other");
-        if ((r = s_snapshot(x, &old)) < 0)
+                return request_fail(
+                    x, E_INVALID_ARGUMENT, "reason",
+                    "reason is required: duplicate, abusive, out_of_scope or other");
+        if ((r = changes_snapshot(x, &old)) < 0)
                 return r;
         from = x->c->status;
         x->c->status = next;
         x->c->dismiss_reason = q->reason;
-        r = s_set(&x->c->dismiss_note, q->note);
+        r = request_set_string(&x->c->dismiss_note, q->note);
         if (r == 0)
-                r = s_record(
+                r = changes_record(
                     x, old,
-                    &(struct entry){
+                    &(struct changes_entry){
                         .action = A(DISMISS), .from = from, .note = q->note, .kind = "dismissed"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
@@ -695,7 +711,7 @@ s_dismiss(struct ctx *x)
 /* Runs one change request inside its nested transaction. Returns 0 (the reply may still be an
  * error), or -ENOSPC when the store is full. */
 int
-s_change(struct ctx *x)
+changes_apply(struct ctx *x)
 {
         const pb_request_t *q = x->req;
 
@@ -728,6 +744,6 @@ s_change(struct ctx *x)
         case BODY(DISMISS):
                 return s_dismiss(x);
         default:
-                return s_fail(x, E_BAD_REQUEST, NULL, "not a change");
+                return request_fail(x, E_BAD_REQUEST, NULL, "not a change");
         }
 }

@@ -13,7 +13,7 @@
 #define CONTACT_SCAN_MAX 1000 /* complaints read per contact key at intake and for get */
 
 /* What one history entry says, beyond the complaint itself. */
-struct entry {
+struct changes_entry {
         int action;
         int from;              /* status before */
         const char *from_dept; /* department before, when it changed */
@@ -30,13 +30,14 @@ struct entry {
         int64_t due_at;
 };
 
-void s_update_level(pb_complaint_t *c);
-int s_record(struct ctx *x, const pb_complaint_t *old, const struct entry *e);
-int s_snapshot(struct ctx *x, pb_complaint_t **ret);
-size_t s_contact_keys(const service_t *s, const pb_complainant_t *who,
-                      char keys[2][CONTACT_KEY_MAX]);
-int s_complainant_ids(struct ctx *x, char keys[2][CONTACT_KEY_MAX], size_t n_keys, int64_t since_ms,
-                      uint64_t self, uint64_t *ids, size_t max, size_t *ret_n);
-int s_change(struct ctx *x);
+void changes_update_level(pb_complaint_t *c);
+int changes_record(struct ctx *x, const pb_complaint_t *old, const struct changes_entry *e);
+int changes_snapshot(struct ctx *x, pb_complaint_t **ret);
+size_t changes_contact_keys(const service_t *s, const pb_complainant_t *who,
+                            char keys[2][CONTACT_KEY_MAX]);
+int changes_complainant_ids(struct ctx *x, char keys[2][CONTACT_KEY_MAX], size_t n_keys,
+                            int64_t since_ms, uint64_t self, uint64_t *ids, size_t max,
+                            size_t *ret_n);
+int changes_apply(struct ctx *x);
 
 #endif

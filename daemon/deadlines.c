@@ -12,7 +12,7 @@
 /* --------------------------------------------------------------- deadlines */
 
 int
-s_refresh_next_due(service_t *s)
+deadlines_refresh(service_t *s)
 {
         struct store_deadline d;
         store_txn_t *txn;
@@ -46,7 +46,7 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         pb_complaint_t *old = NULL;
         pb_clock_t *k = NULL;
         const policy_t *pol;
-        struct entry e = {.clock = d->clock, .at = d->due_ms, .note = ""};
+        struct changes_entry e = {.clock = d->clock, .at = d->due_ms, .note = ""};
         char kind[40], note[160];
         int r = store_get_complaint(x->txn, d->id, &x->c);
 
@@ -61,14 +61,14 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                 log_struct(LOG_WARNING, d->id, NULL, "deadline-stale",
                            "deadline index: stale entry for complaint %" PRIu64 " removed", d->id);
                 r = store_delete_deadline(x->txn, d);
-                return r < 0 ? s_store_fail(x, r, "cleaning the deadline index") : 0;
+                return r < 0 ? request_store_fail(x, r, "cleaning the deadline index") : 0;
         }
         if (r < 0)
-                return s_store_fail(x, r, "reading a complaint");
+                return request_store_fail(x, r, "reading a complaint");
         r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
-                return s_store_fail(x, r, "reading the clock's policy");
-        if ((r = s_snapshot(x, &old)) < 0)
+                return request_store_fail(x, r, "reading the clock's policy");
+        if ((r = changes_snapshot(x, &old)) < 0)
                 return r;
         e.from = x->c->status;
         if (d->type == STORE_DEADLINE_WARN) {
@@ -100,8 +100,8 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         }
         e.kind = kind;
         e.note = note[0] == ' ' ? note + 1 : note;
-        s_update_level(x->c);
-        r = s_record(x, old, &e);
+        changes_update_level(x->c);
+        r = changes_record(x, old, &e);
         complaint__v1__complaint__free_unpacked(old, NULL);
         if (r == 0)
                 log_struct(
@@ -139,12 +139,12 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                         }
                         if (r < 0)
                                 break;
-                        s_ctx_init(&x, s, NULL, out);
+                        request_init(&x, s, NULL, out);
                         x.kind = "deadline";
                         x.now = now;
                         r = store_begin_nested(txn, &x.txn);
                         if (r < 0) {
-                                free(s_ctx_finish(&x, &(size_t){0}));
+                                free(request_finish(&x, &(size_t){0}));
                                 break;
                         }
                         rf = s_fire(&x, &d);
@@ -153,7 +153,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                         } else {
                                 /* Never loop on an entry that cannot be fired: drop it. */
                                 store_abort(&x.txn);
-                                s_outbox_truncate(out, before);
+                                request_outbox_truncate(out, before);
                                 r = rf == -ENOSPC ? -ENOSPC : store_delete_deadline(txn, &d);
                                 if (rf != -ENOSPC)
                                         log_struct(LOG_ERR, d.id, NULL, "deadline-dropped",
@@ -161,7 +161,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                                                    "be fired and was dropped: %s",
                                                    d.id, x.message ? x.message : "store error");
                         }
-                        free(s_ctx_finish(&x, &(size_t){0}));
+                        free(request_finish(&x, &(size_t){0}));
                         fired++;
                 }
                 if (r == 0) {
@@ -172,7 +172,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                 full = r == -ENOSPC;
                 if (r == 0)
                         break;
-                s_outbox_truncate(out, mark);
+                request_outbox_truncate(out, mark);
                 if (!full || store_grow(s->store) < 0)
                         break;
         }
@@ -187,7 +187,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                         complaint__v1__event__free_unpacked(last, NULL);
                 }
         }
-        s_refresh_next_due(s);
+        deadlines_refresh(s);
         *ret_fired = fired;
         return r;
 }

@@ -7,6 +7,6 @@
 
 #include "request.h"
 
-int s_refresh_next_due(service_t *s);
+int deadlines_refresh(service_t *s);
 
 #endif

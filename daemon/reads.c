@@ -13,28 +13,28 @@
 /* ------------------------------------------------------------------- reads */
 
 int
-s_get(struct ctx *x)
+reads_get(struct ctx *x)
 {
         int r = store_get_complaint(x->txn, x->req->get->id, &x->c);
 
         if (r == -ENOENT)
-                return s_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
+                return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
         if (r == 0)
                 r = store_get_history(x->txn, x->c->id, &x->hist, &x->n_hist);
         if (r == 0) {
                 char keys[2][CONTACT_KEY_MAX];
-                size_t n_keys = s_contact_keys(x->s, x->c->complainant, keys), n = 0;
+                size_t n_keys = changes_contact_keys(x->s, x->c->complainant, keys), n = 0;
 
                 x->related = malloc(2 * CONTACT_SCAN_MAX * sizeof(*x->related));
                 r = x->related ? 0 : -ENOMEM;
                 if (r == 0)
-                        r = s_complainant_ids(x, keys, n_keys, INT64_MIN, x->c->id, x->related,
-                                              RELATED_MAX, &n);
+                        r = changes_complainant_ids(x, keys, n_keys, INT64_MIN, x->c->id,
+                                                    x->related, RELATED_MAX, &n);
                 x->reply.complainant_complaints = x->related;
                 x->reply.n_complainant_complaints = r == 0 ? n : 0;
         }
         if (r < 0)
-                return s_store_fail(x, r, "reading a complaint");
+                return request_store_fail(x, r, "reading a complaint");
         x->reply.complaint = x->c;
         x->reply.history = x->hist;
         x->reply.n_history = x->n_hist;
@@ -42,16 +42,16 @@ s_get(struct ctx *x)
 }
 
 int
-s_list(struct ctx *x)
+reads_list(struct ctx *x)
 {
         const Complaint__V1__ListRequest *q = x->req->list;
         struct store_filter f = {.status = q->status, .overdue = q->overdue, .level = q->level};
         uint32_t limit = q->limit ? q->limit : 50;
         int r;
 
-        if (s_check_text(x, "department", q->department, 64, 0) < 0 ||
-            s_check_text(x, "category", q->category, 64, 0) < 0 ||
-            s_check_enum(x, "status", q->status, 0, ST_COUNT - 1) < 0)
+        if (request_check_text(x, "department", q->department, 64, 0) < 0 ||
+            request_check_text(x, "category", q->category, 64, 0) < 0 ||
+            request_check_enum(x, "status", q->status, 0, ST_COUNT - 1) < 0)
                 return -1;
         if (limit > x->s->cfg->limits.list_max)
                 limit = x->s->cfg->limits.list_max;
@@ -60,7 +60,7 @@ s_list(struct ctx *x)
         r = store_list(x->txn, &f, q->before_id, limit, &x->list, &x->n_list,
                        &x->list_reply.next_before_id);
         if (r < 0)
-                return s_store_fail(x, r, "listing complaints");
+                return request_store_fail(x, r, "listing complaints");
         x->list_reply.complaints = x->list;
         x->list_reply.n_complaints = x->n_list;
         x->reply.list = &x->list_reply;
@@ -70,8 +70,8 @@ s_list(struct ctx *x)
 /* The head of the global stream and of every configured department's stream. The arrays are
  * the caller's; the strings are borrowed from the configuration. */
 int
-s_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
-        Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n)
+reads_stream_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
+                   Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n)
 {
         size_t n = s->cfg->n_departments + 1;
         Complaint__V1__StreamHead *heads = calloc(n, sizeof(*heads));
@@ -96,19 +96,19 @@ s_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
 }
 
 int
-s_replay(struct ctx *x)
+reads_replay(struct ctx *x)
 {
         const Complaint__V1__ReplayRequest *q = x->req->replay;
         Complaint__V1__ReplayReply *rp = &x->replay;
         uint32_t limit = q->limit ? q->limit : 256;
         int r;
 
-        if (s_check_text(x, "stream", q->stream, 64, 0) < 0)
+        if (request_check_text(x, "stream", q->stream, 64, 0) < 0)
                 return -1;
         if (q->n_topic_prefixes > 16)
-                return s_fail(x, E_TOO_LARGE, "topic_prefixes", "at most 16 topic prefixes");
+                return request_fail(x, E_TOO_LARGE, "topic_prefixes", "at most 16 topic prefixes");
         for (size_t i = 0; i < q->n_topic_prefixes; i++)
-                if (s_check_text(x, "topic_prefixes", q->topic_prefixes[i], 200, 0) < 0)
+                if (request_check_text(x, "topic_prefixes", q->topic_prefixes[i], 200, 0) < 0)
                         return -1;
         if (limit > x->s->cfg->limits.replay_max)
                 limit = x->s->cfg->limits.replay_max;
@@ -116,21 +116,21 @@ s_replay(struct ctx *x)
         if (r == 0)
                 r = store_stream_first(x->txn, q->stream, &rp->first_kept);
         if (r < 0)
-                return s_store_fail(x, r, "reading a stream");
+                return request_store_fail(x, r, "reading a stream");
         x->reply.replay = rp;
         /* Events after `after_offset` were pruned when the oldest kept is further on. */
         if (rp->first_kept > q->after_offset + 1 ||
             (rp->first_kept == 0 && rp->head > q->after_offset)) {
                 rp->next_after = rp->first_kept ? rp->first_kept - 1 : rp->head;
-                return s_fail(x, E_GONE, "after_offset",
-                              "events of stream \"%s\" after %" PRIu64 " are no longer kept; "
-                              "resume after %" PRIu64,
-                              q->stream, q->after_offset, rp->next_after);
+                return request_fail(x, E_GONE, "after_offset",
+                                    "events of stream \"%s\" after %" PRIu64 " are no longer kept; "
+                                    "resume after %" PRIu64,
+                                    q->stream, q->after_offset, rp->next_after);
         }
         r = store_replay(x->txn, q->stream, q->after_offset, q->topic_prefixes, q->n_topic_prefixes,
                          limit, limit * 64, &x->events, &x->n_events, &rp->next_after);
         if (r < 0)
-                return s_store_fail(x, r, "replaying events");
+                return request_store_fail(x, r, "replaying events");
         rp->events = x->events;
         rp->n_events = x->n_events;
         return 0;
@@ -138,21 +138,23 @@ s_replay(struct ctx *x)
 
 /* Checks a backup request and hands its path to the caller, which runs the copy. */
 int
-s_backup(struct ctx *x, struct service_request *rq)
+reads_backup(struct ctx *x, struct service_request *rq)
 {
         const char *name = x->req->backup->name;
         const char *dir = x->s->cfg->backup_dir;
         char path[4096];
 
-        if (s_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor, TEXT_REQUIRED) < 0 ||
-            s_check_text(x, "name", name, 100, TEXT_REQUIRED) < 0)
+        if (request_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor, TEXT_REQUIRED) <
+                0 ||
+            request_check_text(x, "name", name, 100, TEXT_REQUIRED) < 0)
                 return -1;
         if (name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                            "0123456789._-") != strlen(name))
-                return s_fail(x, E_INVALID_ARGUMENT, "name",
-                              "name \"%s\" must be letters, digits, '.', '_' or '-', not starting "
-                              "with '.': backups are written inside daemon.backup_dir",
-                              name);
+                return request_fail(
+                    x, E_INVALID_ARGUMENT, "name",
+                    "name \"%s\" must be letters, digits, '.', '_' or '-', not starting "
+                    "with '.': backups are written inside daemon.backup_dir",
+                    name);
         if (dir)
                 snprintf(path, sizeof(path), "%s/%s", dir, name);
         else
@@ -163,15 +165,15 @@ s_backup(struct ctx *x, struct service_request *rq)
                 free(rq->backup_path);
                 free(rq->request_id);
                 rq->backup_path = rq->request_id = NULL;
-                return s_fail(x, E_INTERNAL, NULL, "out of memory");
+                return request_fail(x, E_INTERNAL, NULL, "out of memory");
         }
         log_notice("backup to %s requested by %s", path, x->req->actor);
-        free(s_ctx_finish(x, &(size_t){0}));
+        free(request_finish(x, &(size_t){0}));
         return 0;
 }
 
 int
-s_status(struct ctx *x)
+reads_status(struct ctx *x)
 {
         pb_status_reply_t *st = &x->status;
         int r = 0;
@@ -195,13 +197,13 @@ s_status(struct ctx *x)
         if (r == 0)
                 r = store_count_overdue(x->txn, &st->overdue);
         if (r < 0)
-                return s_store_fail(x, r, "reading counts");
+                return request_store_fail(x, r, "reading counts");
         st->next_deadline_ms = x->s->next_due;
-        r = s_heads(x->s, x->txn, &x->heads, &x->head_ptrs, &x->n_heads);
+        r = reads_stream_heads(x->s, x->txn, &x->heads, &x->head_ptrs, &x->n_heads);
         if (r == 0)
                 r = store_stream_first(x->txn, "", &st->first_kept_seq);
         if (r < 0)
-                return s_store_fail(x, r, "reading stream heads");
+                return request_store_fail(x, r, "reading stream heads");
         st->heads = x->head_ptrs;
         st->n_heads = x->n_heads;
         st->by_status = x->count_ptrs;

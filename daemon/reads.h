@@ -6,12 +6,12 @@
 
 #include "request.h"
 
-int s_get(struct ctx *x);
-int s_list(struct ctx *x);
-int s_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
-            Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n);
-int s_replay(struct ctx *x);
-int s_backup(struct ctx *x, struct service_request *rq);
-int s_status(struct ctx *x);
+int reads_get(struct ctx *x);
+int reads_list(struct ctx *x);
+int reads_stream_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
+                       Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n);
+int reads_replay(struct ctx *x);
+int reads_backup(struct ctx *x, struct service_request *rq);
+int reads_status(struct ctx *x);
 
 #endif

@@ -13,9 +13,9 @@
 
 /* ------------------------------------------------------------------ errors */
 
-/* Sets the reply's error; returns -1 so handlers can `return s_fail(...)`. */
+/* Sets the reply's error; returns -1 so handlers can `return request_fail(...)`. */
 int __attribute__((format(printf, 4, 5)))
-s_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
+request_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
 {
         va_list ap;
         char buf[512];
@@ -35,12 +35,13 @@ s_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
 
 /* A store failure inside a request; -ENOSPC is passed up so the batch can grow the map. */
 int
-s_store_fail(struct ctx *x, int r, const char *what)
+request_store_fail(struct ctx *x, int r, const char *what)
 {
         if (r == -ENOSPC)
                 return -ENOSPC;
         log_error("store: %s: %s", what, strerror(-r));
-        return s_fail(x, E_INTERNAL, NULL, "the store failed while %s: %s", what, strerror(-r));
+        return request_fail(x, E_INTERNAL, NULL, "the store failed while %s: %s", what,
+                            strerror(-r));
 }
 
 /* -------------------------------------------------------------- validation */
@@ -83,36 +84,37 @@ s_utf8_valid(const char *s)
 
 /* Checks a client-supplied string: size, UTF-8, control characters, presence. */
 int
-s_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags)
+request_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags)
 {
         size_t len = strlen(v);
         bool blank = true;
 
         if (len > max)
-                return s_fail(x, E_TOO_LARGE, field, "%s is %zu bytes long, over its limit of %u",
-                              field, len, max);
+                return request_fail(x, E_TOO_LARGE, field,
+                                    "%s is %zu bytes long, over its limit of %u", field, len, max);
         if (!s_utf8_valid(v))
-                return s_fail(x, E_INVALID_ARGUMENT, field, "%s is not valid UTF-8", field);
+                return request_fail(x, E_INVALID_ARGUMENT, field, "%s is not valid UTF-8", field);
         for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
                 if (*p < 0x20 || *p == 0x7f) {
                         if (!(flags & TEXT_MULTILINE) || !(*p == '\n' || *p == '\t' || *p == '\r'))
-                                return s_fail(x, E_INVALID_ARGUMENT, field,
-                                              "%s contains a control character (0x%02x)", field,
-                                              *p);
+                                return request_fail(x, E_INVALID_ARGUMENT, field,
+                                                    "%s contains a control character (0x%02x)",
+                                                    field, *p);
                 } else if (*p != ' ') {
                         blank = false;
                 }
         }
         if ((flags & TEXT_REQUIRED) && blank)
-                return s_fail(x, E_INVALID_ARGUMENT, field, "%s is required", field);
+                return request_fail(x, E_INVALID_ARGUMENT, field, "%s is required", field);
         return 0;
 }
 
 int
-s_check_enum(struct ctx *x, const char *field, int v, int min, int max)
+request_check_enum(struct ctx *x, const char *field, int v, int min, int max)
 {
         if (v < min || v > max)
-                return s_fail(x, E_INVALID_ARGUMENT, field, "%s has an unknown value %d", field, v);
+                return request_fail(x, E_INVALID_ARGUMENT, field, "%s has an unknown value %d",
+                                    field, v);
         return 0;
 }
 
@@ -120,7 +122,7 @@ s_check_enum(struct ctx *x, const char *field, int v, int min, int max)
 
 /* Replaces a string field of a protobuf-c message that is freed with free_unpacked(). */
 int
-s_set(char **field, const char *v)
+request_set_string(char **field, const char *v)
 {
         char *copy = strdup(v ? v : "");
 
@@ -134,7 +136,7 @@ s_set(char **field, const char *v)
 
 /* Appends one event for the change just made to the outbox and the store. */
 int
-s_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind)
+request_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind)
 {
         pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
         struct service_outbox *out = x->out;
@@ -148,7 +150,7 @@ s_event(struct ctx *x, const pb_history_t *entry, const char *department, const 
                 struct service_event *p = realloc(out->items, cap * sizeof(*p));
 
                 if (p == NULL)
-                        return s_store_fail(x, -ENOMEM, "queueing an event");
+                        return request_store_fail(x, -ENOMEM, "queueing an event");
                 out->items = p;
                 out->cap = cap;
         }
@@ -179,12 +181,12 @@ s_event(struct ctx *x, const pb_history_t *entry, const char *department, const 
         }
         x->c->complainant = contact;
         if (r < 0)
-                return s_store_fail(x, r, "storing an event");
+                return request_store_fail(x, r, "storing an event");
         return 0;
 }
 
 void
-s_outbox_truncate(struct service_outbox *out, size_t n)
+request_outbox_truncate(struct service_outbox *out, size_t n)
 {
         while (out->n > n) {
                 out->n--;
@@ -202,7 +204,7 @@ s_kind(const pb_request_t *q)
 }
 
 void
-s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out)
+request_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out)
 {
         memset(x, 0, sizeof(*x));
         x->s = s;
@@ -220,7 +222,7 @@ s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_
 
 /* Encodes the reply built in x and releases everything x holds. */
 uint8_t *
-s_ctx_finish(struct ctx *x, size_t *ret_len)
+request_finish(struct ctx *x, size_t *ret_len)
 {
         uint8_t *buf;
 
@@ -256,7 +258,7 @@ s_ctx_finish(struct ctx *x, size_t *ret_len)
         free(x->heads);
         free(x->head_ptrs);
         free(x->related);
-        s_report_free(&x->report);
+        analysis_report_free(&x->report);
         store_free_list(&x->ledger_c, x->n_ledger_c);
         free(x->ledger_rows);
         free(x->ledger_ptrs);

@@ -71,16 +71,17 @@ struct ctx {
 
 enum { TEXT_LINE = 0, TEXT_MULTILINE = 1, TEXT_REQUIRED = 2 };
 
-int s_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
+int request_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int s_store_fail(struct ctx *x, int r, const char *what);
-int s_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags);
-int s_check_enum(struct ctx *x, const char *field, int v, int min, int max);
-int s_set(char **field, const char *v);
-int s_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind);
-void s_outbox_truncate(struct service_outbox *out, size_t n);
+int request_store_fail(struct ctx *x, int r, const char *what);
+int request_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags);
+int request_check_enum(struct ctx *x, const char *field, int v, int min, int max);
+int request_set_string(char **field, const char *v);
+int request_event(struct ctx *x, const pb_history_t *entry, const char *department,
+                  const char *kind);
+void request_outbox_truncate(struct service_outbox *out, size_t n);
 
-void s_ctx_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out);
-uint8_t *s_ctx_finish(struct ctx *x, size_t *ret_len);
+void request_init(struct ctx *x, service_t *s, const pb_request_t *req, struct service_outbox *out);
+uint8_t *request_finish(struct ctx *x, size_t *ret_len);
 
 #endif

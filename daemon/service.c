@@ -42,14 +42,15 @@ s_check_envelope(struct ctx *x, bool change)
 
         x->kind = "request";
         if (q->schema_version > PB_SCHEMA_VERSION)
-                return s_fail(x, E_UNSUPPORTED_VERSION, "schema_version",
-                              "schema_version %u is newer than this daemon's %d", q->schema_version,
-                              PB_SCHEMA_VERSION);
+                return request_fail(x, E_UNSUPPORTED_VERSION, "schema_version",
+                                    "schema_version %u is newer than this daemon's %d",
+                                    q->schema_version, PB_SCHEMA_VERSION);
         if (q->body_case == COMPLAINT__V1__REQUEST__BODY__NOT_SET)
-                return s_fail(x, E_BAD_REQUEST, NULL, "the request has no body (create, get, ...)");
-        if (s_check_text(x, "request_id", q->request_id, lim->request_id,
-                         change ? TEXT_REQUIRED : 0) < 0 ||
-            s_check_text(x, "actor", q->actor, lim->actor, change ? TEXT_REQUIRED : 0) < 0)
+                return request_fail(x, E_BAD_REQUEST, NULL,
+                                    "the request has no body (create, get, ...)");
+        if (request_check_text(x, "request_id", q->request_id, lim->request_id,
+                               change ? TEXT_REQUIRED : 0) < 0 ||
+            request_check_text(x, "actor", q->actor, lim->actor, change ? TEXT_REQUIRED : 0) < 0)
                 return -1;
         x->kind = kind;
         return 0;
@@ -66,12 +67,12 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
         size_t stored_len, mark = out->n;
         int r;
 
-        s_ctx_init(&x, s, q, out);
+        request_init(&x, s, q, out);
         if (s_check_envelope(&x, true) < 0)
                 goto reply;
         r = store_begin_nested(parent, &x.txn);
         if (r < 0) {
-                s_store_fail(&x, r, "starting a transaction");
+                request_store_fail(&x, r, "starting a transaction");
                 goto reply;
         }
         r = store_get_request(x.txn, q->actor, q->request_id, &stored_hash, &stored, &stored_len);
@@ -81,19 +82,20 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                 store_abort(&x.txn);
                 if (stored_hash != hash) {
                         free(stored);
-                        s_fail(&x, E_REQUEST_ID_REUSED, NULL,
-                               "request id \"%s\" of %s was used before for a different request",
-                               q->request_id, q->actor);
+                        request_fail(
+                            &x, E_REQUEST_ID_REUSED, NULL,
+                            "request id \"%s\" of %s was used before for a different request",
+                            q->request_id, q->actor);
                         goto reply;
                 }
                 first = complaint__v1__reply__unpack(NULL, stored_len, stored);
                 free(stored);
                 if (first == NULL) {
-                        s_store_fail(&x, -EBADMSG, "reading a stored reply");
+                        request_store_fail(&x, -EBADMSG, "reading a stored reply");
                         goto reply;
                 }
                 first->replayed = true;
-                free(s_ctx_finish(&x, &rq->reply_len));
+                free(request_finish(&x, &rq->reply_len));
                 free(rq->reply);
                 rq->reply_len = protobuf_c_message_get_packed_size(&first->base);
                 rq->reply = malloc(rq->reply_len ? rq->reply_len : 1);
@@ -104,13 +106,13 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
         }
         if (r != -ENOENT) {
                 store_abort(&x.txn);
-                s_store_fail(&x, r, "reading request ids");
+                request_store_fail(&x, r, "reading request ids");
                 goto reply;
         }
-        r = s_change(&x);
+        r = changes_apply(&x);
         if (r == -ENOSPC) {
                 store_abort(&x.txn);
-                free(s_ctx_finish(&x, &rq->reply_len));
+                free(request_finish(&x, &rq->reply_len));
                 return -ENOSPC;
         }
         if (x.reply.error == E_OK) {
@@ -134,19 +136,19 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         r = store_commit(&x.txn);
                 if (r == -ENOSPC) {
                         store_abort(&x.txn);
-                        s_ctx_finish(&x, &rq->reply_len);
+                        request_finish(&x, &rq->reply_len);
                         return -ENOSPC;
                 }
                 if (r < 0)
-                        s_store_fail(&x, r, "committing");
+                        request_store_fail(&x, r, "committing");
         }
         store_abort(&x.txn);
         if (x.reply.error != E_OK) {
-                s_outbox_truncate(out, mark);
+                request_outbox_truncate(out, mark);
         }
 reply:
         free(rq->reply);
-        rq->reply = s_ctx_finish(&x, &rq->reply_len);
+        rq->reply = request_finish(&x, &rq->reply_len);
         return 0;
 }
 
@@ -155,28 +157,28 @@ s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const 
 {
         struct ctx x;
 
-        s_ctx_init(&x, s, q, NULL);
+        request_init(&x, s, q, NULL);
         x.txn = txn;
         if (s_check_envelope(&x, false) == 0) {
                 if (txn == NULL)
-                        s_fail(&x, E_INTERNAL, NULL, "the store cannot be read");
+                        request_fail(&x, E_INTERNAL, NULL, "the store cannot be read");
                 else if (q->body_case == BODY(GET))
-                        s_get(&x);
+                        reads_get(&x);
                 else if (q->body_case == BODY(LIST))
-                        s_list(&x);
+                        reads_list(&x);
                 else if (q->body_case == BODY(REPLAY))
-                        s_replay(&x);
+                        reads_replay(&x);
                 else if (q->body_case == BODY(REPORT))
-                        s_report(&x);
+                        analysis_report(&x);
                 else if (q->body_case == BODY(LEDGER))
-                        s_ledger(&x);
-                else if (q->body_case == BODY(BACKUP) && s_backup(&x, rq) == 0)
+                        analysis_ledger(&x);
+                else if (q->body_case == BODY(BACKUP) && reads_backup(&x, rq) == 0)
                         return; /* answered when the copy is done */
                 else
-                        s_status(&x);
+                        reads_status(&x);
         }
         free(rq->reply);
-        rq->reply = s_ctx_finish(&x, &rq->reply_len);
+        rq->reply = request_finish(&x, &rq->reply_len);
 }
 
 static void
@@ -185,10 +187,10 @@ s_fail_request(service_t *s, struct service_request *rq, const pb_request_t *q, 
 {
         struct ctx x;
 
-        s_ctx_init(&x, s, q, NULL);
-        s_fail(&x, code, NULL, "%s", msg);
+        request_init(&x, s, q, NULL);
+        request_fail(&x, code, NULL, "%s", msg);
         free(rq->reply);
-        rq->reply = s_ctx_finish(&x, &rq->reply_len);
+        rq->reply = request_finish(&x, &rq->reply_len);
 }
 
 int
@@ -229,7 +231,7 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                 }
                 if (r == 0 && !full)
                         break;
-                s_outbox_truncate(out, mark);
+                request_outbox_truncate(out, mark);
                 if (!full)
                         break;
                 r = store_grow(s->store);
@@ -260,7 +262,7 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
         }
 
         if (n_changes > 0 && r == 0)
-                s_refresh_next_due(s);
+                deadlines_refresh(s);
 
         /* Reads: after the changes commit, so a client sees its own writes. */
         txn = NULL;
@@ -284,7 +286,7 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
 void
 service_outbox_clear(struct service_outbox *out)
 {
-        s_outbox_truncate(out, 0);
+        request_outbox_truncate(out, 0);
 }
 
 uint8_t *
@@ -318,7 +320,7 @@ service_heartbeat(service_t *s, struct service_event *ret)
         ev.heartbeat = true;
         r = store_begin(s->store, false, &txn);
         if (r == 0) {
-                r = s_heads(s, txn, &heads, &ptrs, &ev.n_heads);
+                r = reads_stream_heads(s, txn, &heads, &ptrs, &ev.n_heads);
                 store_abort(&txn);
         }
         if (r < 0)
@@ -382,7 +384,7 @@ service_new(store_t *store, const conf_t *cfg, service_t **ret)
                 store_abort(&txn);
         }
         if (r == 0)
-                r = s_refresh_next_due(s);
+                r = deadlines_refresh(s);
         if (r < 0) {
                 policies_free(&s->policies);
                 free(s);

@@ -10,11 +10,7 @@
 #include "lifecycle.h"
 #include "macro.h"
 
-static const char *
-s_topic_department(struct ctx *x)
-{
-        return x->c->department[0] ? x->c->department : x->s->cfg->centre;
-}
+/* ------------------------------------------------------------------ clocks */
 
 /* The limit of a clock in department dept for this complaint: the category's override, else
  * the department's; 0 when that clock does not run there. */
@@ -90,7 +86,6 @@ s_pause_clock(struct ctx *x, pb_clock_t *k, bool pause)
         return 0;
 }
 
-/* The complaint's level: the highest of its running clocks. */
 void
 changes_update_level(pb_complaint_t *c)
 {
@@ -154,7 +149,15 @@ s_clocks(struct ctx *x, int action)
         return r;
 }
 
-/* Records the change: the clocks it moves, one history entry, its event(s), and the record. */
+/* ---------------------------------------------------------------- records */
+
+/* The stream a complaint's events go to: its department's, the centre's before it has one. */
+static const char *
+s_topic_department(struct ctx *x)
+{
+        return x->c->department[0] ? x->c->department : x->s->cfg->centre;
+}
+
 int
 changes_record(struct ctx *x, const pb_complaint_t *old, const struct changes_entry *e)
 {
@@ -230,7 +233,6 @@ s_load(struct ctx *x, uint64_t id, int action, int *ret_next)
         return 0;
 }
 
-/* A copy of the record as loaded, for moving its indexes; the caller frees it. */
 int
 changes_snapshot(struct ctx *x, pb_complaint_t **ret)
 {
@@ -266,8 +268,6 @@ s_note_ok(struct ctx *x, const char *field, const char *note, bool required)
 
 /* ------------------------------------------------------ repeat complainants */
 
-/* The contact keys of a complainant (contact.h): its phone and its e-mail, each when it links
- * anything. */
 size_t
 changes_contact_keys(const service_t *s, const pb_complainant_t *who, char keys[2][CONTACT_KEY_MAX])
 {
@@ -290,8 +290,6 @@ s_cmp_id_desc(const void *a, const void *b)
         return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The complaints filed under any of the keys since since_ms, newest first, each once (one can
- * be under a phone and an e-mail), at most max, without `self`. ids holds 2 x CONTACT_SCAN_MAX. */
 int
 changes_complainant_ids(struct ctx *x, char keys[2][CONTACT_KEY_MAX], size_t n_keys,
                         int64_t since_ms, uint64_t self, uint64_t *ids, size_t max, size_t *ret_n)
@@ -708,8 +706,6 @@ s_dismiss(struct ctx *x)
         return r;
 }
 
-/* Runs one change request inside its nested transaction. Returns 0 (the reply may still be an
- * error), or -ENOSPC when the store is full. */
 int
 changes_apply(struct ctx *x)
 {

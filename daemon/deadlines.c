@@ -9,8 +9,6 @@
 #include "log.h"
 #include "macro.h"
 
-/* --------------------------------------------------------------- deadlines */
-
 int
 deadlines_refresh(service_t *s)
 {

@@ -10,8 +10,6 @@
 
 #define RELATED_MAX 100 /* other complaints of the complainant in a get reply */
 
-/* ------------------------------------------------------------------- reads */
-
 int
 reads_get(struct ctx *x)
 {
@@ -67,8 +65,6 @@ reads_list(struct ctx *x)
         return 0;
 }
 
-/* The head of the global stream and of every configured department's stream. The arrays are
- * the caller's; the strings are borrowed from the configuration. */
 int
 reads_stream_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
                    Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n)
@@ -136,7 +132,6 @@ reads_replay(struct ctx *x)
         return 0;
 }
 
-/* Checks a backup request and hands its path to the caller, which runs the copy. */
 int
 reads_backup(struct ctx *x, struct service_request *rq)
 {
@@ -170,6 +165,41 @@ reads_backup(struct ctx *x, struct service_request *rq)
         log_notice("backup to %s requested by %s", path, x->req->actor);
         free(request_finish(x, &(size_t){0}));
         return 0;
+}
+
+uint8_t *
+service_backup_reply(const char *request_id, int result, const char *path, uint64_t bytes,
+                     int64_t took_ms, uint64_t last_event_seq, size_t *ret_len)
+{
+        Complaint__V1__BackupReply b = COMPLAINT__V1__BACKUP_REPLY__INIT;
+        pb_reply_t reply = COMPLAINT__V1__REPLY__INIT;
+        char msg[512] = "";
+        uint8_t *buf;
+
+        reply.schema_version = PB_SCHEMA_VERSION;
+        reply.request_id = (char *)(uintptr_t)(request_id ? request_id : "");
+        b.path = (char *)(uintptr_t)path;
+        if (result == 0) {
+                b.bytes = bytes;
+                b.took_ms = took_ms;
+                b.last_event_seq = last_event_seq;
+                reply.backup = &b;
+        } else {
+                reply.error = result == -EEXIST   ? E_INVALID_ARGUMENT
+                              : result == -EBUSY  ? COMPLAINT__V1__ERROR_CODE__ERROR_CODE_BUSY
+                              : result == -ENOSPC ? E_STORAGE_FULL
+                                                  : E_INTERNAL;
+                snprintf(msg, sizeof(msg), "backup to %s failed: %s", path,
+                         result == -EEXIST  ? "a backup is already there; choose another name"
+                         : result == -EBUSY ? "another backup is running"
+                                            : strerror(-result));
+                reply.message = msg;
+        }
+        *ret_len = protobuf_c_message_get_packed_size(&reply.base);
+        buf = malloc(*ret_len ? *ret_len : 1);
+        if (buf)
+                protobuf_c_message_pack(&reply.base, buf);
+        return buf;
 }
 
 int
@@ -210,39 +240,4 @@ reads_status(struct ctx *x)
         st->n_by_status = ST_COUNT - 1;
         x->reply.status = st;
         return 0;
-}
-
-uint8_t *
-service_backup_reply(const char *request_id, int result, const char *path, uint64_t bytes,
-                     int64_t took_ms, uint64_t last_event_seq, size_t *ret_len)
-{
-        Complaint__V1__BackupReply b = COMPLAINT__V1__BACKUP_REPLY__INIT;
-        pb_reply_t reply = COMPLAINT__V1__REPLY__INIT;
-        char msg[512] = "";
-        uint8_t *buf;
-
-        reply.schema_version = PB_SCHEMA_VERSION;
-        reply.request_id = (char *)(uintptr_t)(request_id ? request_id : "");
-        b.path = (char *)(uintptr_t)path;
-        if (result == 0) {
-                b.bytes = bytes;
-                b.took_ms = took_ms;
-                b.last_event_seq = last_event_seq;
-                reply.backup = &b;
-        } else {
-                reply.error = result == -EEXIST   ? E_INVALID_ARGUMENT
-                              : result == -EBUSY  ? COMPLAINT__V1__ERROR_CODE__ERROR_CODE_BUSY
-                              : result == -ENOSPC ? E_STORAGE_FULL
-                                                  : E_INTERNAL;
-                snprintf(msg, sizeof(msg), "backup to %s failed: %s", path,
-                         result == -EEXIST  ? "a backup is already there; choose another name"
-                         : result == -EBUSY ? "another backup is running"
-                                            : strerror(-result));
-                reply.message = msg;
-        }
-        *ret_len = protobuf_c_message_get_packed_size(&reply.base);
-        buf = malloc(*ret_len ? *ret_len : 1);
-        if (buf)
-                protobuf_c_message_pack(&reply.base, buf);
-        return buf;
 }

@@ -1,4 +1,4 @@
-/* request.c: the helpers every handler of the service shares. See request.h. */
+/* request.c: a request's context and the helpers every handler shares. See request.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +13,6 @@
 
 /* ------------------------------------------------------------------ errors */
 
-/* Sets the reply's error; returns -1 so handlers can `return request_fail(...)`. */
 int __attribute__((format(printf, 4, 5)))
 request_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
 {
@@ -33,7 +32,6 @@ request_fail(struct ctx *x, int code, const char *field, const char *fmt, ...)
         return -1;
 }
 
-/* A store failure inside a request; -ENOSPC is passed up so the batch can grow the map. */
 int
 request_store_fail(struct ctx *x, int r, const char *what)
 {
@@ -82,7 +80,6 @@ s_utf8_valid(const char *s)
         return true;
 }
 
-/* Checks a client-supplied string: size, UTF-8, control characters, presence. */
 int
 request_check_text(struct ctx *x, const char *field, const char *v, uint32_t max, int flags)
 {
@@ -120,7 +117,6 @@ request_check_enum(struct ctx *x, const char *field, int v, int min, int max)
 
 /* ----------------------------------------------------------- record fields */
 
-/* Replaces a string field of a protobuf-c message that is freed with free_unpacked(). */
 int
 request_set_string(char **field, const char *v)
 {
@@ -134,7 +130,6 @@ request_set_string(char **field, const char *v)
         return 0;
 }
 
-/* Appends one event for the change just made to the outbox and the store. */
 int
 request_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind)
 {
@@ -195,6 +190,8 @@ request_outbox_truncate(struct service_outbox *out, size_t n)
         }
 }
 
+/* ----------------------------------------------------------------- context */
+
 static const char *
 s_kind(const pb_request_t *q)
 {
@@ -220,7 +217,6 @@ request_init(struct ctx *x, service_t *s, const pb_request_t *req, struct servic
         complaint__v1__ledger_reply__init(&x->ledger);
 }
 
-/* Encodes the reply built in x and releases everything x holds. */
 uint8_t *
 request_finish(struct ctx *x, size_t *ret_len)
 {

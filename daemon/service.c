@@ -1,24 +1,20 @@
-/* service.c: requests in, changes, replies and events out. See service.h. */
-#include <assert.h>
+/* service.c: the batch behind service.h: decoding, the envelope checks, one nested transaction
+ * per change with idempotency by request id, group commit, the replies and the outbox; and the
+ * service's own life (new, free, reload), heartbeats, pruning and counts. The handlers are in
+ * changes.c, reads.c and analysis.c, the firing of deadlines in deadlines.c. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "contact.h"
-#include "lifecycle.h"
-#include "policy.h"
-#include "log.h"
-#include "macro.h"
-#include "service.h"
-#include "stats.h"
-#include "request.h"
 #include "analysis.h"
 #include "changes.h"
-#include "reads.h"
 #include "deadlines.h"
+#include "log.h"
+#include "macro.h"
+#include "policy.h"
+#include "reads.h"
+#include "request.h"
+#include "service.h"
 
 /* ------------------------------------------------------------------- batch */
 

@@ -1,0 +1,191 @@
+/* deadlines.c: warnings and escalations as they fall due. See deadlines.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "changes.h"
+#include "clock.h"
+#include "deadlines.h"
+#include "log.h"
+#include "macro.h"
+
+int
+deadlines_refresh(service_t *s)
+{
+        struct store_deadline d;
+        store_txn_t *txn;
+        int r = store_begin(s->store, false, &txn);
+
+        if (r < 0)
+                return r;
+        r = store_first_deadline(txn, &d);
+        store_abort(&txn);
+        if (r == -ENOENT) {
+                s->next_due = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        s->next_due = d.due_ms;
+        return 0;
+}
+
+int64_t
+service_next_deadline(const service_t *s)
+{
+        return s->next_due;
+}
+
+/* Fires one due deadline: a warning, or an escalation one level up (or a re-alert past the
+ * top), recorded at the time it was due. A stale index entry is removed without an event. */
+static int
+s_fire(struct ctx *x, const struct store_deadline *d)
+{
+        pb_complaint_t *old = NULL;
+        pb_clock_t *k = NULL;
+        const policy_t *pol;
+        struct changes_entry e = {.clock = d->clock, .at = d->due_ms, .note = ""};
+        char kind[40], note[160];
+        int r = store_get_complaint(x->txn, d->id, &x->c);
+
+        if (r == 0) {
+                k = d->clock == K(RESPONSE)     ? x->c->response_clock
+                    : d->clock == K(RESOLUTION) ? x->c->resolution_clock
+                    : d->clock == K(FOLLOW_UP)  ? x->c->follow_up_clock
+                                                : NULL;
+        }
+        if (r == -ENOENT || k == NULL || !k->running || k->paused ||
+            (d->type == STORE_DEADLINE_WARN ? k->warn_at_ms : k->due_at_ms) != d->due_ms) {
+                log_struct(LOG_WARNING, d->id, NULL, "deadline-stale",
+                           "deadline index: stale entry for complaint %" PRIu64 " removed", d->id);
+                r = store_delete_deadline(x->txn, d);
+                return r < 0 ? request_store_fail(x, r, "cleaning the deadline index") : 0;
+        }
+        if (r < 0)
+                return request_store_fail(x, r, "reading a complaint");
+        r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
+        if (r < 0)
+                return request_store_fail(x, r, "reading the clock's policy");
+        if ((r = changes_snapshot(x, &old)) < 0)
+                return r;
+        e.from = x->c->status;
+        if (d->type == STORE_DEADLINE_WARN) {
+                clock_warned(k);
+                e.action = A(WARN);
+                e.level = k->level;
+                e.due_at = k->due_at_ms;
+                snprintf(kind, sizeof(kind), "warning/%u", k->level);
+                snprintf(note, sizeof(note), "the %s deadline is near", clock_kind_name(k->kind));
+        } else {
+                bool realert = false;
+
+                r = clock_breach(k, pol, d->due_ms, &realert);
+                if (r < 0) {
+                        log_struct(LOG_ERR, x->c->id, k->department, "clock-stopped",
+                                   "complaint %" PRIu64 ": the %s clock cannot be moved on: %s; "
+                                   "it is stopped",
+                                   x->c->id, clock_kind_name(k->kind), strerror(-r));
+                        clock_stop(k, pol, A(ESCALATE), x->now);
+                }
+                e.action = A(ESCALATE);
+                e.level = k->level;
+                e.role = k->role;
+                e.realert = realert;
+                e.due_at = k->due_at_ms;
+                snprintf(kind, sizeof(kind), "escalated/%u", k->level);
+                snprintf(note, sizeof(note), "%s the %s deadline passed",
+                         realert ? "still open:" : "", clock_kind_name(k->kind));
+        }
+        e.kind = kind;
+        e.note = note[0] == ' ' ? note + 1 : note;
+        changes_update_level(x->c);
+        r = changes_record(x, old, &e);
+        complaint__v1__complaint__free_unpacked(old, NULL);
+        if (r == 0)
+                log_struct(
+                    LOG_INFO, x->c->id, k->department, kind, "complaint %" PRIu64 " (%s): %s %s%s",
+                    x->c->id, k->department, kind, clock_kind_name(k->kind),
+                    d->due_ms < x->s->started_at || x->now - d->due_ms > LATE_AFTER_MS ? " (late)"
+                                                                                       : "");
+        return r;
+}
+
+int
+service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox *out,
+                 uint32_t *ret_fired)
+{
+        size_t mark = out->n;
+        uint32_t fired = 0;
+        int r = 0;
+
+        for (int tries = 0; tries < GROW_TRIES; tries++) {
+                store_txn_t *txn = NULL;
+                bool full = false;
+
+                fired = 0;
+                r = store_begin(s->store, true, &txn);
+                while (r == 0 && fired < max) {
+                        struct store_deadline d;
+                        struct ctx x;
+                        size_t before = out->n;
+                        int rf;
+
+                        r = store_first_deadline(txn, &d);
+                        if (r == -ENOENT || (r == 0 && d.due_ms > now)) {
+                                r = 0;
+                                break;
+                        }
+                        if (r < 0)
+                                break;
+                        request_init(&x, s, NULL, out);
+                        x.kind = "deadline";
+                        x.now = now;
+                        r = store_begin_nested(txn, &x.txn);
+                        if (r < 0) {
+                                free(request_finish(&x, &(size_t){0}));
+                                break;
+                        }
+                        rf = s_fire(&x, &d);
+                        if (rf == 0 && x.reply.error == E_OK) {
+                                r = store_commit(&x.txn);
+                        } else {
+                                /* Never loop on an entry that cannot be fired: drop it. */
+                                store_abort(&x.txn);
+                                request_outbox_truncate(out, before);
+                                r = rf == -ENOSPC ? -ENOSPC : store_delete_deadline(txn, &d);
+                                if (rf != -ENOSPC)
+                                        log_struct(LOG_ERR, d.id, NULL, "deadline-dropped",
+                                                   "complaint %" PRIu64 ": a deadline could not "
+                                                   "be fired and was dropped: %s",
+                                                   d.id, x.message ? x.message : "store error");
+                        }
+                        free(request_finish(&x, &(size_t){0}));
+                        fired++;
+                }
+                if (r == 0) {
+                        r = store_commit(&txn);
+                } else {
+                        store_abort(&txn);
+                }
+                full = r == -ENOSPC;
+                if (r == 0)
+                        break;
+                request_outbox_truncate(out, mark);
+                if (!full || store_grow(s->store) < 0)
+                        break;
+        }
+        if (r < 0) {
+                log_error("deadlines: a batch could not be committed: %s", strerror(-r));
+                fired = 0;
+        } else if (out->n > mark) {
+                pb_event_t *last = complaint__v1__event__unpack(NULL, out->items[out->n - 1].len,
+                                                                out->items[out->n - 1].data);
+                if (last) {
+                        s->last_event_seq = last->seq;
+                        complaint__v1__event__free_unpacked(last, NULL);
+                }
+        }
+        deadlines_refresh(s);
+        *ret_fired = fired;
+        return r;
+}

@@ -1,0 +1,243 @@
+/* reads.c: get, list, status, replay and backup. See reads.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "changes.h"
+#include "log.h"
+#include "macro.h"
+#include "reads.h"
+
+#define RELATED_MAX 100 /* other complaints of the complainant in a get reply */
+
+int
+reads_get(struct ctx *x)
+{
+        int r = store_get_complaint(x->txn, x->req->get->id, &x->c);
+
+        if (r == -ENOENT)
+                return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
+        if (r == 0)
+                r = store_get_history(x->txn, x->c->id, &x->hist, &x->n_hist);
+        if (r == 0) {
+                char keys[2][CONTACT_KEY_MAX];
+                size_t n_keys = changes_contact_keys(x->s, x->c->complainant, keys), n = 0;
+
+                x->related = malloc(2 * CONTACT_SCAN_MAX * sizeof(*x->related));
+                r = x->related ? 0 : -ENOMEM;
+                if (r == 0)
+                        r = changes_complainant_ids(x, keys, n_keys, INT64_MIN, x->c->id,
+                                                    x->related, RELATED_MAX, &n);
+                x->reply.complainant_complaints = x->related;
+                x->reply.n_complainant_complaints = r == 0 ? n : 0;
+        }
+        if (r < 0)
+                return request_store_fail(x, r, "reading a complaint");
+        x->reply.complaint = x->c;
+        x->reply.history = x->hist;
+        x->reply.n_history = x->n_hist;
+        return 0;
+}
+
+int
+reads_list(struct ctx *x)
+{
+        const Complaint__V1__ListRequest *q = x->req->list;
+        struct store_filter f = {.status = q->status, .overdue = q->overdue, .level = q->level};
+        uint32_t limit = q->limit ? q->limit : 50;
+        int r;
+
+        if (request_check_text(x, "department", q->department, 64, 0) < 0 ||
+            request_check_text(x, "category", q->category, 64, 0) < 0 ||
+            request_check_enum(x, "status", q->status, 0, ST_COUNT - 1) < 0)
+                return -1;
+        if (limit > x->s->cfg->limits.list_max)
+                limit = x->s->cfg->limits.list_max;
+        f.department = q->department[0] ? q->department : NULL;
+        f.category = q->category[0] ? q->category : NULL;
+        r = store_list(x->txn, &f, q->before_id, limit, &x->list, &x->n_list,
+                       &x->list_reply.next_before_id);
+        if (r < 0)
+                return request_store_fail(x, r, "listing complaints");
+        x->list_reply.complaints = x->list;
+        x->list_reply.n_complaints = x->n_list;
+        x->reply.list = &x->list_reply;
+        return 0;
+}
+
+int
+reads_stream_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
+                   Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n)
+{
+        size_t n = s->cfg->n_departments + 1;
+        Complaint__V1__StreamHead *heads = calloc(n, sizeof(*heads));
+        Complaint__V1__StreamHead **ptrs = calloc(n, sizeof(*ptrs));
+        int r = heads && ptrs ? 0 : -ENOMEM;
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                complaint__v1__stream_head__init(&heads[i]);
+                heads[i].stream = i == 0 ? (char *)"" : s->cfg->departments[i - 1].id;
+                r = store_stream_head(txn, heads[i].stream, &heads[i].offset);
+                ptrs[i] = &heads[i];
+        }
+        if (r < 0) {
+                free(heads);
+                free(ptrs);
+                return r;
+        }
+        *ret_heads = heads;
+        *ret_ptrs = ptrs;
+        *ret_n = n;
+        return 0;
+}
+
+int
+reads_replay(struct ctx *x)
+{
+        const Complaint__V1__ReplayRequest *q = x->req->replay;
+        Complaint__V1__ReplayReply *rp = &x->replay;
+        uint32_t limit = q->limit ? q->limit : 256;
+        int r;
+
+        if (request_check_text(x, "stream", q->stream, 64, 0) < 0)
+                return -1;
+        if (q->n_topic_prefixes > 16)
+                return request_fail(x, E_TOO_LARGE, "topic_prefixes", "at most 16 topic prefixes");
+        for (size_t i = 0; i < q->n_topic_prefixes; i++)
+                if (request_check_text(x, "topic_prefixes", q->topic_prefixes[i], 200, 0) < 0)
+                        return -1;
+        if (limit > x->s->cfg->limits.replay_max)
+                limit = x->s->cfg->limits.replay_max;
+        r = store_stream_head(x->txn, q->stream, &rp->head);
+        if (r == 0)
+                r = store_stream_first(x->txn, q->stream, &rp->first_kept);
+        if (r < 0)
+                return request_store_fail(x, r, "reading a stream");
+        x->reply.replay = rp;
+        /* Events after `after_offset` were pruned when the oldest kept is further on. */
+        if (rp->first_kept > q->after_offset + 1 ||
+            (rp->first_kept == 0 && rp->head > q->after_offset)) {
+                rp->next_after = rp->first_kept ? rp->first_kept - 1 : rp->head;
+                return request_fail(x, E_GONE, "after_offset",
+                                    "events of stream \"%s\" after %" PRIu64 " are no longer kept; "
+                                    "resume after %" PRIu64,
+                                    q->stream, q->after_offset, rp->next_after);
+        }
+        r = store_replay(x->txn, q->stream, q->after_offset, q->topic_prefixes, q->n_topic_prefixes,
+                         limit, limit * 64, &x->events, &x->n_events, &rp->next_after);
+        if (r < 0)
+                return request_store_fail(x, r, "replaying events");
+        rp->events = x->events;
+        rp->n_events = x->n_events;
+        return 0;
+}
+
+int
+reads_backup(struct ctx *x, struct service_request *rq)
+{
+        const char *name = x->req->backup->name;
+        const char *dir = x->s->cfg->backup_dir;
+        char path[4096];
+
+        if (request_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor, TEXT_REQUIRED) <
+                0 ||
+            request_check_text(x, "name", name, 100, TEXT_REQUIRED) < 0)
+                return -1;
+        if (name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789._-") != strlen(name))
+                return request_fail(
+                    x, E_INVALID_ARGUMENT, "name",
+                    "name \"%s\" must be letters, digits, '.', '_' or '-', not starting "
+                    "with '.': backups are written inside daemon.backup_dir",
+                    name);
+        if (dir)
+                snprintf(path, sizeof(path), "%s/%s", dir, name);
+        else
+                snprintf(path, sizeof(path), "%s/backups/%s", x->s->cfg->state_dir, name);
+        rq->backup_path = strdup(path);
+        rq->request_id = strdup(x->req->request_id);
+        if (rq->backup_path == NULL || rq->request_id == NULL) {
+                free(rq->backup_path);
+                free(rq->request_id);
+                rq->backup_path = rq->request_id = NULL;
+                return request_fail(x, E_INTERNAL, NULL, "out of memory");
+        }
+        log_notice("backup to %s requested by %s", path, x->req->actor);
+        free(request_finish(x, &(size_t){0}));
+        return 0;
+}
+
+uint8_t *
+service_backup_reply(const char *request_id, int result, const char *path, uint64_t bytes,
+                     int64_t took_ms, uint64_t last_event_seq, size_t *ret_len)
+{
+        Complaint__V1__BackupReply b = COMPLAINT__V1__BACKUP_REPLY__INIT;
+        pb_reply_t reply = COMPLAINT__V1__REPLY__INIT;
+        char msg[512] = "";
+        uint8_t *buf;
+
+        reply.schema_version = PB_SCHEMA_VERSION;
+        reply.request_id = (char *)(uintptr_t)(request_id ? request_id : "");
+        b.path = (char *)(uintptr_t)path;
+        if (result == 0) {
+                b.bytes = bytes;
+                b.took_ms = took_ms;
+                b.last_event_seq = last_event_seq;
+                reply.backup = &b;
+        } else {
+                reply.error = result == -EEXIST   ? E_INVALID_ARGUMENT
+                              : result == -EBUSY  ? COMPLAINT__V1__ERROR_CODE__ERROR_CODE_BUSY
+                              : result == -ENOSPC ? E_STORAGE_FULL
+                                                  : E_INTERNAL;
+                snprintf(msg, sizeof(msg), "backup to %s failed: %s", path,
+                         result == -EEXIST  ? "a backup is already there; choose another name"
+                         : result == -EBUSY ? "another backup is running"
+                                            : strerror(-result));
+                reply.message = msg;
+        }
+        *ret_len = protobuf_c_message_get_packed_size(&reply.base);
+        buf = malloc(*ret_len ? *ret_len : 1);
+        if (buf)
+                protobuf_c_message_pack(&reply.base, buf);
+        return buf;
+}
+
+int
+reads_status(struct ctx *x)
+{
+        pb_status_reply_t *st = &x->status;
+        int r = 0;
+
+        st->version = (char *)COMPLAINTD_VERSION;
+        st->started_at_ms = x->s->started_at;
+        st->now_ms = x->now;
+        st->events_endpoint = x->s->cfg->events;
+        st->api_endpoint = x->s->cfg->api;
+        st->store_schema = store_schema(x->s->store);
+        store_usage(x->s->store, &st->store_used_bytes, &st->store_map_bytes);
+        r = store_count(x->txn, ST_NONE, &st->complaints);
+        for (int i = 1; i < ST_COUNT && r == 0; i++) {
+                complaint__v1__state_count__init(&x->counts[i]);
+                x->counts[i].status = i;
+                r = store_count(x->txn, i, &x->counts[i].count);
+                x->count_ptrs[i - 1] = &x->counts[i];
+        }
+        if (r == 0)
+                r = store_last_event_seq(x->txn, &st->last_event_seq);
+        if (r == 0)
+                r = store_count_overdue(x->txn, &st->overdue);
+        if (r < 0)
+                return request_store_fail(x, r, "reading counts");
+        st->next_deadline_ms = x->s->next_due;
+        r = reads_stream_heads(x->s, x->txn, &x->heads, &x->head_ptrs, &x->n_heads);
+        if (r == 0)
+                r = store_stream_first(x->txn, "", &st->first_kept_seq);
+        if (r < 0)
+                return request_store_fail(x, r, "reading stream heads");
+        st->heads = x->head_ptrs;
+        st->n_heads = x->n_heads;
+        st->by_status = x->count_ptrs;
+        st->n_by_status = ST_COUNT - 1;
+        x->reply.status = st;
+        return 0;
+}

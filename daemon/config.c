@@ -700,7 +700,7 @@ s_load_repeat(struct loader *l, const config_setting_t *g)
         if (!s_group(l, g, known))
                 return;
         /* 0: no flagging. At most 1000: intake counts up to that many earlier complaints per
-         * phone number or e-mail address (service.c, CONTACT_SCAN_MAX). */
+         * phone number or e-mail address (changes.h, CONTACT_SCAN_MAX). */
         s_get_uint(l, g, "threshold", 0, 1000, &threshold);
         l->cfg->repeat_threshold = (uint32_t)threshold;
         s_get_duration(l, g, "window", &l->cfg->repeat_window_ms);

@@ -54,6 +54,10 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                     : d->clock == K(FOLLOW_UP)  ? x->c->follow_up_clock
                                                 : NULL;
         }
+        /* Only a complaint read and found not to hold this deadline makes the entry stale: a
+         * store that failed to read it must not cost the complaint its escalation. */
+        if (r < 0 && r != -ENOENT)
+                return request_store_fail(x, r, "reading a complaint");
         if (r == -ENOENT || k == NULL || !k->running || k->paused ||
             (d->type == STORE_DEADLINE_WARN ? k->warn_at_ms : k->due_at_ms) != d->due_ms) {
                 log_struct(LOG_WARNING, d->id, NULL, "deadline-stale",
@@ -61,8 +65,6 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                 r = store_delete_deadline(x->txn, d);
                 return r < 0 ? request_store_fail(x, r, "cleaning the deadline index") : 0;
         }
-        if (r < 0)
-                return request_store_fail(x, r, "reading a complaint");
         r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
         if (r < 0)
                 return request_store_fail(x, r, "reading the clock's policy");

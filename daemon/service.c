@@ -132,7 +132,7 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         r = store_commit(&x.txn);
                 if (r == -ENOSPC) {
                         store_abort(&x.txn);
-                        request_finish(&x, &rq->reply_len);
+                        free(request_finish(&x, &rq->reply_len));
                         return -ENOSPC;
                 }
                 if (r < 0)

@@ -6,7 +6,7 @@
 #include "store_int.h"
 
 /* The contact keys (contact.h) a complaint is indexed under: its complainant's phone, keyed
- * with country code cc, and e-mail, each when it links anything. As service.c indexes them. */
+ * with country code cc, and e-mail, each when it links anything. As changes.c indexes them. */
 size_t
 st_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX])
 {

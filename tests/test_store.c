@@ -241,7 +241,7 @@ test_map_full(const char *dir)
         (void)grew;
 }
 
-/* One part of the ledger at a time, in (created, id) order, and the two merged as service.c
+/* One part of the ledger at a time, in (created, id) order, and the two merged as analysis.c
  * merges them. */
 static void
 test_ledger_next_in(const char *dir)
@@ -392,7 +392,7 @@ test_country_code(const char *dir)
         CHECK_STR(store_country_code(s), "49");
         CHECK(!store_contacts_rekeyed(s, &was));
         CHECK_STR(was, "unset");
-        /* As service.c indexes a new complaint. */
+        /* As changes.c indexes a new complaint. */
         s_complaint(&c, 1, ST_NEW, "", "billing");
         who.phone = (char *)"030 1234567";
         c.complainant = &who;

@@ -17,7 +17,8 @@
  *   that local date; an overnight interval that started the evening before still runs into
  *   it to its end. A make-up working day uses the intervals of the weekday it is worked as,
  *   overnight ones included.
- * - A date that is both a holiday and a make-up working day is a holiday.
+ * - A date that is both a holiday and a make-up working day is a holiday. The configuration
+ *   refuses such a date (config.c); the rule stays for the policies stored before it did.
  *
  * A calendar is built once and then only read: any number of threads may call the const
  * functions on the same calendar concurrently. The add_* functions are not thread-safe. */

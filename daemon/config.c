@@ -383,6 +383,50 @@ s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, boo
         }
 }
 
+/* The element of the date list that names date d (as_weekday aside), or NULL. */
+static const config_setting_t *
+s_find_date(const config_setting_t *list, bool with_weekday, const struct config_date *d)
+{
+        int n = list ? config_setting_length(list) : 0;
+
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+                const char *v = config_setting_get_string(e);
+                struct config_date x;
+
+                if (v && s_parse_date(v, with_weekday, &x) && x.year == d->year &&
+                    x.month == d->month && x.day == d->day)
+                        return e;
+        }
+        return NULL;
+}
+
+/* Refuses a make-up working day that is also a holiday. The calendar would keep such a date
+ * closed (calendar.h), so the file says two things and the daemon would silently do one. */
+static void
+s_check_workdays(struct loader *l, const config_setting_t *c, const struct config_calendar *cal)
+{
+        const config_setting_t *holidays = config_setting_get_member(c, "holidays");
+        const config_setting_t *workdays = config_setting_get_member(c, "workdays");
+
+        for (size_t i = 0; i < cal->n_workdays; i++) {
+                const struct config_date *w = &cal->workdays[i];
+
+                for (size_t j = 0; j < cal->n_holidays; j++) {
+                        const struct config_date *d = &cal->holidays[j];
+
+                        if (d->year != w->year || d->month != w->month || d->day != w->day)
+                                continue;
+                        s_error(l, s_find_date(workdays, true, w), NULL,
+                                "%04d-%02d-%02d is also a holiday (line %u): a date is either "
+                                "closed or worked; remove it from holidays or from workdays",
+                                w->year, w->month, w->day,
+                                config_setting_source_line(s_find_date(holidays, false, d)));
+                        break;
+                }
+        }
+}
+
 static const char *const calendar_keys[] = {"id",       "zone",     "always_open", "hours",
                                             "holidays", "workdays", NULL};
 
@@ -450,6 +494,7 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                         cal->id);
         s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
         s_load_dates(l, c, "workdays", true, &cal->workdays, &cal->n_workdays);
+        s_check_workdays(l, c, cal);
 }
 
 static void

@@ -212,6 +212,44 @@ test_not_a_group(void)
         s_expect_error("not a group", path, line, (const char *const[]){"repeat", "group", NULL});
 }
 
+/* Starting (not checking) on file fails at once, with an error at path:line naming words. */
+static void
+s_expect_refused_start(const char *what, const char *path, int line, const char *const *words)
+{
+        char api[PATH_MAX + 8], events[PATH_MAX + 8], state[PATH_MAX];
+        char *out = NULL, *err = NULL;
+        int code;
+
+        snprintf(api, sizeof(api), "ipc://%s/refused-api", h.dir);
+        snprintf(events, sizeof(events), "ipc://%s/refused-events", h.dir);
+        snprintf(state, sizeof(state), "%s/refused-state", h.dir);
+        code = s_complaintd((const char *const[]){"--config", path, "--state-dir", state, "--api",
+                                                  api, "--events", events, NULL},
+                            &out, &err);
+        CHECK(code > 0 && code < 128);
+        CHECK(s_has_error(err, path, line, words));
+        if (code <= 0 || code >= 128 || !s_has_error(err, path, line, words))
+                fprintf(stderr, "%s: start: exit %d, stderr:\n%s\n", what, code, err);
+        free(out);
+        free(err);
+}
+
+/* A date that is both a holiday and a make-up working day is a contradiction (the calendar
+ * would keep it closed): refused where the make-up day is written, at start as well. */
+static void
+test_holiday_workday(void)
+{
+        char path[PATH_MAX];
+        int line =
+            s_broken("holiday-workday.conf", "workdays = [ \"2026-12-19=mon\" ];",
+                     "workdays = [ \"2026-12-19=mon\",\n                \"2026-12-24=mon\" ];",
+                     "\"2026-12-24=mon\"", path, sizeof(path));
+        const char *const words[] = {"workdays", "2026-12-24", "holiday", NULL};
+
+        s_expect_error("holiday and workday", path, line, words);
+        s_expect_refused_start("holiday and workday", path, line, words);
+}
+
 /* Every error is reported, not only the first. */
 static void
 test_every_error(void)
@@ -299,5 +337,6 @@ main(void)
         test_not_a_group();
         test_every_error();
         test_start_broken();
+        test_holiday_workday();
         return harness_cleanup(&h, check_summary());
 }

@@ -901,6 +901,123 @@ test_hours_rules(void)
         calendar_free(NULL);
 }
 
+/* Days since 1970-01-01 of a date, by test-local arithmetic. */
+static int64_t
+days_of(int y, int mo, int d)
+{
+        return utc_s(y, mo, d, 0, 0, 0) / 86400;
+}
+
+/* n holidays, every step days from y-mo-d (test-local date arithmetic). */
+static void
+holidays_from(calendar_t *cal, int y, int mo, int d, int n, int step)
+{
+        static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+        for (int k = 0; k < n; k++) {
+                REQUIRE(calendar_add_holiday(cal, y, mo, d) == 0);
+                d += step;
+                for (;;) {
+                        int l =
+                            len[mo - 1] + (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+
+                        if (d <= l)
+                                break;
+                        d -= l;
+                        if (++mo > 12) {
+                                mo = 1;
+                                y++;
+                        }
+                }
+        }
+}
+
+/* The search for business time gives up after CALENDAR_MAX_CLOSED_DAYS closed days in a row,
+ * and calendar_check_closed_days() refuses exactly the calendars on which it could: a run of
+ * that many closed days is searched across from any start, one day more is refused by both. */
+static void
+test_closed_days(void)
+{
+        calendar_t *cal;
+        int64_t first = 42, days = 42, due = 42;
+
+        /* 24x7 in UTC with the 400 days from 2027-01-01 holidays. Business time resumes 400
+         * days on: 365 days to 2028-01-01, then 35 to 2028-02-05. */
+        cal = new_cal("UTC");
+        calendar_set_always_open(cal);
+        holidays_from(cal, 2027, 1, 1, CALENDAR_MAX_CLOSED_DAYS, 1);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(first, 42);
+        CHECK_INT(days, 42);
+        /* From the end of the last open day, from before it, from inside the run. */
+        CHECK_INT(add(cal, utc_ms(2027, 1, 1, 0, 0), 0), utc_ms(2028, 2, 5, 0, 0));
+        CHECK_INT(add(cal, utc_ms(2026, 12, 31, 23, 0), 2 * HOUR), utc_ms(2028, 2, 5, 1, 0));
+        CHECK_INT(add(cal, utc_ms(2027, 7, 1, 12, 0), 0), utc_ms(2028, 2, 5, 0, 0));
+        /* One holiday more: 401 days, refused by the check and by the search. */
+        CHECK_INT(calendar_add_holiday(cal, 2028, 2, 5), 0);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(first, days_of(2027, 1, 1));
+        CHECK_INT(days, CALENDAR_MAX_CLOSED_DAYS + 1);
+        CHECK_INT(calendar_add_business_time(cal, utc_ms(2027, 1, 1, 0, 0), 0, &due), -ERANGE);
+        CHECK_INT(due, 42);
+        calendar_free(&cal);
+
+        /* Saturdays 09:00-10:00 only, and Saturday holidays from 2027-01-02 (2027-01-01 is a
+         * Friday). With 56 the run lasts from Sunday 2026-12-27 to Friday 2028-01-28: 398
+         * days, and the next business time is Saturday 2028-01-29 09:00. With 57, 405 days. */
+        cal = new_cal("UTC");
+        hours(cal, SAT, SAT, HM(9, 0), HM(10, 0));
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        holidays_from(cal, 2027, 1, 2, 56, 7);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(add(cal, utc_ms(2026, 12, 26, 10, 0), 0), utc_ms(2028, 1, 29, 9, 0));
+        CHECK_INT(calendar_add_holiday(cal, 2028, 1, 29), 0);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(first, days_of(2026, 12, 27));
+        CHECK_INT(days, 405);
+        CHECK_INT(calendar_add_business_time(cal, utc_ms(2026, 12, 26, 10, 0), 0, &due), -ERANGE);
+        /* A make-up day in between, Wednesday 2027-06-02 worked as a Saturday, splits it. */
+        CHECK_INT(calendar_add_workday(cal, 2027, 6, 2, SAT), 0);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(add(cal, utc_ms(2026, 12, 26, 10, 0), 0), utc_ms(2027, 6, 2, 9, 0));
+        calendar_free(&cal);
+
+        /* Europe/Berlin, Sundays 02:00-02:30 only: on the spring-forward Sunday that half hour
+         * does not exist, so that day is closed too. 56 Sunday holidays from 2026-03-01 to
+         * 2027-03-21 close Monday 2026-02-23 to Saturday 2027-03-27 (398 days); the next
+         * Sunday, 2027-03-28, is the change, so the run reaches Saturday 2027-04-03: 405 days. */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, SUN, SUN, HM(2, 0), HM(2, 30));
+        holidays_from(cal, 2026, 3, 1, 56, 7);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(first, days_of(2026, 2, 23));
+        CHECK_INT(days, 405);
+        CHECK_INT(calendar_add_business_time(cal, utc_ms(2026, 2, 23, 0, 0), 0, &due), -ERANGE);
+        calendar_free(&cal);
+        /* The same at 10:00, which exists that day: 398 days, and 10:00 CEST = 08:00 UTC. */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, SUN, SUN, HM(10, 0), HM(10, 30));
+        holidays_from(cal, 2026, 3, 1, 56, 7);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(add(cal, utc_ms(2026, 2, 23, 0, 0), 0), utc_ms(2027, 3, 28, 8, 0));
+        calendar_free(&cal);
+
+        /* Holidays at both ends of time on office hours: only the days near them are walked,
+         * and the rest of the span week by week. */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, MON, FRI, HM(9, 0), HM(17, 0));
+        holidays_from(cal, 1970, 1, 1, 3, 1);
+        holidays_from(cal, 9999, 12, 27, 5, 1);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        calendar_free(&cal);
+
+        /* No hours at all: every day is closed, for ever. */
+        cal = new_cal("UTC");
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(days, INT64_MAX);
+        calendar_free(&cal);
+}
+
 /* A deterministic generator, so failures reproduce. */
 static uint64_t
 rnd(uint64_t *state, uint64_t n)
@@ -1023,6 +1140,7 @@ main(void)
         test_dst_days();
         test_paused_clock();
         test_hours_rules();
+        test_closed_days();
         test_randomized_inverse();
         return check_summary();
 }

@@ -427,6 +427,70 @@ s_check_workdays(struct loader *l, const config_setting_t *c, const struct confi
         }
 }
 
+/* Builds the calendar cal describes, as policy.c will; *ret is the caller's. */
+static int
+s_compile_calendar(const struct config_calendar *cal, calendar_t **ret)
+{
+        calendar_t *c = NULL;
+        int r = calendar_new(cal->zone, &c);
+
+        if (r < 0)
+                return r;
+        if (cal->always_open)
+                r = calendar_set_always_open(c);
+        for (size_t i = 0; r == 0 && i < cal->n_hours; i++)
+                r = calendar_add_hours(c, cal->hours[i].weekday, cal->hours[i].start_min,
+                                       cal->hours[i].end_min);
+        for (size_t i = 0; r == 0 && i < cal->n_holidays; i++)
+                r = calendar_add_holiday(c, cal->holidays[i].year, cal->holidays[i].month,
+                                         cal->holidays[i].day);
+        for (size_t i = 0; r == 0 && i < cal->n_workdays; i++)
+                r = calendar_add_workday(c, cal->workdays[i].year, cal->workdays[i].month,
+                                         cal->workdays[i].day, cal->workdays[i].as_weekday);
+        if (r < 0) {
+                calendar_free(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Refuses a calendar whose holidays close more days in a row than a deadline is searched
+ * across: every deadline reaching into such a run would fail, on every retry. The error is put
+ * on the first holiday of the run. */
+static void
+s_check_closed_days(struct loader *l, const config_setting_t *c, const struct config_calendar *cal)
+{
+        const config_setting_t *where = c;
+        calendar_t *compiled = NULL;
+        int64_t first, days, best = INT64_MAX, y;
+        int m, d, r;
+
+        /* A missing zone or missing hours have their own errors already. */
+        if (cal->zone == NULL || (!cal->always_open && cal->n_hours == 0) ||
+            s_compile_calendar(cal, &compiled) < 0)
+                return;
+        r = calendar_check_closed_days(compiled, &first, &days);
+        calendar_free(&compiled);
+        if (r == 0)
+                return;
+        for (size_t i = 0; i < cal->n_holidays; i++) {
+                const struct config_date *h = &cal->holidays[i];
+                int64_t day = tz_days_from_civil(h->year, h->month, h->day);
+
+                if (day >= first && day - first < days && day < best) {
+                        best = day;
+                        where = s_find_date(config_setting_get_member(c, "holidays"), false, h);
+                }
+        }
+        tz_civil_from_days(first, &y, &m, &d);
+        s_error(l, where, NULL,
+                "calendar \"%s\" has no business time for %" PRId64 " days in a row from %04" PRId64
+                "-%02d-%02d, longer than the %d days a deadline "
+                "is searched across: open a day in between",
+                cal->id, days, y, m, d, CALENDAR_MAX_CLOSED_DAYS);
+}
+
 static const char *const calendar_keys[] = {"id",       "zone",     "always_open", "hours",
                                             "holidays", "workdays", NULL};
 
@@ -495,6 +559,7 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
         s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
         s_load_dates(l, c, "workdays", true, &cal->workdays, &cal->n_workdays);
         s_check_workdays(l, c, cal);
+        s_check_closed_days(l, c, cal);
 }
 
 static void

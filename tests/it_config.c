@@ -250,6 +250,58 @@ test_holiday_workday(void)
         s_expect_refused_start("holiday and workday", path, line, words);
 }
 
+/* A calendar whose holidays close more than 400 days in a row would make every deadline
+ * across them fail, however often retried: refused at the first holiday of the run. The "noc"
+ * calendar becomes Saturdays 09:00-10:00 with the 57 Saturdays from 2027-01-02 holidays:
+ * closed from Sunday 2026-12-27 to Friday 2028-02-04, 405 days. */
+static void
+test_closed_days(void)
+{
+        static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        char path[PATH_MAX], to[4096];
+        int y = 2027, m = 1, d = 2, n;
+        int line;
+
+        n = snprintf(to, sizeof(to), "hours = { sat = [\"09:00-10:00\"]; };\n    holidays = [ ");
+        for (int k = 0; k < 57; k++) {
+                n += snprintf(to + n, sizeof(to) - (size_t)n, "%s\"%04d-%02d-%02d\"", k ? ", " : "",
+                              y, m, d);
+                /* No leap day between 2027-01 and 2028-02. */
+                if ((d += 7) > len[m - 1]) {
+                        d -= len[m - 1];
+                        if (++m > 12) {
+                                m = 1;
+                                y++;
+                        }
+                }
+        }
+        REQUIRE(n + 3 < (int)sizeof(to));
+        snprintf(to + n, sizeof(to) - (size_t)n, " ];");
+        line = s_broken("closed-days.conf", "always_open = true;", to, "\"2027-01-02\"", path,
+                        sizeof(path));
+        s_expect_error("closed days", path, line,
+                       (const char *const[]){"holidays", "\"noc\"", "no business time", "405",
+                                             "2026-12-27", "400", NULL});
+        s_expect_refused_start("closed days", path, line,
+                               (const char *const[]){"holidays", "no business time", NULL});
+
+        /* 56 of them close 398 days: accepted. */
+        REQUIRE(strstr(to, ", \"2028-01-29\"") != NULL);
+        strcpy(strstr(to, ", \"2028-01-29\""), " ];");
+        {
+                const char *pairs[] = {"always_open = true;", to, NULL};
+                char *out = NULL, *err = NULL;
+
+                snprintf(path, sizeof(path), "%s/closed-days-398.conf", h.dir);
+                REQUIRE(harness_write_conf(path, pairs) == 0);
+                CHECK_INT(s_check_config(path, &out, &err), 0);
+                if (out == NULL || strcmp(out, "OK\n") != 0)
+                        fprintf(stderr, "398 closed days: stdout %s stderr %s\n", out, err);
+                free(out);
+                free(err);
+        }
+}
+
 /* Every error is reported, not only the first. */
 static void
 test_every_error(void)
@@ -338,5 +390,6 @@ main(void)
         test_every_error();
         test_start_broken();
         test_holiday_workday();
+        test_closed_days();
         return harness_cleanup(&h, check_summary());
 }

@@ -284,6 +284,17 @@ s_load_limits(struct loader *l, const config_setting_t *g)
         lim->compensation_max = comp;
 }
 
+/* Whether v is a whole number of millionths (six decimals at most), to within the rounding
+ * of reading the decimal: clocks compute with scales and fractions in millionths, in integers,
+ * so that what the file says is what they do (clock.c). */
+static bool
+s_whole_millionths(double v)
+{
+        double m = v * 1e6;
+
+        return fabs(m - nearbyint(m)) < 1e-6;
+}
+
 static void
 s_load_priorities(struct loader *l, const config_setting_t *g)
 {
@@ -303,8 +314,10 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
                         v = config_setting_get_int(m);
                 else
                         v = NAN;
-                if (!(v > 0.0 && v <= 100.0))
-                        s_error(l, m, NULL, "must be a number above 0 and at most 100");
+                if (!(v > 0.0 && v <= 100.0) || !s_whole_millionths(v))
+                        s_error(l, m, NULL,
+                                "must be a number above 0 and at most 100, with at most six "
+                                "decimals");
                 else
                         l->cfg->priority_scale[p] = v;
         }

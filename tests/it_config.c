@@ -201,6 +201,27 @@ test_bad_value(void)
         s_expect_error("bad duration", path, line, (const char *const[]){"heartbeat", NULL});
 }
 
+/* Scales and fractions are taken to six decimals, exactly: a seventh would be dropped. */
+static void
+test_six_decimals(void)
+{
+        char path[PATH_MAX];
+        int line = s_broken("scale-decimals.conf", "urgent = 0.25;", "urgent = 0.1234567;",
+                            "0.1234567", path, sizeof(path));
+
+        s_expect_error("scale with seven decimals", path, line,
+                       (const char *const[]){"priorities.urgent", "six decimals", NULL});
+        s_broken("scale-six.conf", "urgent = 0.25;", "urgent = 0.000001;", "0.000001", path,
+                 sizeof(path));
+        {
+                char *out = NULL, *err = NULL;
+
+                CHECK_INT(s_check_config(path, &out, &err), 0);
+                free(out);
+                free(err);
+        }
+}
+
 /* A setting that must be a group, given as a number. */
 static void
 test_not_a_group(void)
@@ -387,6 +408,7 @@ main(void)
         test_unknown_key();
         test_bad_value();
         test_not_a_group();
+        test_six_decimals();
         test_every_error();
         test_start_broken();
         test_holiday_workday();

@@ -1,8 +1,9 @@
 /* test_calendar.c: unit tests of tz (offsets across DST changes, gaps and overlaps, the POSIX
  * footer past the last transition, TZif parsing) and calendar (office hours, holidays, make-up
- * days, overnight shifts, DST days, long allowances, pauses). Every expected value is worked
- * out by hand in the comments; instants are built by test-local arithmetic, never by the code
- * under test. */
+ * days, overnight shifts, DST days, long allowances, pauses, runs of closed days), and the
+ * clock arithmetic on calendars (warning instants, priority scales). Every expected value is
+ * worked out by hand in the comments; instants are built by test-local arithmetic, never by
+ * the code under test. */
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -17,6 +18,7 @@
 
 #include "calendar.h"
 #include "check.h"
+#include "clock.h"
 #include "tz.h"
 
 CHECK_DEFINE_COUNTERS();
@@ -1018,6 +1020,77 @@ test_closed_days(void)
         calendar_free(&cal);
 }
 
+/* ------------------------------------------------------------------ clocks on calendars */
+
+#define RESPONSE COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_RESPONSE
+
+/* A policy on a 24x7 UTC calendar (business time is real time) with the warning fraction
+ * warning and one level above the start, its allowance level1_ms. */
+struct test_policy {
+        pb_policy_t pb;
+        Complaint__V1__Policy__Level level, *chain[1];
+        policy_t pol;
+};
+
+static void
+test_policy_init(struct test_policy *t, double warning, int64_t level1_ms)
+{
+        complaint__v1__policy__init(&t->pb);
+        complaint__v1__policy__level__init(&t->level);
+        t->level.role = (char *)"Section chief";
+        t->level.allowance_ms = level1_ms;
+        t->chain[0] = &t->level;
+        t->pb.warning = warning;
+        t->pb.realert_ms = HOUR;
+        t->pb.chain = t->chain;
+        t->pb.n_chain = 1;
+        t->pol = (policy_t){.id = 1, .pb = &t->pb, .cal = new_cal("UTC")};
+        calendar_set_always_open(t->pol.cal);
+}
+
+/* A priority scale scales every allowance exactly, rounded up to a whole millisecond: urgent
+ * (0.25) gets a quarter of every allowance, however short, and never 0. */
+static void
+test_clock_scale(void)
+{
+        struct test_policy t;
+        int64_t now = utc_ms(2026, 1, 5, 9, 0), due;
+        pb_clock_t *k = NULL;
+        bool realert = true;
+
+        test_policy_init(&t, 0.8, 11 * SEC);
+        /* A quarter of 2 s is 500 ms, of 2 h 30 min; the warning at 0.8 of that. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 2 * SEC, 0.25, now), 0);
+        CHECK_INT(k->allowance_ms, 500);
+        CHECK_INT(k->due_at_ms, now + 500);
+        CHECK_INT(k->warn_at_ms, now + 400);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 2 * HOUR, 0.25, now), 0);
+        CHECK_INT(k->allowance_ms, 30 * MIN);
+        /* The chain's levels too: a quarter of 11 s is 2.75 s. */
+        due = k->due_at_ms;
+        CHECK_INT(clock_breach(k, &t.pol, due, &realert), 0);
+        CHECK_INT(k->allowance_ms, 2750);
+        CHECK_INT(k->due_at_ms, due + 2750);
+        /* Rounded up: half of 3 ms is 2 ms, a quarter of 1 ms is 1 ms. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 3, 0.5, now), 0);
+        CHECK_INT(k->allowance_ms, 2);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 1, 0.25, now), 0);
+        CHECK_INT(k->allowance_ms, 1);
+        CHECK_INT(k->due_at_ms, now + 1);
+        /* Exact: 0.3 of 10 ms is 3 ms (3.0000000000000004 in floating point). */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 10, 0.3, now), 0);
+        CHECK_INT(k->allowance_ms, 3);
+        /* No scale recorded (a clock of an old store) is 1; 100 x 30 days fits easily. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 7, 0, now), 0);
+        CHECK_INT(k->allowance_ms, 7);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 30 * DAY, 100, now), 0);
+        CHECK_INT(k->allowance_ms, 3000 * DAY);
+        /* A product past the year 9999 is the calendar's -ERANGE, not an overflow. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", INT64_MAX / 4, 100, now), -ERANGE);
+        complaint__v1__clock__free_unpacked(k, NULL);
+        calendar_free(&t.pol.cal);
+}
+
 /* A deterministic generator, so failures reproduce. */
 static uint64_t
 rnd(uint64_t *state, uint64_t n)
@@ -1141,6 +1214,7 @@ main(void)
         test_paused_clock();
         test_hours_rules();
         test_closed_days();
+        test_clock_scale();
         test_randomized_inverse();
         return check_summary();
 }

@@ -80,7 +80,9 @@ s_set_string(char **field, const char *v)
 static int
 s_enter_level(pb_clock_t *k, const policy_t *pol, uint32_t level, int64_t allowance, int64_t from)
 {
-        int64_t warn = pol->pb->warning > 0 ? (int64_t)((double)allowance * pol->pb->warning) : 0;
+        /* Never before the fraction has passed: ceil, exactly (a truncated floating-point
+         * product, 11000 x 0.7 = 7699.999999999999, warned a millisecond early). */
+        int64_t warn = s_mul_ceil(allowance, s_millionths(pol->pb->warning));
         int r;
 
         k->level = level;

@@ -852,10 +852,10 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
                 double v = config_setting_type(w) == CONFIG_TYPE_FLOAT ? config_setting_get_float(w)
                            : config_setting_type(w) == CONFIG_TYPE_INT ? config_setting_get_int(w)
                                                                        : -1;
-                if (!(v >= 0.0 && v < 1.0))
+                if (!(v >= 0.0 && v < 1.0) || !s_whole_millionths(v))
                         s_error(l, w, NULL,
                                 "must be a fraction of the allowance from 0 (no warnings) to "
-                                "below 1, such as 0.8");
+                                "below 1 with at most six decimals, such as 0.8");
                 else
                         l->cfg->warning = v;
         }

@@ -211,6 +211,10 @@ test_six_decimals(void)
 
         s_expect_error("scale with seven decimals", path, line,
                        (const char *const[]){"priorities.urgent", "six decimals", NULL});
+        line = s_broken("warning-decimals.conf", "warning = 0.8;", "warning = 0.8000001;",
+                        "0.8000001", path, sizeof(path));
+        s_expect_error("warning with seven decimals", path, line,
+                       (const char *const[]){"escalation.warning", "six decimals", NULL});
         s_broken("scale-six.conf", "urgent = 0.25;", "urgent = 0.000001;", "0.000001", path,
                  sizeof(path));
         {

@@ -1048,6 +1048,73 @@ test_policy_init(struct test_policy *t, double warning, int64_t level1_ms)
         calendar_set_always_open(t->pol.cal);
 }
 
+/* The warning is due when the warning fraction of the allowance has passed, never before:
+ * ceil(allowance x fraction) in whole milliseconds, computed in integers. The product in
+ * floating point falls short of the exact value for many pairs (11000 x 0.7 is
+ * 7699.999999999999), and truncating it warned a millisecond early. */
+static void
+test_clock_warning(void)
+{
+        static const int64_t ppm[] = {50000,  100000, 150000, 300000, 350000,
+                                      550000, 650000, 700000, 800000, 850000,
+                                      900000, 950000, 123457, 999999, 1};
+        struct test_policy t;
+        int64_t now = utc_ms(2026, 1, 5, 9, 0), due;
+        pb_clock_t *k = NULL;
+        bool realert = true;
+        int bad = 0;
+
+        test_policy_init(&t, 0.7, 11 * SEC);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 11 * SEC, 1.0, now), 0);
+        CHECK_INT(k->allowance_ms, 11 * SEC);
+        CHECK_INT(k->due_at_ms, now + 11 * SEC);
+        CHECK_INT(k->warn_at_ms, now + 7700);
+        /* Each level of the chain warns the same way, from the breach. */
+        due = k->due_at_ms;
+        CHECK_INT(clock_breach(k, &t.pol, due, &realert), 0);
+        CHECK(!realert);
+        CHECK_INT(k->level, 1);
+        CHECK_INT(k->warn_at_ms, due + 7700);
+        /* 0.7 of 2 h and of 90 s are exact too. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 2 * HOUR, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, now + 84 * MIN);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 90 * SEC, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, now + 63 * SEC);
+        /* 0.8 of 7 ms is 5.6 ms: the warning goes at 6 ms, not at 5. */
+        t.pb.warning = 0.8;
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 7, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, now + 6);
+        CHECK_INT(k->due_at_ms, now + 7);
+        /* 0.8 of 1 ms rounds up to the deadline itself: no warning then. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 1, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, 0);
+
+        /* Allowances of 1 ms to 3 s, and some long ones, at fractions of up to six decimals. */
+        for (size_t f = 0; f < sizeof(ppm) / sizeof(ppm[0]); f++) {
+                t.pb.warning = (double)ppm[f] / 1e6;
+                for (int64_t a = 1; a <= 3 * SEC + 40; a++) {
+                        int64_t allowance = a <= 3 * SEC ? a : (a - 3 * SEC) * 7 * HOUR + 13;
+                        /* ceil(allowance x ppm / 10^6), in integers that cannot overflow. */
+                        int64_t want = allowance / 1000000 * ppm[f] +
+                                       (allowance % 1000000 * ppm[f] + 999999) / 1000000;
+
+                        if (clock_start(&k, RESPONSE, &t.pol, "billing", allowance, 1.0, now) !=
+                                0 ||
+                            k->warn_at_ms != (want < allowance ? now + want : 0)) {
+                                if (bad++ == 0)
+                                        fprintf(stderr,
+                                                "warning: allowance %" PRId64 " ms at %" PRId64
+                                                " ppm warned at +%" PRId64 ", expected +%" PRId64
+                                                "\n",
+                                                allowance, ppm[f], k->warn_at_ms - now, want);
+                        }
+                }
+        }
+        CHECK_INT(bad, 0);
+        complaint__v1__clock__free_unpacked(k, NULL);
+        calendar_free(&t.pol.cal);
+}
+
 /* A priority scale scales every allowance exactly, rounded up to a whole millisecond: urgent
  * (0.25) gets a quarter of every allowance, however short, and never 0. */
 static void
@@ -1214,6 +1281,7 @@ main(void)
         test_paused_clock();
         test_hours_rules();
         test_closed_days();
+        test_clock_warning();
         test_clock_scale();
         test_randomized_inverse();
         return check_summary();

@@ -329,6 +329,17 @@ s_week_total_ms(const calendar_t *cal)
         return total;
 }
 
+/* Which weekdays of an ordinary week have business time: intervals of their own, or the tail
+ * of an overnight interval of the day before. */
+static void
+s_week_open(const calendar_t *cal, bool ret_open[7])
+{
+        struct span spans[CALENDAR_MAX_INTERVALS + 1];
+
+        for (int wd = 0; wd < 7; wd++)
+                ret_open[wd] = s_day_spans(&cal->week[(wd + 6) % 7], &cal->week[wd], spans) > 0;
+}
+
 /* Whether the UTC offset is the same throughout the local days [day, day + ndays) and their
  * start maps to an instant (not a gap end): then local second l maps to l - *ret_off. */
 static bool
@@ -403,12 +414,121 @@ s_first_day(const calendar_t *cal, int64_t ms)
         return s_floor_div(tz_local_of_utc(cal->tz, s), DAY_S) - 1;
 }
 
+/* The first holiday or make-up day at or after day; INT64_MAX when there is none. */
+static int64_t
+s_next_exception(const calendar_t *cal, int64_t day)
+{
+        size_t i = s_holiday_lower_bound(cal, day), j = s_workday_lower_bound(cal, day);
+        int64_t next = i < cal->n_holidays ? cal->holidays[i] : INT64_MAX;
+
+        if (j < cal->n_workdays && cal->workdays[j].day < next)
+                next = cal->workdays[j].day;
+        return next;
+}
+
+/* Whether local day day has any business time. */
+static bool
+s_day_open(const calendar_t *cal, int64_t day)
+{
+        struct utc_span spans[CALENDAR_MAX_INTERVALS + 1];
+
+        return s_day_utc(cal, day, spans) > 0;
+}
+
+int
+calendar_check_closed_days(const calendar_t *cal, int64_t *ret_first_day, int64_t *ret_days)
+{
+        int64_t lo = INT64_MAX, hi = INT64_MIN, day, run_start, next, w0, w1;
+        bool open[7];
+
+        assert(cal);
+        assert(ret_first_day);
+        assert(ret_days);
+        if (s_week_total_ms(cal) == 0) {
+                *ret_first_day = 0;
+                *ret_days = INT64_MAX;
+                return -ERANGE;
+        }
+        if (cal->n_holidays > 0) {
+                lo = cal->holidays[0];
+                hi = cal->holidays[cal->n_holidays - 1];
+        }
+        if (cal->n_workdays > 0) {
+                lo = cal->workdays[0].day < lo ? cal->workdays[0].day : lo;
+                hi = cal->workdays[cal->n_workdays - 1].day > hi
+                         ? cal->workdays[cal->n_workdays - 1].day
+                         : hi;
+        }
+        if (lo > hi)
+                return 0;
+        s_week_open(cal, open);
+
+        /* The run under way when the exceptions begin started after the last open day before
+         * them, which ordinary days reach within a week or two. */
+        for (day = lo - 1; day > FIRST_DAY && !s_day_open(cal, day); day--)
+                ;
+        run_start = day + 1;
+        for (day = run_start; day <= LAST_DAY;) {
+                int64_t open_day, after;
+
+                if (s_plain_week(cal, day, &w0, &w1)) {
+                        /* An ordinary week has business time (the weekly total is not 0), on
+                         * the weekdays that have it in every ordinary week. */
+                        int wd = tz_weekday_from_days(day), lead = 0, trail = 0;
+
+                        while (!open[(wd + lead) % 7])
+                                lead++;
+                        while (!open[(wd + 6 - trail) % 7])
+                                trail++;
+                        open_day = day + lead;
+                        after = day + 7 - trail;
+                        day += 7;
+                } else if (s_day_open(cal, day)) {
+                        open_day = day;
+                        after = ++day;
+                } else {
+                        day++;
+                        continue;
+                }
+                if (open_day - run_start > CALENDAR_MAX_CLOSED_DAYS) {
+                        *ret_first_day = run_start;
+                        *ret_days = open_day - run_start;
+                        return -ERANGE;
+                }
+                /* Every day after an open day past the exceptions is ordinary, and ordinary
+                 * days have business time every week or two (a DST change can swallow one). */
+                if (open_day > hi)
+                        return 0;
+                run_start = after;
+                /* Between exceptions weeks apart, the days are ordinary: go on from the last
+                 * open day before the next exception. */
+                next = s_next_exception(cal, day);
+                if (next != INT64_MAX && next - day > 14) {
+                        int64_t d = next - 1;
+
+                        while (d > day && !s_day_open(cal, d))
+                                d--;
+                        if (d > day)
+                                run_start = day = d + 1;
+                }
+        }
+        /* Closed to the end of the year 9999. */
+        day = day < LAST_DAY + 1 ? day : LAST_DAY + 1;
+        if (day - run_start > CALENDAR_MAX_CLOSED_DAYS) {
+                *ret_first_day = run_start;
+                *ret_days = day - run_start;
+                return -ERANGE;
+        }
+        return 0;
+}
+
 int
 calendar_add_business_time(const calendar_t *cal, int64_t start_ms, int64_t allowance_ms,
                            int64_t *ret_due_ms)
 {
         struct utc_span spans[CALENDAR_MAX_INTERVALS + 1];
         int64_t week_ms, remaining = allowance_ms, day, last_open;
+        bool open[7];
 
         assert(cal);
         assert(ret_due_ms);
@@ -421,25 +541,34 @@ calendar_add_business_time(const calendar_t *cal, int64_t start_ms, int64_t allo
                 return -ERANGE;
 
         week_ms = s_week_total_ms(cal);
+        s_week_open(cal, open);
         day = s_first_day(cal, start_ms);
-        last_open = day;
+        /* The last day seen with business time, for counting closed days in a row exactly as
+         * calendar_check_closed_days() does, so that a calendar it accepts never ends here. */
+        last_open = day - 1;
         for (;;) {
                 int64_t w0, w1;
                 size_t n;
 
-                if (day > LAST_DAY || day - last_open > CALENDAR_MAX_CLOSED_DAYS)
+                if (day > LAST_DAY || day - 1 - last_open > CALENDAR_MAX_CLOSED_DAYS)
                         return -ERANGE;
                 /* Skip a whole week when it lies after the start and the allowance outlasts
                  * it (strictly: an allowance ending with the week's last interval ends at that
                  * interval's end, found below). */
                 if (remaining > week_ms && s_plain_week(cal, day, &w0, &w1) && w0 >= start_ms) {
+                        int wd = tz_weekday_from_days(day), trail = 0;
+
+                        while (week_ms > 0 && !open[(wd + 6 - trail) % 7])
+                                trail++;
+                        if (week_ms > 0)
+                                last_open = day + 6 - trail;
                         remaining -= week_ms;
                         day += 7;
-                        if (week_ms > 0)
-                                last_open = day;
                         continue;
                 }
                 n = s_day_utc(cal, day, spans);
+                if (n > 0)
+                        last_open = day;
                 for (size_t i = 0; i < n; i++) {
                         int64_t from, avail;
 
@@ -452,7 +581,6 @@ calendar_add_business_time(const calendar_t *cal, int64_t start_ms, int64_t allo
                                 return 0;
                         }
                         remaining -= avail;
-                        last_open = day;
                 }
                 day++;
         }

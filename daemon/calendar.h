@@ -17,7 +17,8 @@
  *   that local date; an overnight interval that started the evening before still runs into
  *   it to its end. A make-up working day uses the intervals of the weekday it is worked as,
  *   overnight ones included.
- * - A date that is both a holiday and a make-up working day is a holiday.
+ * - A date that is both a holiday and a make-up working day is a holiday. The configuration
+ *   refuses such a date (config.c); the rule stays for the policies stored before it did.
  *
  * A calendar is built once and then only read: any number of threads may call the const
  * functions on the same calendar concurrently. The add_* functions are not thread-safe. */
@@ -30,7 +31,8 @@
 
 /* The most intervals a weekday can hold after merging. */
 #define CALENDAR_MAX_INTERVALS 32
-/* add_business_time() gives up after this many days in a row without business time. */
+/* add_business_time() gives up after more than this many local days in a row without business
+ * time; check_closed_days() refuses a calendar that has such a run. */
 #define CALENDAR_MAX_CLOSED_DAYS 400
 
 typedef struct calendar calendar_t;
@@ -70,11 +72,22 @@ int calendar_add_workday(calendar_t *cal, int year, int month, int day, int as_w
 /* Stores in *ret_due_ms the instant at which allowance_ms (>= 0) of business time has elapsed
  * after start_ms: the earliest instant with that much business time in [start_ms, due). An
  * allowance of 0 gives the first business instant at or after start_ms. Returns -EINVAL for a
- * negative allowance or a start outside the years 1..9999, -ERANGE when CALENDAR_MAX_CLOSED_DAYS
- * days in a row pass without business time (no hours configured, say) or the due instant
- * would lie past the year 9999. */
+ * negative allowance or a start outside the years 1..9999, -ERANGE when more than
+ * CALENDAR_MAX_CLOSED_DAYS days in a row pass without business time (no hours configured, say;
+ * never on a calendar calendar_check_closed_days() accepts) or the due instant would lie past
+ * the year 9999. */
 int calendar_add_business_time(const calendar_t *cal, int64_t start_ms, int64_t allowance_ms,
                                int64_t *ret_due_ms);
+
+/* Checks that calendar_add_business_time() finds business time from any start: that no more
+ * than CALENDAR_MAX_CLOSED_DAYS local days in a row are without business time. Away from its
+ * holidays and make-up days a calendar repeats its week, so only the days around those are
+ * walked: microseconds per holiday, however far apart they lie. Returns 0, or -ERANGE for a longer
+ * run, storing the first such run's first local day (days since 1970-01-01, a date through
+ * tz_civil_from_days()) in *ret_first_day and its length in days in *ret_days; when the week
+ * has no business time at all every day is closed: *ret_days is INT64_MAX, *ret_first_day 0.
+ * Both are untouched on success. */
+int calendar_check_closed_days(const calendar_t *cal, int64_t *ret_first_day, int64_t *ret_days);
 
 /* Stores in *ret_ms the business time within [from_ms, to_ms); 0 if to_ms <= from_ms. For
  * every allowance a, business_time_between(s, add_business_time(s, a)) == a. Returns -EINVAL

@@ -24,12 +24,42 @@ clock_kind_name(int kind)
         }
 }
 
+/* A fraction or scale of the configuration in millionths, the finest it accepts (config.c):
+ * the double holds the decimal written in the file only to within a rounding error, which a
+ * product in floating point carries into the result (10 x 0.3 is 3.0000000000000004). */
+static int64_t
+s_millionths(double v)
+{
+        if (!(v > 0))
+                return 0;
+        /* Far above what the configuration allows: a damaged record, kept from overflowing. */
+        if (v > 1000)
+                return 1000000000;
+        return llround(v * 1e6);
+}
+
+/* ceil(ms x ppm / 10^6) for ms >= 0 and ppm of at most 10^9, exactly, in integers; INT64_MAX
+ * when it does not fit, which the calendar refuses as lying past the year 9999. */
+static int64_t
+s_mul_ceil(int64_t ms, int64_t ppm)
+{
+        int64_t whole, part = (ms % 1000000 * ppm + 999999) / 1000000;
+
+        if (__builtin_mul_overflow(ms / 1000000, ppm, &whole) ||
+            __builtin_add_overflow(whole, part, &whole))
+                return INT64_MAX;
+        return whole;
+}
+
+/* An allowance scaled by a priority, rounded up to a whole millisecond. No scale (0, a clock
+ * of an older store) is 1. At least 1 ms: an allowance of 0 would be due the instant it
+ * starts, and a chain of them would climb to its top at once. */
 static int64_t
 s_scaled(int64_t ms, double scale)
 {
-        double v = (double)ms * (scale > 0 ? scale : 1.0);
+        int64_t v = s_mul_ceil(ms, scale > 0 ? s_millionths(scale) : 1000000);
 
-        return v < 1000.0 ? 1000 : (int64_t)llround(v);
+        return v < 1 ? 1 : v;
 }
 
 /* Replaces a string of a message freed with free_unpacked(). */
@@ -50,7 +80,9 @@ s_set_string(char **field, const char *v)
 static int
 s_enter_level(pb_clock_t *k, const policy_t *pol, uint32_t level, int64_t allowance, int64_t from)
 {
-        int64_t warn = pol->pb->warning > 0 ? (int64_t)((double)allowance * pol->pb->warning) : 0;
+        /* Never before the fraction has passed: ceil, exactly (a truncated floating-point
+         * product, 11000 x 0.7 = 7699.999999999999, warned a millisecond early). */
+        int64_t warn = s_mul_ceil(allowance, s_millionths(pol->pb->warning));
         int r;
 
         k->level = level;

@@ -14,9 +14,14 @@
 typedef Complaint__V1__Clock pb_clock_t;
 
 /* Starts (or restarts) *slot as a clock of kind for department dept under policy pol: level 0,
- * an allowance of limit_ms scaled by scale, counted from now on the policy's calendar. A clock
- * already in *slot is replaced (freed). Returns -ENOMEM, or the calendar's -ERANGE when it has
- * no business time ahead. */
+ * an allowance of limit_ms scaled by scale, counted from now on the policy's calendar. A scaled
+ * allowance, here and at every level of the chain, is limit x scale exactly (scale taken to six
+ * decimals, as the configuration writes it), rounded up to a whole millisecond, and at least
+ * 1 ms. Each level's warning is due once ceil(allowance x the policy's warning fraction) of
+ * business time has passed, the fraction taken to six decimals too: never before the fraction
+ * has passed, and none when that is the deadline itself. A clock already in *slot is replaced
+ * (freed). Returns -ENOMEM, or the calendar's -ERANGE when it has no business time ahead or the
+ * deadline would lie past the year 9999. */
 int clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept,
                 int64_t limit_ms, double scale, int64_t now);
 

@@ -284,6 +284,17 @@ s_load_limits(struct loader *l, const config_setting_t *g)
         lim->compensation_max = comp;
 }
 
+/* Whether v is a whole number of millionths (six decimals at most), to within the rounding
+ * of reading the decimal: clocks compute with scales and fractions in millionths, in integers,
+ * so that what the file says is what they do (clock.c). */
+static bool
+s_whole_millionths(double v)
+{
+        double m = v * 1e6;
+
+        return fabs(m - nearbyint(m)) < 1e-6;
+}
+
 static void
 s_load_priorities(struct loader *l, const config_setting_t *g)
 {
@@ -303,8 +314,10 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
                         v = config_setting_get_int(m);
                 else
                         v = NAN;
-                if (!(v > 0.0 && v <= 100.0))
-                        s_error(l, m, NULL, "must be a number above 0 and at most 100");
+                if (!(v > 0.0 && v <= 100.0) || !s_whole_millionths(v))
+                        s_error(l, m, NULL,
+                                "must be a number above 0 and at most 100, with at most six "
+                                "decimals");
                 else
                         l->cfg->priority_scale[p] = v;
         }
@@ -383,6 +396,114 @@ s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, boo
         }
 }
 
+/* The element of the date list that names date d (as_weekday aside), or NULL. */
+static const config_setting_t *
+s_find_date(const config_setting_t *list, bool with_weekday, const struct config_date *d)
+{
+        int n = list ? config_setting_length(list) : 0;
+
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+                const char *v = config_setting_get_string(e);
+                struct config_date x;
+
+                if (v && s_parse_date(v, with_weekday, &x) && x.year == d->year &&
+                    x.month == d->month && x.day == d->day)
+                        return e;
+        }
+        return NULL;
+}
+
+/* Refuses a make-up working day that is also a holiday. The calendar would keep such a date
+ * closed (calendar.h), so the file says two things and the daemon would silently do one. */
+static void
+s_check_workdays(struct loader *l, const config_setting_t *c, const struct config_calendar *cal)
+{
+        const config_setting_t *holidays = config_setting_get_member(c, "holidays");
+        const config_setting_t *workdays = config_setting_get_member(c, "workdays");
+
+        for (size_t i = 0; i < cal->n_workdays; i++) {
+                const struct config_date *w = &cal->workdays[i];
+
+                for (size_t j = 0; j < cal->n_holidays; j++) {
+                        const struct config_date *d = &cal->holidays[j];
+
+                        if (d->year != w->year || d->month != w->month || d->day != w->day)
+                                continue;
+                        s_error(l, s_find_date(workdays, true, w), NULL,
+                                "%04d-%02d-%02d is also a holiday (line %u): a date is either "
+                                "closed or worked; remove it from holidays or from workdays",
+                                w->year, w->month, w->day,
+                                config_setting_source_line(s_find_date(holidays, false, d)));
+                        break;
+                }
+        }
+}
+
+/* Builds the calendar cal describes, as policy.c will; *ret is the caller's. */
+static int
+s_compile_calendar(const struct config_calendar *cal, calendar_t **ret)
+{
+        calendar_t *c = NULL;
+        int r = calendar_new(cal->zone, &c);
+
+        if (r < 0)
+                return r;
+        if (cal->always_open)
+                r = calendar_set_always_open(c);
+        for (size_t i = 0; r == 0 && i < cal->n_hours; i++)
+                r = calendar_add_hours(c, cal->hours[i].weekday, cal->hours[i].start_min,
+                                       cal->hours[i].end_min);
+        for (size_t i = 0; r == 0 && i < cal->n_holidays; i++)
+                r = calendar_add_holiday(c, cal->holidays[i].year, cal->holidays[i].month,
+                                         cal->holidays[i].day);
+        for (size_t i = 0; r == 0 && i < cal->n_workdays; i++)
+                r = calendar_add_workday(c, cal->workdays[i].year, cal->workdays[i].month,
+                                         cal->workdays[i].day, cal->workdays[i].as_weekday);
+        if (r < 0) {
+                calendar_free(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Refuses a calendar whose holidays close more days in a row than a deadline is searched
+ * across: every deadline reaching into such a run would fail, on every retry. The error is put
+ * on the first holiday of the run. */
+static void
+s_check_closed_days(struct loader *l, const config_setting_t *c, const struct config_calendar *cal)
+{
+        const config_setting_t *where = c;
+        calendar_t *compiled = NULL;
+        int64_t first, days, best = INT64_MAX, y;
+        int m, d, r;
+
+        /* A missing zone or missing hours have their own errors already. */
+        if (cal->zone == NULL || (!cal->always_open && cal->n_hours == 0) ||
+            s_compile_calendar(cal, &compiled) < 0)
+                return;
+        r = calendar_check_closed_days(compiled, &first, &days);
+        calendar_free(&compiled);
+        if (r == 0)
+                return;
+        for (size_t i = 0; i < cal->n_holidays; i++) {
+                const struct config_date *h = &cal->holidays[i];
+                int64_t day = tz_days_from_civil(h->year, h->month, h->day);
+
+                if (day >= first && day - first < days && day < best) {
+                        best = day;
+                        where = s_find_date(config_setting_get_member(c, "holidays"), false, h);
+                }
+        }
+        tz_civil_from_days(first, &y, &m, &d);
+        s_error(l, where, NULL,
+                "calendar \"%s\" has no business time for %" PRId64 " days in a row from %04" PRId64
+                "-%02d-%02d, longer than the %d days a deadline "
+                "is searched across: open a day in between",
+                cal->id, days, y, m, d, CALENDAR_MAX_CLOSED_DAYS);
+}
+
 static const char *const calendar_keys[] = {"id",       "zone",     "always_open", "hours",
                                             "holidays", "workdays", NULL};
 
@@ -450,6 +571,8 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                         cal->id);
         s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
         s_load_dates(l, c, "workdays", true, &cal->workdays, &cal->n_workdays);
+        s_check_workdays(l, c, cal);
+        s_check_closed_days(l, c, cal);
 }
 
 static void
@@ -729,10 +852,10 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
                 double v = config_setting_type(w) == CONFIG_TYPE_FLOAT ? config_setting_get_float(w)
                            : config_setting_type(w) == CONFIG_TYPE_INT ? config_setting_get_int(w)
                                                                        : -1;
-                if (!(v >= 0.0 && v < 1.0))
+                if (!(v >= 0.0 && v < 1.0) || !s_whole_millionths(v))
                         s_error(l, w, NULL,
                                 "must be a fraction of the allowance from 0 (no warnings) to "
-                                "below 1, such as 0.8");
+                                "below 1 with at most six decimals, such as 0.8");
                 else
                         l->cfg->warning = v;
         }

@@ -86,8 +86,9 @@ typedef struct conf {
         uint32_t event_hwm; /* events queued per subscriber before ZeroMQ drops them */
         struct config_limits limits;
         char *centre;
-        double priority_scale[4];  /* indexed by the Priority enum value */
-        double warning;            /* fraction of an allowance at which to warn; 0: never */
+        double priority_scale[4];  /* indexed by the Priority enum value; six decimals at most */
+        double warning;            /* fraction of an allowance at which to warn; 0: never; six
+                                    * decimals at most */
         int64_t realert_ms;        /* past the top level, alert again after this */
         int64_t followup_ms;       /* the follow-up call's limit, on the centre's calendar */
         int64_t keep_events_ms;    /* events older than this are pruned */

@@ -201,6 +201,31 @@ test_bad_value(void)
         s_expect_error("bad duration", path, line, (const char *const[]){"heartbeat", NULL});
 }
 
+/* Scales and fractions are taken to six decimals, exactly: a seventh would be dropped. */
+static void
+test_six_decimals(void)
+{
+        char path[PATH_MAX];
+        int line = s_broken("scale-decimals.conf", "urgent = 0.25;", "urgent = 0.1234567;",
+                            "0.1234567", path, sizeof(path));
+
+        s_expect_error("scale with seven decimals", path, line,
+                       (const char *const[]){"priorities.urgent", "six decimals", NULL});
+        line = s_broken("warning-decimals.conf", "warning = 0.8;", "warning = 0.8000001;",
+                        "0.8000001", path, sizeof(path));
+        s_expect_error("warning with seven decimals", path, line,
+                       (const char *const[]){"escalation.warning", "six decimals", NULL});
+        s_broken("scale-six.conf", "urgent = 0.25;", "urgent = 0.000001;", "0.000001", path,
+                 sizeof(path));
+        {
+                char *out = NULL, *err = NULL;
+
+                CHECK_INT(s_check_config(path, &out, &err), 0);
+                free(out);
+                free(err);
+        }
+}
+
 /* A setting that must be a group, given as a number. */
 static void
 test_not_a_group(void)
@@ -210,6 +235,96 @@ test_not_a_group(void)
                             "repeat = 3", path, sizeof(path));
 
         s_expect_error("not a group", path, line, (const char *const[]){"repeat", "group", NULL});
+}
+
+/* Starting (not checking) on file fails at once, with an error at path:line naming words. */
+static void
+s_expect_refused_start(const char *what, const char *path, int line, const char *const *words)
+{
+        char api[PATH_MAX + 8], events[PATH_MAX + 8], state[PATH_MAX];
+        char *out = NULL, *err = NULL;
+        int code;
+
+        snprintf(api, sizeof(api), "ipc://%s/refused-api", h.dir);
+        snprintf(events, sizeof(events), "ipc://%s/refused-events", h.dir);
+        snprintf(state, sizeof(state), "%s/refused-state", h.dir);
+        code = s_complaintd((const char *const[]){"--config", path, "--state-dir", state, "--api",
+                                                  api, "--events", events, NULL},
+                            &out, &err);
+        CHECK(code > 0 && code < 128);
+        CHECK(s_has_error(err, path, line, words));
+        if (code <= 0 || code >= 128 || !s_has_error(err, path, line, words))
+                fprintf(stderr, "%s: start: exit %d, stderr:\n%s\n", what, code, err);
+        free(out);
+        free(err);
+}
+
+/* A date that is both a holiday and a make-up working day is a contradiction (the calendar
+ * would keep it closed): refused where the make-up day is written, at start as well. */
+static void
+test_holiday_workday(void)
+{
+        char path[PATH_MAX];
+        int line =
+            s_broken("holiday-workday.conf", "workdays = [ \"2026-12-19=mon\" ];",
+                     "workdays = [ \"2026-12-19=mon\",\n                \"2026-12-24=mon\" ];",
+                     "\"2026-12-24=mon\"", path, sizeof(path));
+        const char *const words[] = {"workdays", "2026-12-24", "holiday", NULL};
+
+        s_expect_error("holiday and workday", path, line, words);
+        s_expect_refused_start("holiday and workday", path, line, words);
+}
+
+/* A calendar whose holidays close more than 400 days in a row would make every deadline
+ * across them fail, however often retried: refused at the first holiday of the run. The "noc"
+ * calendar becomes Saturdays 09:00-10:00 with the 57 Saturdays from 2027-01-02 holidays:
+ * closed from Sunday 2026-12-27 to Friday 2028-02-04, 405 days. */
+static void
+test_closed_days(void)
+{
+        static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        char path[PATH_MAX], to[4096];
+        int y = 2027, m = 1, d = 2, n;
+        int line;
+
+        n = snprintf(to, sizeof(to), "hours = { sat = [\"09:00-10:00\"]; };\n    holidays = [ ");
+        for (int k = 0; k < 57; k++) {
+                n += snprintf(to + n, sizeof(to) - (size_t)n, "%s\"%04d-%02d-%02d\"", k ? ", " : "",
+                              y, m, d);
+                /* No leap day between 2027-01 and 2028-02. */
+                if ((d += 7) > len[m - 1]) {
+                        d -= len[m - 1];
+                        if (++m > 12) {
+                                m = 1;
+                                y++;
+                        }
+                }
+        }
+        REQUIRE(n + 3 < (int)sizeof(to));
+        snprintf(to + n, sizeof(to) - (size_t)n, " ];");
+        line = s_broken("closed-days.conf", "always_open = true;", to, "\"2027-01-02\"", path,
+                        sizeof(path));
+        s_expect_error("closed days", path, line,
+                       (const char *const[]){"holidays", "\"noc\"", "no business time", "405",
+                                             "2026-12-27", "400", NULL});
+        s_expect_refused_start("closed days", path, line,
+                               (const char *const[]){"holidays", "no business time", NULL});
+
+        /* 56 of them close 398 days: accepted. */
+        REQUIRE(strstr(to, ", \"2028-01-29\"") != NULL);
+        strcpy(strstr(to, ", \"2028-01-29\""), " ];");
+        {
+                const char *pairs[] = {"always_open = true;", to, NULL};
+                char *out = NULL, *err = NULL;
+
+                snprintf(path, sizeof(path), "%s/closed-days-398.conf", h.dir);
+                REQUIRE(harness_write_conf(path, pairs) == 0);
+                CHECK_INT(s_check_config(path, &out, &err), 0);
+                if (out == NULL || strcmp(out, "OK\n") != 0)
+                        fprintf(stderr, "398 closed days: stdout %s stderr %s\n", out, err);
+                free(out);
+                free(err);
+        }
 }
 
 /* Every error is reported, not only the first. */
@@ -297,7 +412,10 @@ main(void)
         test_unknown_key();
         test_bad_value();
         test_not_a_group();
+        test_six_decimals();
         test_every_error();
         test_start_broken();
+        test_holiday_workday();
+        test_closed_days();
         return harness_cleanup(&h, check_summary());
 }

@@ -1,8 +1,9 @@
 /* test_calendar.c: unit tests of tz (offsets across DST changes, gaps and overlaps, the POSIX
  * footer past the last transition, TZif parsing) and calendar (office hours, holidays, make-up
- * days, overnight shifts, DST days, long allowances, pauses). Every expected value is worked
- * out by hand in the comments; instants are built by test-local arithmetic, never by the code
- * under test. */
+ * days, overnight shifts, DST days, long allowances, pauses, runs of closed days), and the
+ * clock arithmetic on calendars (warning instants, priority scales). Every expected value is
+ * worked out by hand in the comments; instants are built by test-local arithmetic, never by
+ * the code under test. */
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -17,6 +18,7 @@
 
 #include "calendar.h"
 #include "check.h"
+#include "clock.h"
 #include "tz.h"
 
 CHECK_DEFINE_COUNTERS();
@@ -901,6 +903,261 @@ test_hours_rules(void)
         calendar_free(NULL);
 }
 
+/* Days since 1970-01-01 of a date, by test-local arithmetic. */
+static int64_t
+days_of(int y, int mo, int d)
+{
+        return utc_s(y, mo, d, 0, 0, 0) / 86400;
+}
+
+/* n holidays, every step days from y-mo-d (test-local date arithmetic). */
+static void
+holidays_from(calendar_t *cal, int y, int mo, int d, int n, int step)
+{
+        static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+        for (int k = 0; k < n; k++) {
+                REQUIRE(calendar_add_holiday(cal, y, mo, d) == 0);
+                d += step;
+                for (;;) {
+                        int l =
+                            len[mo - 1] + (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+
+                        if (d <= l)
+                                break;
+                        d -= l;
+                        if (++mo > 12) {
+                                mo = 1;
+                                y++;
+                        }
+                }
+        }
+}
+
+/* The search for business time gives up after CALENDAR_MAX_CLOSED_DAYS closed days in a row,
+ * and calendar_check_closed_days() refuses exactly the calendars on which it could: a run of
+ * that many closed days is searched across from any start, one day more is refused by both. */
+static void
+test_closed_days(void)
+{
+        calendar_t *cal;
+        int64_t first = 42, days = 42, due = 42;
+
+        /* 24x7 in UTC with the 400 days from 2027-01-01 holidays. Business time resumes 400
+         * days on: 365 days to 2028-01-01, then 35 to 2028-02-05. */
+        cal = new_cal("UTC");
+        calendar_set_always_open(cal);
+        holidays_from(cal, 2027, 1, 1, CALENDAR_MAX_CLOSED_DAYS, 1);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(first, 42);
+        CHECK_INT(days, 42);
+        /* From the end of the last open day, from before it, from inside the run. */
+        CHECK_INT(add(cal, utc_ms(2027, 1, 1, 0, 0), 0), utc_ms(2028, 2, 5, 0, 0));
+        CHECK_INT(add(cal, utc_ms(2026, 12, 31, 23, 0), 2 * HOUR), utc_ms(2028, 2, 5, 1, 0));
+        CHECK_INT(add(cal, utc_ms(2027, 7, 1, 12, 0), 0), utc_ms(2028, 2, 5, 0, 0));
+        /* One holiday more: 401 days, refused by the check and by the search. */
+        CHECK_INT(calendar_add_holiday(cal, 2028, 2, 5), 0);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(first, days_of(2027, 1, 1));
+        CHECK_INT(days, CALENDAR_MAX_CLOSED_DAYS + 1);
+        CHECK_INT(calendar_add_business_time(cal, utc_ms(2027, 1, 1, 0, 0), 0, &due), -ERANGE);
+        CHECK_INT(due, 42);
+        calendar_free(&cal);
+
+        /* Saturdays 09:00-10:00 only, and Saturday holidays from 2027-01-02 (2027-01-01 is a
+         * Friday). With 56 the run lasts from Sunday 2026-12-27 to Friday 2028-01-28: 398
+         * days, and the next business time is Saturday 2028-01-29 09:00. With 57, 405 days. */
+        cal = new_cal("UTC");
+        hours(cal, SAT, SAT, HM(9, 0), HM(10, 0));
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        holidays_from(cal, 2027, 1, 2, 56, 7);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(add(cal, utc_ms(2026, 12, 26, 10, 0), 0), utc_ms(2028, 1, 29, 9, 0));
+        CHECK_INT(calendar_add_holiday(cal, 2028, 1, 29), 0);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(first, days_of(2026, 12, 27));
+        CHECK_INT(days, 405);
+        CHECK_INT(calendar_add_business_time(cal, utc_ms(2026, 12, 26, 10, 0), 0, &due), -ERANGE);
+        /* A make-up day in between, Wednesday 2027-06-02 worked as a Saturday, splits it. */
+        CHECK_INT(calendar_add_workday(cal, 2027, 6, 2, SAT), 0);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(add(cal, utc_ms(2026, 12, 26, 10, 0), 0), utc_ms(2027, 6, 2, 9, 0));
+        calendar_free(&cal);
+
+        /* Europe/Berlin, Sundays 02:00-02:30 only: on the spring-forward Sunday that half hour
+         * does not exist, so that day is closed too. 56 Sunday holidays from 2026-03-01 to
+         * 2027-03-21 close Monday 2026-02-23 to Saturday 2027-03-27 (398 days); the next
+         * Sunday, 2027-03-28, is the change, so the run reaches Saturday 2027-04-03: 405 days. */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, SUN, SUN, HM(2, 0), HM(2, 30));
+        holidays_from(cal, 2026, 3, 1, 56, 7);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(first, days_of(2026, 2, 23));
+        CHECK_INT(days, 405);
+        CHECK_INT(calendar_add_business_time(cal, utc_ms(2026, 2, 23, 0, 0), 0, &due), -ERANGE);
+        calendar_free(&cal);
+        /* The same at 10:00, which exists that day: 398 days, and 10:00 CEST = 08:00 UTC. */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, SUN, SUN, HM(10, 0), HM(10, 30));
+        holidays_from(cal, 2026, 3, 1, 56, 7);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        CHECK_INT(add(cal, utc_ms(2026, 2, 23, 0, 0), 0), utc_ms(2027, 3, 28, 8, 0));
+        calendar_free(&cal);
+
+        /* Holidays at both ends of time on office hours: only the days near them are walked,
+         * and the rest of the span week by week. */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, MON, FRI, HM(9, 0), HM(17, 0));
+        holidays_from(cal, 1970, 1, 1, 3, 1);
+        holidays_from(cal, 9999, 12, 27, 5, 1);
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), 0);
+        calendar_free(&cal);
+
+        /* No hours at all: every day is closed, for ever. */
+        cal = new_cal("UTC");
+        CHECK_INT(calendar_check_closed_days(cal, &first, &days), -ERANGE);
+        CHECK_INT(days, INT64_MAX);
+        calendar_free(&cal);
+}
+
+/* ------------------------------------------------------------------ clocks on calendars */
+
+#define RESPONSE COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_RESPONSE
+
+/* A policy on a 24x7 UTC calendar (business time is real time) with the warning fraction
+ * warning and one level above the start, its allowance level1_ms. */
+struct test_policy {
+        pb_policy_t pb;
+        Complaint__V1__Policy__Level level, *chain[1];
+        policy_t pol;
+};
+
+static void
+test_policy_init(struct test_policy *t, double warning, int64_t level1_ms)
+{
+        complaint__v1__policy__init(&t->pb);
+        complaint__v1__policy__level__init(&t->level);
+        t->level.role = (char *)"Section chief";
+        t->level.allowance_ms = level1_ms;
+        t->chain[0] = &t->level;
+        t->pb.warning = warning;
+        t->pb.realert_ms = HOUR;
+        t->pb.chain = t->chain;
+        t->pb.n_chain = 1;
+        t->pol = (policy_t){.id = 1, .pb = &t->pb, .cal = new_cal("UTC")};
+        calendar_set_always_open(t->pol.cal);
+}
+
+/* The warning is due when the warning fraction of the allowance has passed, never before:
+ * ceil(allowance x fraction) in whole milliseconds, computed in integers. The product in
+ * floating point falls short of the exact value for many pairs (11000 x 0.7 is
+ * 7699.999999999999), and truncating it warned a millisecond early. */
+static void
+test_clock_warning(void)
+{
+        static const int64_t ppm[] = {50000,  100000, 150000, 300000, 350000,
+                                      550000, 650000, 700000, 800000, 850000,
+                                      900000, 950000, 123457, 999999, 1};
+        struct test_policy t;
+        int64_t now = utc_ms(2026, 1, 5, 9, 0), due;
+        pb_clock_t *k = NULL;
+        bool realert = true;
+        int bad = 0;
+
+        test_policy_init(&t, 0.7, 11 * SEC);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 11 * SEC, 1.0, now), 0);
+        CHECK_INT(k->allowance_ms, 11 * SEC);
+        CHECK_INT(k->due_at_ms, now + 11 * SEC);
+        CHECK_INT(k->warn_at_ms, now + 7700);
+        /* Each level of the chain warns the same way, from the breach. */
+        due = k->due_at_ms;
+        CHECK_INT(clock_breach(k, &t.pol, due, &realert), 0);
+        CHECK(!realert);
+        CHECK_INT(k->level, 1);
+        CHECK_INT(k->warn_at_ms, due + 7700);
+        /* 0.7 of 2 h and of 90 s are exact too. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 2 * HOUR, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, now + 84 * MIN);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 90 * SEC, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, now + 63 * SEC);
+        /* 0.8 of 7 ms is 5.6 ms: the warning goes at 6 ms, not at 5. */
+        t.pb.warning = 0.8;
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 7, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, now + 6);
+        CHECK_INT(k->due_at_ms, now + 7);
+        /* 0.8 of 1 ms rounds up to the deadline itself: no warning then. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 1, 1.0, now), 0);
+        CHECK_INT(k->warn_at_ms, 0);
+
+        /* Allowances of 1 ms to 3 s, and some long ones, at fractions of up to six decimals. */
+        for (size_t f = 0; f < sizeof(ppm) / sizeof(ppm[0]); f++) {
+                t.pb.warning = (double)ppm[f] / 1e6;
+                for (int64_t a = 1; a <= 3 * SEC + 40; a++) {
+                        int64_t allowance = a <= 3 * SEC ? a : (a - 3 * SEC) * 7 * HOUR + 13;
+                        /* ceil(allowance x ppm / 10^6), in integers that cannot overflow. */
+                        int64_t want = allowance / 1000000 * ppm[f] +
+                                       (allowance % 1000000 * ppm[f] + 999999) / 1000000;
+
+                        if (clock_start(&k, RESPONSE, &t.pol, "billing", allowance, 1.0, now) !=
+                                0 ||
+                            k->warn_at_ms != (want < allowance ? now + want : 0)) {
+                                if (bad++ == 0)
+                                        fprintf(stderr,
+                                                "warning: allowance %" PRId64 " ms at %" PRId64
+                                                " ppm warned at +%" PRId64 ", expected +%" PRId64
+                                                "\n",
+                                                allowance, ppm[f], k->warn_at_ms - now, want);
+                        }
+                }
+        }
+        CHECK_INT(bad, 0);
+        complaint__v1__clock__free_unpacked(k, NULL);
+        calendar_free(&t.pol.cal);
+}
+
+/* A priority scale scales every allowance exactly, rounded up to a whole millisecond: urgent
+ * (0.25) gets a quarter of every allowance, however short, and never 0. */
+static void
+test_clock_scale(void)
+{
+        struct test_policy t;
+        int64_t now = utc_ms(2026, 1, 5, 9, 0), due;
+        pb_clock_t *k = NULL;
+        bool realert = true;
+
+        test_policy_init(&t, 0.8, 11 * SEC);
+        /* A quarter of 2 s is 500 ms, of 2 h 30 min; the warning at 0.8 of that. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 2 * SEC, 0.25, now), 0);
+        CHECK_INT(k->allowance_ms, 500);
+        CHECK_INT(k->due_at_ms, now + 500);
+        CHECK_INT(k->warn_at_ms, now + 400);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 2 * HOUR, 0.25, now), 0);
+        CHECK_INT(k->allowance_ms, 30 * MIN);
+        /* The chain's levels too: a quarter of 11 s is 2.75 s. */
+        due = k->due_at_ms;
+        CHECK_INT(clock_breach(k, &t.pol, due, &realert), 0);
+        CHECK_INT(k->allowance_ms, 2750);
+        CHECK_INT(k->due_at_ms, due + 2750);
+        /* Rounded up: half of 3 ms is 2 ms, a quarter of 1 ms is 1 ms. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 3, 0.5, now), 0);
+        CHECK_INT(k->allowance_ms, 2);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 1, 0.25, now), 0);
+        CHECK_INT(k->allowance_ms, 1);
+        CHECK_INT(k->due_at_ms, now + 1);
+        /* Exact: 0.3 of 10 ms is 3 ms (3.0000000000000004 in floating point). */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 10, 0.3, now), 0);
+        CHECK_INT(k->allowance_ms, 3);
+        /* No scale recorded (a clock of an old store) is 1; 100 x 30 days fits easily. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 7, 0, now), 0);
+        CHECK_INT(k->allowance_ms, 7);
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", 30 * DAY, 100, now), 0);
+        CHECK_INT(k->allowance_ms, 3000 * DAY);
+        /* A product past the year 9999 is the calendar's -ERANGE, not an overflow. */
+        CHECK_INT(clock_start(&k, RESPONSE, &t.pol, "billing", INT64_MAX / 4, 100, now), -ERANGE);
+        complaint__v1__clock__free_unpacked(k, NULL);
+        calendar_free(&t.pol.cal);
+}
+
 /* A deterministic generator, so failures reproduce. */
 static uint64_t
 rnd(uint64_t *state, uint64_t n)
@@ -1023,6 +1280,9 @@ main(void)
         test_dst_days();
         test_paused_clock();
         test_hours_rules();
+        test_closed_days();
+        test_clock_warning();
+        test_clock_scale();
         test_randomized_inverse();
         return check_summary();
 }

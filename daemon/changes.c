@@ -39,6 +39,22 @@ s_stop_clock(struct ctx *x, pb_clock_t *k, int action)
         clock_stop(k, pol, action, x->now);
 }
 
+/* A clock that cannot be computed on its calendar: -ERANGE means the calendar has no business
+ * time within the search horizon (a policy stored before such calendars were refused, or an
+ * allowance past year 9999), which no retry mends; anything else is the daemon's failure. */
+static int
+s_clock_fail(struct ctx *x, int r, const char *what, const char *dept)
+{
+        if (r == -ERANGE)
+                return request_fail(x, E_MISCONFIGURED, NULL,
+                                    "cannot %s: the calendar of %s has no business time within "
+                                    "400 days of it, or the allowance runs past year 9999; "
+                                    "retrying fails until the configuration is fixed",
+                                    what, dept);
+        return request_fail(x, E_INTERNAL, NULL, "cannot %s on %s's calendar: %s", what, dept,
+                            strerror(-r));
+}
+
 /* Starts a clock of kind for dept under the policy in force now; a department without a
  * calendar or without that limit runs no such clock (and one left from before is stopped,
  * for action). */
@@ -60,10 +76,12 @@ s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept, int 
                 return request_store_fail(x, r, "storing the department's policy");
         r = clock_start(slot, kind, pol, dept, limit, x->s->cfg->priority_scale[x->c->priority & 3],
                         x->now);
-        if (r < 0)
-                return request_fail(x, E_INTERNAL, NULL,
-                                    "cannot compute the %s deadline on %s's calendar: %s",
-                                    clock_kind_name(kind), dept, strerror(-r));
+        if (r < 0) {
+                char what[64];
+
+                snprintf(what, sizeof(what), "compute the %s deadline", clock_kind_name(kind));
+                return s_clock_fail(x, r, what, dept);
+        }
         return 0;
 }
 
@@ -79,10 +97,13 @@ s_pause_clock(struct ctx *x, pb_clock_t *k, bool pause)
         if (r < 0)
                 return request_store_fail(x, r, "reading the clock's policy");
         r = pause ? clock_pause(k, pol, x->now) : clock_resume(k, pol, x->now);
-        if (r < 0)
-                return request_fail(x, E_INTERNAL, NULL, "cannot %s the %s clock: %s",
-                                    pause ? "pause" : "resume", clock_kind_name(k->kind),
-                                    strerror(-r));
+        if (r < 0) {
+                char what[64];
+
+                snprintf(what, sizeof(what), "%s the %s clock", pause ? "pause" : "resume",
+                         clock_kind_name(k->kind));
+                return s_clock_fail(x, r, what, k->department);
+        }
         return 0;
 }
 
@@ -516,8 +537,7 @@ s_escalate_by_hand(struct ctx *x, struct changes_entry *e, char *kind, size_t si
                                     "(level %u, %s)",
                                     x->c->id, k->department, k->level, k->role);
         if (r < 0)
-                return request_fail(x, E_INTERNAL, NULL, "cannot compute the new deadline: %s",
-                                    strerror(-r));
+                return s_clock_fail(x, r, "compute the new deadline", k->department);
         snprintf(kind, size, "escalated/%u", k->level);
         e->kind = kind;
         e->clock = k->kind;

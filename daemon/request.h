@@ -23,6 +23,7 @@
 
 /* How often a write transaction that filled the map runs again on a grown one. */
 #define GROW_TRIES 16
+#define FULL_LOG_INTERVAL_MS 60000 /* a full store is logged at most this often */
 
 struct report_out; /* analysis.h */
 
@@ -34,6 +35,7 @@ struct service {
         int64_t started_at;
         uint64_t last_event_seq; /* the newest event committed, for heartbeats */
         int64_t next_due;        /* the first deadline in the index; 0: none */
+        int64_t next_full_log;   /* monotonic ms: a full store is logged once a minute */
 };
 
 /* The state of one request while it is handled, from request_init() to request_finish(), which

@@ -189,6 +189,46 @@ s_fail_request(service_t *s, struct service_request *rq, const pb_request_t *q, 
         rq->reply = request_finish(&x, &rq->reply_len);
 }
 
+/* What the changes of a batch that failed as a whole with r are told, and the log line. An
+ * I/O error may have left the commit's outcome unknown: the daemon stops (server.c) and the
+ * client retries with the same id, which applies the change once. A full store or disk goes
+ * on serving reads, said at most once a minute. */
+static const char *
+s_batch_failed(service_t *s, int r, size_t n_changes, int *ret_code)
+{
+        const char *msg;
+
+        if (store_failed(s->store)) {
+                *ret_code = E_UNAVAILABLE;
+                log_error("store: a batch of %zu changes failed on an I/O error (%s): their "
+                          "outcome is unknown",
+                          n_changes, strerror(-r));
+                return "the store failed while committing: the outcome is unknown; the daemon "
+                       "stops and restarts: retry with the same request id";
+        }
+        if (r != -ENOSPC && r != -EBUSY) {
+                *ret_code = E_INTERNAL;
+                log_error("store: a batch of %zu changes failed: %s", n_changes, strerror(-r));
+                return "the store failed: nothing was changed";
+        }
+        *ret_code = E_STORAGE_FULL;
+        if (store_disk_full(s->store))
+                msg = "the disk of the store is full: nothing was changed; reads go on, and "
+                      "changes are taken again once there is room";
+        else if (r == -EBUSY)
+                msg = "the store needs a larger map, which waits for the running backup to "
+                      "end: nothing was changed; retry when it is done";
+        else
+                msg = "the store reached its maximum size (daemon.store_max): nothing was "
+                      "changed; reads go on";
+        if (mono_ms() >= s->next_full_log) {
+                s->next_full_log = mono_ms() + FULL_LOG_INTERVAL_MS;
+                log_struct(LOG_ERR, 0, NULL, "store-full", "store: %s (said at most once a minute)",
+                           msg);
+        }
+        return msg;
+}
+
 int
 service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                      struct service_outbox *out)
@@ -230,21 +270,19 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                 request_outbox_truncate(out, mark);
                 if (!full)
                         break;
-                r = store_grow(s->store);
+                /* The last try found the map full again: the batch does not fit. */
+                r = tries + 1 < GROW_TRIES ? store_grow(s->store) : -ENOSPC;
                 if (r < 0)
                         break;
                 log_info("store: grew the map to make room");
         }
         if (n_changes > 0 && r < 0) {
-                const char *msg = r == -ENOSPC
-                                      ? "the store is full: nothing was changed; reads go on"
-                                      : "the store failed: nothing was changed";
+                int code;
+                const char *msg = s_batch_failed(s, r, n_changes, &code);
 
-                log_error("store: a batch of %zu changes failed: %s", n_changes, strerror(-r));
                 for (size_t i = 0; i < n; i++)
                         if (decoded[i] && s_is_change(decoded[i]))
-                                s_fail_request(s, &reqs[i], decoded[i],
-                                               r == -ENOSPC ? E_STORAGE_FULL : E_INTERNAL, msg);
+                                s_fail_request(s, &reqs[i], decoded[i], code, msg);
         } else if (out->n > mark) {
                 pb_event_t *last = NULL;
 

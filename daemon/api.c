@@ -166,10 +166,11 @@ s_send_reply(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
 }
 
 static void
-s_send_error(api_t *a, zmq_msg_t *identity, int code, const char *message)
+s_send_error(api_t *a, zmq_msg_t *identity, int code, const char *message, zmq_msg_t *body)
 {
         size_t len;
-        _cleanup_free_ uint8_t *buf = service_error_reply(code, message, &len);
+        _cleanup_free_ uint8_t *buf = service_error_reply(
+            code, message, body ? zmq_msg_data(body) : NULL, body ? zmq_msg_size(body) : 0, &len);
 
         if (buf)
                 s_send_reply(a, identity, buf, len);
@@ -249,11 +250,11 @@ api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
                                  "bad framing: expected 2 frames ([empty][Request]), got %d%s",
                                  m->n - 1 + (m->overflow ? 1 : 0), m->overflow ? " or more" : "");
                         if (m->n >= 1)
-                                s_send_error(a, &m->frames[0], E_BAD_REQUEST, why);
+                                s_send_error(a, &m->frames[0], E_BAD_REQUEST, why, NULL);
                 } else if ((body = zmq_msg_size(&m->frames[2])) > a->cfg->limits.message) {
                         snprintf(why, sizeof(why), "the request is %zu bytes, over the limit of %u",
                                  body, a->cfg->limits.message);
-                        s_send_error(a, &m->frames[0], E_TOO_LARGE, why);
+                        s_send_error(a, &m->frames[0], E_TOO_LARGE, why, &m->frames[2]);
                 } else {
                         a->reqs[n_reqs] = (struct service_request){
                             .data = zmq_msg_data(&m->frames[2]), .len = body};
@@ -275,7 +276,7 @@ api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
                         else if (rq->reply)
                                 s_send_reply(a, &m->frames[0], rq->reply, rq->reply_len);
                         else
-                                s_send_error(a, &m->frames[0], E_INTERNAL, "out of memory");
+                                s_send_error(a, &m->frames[0], E_INTERNAL, "out of memory", NULL);
                         free(rq->reply);
                         free(rq->backup_path);
                         free(rq->request_id);

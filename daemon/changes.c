@@ -205,23 +205,21 @@ changes_record(struct ctx *x, const pb_complaint_t *old, const struct changes_en
         h.role = (char *)(uintptr_t)(e->role ? e->role : "");
         h.realert = e->realert;
         h.due_at_ms = e->due_at;
-        /* Late: it fell due while the daemon was down, or firing it was held up. */
-        if (e->at && (e->at < x->s->started_at || x->now - e->at > LATE_AFTER_MS)) {
-                h.late = true;
+        /* Late: it fell due while the daemon was down. Recorded after its time for any reason
+         * (down, or a backlog of deadlines due together): when it was recorded, so that the
+         * lateness is recorded_at_ms - at_ms. */
+        if (e->at && e->at < x->now)
                 h.recorded_at_ms = x->now;
-        }
-        /* The entry names the event that publishes it; an extra event goes first, so the
-         * entry's own event is the last one and its seq is known when the entry is written. */
+        h.late = e->at && e->at < x->s->started_at;
+        /* Each event carries the entry with its own seq (request_event()); the entry kept in
+         * the history names its primary event, the one on the department now responsible. */
         if (e->extra_dept && (r = request_event(x, &h, e->extra_dept, e->extra_kind)) < 0)
                 return r;
-        if ((r = store_last_event_seq(x->txn, &h.event_seq)) < 0)
-                return request_store_fail(x, r, "reading the event log");
-        h.event_seq++;
         if ((r = request_event(x, &h,
                                e->clock == K(FOLLOW_UP) ? x->s->cfg->centre : s_topic_department(x),
                                e->kind)) < 0)
                 return r;
-        assert(h.event_seq == x->reply.event_seq);
+        h.event_seq = x->reply.event_seq;
         if (e->after_kind && (r = request_event(x, &h, x->s->cfg->centre, e->after_kind)) < 0)
                 return r;
         if ((r = store_put_history(x->txn, &h)) < 0)
@@ -369,12 +367,13 @@ s_create(struct ctx *x)
         uint64_t id;
         int r;
 
+        /* 0 is proto3's "not sent": the channel has no default. */
+        if (q->channel == 0)
+                return request_fail(x, E_INVALID_ARGUMENT, "channel", "the channel is required");
         if (request_check_enum(x, "channel", q->channel, 1, 7) < 0 ||
             request_check_enum(x, "nature", q->nature, 0, 4) < 0 ||
             request_check_enum(x, "priority", q->priority, 0, 3) < 0)
                 return -1;
-        if (q->channel == 0)
-                return request_fail(x, E_INVALID_ARGUMENT, "channel", "channel is required");
         if (request_check_text(x, "subject", q->subject, lim->subject, TEXT_REQUIRED) < 0 ||
             request_check_text(x, "description", q->description, lim->description,
                                TEXT_MULTILINE | TEXT_REQUIRED) < 0 ||

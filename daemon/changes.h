@@ -12,7 +12,6 @@
 #include "request.h"
 
 /* A deadline recorded more than this after it fell due is marked late. */
-#define LATE_AFTER_MS 1000
 /* Complaints read per contact key at intake and for get. */
 #define CONTACT_SCAN_MAX 1000
 

@@ -75,6 +75,7 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                 clock_warned(k);
                 e.action = A(WARN);
                 e.level = k->level;
+                e.role = k->role;
                 e.due_at = k->due_at_ms;
                 snprintf(kind, sizeof(kind), "warning/%u", k->level);
                 snprintf(note, sizeof(note), "the %s deadline is near", clock_kind_name(k->kind));
@@ -107,7 +108,7 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                 log_struct(
                     LOG_INFO, x->c->id, k->department, kind, "complaint %" PRIu64 " (%s): %s %s%s",
                     x->c->id, k->department, kind, clock_kind_name(k->kind),
-                    d->due_ms < x->s->started_at || x->now - d->due_ms > LATE_AFTER_MS ? " (late)"
+                    d->due_ms < x->s->started_at ? " (late)"
                                                                                        : "");
         return r;
 }

@@ -44,8 +44,8 @@ request_store_fail(struct ctx *x, int r, const char *what)
 
 /* -------------------------------------------------------------- validation */
 
-static bool
-s_utf8_valid(const char *s)
+bool
+request_utf8_valid(const char *s)
 {
         const unsigned char *p = (const unsigned char *)s;
 
@@ -89,7 +89,7 @@ request_check_text(struct ctx *x, const char *field, const char *v, uint32_t max
         if (len > max)
                 return request_fail(x, E_TOO_LARGE, field,
                                     "%s is %zu bytes long, over its limit of %u", field, len, max);
-        if (!s_utf8_valid(v))
+        if (!request_utf8_valid(v))
                 return request_fail(x, E_INVALID_ARGUMENT, field, "%s is not valid UTF-8", field);
         for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
                 if (*p < 0x20 || *p == 0x7f) {
@@ -134,6 +134,7 @@ int
 request_event(struct ctx *x, const pb_history_t *entry, const char *department, const char *kind)
 {
         pb_event_t ev = COMPLAINT__V1__EVENT__INIT;
+        pb_history_t published = *entry;
         struct service_outbox *out = x->out;
         struct service_event *item;
         pb_complainant_t *contact = x->c->complainant;
@@ -154,7 +155,7 @@ request_event(struct ctx *x, const pb_history_t *entry, const char *department, 
         ev.topic = topic;
         ev.stream = (char *)(uintptr_t)department;
         ev.at_ms = entry->at_ms;
-        ev.entry = (pb_history_t *)(uintptr_t)entry;
+        ev.entry = &published;
         ev.complaint = x->c;
         /* Contact details stay in the record; events go to many systems. */
         x->c->complainant = NULL;
@@ -223,7 +224,9 @@ request_finish(struct ctx *x, size_t *ret_len)
         uint8_t *buf;
 
         x->reply.schema_version = PB_SCHEMA_VERSION;
-        if (x->req && x->req->request_id)
+        /* A proto3 string must be UTF-8: strict decoders reject a whole reply that holds
+         * anything else, and the client would never see why its request failed. */
+        if (x->req && x->req->request_id && request_utf8_valid(x->req->request_id))
                 x->reply.request_id = x->req->request_id;
         x->reply.message = x->message;
         x->reply.field = x->field;

@@ -122,4 +122,7 @@ int request_event(struct ctx *x, const pb_history_t *entry, const char *departme
  * commit), freeing them. */
 void request_outbox_truncate(struct service_outbox *out, size_t n);
 
+/* Whether s is valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
+bool request_utf8_valid(const char *s);
+
 #endif

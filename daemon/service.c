@@ -324,18 +324,28 @@ service_outbox_clear(struct service_outbox *out)
 }
 
 uint8_t *
-service_error_reply(int code, const char *message, size_t *ret_len)
+service_error_reply(int code, const char *message, const uint8_t *request, size_t request_len,
+                    size_t *ret_len)
 {
         pb_reply_t reply = COMPLAINT__V1__REPLY__INIT;
+        pb_request_t *q = NULL;
         uint8_t *buf;
 
+        /* A request refused whole may still decode: its id lets a DEALER client match the
+         * answer. Decoding is bounded by what ZeroMQ lets in (ZMQ_MAXMSGSIZE). */
+        if (request)
+                q = complaint__v1__request__unpack(NULL, request_len, request);
         reply.schema_version = PB_SCHEMA_VERSION;
         reply.error = code;
         reply.message = (char *)(uintptr_t)message;
+        if (q && q->request_id && request_utf8_valid(q->request_id))
+                reply.request_id = q->request_id;
         *ret_len = protobuf_c_message_get_packed_size(&reply.base);
         buf = malloc(*ret_len ? *ret_len : 1);
         if (buf)
                 protobuf_c_message_pack(&reply.base, buf);
+        if (q)
+                complaint__v1__request__free_unpacked(q, NULL);
         return buf;
 }
 

@@ -56,8 +56,11 @@ int service_handle_batch(service_t *service, struct service_request *reqs, size_
                          struct service_outbox *out);
 
 /* Builds the encoded error reply for a message that could not be handled at all (wrong framing,
- * too large). The result is the caller's to free; NULL when out of memory. */
-uint8_t *service_error_reply(int code, const char *message, size_t *ret_len);
+ * too large). request (NULL: none) is the refused request's bytes, borrowed: when they decode,
+ * the reply echoes its request_id (if it is UTF-8). The result is the caller's to free; NULL
+ * when out of memory. */
+uint8_t *service_error_reply(int code, const char *message, const uint8_t *request,
+                             size_t request_len, size_t *ret_len);
 
 /* Encodes the reply to a backup request once the copy is done: result 0 or -errno;
  * last_event_seq is the newest event when the copy started (the copy holds at least it). The

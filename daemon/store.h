@@ -149,8 +149,9 @@ int store_put_history(store_txn_t *txn, const pb_history_t *h);
 int store_get_history(store_txn_t *txn, uint64_t id, pb_history_t ***ret, size_t *ret_n);
 void store_free_history(pb_history_t ***entries, size_t n);
 
-/* Events: append numbers ev globally (ev->seq = last + 1) and in its stream ev->stream
- * (ev->offset = that stream's head + 1) and stores it; last_event_seq is 0 for an empty log.
+/* Events: append numbers ev globally (ev->seq = last + 1, also written into the entry it
+ * carries, ev->entry->event_seq) and in its stream ev->stream (ev->offset = that stream's
+ * head + 1) and stores it; last_event_seq is 0 for an empty log.
  * get_event returns -ENOENT for a seq not stored. */
 int store_append_event(store_txn_t *txn, pb_event_t *ev);
 int store_last_event_seq(store_txn_t *txn, uint64_t *ret);

@@ -46,6 +46,8 @@ store_append_event(store_txn_t *t, pb_event_t *ev)
                 ev->offset = head + 1;
         }
         ev->seq = last + 1;
+        if (ev->entry)
+                ev->entry->event_seq = ev->seq;
         st_put_be64(kb, ev->seq);
         rc = st_put_message(t, DB_EVENTS, &k, &ev->base, MDB_APPEND);
         if (rc < 0 || !ev->stream[0])

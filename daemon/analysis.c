@@ -256,7 +256,7 @@ s_limit_result(const pb_clock_t *k, int64_t now)
         if (!k->running)
                 return k->met ? COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET
                               : COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED;
-        if (k->level > 0 || (k->due_at_ms > 0 && now > k->due_at_ms))
+        if (!clock_within_limit(k, now))
                 return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED;
         return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_RUNNING;
 }

@@ -55,6 +55,18 @@ s_clock_fail(struct ctx *x, int r, const char *what, const char *dept)
                             strerror(-r));
 }
 
+/* A clock the department now responsible does not run: the one in the slot measured another
+ * department (or an earlier round) and is gone from the record; the history keeps what it
+ * did. Kept, it would stand in the report and the ledger for a department that never had it. */
+static int
+s_drop_clock(pb_clock_t **slot)
+{
+        if (*slot)
+                complaint__v1__clock__free_unpacked(*slot, NULL);
+        *slot = NULL;
+        return 0;
+}
+
 /* Starts a clock of kind for dept under the policy in force now; a department without a
  * calendar or without that limit runs no such clock (and one left from before is stopped,
  * for action). */
@@ -68,10 +80,10 @@ s_start_clock(struct ctx *x, pb_clock_t **slot, int kind, const char *dept, int 
 
         s_stop_clock(x, *slot, action);
         if (dep == NULL || (limit = s_limit(x, dep, kind)) == 0)
-                return 0;
+                return s_drop_clock(slot);
         r = store_current_policy(x->txn, x->s->policies, x->s->cfg, dept, &pol);
         if (r == -ENOENT)
-                return 0;
+                return s_drop_clock(slot);
         if (r < 0)
                 return request_store_fail(x, r, "storing the department's policy");
         r = clock_start(slot, kind, pol, dept, limit, x->s->cfg->priority_scale[x->c->priority & 3],
@@ -131,8 +143,11 @@ s_clocks(struct ctx *x, int action)
         case A(ASSIGN):
         case A(REASSIGN):
         case A(REOPEN):
-                /* A new department, or a fresh start: both clocks at level 0. */
+                /* A new department, or a fresh start: both clocks at level 0. A reopened
+                 * complaint owes a new follow-up call: the last one's clock is history. */
                 s_stop_clock(x, c->follow_up_clock, action);
+                if (action == A(REOPEN))
+                        s_drop_clock(&c->follow_up_clock);
                 r = s_start_clock(x, &c->response_clock, K(RESPONSE), c->department, action);
                 if (r == 0)
                         r = s_start_clock(x, &c->resolution_clock, K(RESOLUTION), c->department,

@@ -133,6 +133,7 @@ clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *dept, 
                 complaint__v1__clock__free_unpacked(k, NULL);
                 return r;
         }
+        k->limit_due_at_ms = k->due_at_ms;
         if (*slot)
                 complaint__v1__clock__free_unpacked(*slot, NULL);
         *slot = k;
@@ -161,11 +162,21 @@ clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now)
                 return;
         k->elapsed_ms = s_elapsed(k, pol, now);
         k->stopped_by = action;
-        k->met = k->level == 0 && (k->paused || k->due_at_ms == 0 || now <= k->due_at_ms);
+        k->met = clock_within_limit(k, now);
         k->running = false;
         k->stopped_at_ms = now;
         k->due_at_ms = 0;
         k->warn_at_ms = 0;
+}
+
+bool
+clock_within_limit(const pb_clock_t *k, int64_t now)
+{
+        if (k->limit_due_at_ms > 0)
+                return k->paused ? k->limit_remaining_ms >= 0 : now <= k->limit_due_at_ms;
+        /* Started by a daemon that did not record its limit: the limit is level 0's
+         * deadline, passed once the clock went up its chain. */
+        return k->level == 0 && (k->paused || k->due_at_ms == 0 || now <= k->due_at_ms);
 }
 
 bool
@@ -211,6 +222,15 @@ clock_pause(pb_clock_t *k, const policy_t *pol, int64_t now)
         if (r == 0 && k->warn_at_ms > 0)
                 r = calendar_business_time_between(pol->cal, now, k->warn_at_ms,
                                                    &k->warn_remaining_ms);
+        /* The limit, when the deadlines have moved on from it (escalated by hand). */
+        k->limit_remaining_ms = 0;
+        if (r == 0 && k->limit_due_at_ms > 0) {
+                if (now > k->limit_due_at_ms)
+                        k->limit_remaining_ms = -1;
+                else
+                        r = calendar_business_time_between(pol->cal, now, k->limit_due_at_ms,
+                                                           &k->limit_remaining_ms);
+        }
         if (r < 0)
                 return r;
         k->paused = true;
@@ -231,6 +251,10 @@ clock_resume(pb_clock_t *k, const policy_t *pol, int64_t now)
         r = calendar_business_time_between(pol->cal, k->paused_at_ms, now, &paused);
         if (r == 0)
                 r = calendar_add_business_time(pol->cal, now, k->remaining_ms, &k->due_at_ms);
+        /* A limit that had passed stays passed, at its instant. */
+        if (r == 0 && k->limit_due_at_ms > 0 && k->limit_remaining_ms >= 0)
+                r = calendar_add_business_time(pol->cal, now, k->limit_remaining_ms,
+                                               &k->limit_due_at_ms);
         k->warn_at_ms = 0;
         if (r == 0 && k->warn_remaining_ms > 0)
                 r = calendar_add_business_time(pol->cal, now, k->warn_remaining_ms, &k->warn_at_ms);
@@ -241,6 +265,7 @@ clock_resume(pb_clock_t *k, const policy_t *pol, int64_t now)
         k->paused_at_ms = 0;
         k->remaining_ms = 0;
         k->warn_remaining_ms = 0;
+        k->limit_remaining_ms = 0;
         return 0;
 }
 

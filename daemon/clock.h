@@ -31,6 +31,11 @@ int clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *de
  * read) counts elapsed real time instead. */
 void clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now);
 
+/* Whether the clock is within its limit at now (the department's allowance at level 0, scaled
+ * and moved by pauses): what `met` records when it stops, and what a running clock's limit
+ * stands at. An escalation by hand moves the clock up its chain, not its limit. */
+bool clock_within_limit(const pb_clock_t *k, int64_t now);
+
 /* Whether action (an Action value) stops a running clock of kind (a ClockKind) in the life of a
  * complaint (DESIGN §3): a dispatch, reassignment or reopening replaces both department
  * clocks and ends the follow-up; an acceptance, a pend or a resolution answers the response

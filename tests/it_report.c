@@ -321,7 +321,10 @@ s_expect(fx_filter_t keep, const void *arg, int64_t from, int64_t to, struct exp
                         e->resolved++;
                         if (s != 8) {
                                 e->resolution_timed++;
-                                e->resolution_met += s != 5; /* 5 was escalated by hand */
+                                /* 5 was escalated by hand, and resolved within the day:
+                                 * a limit is missed when its deadline passes, not when a
+                                 * supervisor escalates. */
+                                e->resolution_met++;
                                 res[nr++] = f->resolve_ms;
                         }
                         e->responsibility[s == 5 ? 1 : s == 7 ? 3 : 0]++;
@@ -597,9 +600,10 @@ s_check_ledger(harness_client_t *c, int64_t from, int64_t to)
                                 CHECK_STR(row->reply, "");
                         CHECK_INT(row->follow_up_done, row->status == ST_CLOSED);
                         CHECK_INT(row->call_failed, fx[k].story == 5);
+                        /* Escalated by hand, resolved within the limit: met. */
                         if (fx[k].story == 5)
                                 CHECK_INT(row->resolution,
-                                          COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED);
+                                          COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET);
                         if (fx[k].story == 4 || fx[k].story == 7)
                                 CHECK_INT(row->response,
                                           COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET);

@@ -325,6 +325,8 @@ s_take_events(struct run *run, int wait_ms)
         if (!moved)
                 return 0;
         outbox_set_position(run->outbox, last);
+        if (!run->positioned)
+                nlog_info("starting after event %" PRIu64, last);
         run->positioned = true;
         return outbox_sync(run->outbox, true);
 }

@@ -68,6 +68,8 @@ feedback_route(const nconf_t *cfg, const pb_event_t *ev, int64_t now, outbox_t *
         size_t n_channels = 0;
         int msg = -1, added = 0, r;
         char id[OUTBOX_ID_MAX + 1];
+        uint8_t *data;
+        size_t size;
 
         if (!fb->enabled || ev->heartbeat || h == NULL || ev->complaint == NULL)
                 return 0;
@@ -87,6 +89,13 @@ feedback_route(const nconf_t *cfg, const pb_event_t *ev, int64_t now, outbox_t *
                 channels[n_channels++] = "email";
         if (fb->via_sms)
                 channels[n_channels++] = "sms";
+        /* The message is written from the record as the event has it (the date of the reply
+         * at dispatch, the reply at resolution), whenever it is sent. */
+        size = complaint__v1__event__get_packed_size(ev);
+        data = malloc(size ? size : 1);
+        if (data == NULL)
+                return -ENOMEM;
+        complaint__v1__event__pack(ev, data);
         for (size_t i = 0; i < n_channels; i++) {
                 outbox_item_t it = {.id = id,
                                     .type = OUTBOX_FEEDBACK,
@@ -95,14 +104,19 @@ feedback_route(const nconf_t *cfg, const pb_event_t *ev, int64_t now, outbox_t *
                                     .event_seq = ev->seq,
                                     .msg = (uint32_t)msg,
                                     .created_ms = now,
-                                    .due_ms = feedback_release(cal, now)};
+                                    .due_ms = feedback_release(cal, now),
+                                    .data = data,
+                                    .size = size};
 
                 snprintf(id, sizeof(id), "c%" PRIu64 ".%s.e%" PRIu64 ".%s", h->complaint_id,
                          msg_words[msg], ev->seq, channels[i]);
-                if ((r = s_add(o, &it)) < 0)
+                if ((r = s_add(o, &it)) < 0) {
+                        free(data);
                         return r;
+                }
                 added += r;
         }
+        free(data);
         if (msg == FEEDBACK_PROGRESS && fb->progress_every > 0 && cal) {
                 outbox_item_t it = {.id = id,
                                     .type = OUTBOX_REPEAT,
@@ -226,7 +240,8 @@ s_id_value(void *arg, const char *name)
 
 struct values {
         const nconf_t *cfg;
-        const pb_complaint_t *c;
+        const pb_complaint_t *c;     /* the record the message is about */
+        const pb_complainant_t *who; /* the complainant, as the API gave it */
         buf_t scratch[4];
         int next;
 };
@@ -268,7 +283,7 @@ s_value(void *arg, const char *name)
         } else if (strcmp(name, "contact") == 0) {
                 buf_puts(b, v->cfg->feedback.contact);
         } else if (strcmp(name, "name") == 0) {
-                buf_puts(b, c->complainant ? c->complainant->name : "");
+                buf_puts(b, v->who ? v->who->name : "");
         } else if (strcmp(name, "created") == 0) {
                 text_time(b, c->created_at_ms, v->cfg->zone, false);
         } else if (strcmp(name, "external_ref") == 0) {
@@ -319,10 +334,10 @@ s_sent_note(const nconf_t *cfg, const outbox_item_t *it, char *note, size_t size
 
 static int
 s_send_message(const nconf_t *cfg, transport_t *t, const outbox_item_t *it, const pb_complaint_t *c,
-               const char *to, int64_t now, char *err, size_t err_size)
+               const pb_complainant_t *who, const char *to, int64_t now, char *err, size_t err_size)
 {
         const struct nc_message *m = &cfg->feedback.msg[it->msg];
-        struct values v = {.cfg = cfg, .c = c};
+        struct values v = {.cfg = cfg, .c = c, .who = who};
         buf_t subject = BUF_INIT, text = BUF_INIT, json = BUF_INIT;
         char mid[OUTBOX_ID_MAX + 300];
         int r;
@@ -473,7 +488,13 @@ feedback_send(const nconf_t *cfg, complaint_client_t *api, transport_t *t, outbo
                          : email                      ? "usable e-mail address"
                                                       : "usable phone number");
         } else if (!sent) {
-                r = s_send_message(cfg, t, it, reply->complaint, to, now, err, err_size);
+                pb_event_t *ev =
+                    it->data ? complaint__v1__event__unpack(NULL, it->size, it->data) : NULL;
+
+                r = s_send_message(cfg, t, it,
+                                   ev && ev->complaint ? ev->complaint : reply->complaint, who, to,
+                                   now, err, err_size);
+                complaint__v1__event__free_unpacked(ev, NULL);
                 if (r < 0) {
                         complaint__v1__reply__free_unpacked(reply, NULL);
                         return r;

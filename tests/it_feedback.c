@@ -8,7 +8,7 @@
  *     and SMS with the configured Chinese templates, and each is noted in the complaint's
  *     history; a complainant with neither an e-mail address nor a phone number is skipped, and
  *     that is noted too;
- * (b) a route with a business calendar, on a clock run ahead (--clock-offset) to 4 s before
+ * (b) a route with a business calendar, on a clock run ahead (--clock-offset) to 5 s before
  *     Monday's opening: a normal complaint's escalation waits until the opening, an urgent
  *     one's goes at once.
  *
@@ -465,14 +465,14 @@ test_quiet_hours(void)
         bool got_normal = false, got_urgent = false;
         int64_t at_normal = 0, at_urgent = 0;
 
-        /* The next Monday 08:00 UTC at least two days ahead; the clock set 4 s before it. */
+        /* The next Monday 08:00 UTC at least two days ahead; the clock set 5 s before it. */
         clock_gettime(CLOCK_REALTIME, &ts);
         real_now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         days = real_now / 86400000 + 2;
         while ((days + 4) % 7 != 1) /* 1970-01-01 was a Thursday: weekday = (days + 4) % 7 */
                 days++;
         opening = days * 86400000 + 8 * 3600000;
-        shift = opening - 4000 - real_now;
+        shift = opening - 5000 - real_now;
         opening_real = opening - shift;
         snprintf(offset, sizeof(offset), "%" PRId64, shift);
 

@@ -491,6 +491,8 @@ s_limit_word(int v)
                 return "missed";
         case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_RUNNING:
                 return "running";
+        case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_ENDED:
+                return "ended";
         default:
                 return "-";
         }
@@ -542,8 +544,10 @@ s_row_json(json_t *j, const Complaint__V1__LedgerRow *r)
 static void
 s_row_csv(const Complaint__V1__LedgerRow *r)
 {
-        char t[40], fu[32];
+        char t[40], resolved[40], closed[40], fu[32], sat[12] = "";
 
+        if (r->satisfaction)
+                snprintf(sat, sizeof(sat), "%u", r->satisfaction);
         printf("%" PRIu64 ",%s,%s,", r->id, render_time(r->created_at_ms, t, sizeof(t)),
                pb_status_name(r->status));
         s_csv(stdout, r->owner);
@@ -553,7 +557,14 @@ s_row_csv(const Complaint__V1__LedgerRow *r)
         s_csv(stdout, r->category);
         printf(",%s,", r->missing ? "yes" : "no");
         s_csv(stdout, r->reply);
-        printf(",%s,%s,%s,%s,%s,%s\n", s_follow_up_word(r, fu, sizeof(fu)),
+        /* What a ledger filed upward as a spreadsheet is read for: when and how it was
+         * resolved, what it cost, and what the complainant said when called back. */
+        printf(",%s,%s,%" PRId64 ".%02" PRId64 ",%s,%s,%s,%s,%s,%s,%s,%s\n",
+               r->resolved_at_ms ? render_time(r->resolved_at_ms, resolved, sizeof(resolved)) : "",
+               r->responsibility ? pb_responsibility_name(r->responsibility) : "",
+               r->compensation_cents / 100, r->compensation_cents % 100,
+               s_follow_up_word(r, fu, sizeof(fu)), sat,
+               r->closed_at_ms ? render_time(r->closed_at_ms, closed, sizeof(closed)) : "",
                s_limit_word(r->response), s_limit_word(r->resolution), s_limit_word(r->follow_up),
                r->repeat ? "yes" : "no",
                r->dismiss_reason ? pb_dismiss_reason_name(r->dismiss_reason) : "");
@@ -602,7 +613,8 @@ report_ledger_run(const struct report_options *o)
                 json_key(&j, "rows");
                 json_array_begin(&j);
         } else if (o->csv) {
-                fputs("id,created,status,owner,department,category,missing,reply,follow_up,"
+                fputs("id,created,status,owner,department,category,missing,reply,resolved,"
+                      "responsibility,compensation,follow_up,satisfaction,closed,"
                       "response_limit,resolution_limit,follow_up_limit,repeat,dismiss_reason\n",
                       stdout);
         } else {

@@ -253,6 +253,10 @@ s_limit_result(const pb_clock_t *k, int64_t now)
 {
         if (k == NULL)
                 return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_NONE;
+        /* A clock ended without the answer it waited for counts neither way, as in the
+         * report: the department was not given the chance to meet or miss it. */
+        if (!k->running && !clock_answered(k))
+                return COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_ENDED;
         if (!k->running)
                 return k->met ? COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET
                               : COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED;

@@ -170,6 +170,22 @@ clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now)
 }
 
 bool
+clock_answered(const pb_clock_t *k)
+{
+        if (k == NULL || k->running)
+                return false;
+        switch (k->kind) {
+        case K(RESPONSE):
+                return k->stopped_by == A(ACCEPT) || k->stopped_by == A(PEND) ||
+                       k->stopped_by == A(RESOLVE);
+        case K(RESOLUTION):
+                return k->stopped_by == A(RESOLVE);
+        default:
+                return k->stopped_by == A(CLOSE);
+        }
+}
+
+bool
 clock_within_limit(const pb_clock_t *k, int64_t now)
 {
         if (k->limit_due_at_ms > 0)

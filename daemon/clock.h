@@ -31,6 +31,12 @@ int clock_start(pb_clock_t **slot, int kind, const policy_t *pol, const char *de
  * read) counts elapsed real time instead. */
 void clock_stop(pb_clock_t *k, const policy_t *pol, int action, int64_t now);
 
+/* Whether a stopped clock was stopped by the answer it measures: an acceptance, a pend or a
+ * resolution for the response clock, a resolution for the resolution clock, the call for the
+ * follow-up. A clock stopped by a dismissal, or replaced by a reassignment, was not answered:
+ * it is neither met nor missed. False for NULL and for a running clock. */
+bool clock_answered(const pb_clock_t *k);
+
 /* Whether the clock is within its limit at now (the department's allowance at level 0, scaled
  * and moved by pauses): what `met` records when it stops, and what a running clock's limit
  * stands at. An escalation by hand moves the clock up its chain, not its limit. */

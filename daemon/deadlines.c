@@ -105,11 +105,9 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         r = changes_record(x, old, &e);
         complaint__v1__complaint__free_unpacked(old, NULL);
         if (r == 0)
-                log_struct(
-                    LOG_INFO, x->c->id, k->department, kind, "complaint %" PRIu64 " (%s): %s %s%s",
-                    x->c->id, k->department, kind, clock_kind_name(k->kind),
-                    d->due_ms < x->s->started_at ? " (late)"
-                                                                                       : "");
+                log_struct(LOG_INFO, x->c->id, k->department, kind,
+                           "complaint %" PRIu64 " (%s): %s %s%s", x->c->id, k->department, kind,
+                           clock_kind_name(k->kind), d->due_ms < x->s->started_at ? " (late)" : "");
         return r;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "macro.h"
 #include "stats.h"
 
@@ -33,19 +34,6 @@ s_sort(struct stats_sparse *v)
         }
 }
 
-/* The department answered on this clock: accepted it, pended it (asked the complainant) or
- * resolved it. A clock stopped by a dismissal or replaced by a reassignment did not. */
-static bool
-s_answered(const Complaint__V1__Clock *k, int action)
-{
-        if (k == NULL || k->running)
-                return false;
-        if (action == 0)
-                return k->stopped_by == A(ACCEPT) || k->stopped_by == A(PEND) ||
-                       k->stopped_by == A(RESOLVE);
-        return (int)k->stopped_by == action;
-}
-
 void
 stats_contrib(const pb_complaint_t *c, struct stats_sparse *ret)
 {
@@ -53,14 +41,14 @@ stats_contrib(const pb_complaint_t *c, struct stats_sparse *ret)
 
         ret->n = 0;
         s_add(ret, SF_COMPLAINTS, 1);
-        if (s_answered(c->response_clock, 0)) {
+        if (clock_answered(c->response_clock)) {
                 s_add(ret, SF_ACCEPTED, 1);
                 s_add(ret, SF_RESPONSE_MET, c->response_clock->met);
                 s_add(ret, SF_ACCEPT_HIST + (int)stats_bucket(c->response_clock->elapsed_ms), 1);
         }
         if (resolved) {
                 s_add(ret, SF_RESOLVED, 1);
-                if (s_answered(c->resolution_clock, A(RESOLVE))) {
+                if (clock_answered(c->resolution_clock)) {
                         s_add(ret, SF_RESOLUTION_TIMED, 1);
                         s_add(ret, SF_RESOLUTION_MET, c->resolution_clock->met);
                         s_add(ret,

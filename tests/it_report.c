@@ -607,6 +607,10 @@ s_check_ledger(harness_client_t *c, int64_t from, int64_t to)
                         if (fx[k].story == 4 || fx[k].story == 7)
                                 CHECK_INT(row->response,
                                           COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET);
+                        /* Dismissed before anyone answered: neither met nor missed. */
+                        if (fx[k].story == 6)
+                                CHECK_INT(row->response,
+                                          COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_ENDED);
                         if (fx[k].story == 1)
                                 CHECK_INT(row->response,
                                           COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_RUNNING);
@@ -844,6 +848,18 @@ s_check_ctl(harness_t *h, int64_t from, int64_t to, const char *month)
                 CHECK_INT(hjson_bool(r.json, path, -1),
                           k < (int64_t)(e.complaints - e.closed - e.dismissed));
         }
+        harness_ctl_free(&r);
+        /* The CSV carries what the JSON has: resolution, cost, the call and its score. */
+        r = HARNESS_CTL(h, "ledger", "--from", f, "--to", t, "--csv");
+        CHECK_INT(r.code, 0);
+        CHECK(r.out && strncmp(r.out,
+                               "id,created,status,owner,department,category,missing,reply,"
+                               "resolved,responsibility,compensation,follow_up,satisfaction,"
+                               "closed,response_limit,",
+                               118) == 0);
+        /* Story 7 closed with 5 after a third party's resolution and 0.07 of compensation. */
+        CHECK(r.out && strstr(r.out, ",third_party,0.07,") != NULL);
+        CHECK(r.out && strstr(r.out, ",third_party,0.07,satisfaction 5,5,") != NULL);
         harness_ctl_free(&r);
         r = HARNESS_CTL(h, "ledger", "--from", f, "--to", t);
         CHECK_INT(r.code, 0);

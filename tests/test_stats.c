@@ -51,9 +51,11 @@ s_closed(struct fixture *f)
 {
         f->c.status = ST_CLOSED;
         f->c.department = (char *)"billing";
+        f->response.kind = COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_RESPONSE;
         f->response.met = true;
         f->response.elapsed_ms = 100;
         f->response.stopped_by = A(ACCEPT);
+        f->resolution.kind = COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_RESOLUTION;
         f->resolution.met = false;
         f->resolution.elapsed_ms = 5000;
         f->resolution.stopped_by = A(RESOLVE);

@@ -1052,6 +1052,8 @@ test_start_checks(void)
 
 #define ATTACKERS 20
 #define SUBSCRIPTION_SIZE (1 << 20)
+/* Less than half of what the twenty subscriptions take when they are kept. */
+#define RSS_GROWTH_MAX_KIB (8 * 1024)
 
 /* Waits up to timeout_ms on sub for an event that is not a heartbeat and, when id is not 0,
  * is about complaint id. Returns whether one came. */
@@ -1204,7 +1206,7 @@ test_huge_subscriptions(void)
 {
         int attackers[ATTACKERS], linger = 0, n_dropped = 0;
         long rss0, rss1, hwm;
-        int64_t t0;
+        int64_t t0, deadline;
         harness_client_t c;
         pb_reply_t *r;
         void *sub;
@@ -1220,12 +1222,19 @@ test_huge_subscriptions(void)
         REQUIRE(s_await_event(sub, 0, true, 5000));
         rss0 = s_proc_kib(h.pid, "VmRSS");
 
-        /* Twenty peers, each sending a subscription of 1 MiB, all held open. */
+        /* Twenty peers, each sending a subscription of 1 MiB, all held open; then a while for
+         * the daemon to hang up on them (ZMQ_MAXMSGSIZE does at the frame's size) or to take in
+         * what they sent. */
         t0 = harness_now_ms();
         for (int i = 0; i < ATTACKERS; i++) {
                 attackers[i] = s_raw_subscribe(h.events, SUBSCRIPTION_SIZE, 2000);
                 CHECK(attackers[i] >= 0);
-                if (attackers[i] >= 0 && s_await_hangup(attackers[i], 1000))
+        }
+        deadline = harness_now_ms() + 2000;
+        for (int i = 0; i < ATTACKERS; i++) {
+                int64_t left = deadline - harness_now_ms();
+
+                if (attackers[i] >= 0 && s_await_hangup(attackers[i], left > 0 ? (int)left : 0))
                         n_dropped++;
         }
         rss1 = s_proc_kib(h.pid, "VmRSS");
@@ -1235,7 +1244,9 @@ test_huge_subscriptions(void)
                n_dropped, ATTACKERS, harness_now_ms() - t0, rss0, rss1, hwm);
         CHECK(harness_running(&h));
         CHECK(rss0 > 0 && rss1 > 0);
-        CHECK(rss1 - rss0 < 64 * 1024);
+        /* Bounded: a daemon that keeps what it is sent grows by 36 MiB here; one that hangs up
+         * at the frame's size by some KiB. */
+        CHECK(rss1 - rss0 < RSS_GROWTH_MAX_KIB);
 
         /* It goes on publishing to the subscriber that behaved. */
         REQUIRE(harness_client_open(&h, &c) == 0);

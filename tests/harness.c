@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1302,4 +1304,251 @@ hjson_len(const hjson_t *v, const char *path)
         const hjson_t *x = hjson_get(v, path);
 
         return x && (x->type == HJSON_ARRAY || x->type == HJSON_OBJECT) ? x->n : 0;
+}
+
+/* ------------------------------------------------------------------ more ways to run it */
+
+extern char **environ;
+
+/* The test's environment with each "NAME=value" of add set, replacing NAME: a malloc'ed,
+ * NULL-terminated array of borrowed strings, or NULL on no memory. */
+static char **
+s_env_with(const char *const *add)
+{
+        size_t n = 0, extra = 0, k = 0;
+        char **env;
+
+        while (environ && environ[n])
+                n++;
+        while (add && add[extra])
+                extra++;
+        env = calloc(n + extra + 1, sizeof(*env));
+        if (env == NULL)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                bool replaced = false;
+
+                for (size_t j = 0; j < extra && !replaced; j++) {
+                        size_t len = strcspn(add[j], "=");
+
+                        replaced = strncmp(environ[i], add[j], len) == 0 && environ[i][len] == '=';
+                }
+                if (!replaced)
+                        env[k++] = environ[i];
+        }
+        for (size_t j = 0; j < extra; j++)
+                env[k++] = (char *)(uintptr_t)add[j];
+        env[k] = NULL;
+        return env;
+}
+
+/* Waits until the daemon just started answers a status request, as harness_start() does;
+ * kills and reaps it when it does not. */
+static int
+s_await_ready(harness_t *h)
+{
+        harness_client_t c;
+        int64_t deadline, resend = 0;
+        int r = harness_client_open(h, &c);
+
+        if (r < 0)
+                goto fail;
+        deadline = harness_now_ms() + HARNESS_START_TIMEOUT_MS;
+        r = -ETIMEDOUT;
+        /* Each pass waits at most 200 ms for the reply or the child's exit, until the
+         * deadline. */
+        for (int i = 0; i < 10000 && harness_now_ms() < deadline; i++) {
+                zmq_pollitem_t items[2] = {{.socket = c.sock, .events = ZMQ_POLLIN},
+                                           {.fd = h->pidfd, .events = ZMQ_POLLIN}};
+                harness_frames_t f;
+                int n;
+
+                if (harness_now_ms() >= resend) {
+                        if (resend != 0)
+                                harness_client_reset(&c);
+                        s_send_status(&c);
+                        resend = harness_now_ms() + 2000;
+                }
+                n = zmq_poll(items, h->pidfd >= 0 ? 2 : 1,
+                             s_remaining(deadline) < 200 ? s_remaining(deadline) : 200);
+                if (n < 0 && zmq_errno() != EINTR) {
+                        r = -zmq_errno();
+                        break;
+                }
+                if (!harness_running(h)) {
+                        r = -ECHILD;
+                        break;
+                }
+                if (n > 0 && (items[0].revents & ZMQ_POLLIN) &&
+                    harness_client_recv(&c, 0, &f) == 0) {
+                        harness_frames_free(&f);
+                        r = 0;
+                        break;
+                }
+        }
+        harness_client_close(&c);
+        if (r == 0)
+                return 0;
+fail:
+        if (r == -ECHILD) {
+                fprintf(stderr, "harness: complaintd exited during start-up (status %d)\n",
+                        s_wait_child(h->pid, h->pidfd, -1));
+        } else {
+                fprintf(stderr, "harness: complaintd did not answer within %d ms: %s\n",
+                        HARNESS_START_TIMEOUT_MS, strerror(-r));
+                kill(h->pid, SIGKILL);
+                s_wait_child(h->pid, h->pidfd, -1);
+        }
+        s_forget_child(h);
+        harness_dump_log(h);
+        return r;
+}
+
+int
+harness_start_with(harness_t *h, const harness_start_opts_t *opts)
+{
+        const char *argv[] = {COMPLAINTD_BIN, "--config", h->conf,    "--state-dir", h->state,
+                              "--api",        h->api,     "--events", h->events,     NULL};
+        struct rlimit nofile = {0, 0};
+        char **env;
+        int logfd, devnull, r;
+        pid_t pid, parent;
+
+        if (opts == NULL)
+                return harness_start(h);
+        assert(h->pid == 0);
+        nofile.rlim_cur = nofile.rlim_max = opts->nofile;
+        env = s_env_with(opts->env);
+        if (env == NULL)
+                return -ENOMEM;
+        parent = getpid();
+        logfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (logfd < 0) {
+                r = -errno;
+                free(env);
+                return r;
+        }
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(logfd);
+                if (devnull >= 0)
+                        close(devnull);
+                free(env);
+                return r;
+        }
+        if (pid == 0) {
+                /* Only async-signal-safe calls between fork and exec, as in harness_start(). */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(127);
+                if (devnull >= 0)
+                        dup2(devnull, 0);
+                dup2(logfd, 1);
+                dup2(logfd, 2);
+                if (opts->nofile > 0 && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                        _exit(126);
+                execve(argv[0], (char *const *)(uintptr_t)argv, env);
+                _exit(127);
+        }
+        close(logfd);
+        if (devnull >= 0)
+                close(devnull);
+        free(env);
+        h->pid = pid;
+        h->pidfd = s_pidfd_open(pid);
+        h->starts++;
+        return s_await_ready(h);
+}
+
+int
+harness_wait_exit(harness_t *h, int timeout_ms)
+{
+        int r;
+
+        if (h->pid <= 0)
+                return -ESRCH;
+        r = s_wait_child(h->pid, h->pidfd, timeout_ms);
+        if (r != -ETIMEDOUT)
+                s_forget_child(h);
+        return r;
+}
+
+off_t
+harness_log_size(const harness_t *h)
+{
+        struct stat st;
+
+        return stat(h->log, &st) == 0 ? st.st_size : 0;
+}
+
+/* The log from byte offset from on (malloc'ed), or NULL. */
+static char *
+s_log_from(const harness_t *h, off_t from, size_t *ret_skipped)
+{
+        size_t n = 0;
+        char *text = s_read_file(h->log, &n);
+
+        if (text == NULL)
+                return NULL;
+        *ret_skipped = from <= 0 ? 0 : (size_t)from < n ? (size_t)from : n;
+        return text;
+}
+
+size_t
+harness_log_count(const harness_t *h, const char *needle, off_t from)
+{
+        size_t skipped, count = 0;
+        char *text = s_log_from(h, from, &skipped);
+
+        if (text == NULL || needle[0] == '\0') {
+                free(text);
+                return 0;
+        }
+        /* Each pass moves past one occurrence: bounded by the log's length. */
+        for (const char *p = strstr(text + skipped, needle); p;
+             p = strstr(p + strlen(needle), needle))
+                count++;
+        free(text);
+        return count;
+}
+
+off_t
+harness_wait_log(const harness_t *h, const char *needle, off_t from, int timeout_ms)
+{
+        int64_t deadline = harness_now_ms() + timeout_ms;
+        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        off_t found = -ETIMEDOUT;
+
+        if (fd < 0)
+                return -errno;
+        /* Watch first, then look: what is written in between wakes the poll. */
+        if (inotify_add_watch(fd, h->log, IN_MODIFY) < 0) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        /* Each pass looks once and then waits for the next write to the log or the deadline;
+         * the count only guards against a log written to without end. */
+        for (int i = 0; i < 100000; i++) {
+                size_t skipped;
+                char *text = s_log_from(h, from, &skipped);
+                const char *at = text ? strstr(text + skipped, needle) : NULL;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                char events[4096];
+
+                if (at)
+                        found = at - text;
+                free(text);
+                if (at || s_remaining(deadline) == 0)
+                        break;
+                if (poll(&p, 1, s_remaining(deadline)) < 0 && errno != EINTR)
+                        break;
+                for (int k = 0; k < 64 && read(fd, events, sizeof(events)) > 0; k++)
+                        ;
+        }
+        close(fd);
+        return found;
 }

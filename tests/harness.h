@@ -214,4 +214,35 @@ uint64_t harness_rand(uint64_t *state);
 /* Milliseconds on the monotonic clock. */
 int64_t harness_now_ms(void);
 
+/* ------------------------------------------------------------------ more ways to run it */
+
+/* What harness_start_with() does beyond harness_start(). */
+typedef struct harness_start_opts {
+        /* A NULL-terminated list of "NAME=value" set in the daemon's environment, replacing
+         * the test's own value of NAME; NULL for none. */
+        const char *const *env;
+        /* When not 0, the daemon's RLIMIT_NOFILE, soft and hard, set in the child before
+         * exec. */
+        unsigned long nofile;
+} harness_start_opts_t;
+
+/* harness_start() with opts (NULL: exactly harness_start()). Same returns. */
+int harness_start_with(harness_t *h, const harness_start_opts_t *opts);
+
+/* Waits up to timeout_ms for the daemon to exit by itself (on its pidfd) and reaps it.
+ * Returns its exit code (0..255) or 128+signal; -ETIMEDOUT when it still runs after
+ * timeout_ms (it is left running); -ESRCH when no daemon was started. */
+int harness_wait_exit(harness_t *h, int timeout_ms);
+
+/* The size of the daemon's log now: the offset to search it from for what comes next. */
+off_t harness_log_size(const harness_t *h);
+
+/* How many times needle occurs in the daemon's log from byte offset from on. */
+size_t harness_log_count(const harness_t *h, const char *needle, off_t from);
+
+/* Waits up to timeout_ms for needle to appear in the daemon's log after byte offset from:
+ * wakes on inotify events of the log file, never on a timer. Returns the offset of the first
+ * occurrence, or -ETIMEDOUT (or another negative errno). */
+off_t harness_wait_log(const harness_t *h, const char *needle, off_t from, int timeout_ms);
+
 #endif

@@ -32,6 +32,7 @@ struct server {
         int64_t next_status;     /* monotonic ms */
         int64_t next_prune;      /* monotonic ms */
         int64_t next_fd_warning; /* monotonic ms: descriptors running out, said once a minute */
+        DIR *fd_dir;             /* /proc/self/fd, to count them */
         struct service_outbox out;
 };
 
@@ -138,6 +139,7 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notif
                 log_error("%s: daemon.events: cannot bind %s: %s", cfg->file, cfg->events, why);
                 goto fail;
         }
+        s->fd_dir = opendir("/proc/self/fd");
         r = s_install_signals();
         if (r < 0) {
                 log_error("cannot install signal handlers: %s", strerror(-r));
@@ -165,6 +167,8 @@ server_free(server_t **sp)
         if (s->zctx)
                 zmq_ctx_term(s->zctx);
         config_free(&s->owned_cfg);
+        if (s->fd_dir)
+                closedir(s->fd_dir);
         free(s->config_path);
         free(s);
         *sp = NULL;
@@ -254,19 +258,17 @@ static void
 s_check_descriptors(server_t *s)
 {
         struct rlimit rl;
-        DIR *d;
         struct dirent *e;
         uint64_t n = 0;
 
-        if (mono_ms() < s->next_fd_warning || getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
-            rl.rlim_cur == RLIM_INFINITY)
+        if (s->fd_dir == NULL || mono_ms() < s->next_fd_warning ||
+            getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
                 return;
-        d = opendir("/proc/self/fd");
-        if (d == NULL)
-                return;
-        while ((e = readdir(d)) != NULL)
+        /* Opened once at start: when the descriptors have run out, there is none left to open
+         * the directory with. Reading it again from the start lists them anew. */
+        rewinddir(s->fd_dir);
+        while ((e = readdir(s->fd_dir)) != NULL)
                 n += e->d_name[0] != '.';
-        closedir(d);
         if (n * 10 < (uint64_t)rl.rlim_cur * 9)
                 return;
         s->next_fd_warning = mono_ms() + FD_WARNING_INTERVAL_MS;

@@ -748,19 +748,25 @@ store_backup(store_t *s, const char *path)
 
         if (mkdir(path, 0750) < 0 && errno != EEXIST)
                 return -errno;
+        /* Everything below reads the map, whose size must not change under it: even the usage
+         * is read from a meta page inside it. */
+        pthread_mutex_lock(&s->resize);
         store_usage(s, &used, &map);
         if (statvfs(path, &vfs) == 0) {
                 avail = (uint64_t)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
-                if (avail < used)
+                if (avail < used) {
+                        pthread_mutex_unlock(&s->resize);
                         return -ENOSPC;
+                }
         }
         snprintf(data, sizeof(data), "%s/data.mdb", path);
         fd = open(data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-        if (fd < 0)
-                return -errno;
-        /* A read snapshot, written compacted: free pages are left out. The map keeps its size
-         * while it is read. */
-        pthread_mutex_lock(&s->resize);
+        if (fd < 0) {
+                r = -errno;
+                pthread_mutex_unlock(&s->resize);
+                return r;
+        }
+        /* A read snapshot, written compacted: free pages are left out. */
         rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
         pthread_mutex_unlock(&s->resize);
         r = st_err(rc);

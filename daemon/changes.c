@@ -687,6 +687,7 @@ s_reopen(struct ctx *x)
         _cleanup_free_ char *from_dept = NULL;
         pb_complaint_t *old = NULL;
         const char *dept;
+        bool moved;
         int next, from, r;
 
         if (s_load(x, q->id, A(REOPEN), &next) < 0 || s_note_ok(x, "reason", q->reason, true) < 0 ||
@@ -696,17 +697,22 @@ s_reopen(struct ctx *x)
         if (from_dept == NULL || (r = changes_snapshot(x, &old)) < 0)
                 return from_dept ? r : request_store_fail(x, -ENOMEM, "reopening");
         from = x->c->status;
+        moved = from_dept[0] && strcmp(from_dept, dept) != 0;
         x->c->status = next;
         x->c->level = 0;
         x->c->reopen_count++;
         r = request_set_string(&x->c->department, dept);
         if (r == 0)
                 r = changes_record(x, old,
-                                   &(struct changes_entry){.action = A(REOPEN),
-                                                           .from = from,
-                                                           .from_dept = from_dept,
-                                                           .note = q->reason,
-                                                           .kind = "reopened"});
+                                   &(struct changes_entry){
+                                       .action = A(REOPEN),
+                                       .from = from,
+                                       .from_dept = from_dept,
+                                       .note = q->reason,
+                                       .kind = "reopened",
+                                       /* The department it leaves is told, as on a reassignment. */
+                                       .extra_dept = moved ? from_dept : NULL,
+                                       .extra_kind = "reassigned"});
         complaint__v1__complaint__free_unpacked(old, NULL);
         return r;
 }

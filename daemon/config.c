@@ -261,7 +261,8 @@ s_load_limits(struct loader *l, const config_setting_t *g)
             LIMIT(description, 1, 1 << 20), LIMIT(note, 1, 1 << 20),
             LIMIT(actor, 1, 200),           LIMIT(request_id, 8, 200),
             LIMIT(external_ref, 1, 1024),   LIMIT(list_max, 1, 100000),
-            LIMIT(replay_max, 1, 100000),
+            LIMIT(replay_max, 1, 100000),   LIMIT(reply, 4096, 16 << 20),
+            LIMIT(scan_max, 100, 10000000),
 #undef LIMIT
         };
         const char *known[ELEMENTSOF(table) + 2];
@@ -885,6 +886,8 @@ s_set_defaults(conf_t *cfg)
             .external_ref = 100,
             .list_max = 1000,
             .replay_max = 1000,
+            .reply = 262144,
+            .scan_max = 5000,
             .compensation_max = 100000000,
         };
         cfg->priority_scale[0] = 1.0;

@@ -70,6 +70,8 @@ struct config_limits {
         uint32_t external_ref;
         uint32_t list_max;
         uint32_t replay_max;
+        uint32_t reply;    /* bytes of history in one get reply (past its first entry) */
+        uint32_t scan_max; /* index entries one list request examines */
         int64_t compensation_max; /* cents */
 };
 

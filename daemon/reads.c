@@ -9,6 +9,7 @@
 #include "reads.h"
 
 #define RELATED_MAX 100 /* other complaints of the complainant in a get reply */
+#define HISTORY_PAGE 100 /* history entries in a get reply unless asked otherwise */
 
 int
 reads_get(struct ctx *x)
@@ -17,8 +18,17 @@ reads_get(struct ctx *x)
 
         if (r == -ENOENT)
                 return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
-        if (r == 0)
-                r = store_get_history(x->txn, x->c->id, &x->hist, &x->n_hist);
+        if (r == 0) {
+                const struct config_limits *lim = &x->s->cfg->limits;
+                const Complaint__V1__GetRequest *q = x->req->get;
+                uint32_t n = q->history_limit ? q->history_limit : HISTORY_PAGE;
+
+                /* A complaint with thousands of notes is read in pages: one get never builds
+                 * a reply of megabytes. */
+                r = store_get_history_page(x->txn, x->c->id, q->history_after,
+                                           n < lim->list_max ? n : lim->list_max, lim->reply,
+                                           &x->hist, &x->n_hist, &x->reply.history_next_after);
+        }
         if (r == 0) {
                 char keys[2][CONTACT_KEY_MAX];
                 size_t n_keys = changes_contact_keys(x->s, x->c->complainant, keys), n = 0;
@@ -55,8 +65,8 @@ reads_list(struct ctx *x)
                 limit = x->s->cfg->limits.list_max;
         f.department = q->department[0] ? q->department : NULL;
         f.category = q->category[0] ? q->category : NULL;
-        r = store_list(x->txn, &f, q->before_id, limit, &x->list, &x->n_list,
-                       &x->list_reply.next_before_id);
+        r = store_list(x->txn, &f, q->before_id, limit, x->s->cfg->limits.scan_max, &x->list,
+                       &x->n_list, &x->list_reply.next_before_id);
         if (r < 0)
                 return request_store_fail(x, r, "listing complaints");
         x->list_reply.complaints = x->list;

@@ -147,6 +147,13 @@ int store_next_complaint_id(store_txn_t *txn, uint64_t *ret);
  * store_free_history(). */
 int store_put_history(store_txn_t *txn, const pb_history_t *h);
 int store_get_history(store_txn_t *txn, uint64_t id, pb_history_t ***ret, size_t *ret_n);
+/* One page of a complaint's history: the entries after seq after_seq, in order, at most max_n
+ * of them and, past the first, at most max_bytes of stored entries. *ret_next is the seq to
+ * pass as after_seq for the next page, 0 when there is no more (ret_next may be NULL). Frees
+ * and errors as store_get_history(). */
+int store_get_history_page(store_txn_t *txn, uint64_t id, uint32_t after_seq, uint32_t max_n,
+                           size_t max_bytes, pb_history_t ***ret, size_t *ret_n,
+                           uint32_t *ret_next);
 void store_free_history(pb_history_t ***entries, size_t n);
 
 /* Events: append numbers ev globally (ev->seq = last + 1, also written into the entry it
@@ -214,9 +221,10 @@ int store_count(store_txn_t *txn, int status, uint64_t *ret);
 int store_count_overdue(store_txn_t *txn, uint64_t *ret);
 
 /* Lists complaints newest first, below before_id (0: from the newest), matching every filter
- * that is set (NULL / ST_NONE: any), at most limit of them. The array and records are the
- * caller's, freed with store_free_list(); *ret_next is the before_id of the next page, 0 at
- * the end. */
+ * that is set (NULL / ST_NONE: any), at most limit of them, examining at most scan_max index
+ * entries. The array and records are the caller's, freed with store_free_list(); *ret_next is
+ * the before_id of the next page, 0 at the end: a page cut short by scan_max may hold fewer
+ * than limit complaints, or none, with *ret_next set. */
 struct store_filter {
         const char *department;
         const char *category;
@@ -225,7 +233,7 @@ struct store_filter {
         uint32_t level; /* only complaints at this level (0: any) */
 };
 int store_list(store_txn_t *txn, const struct store_filter *f, uint64_t before_id, uint32_t limit,
-               pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);
+               uint32_t scan_max, pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);
 void store_free_list(pb_complaint_t ***list, size_t n);
 
 /* The report's counters (stats.h), kept by store_put_complaint() by the UTC day of creation

@@ -144,16 +144,19 @@ store_free_history(pb_history_t ***entries, size_t n)
 }
 
 int
-store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_n)
+store_get_history_page(store_txn_t *t, uint64_t id, uint32_t after_seq, uint32_t max_n,
+                       size_t max_bytes, pb_history_t ***ret, size_t *ret_n, uint32_t *ret_next)
 {
         uint8_t kb[12] = {0};
         MDB_val k = {12, kb}, v;
         MDB_cursor *cur;
         pb_history_t **list = NULL;
-        size_t n = 0, cap = 0;
+        size_t n = 0, cap = 0, bytes = 0;
+        uint32_t next = 0;
         int rc;
 
         st_put_be64(kb, id);
+        st_put_be32(kb + 8, after_seq + 1);
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_HISTORY], &cur);
         if (rc != 0)
                 return st_err(rc);
@@ -163,6 +166,12 @@ store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_
 
                 if (k.mv_size != 12 || st_get_be64(k.mv_data) != id)
                         break;
+                /* Full: the next page begins after the last entry given. One entry always
+                 * goes, however large, so that paging moves on. */
+                if (n > 0 && (n == max_n || bytes + v.mv_size > max_bytes)) {
+                        next = list[n - 1]->seq;
+                        break;
+                }
                 if (n == cap) {
                         pb_history_t **p = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*p));
                         if (p == NULL) {
@@ -177,6 +186,7 @@ store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_
                         break;
                 }
                 list[n++] = h;
+                bytes += v.mv_size;
         }
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND) {
@@ -185,7 +195,15 @@ store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_
         }
         *ret = list;
         *ret_n = n;
+        if (ret_next)
+                *ret_next = next;
         return 0;
+}
+
+int
+store_get_history(store_txn_t *t, uint64_t id, pb_history_t ***ret, size_t *ret_n)
+{
+        return store_get_history_page(t, id, 0, UINT32_MAX, SIZE_MAX, ret, ret_n, NULL);
 }
 
 int
@@ -228,7 +246,7 @@ s_matches(const pb_complaint_t *c, const struct store_filter *f)
 
 int
 store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uint32_t limit,
-           pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next)
+           uint32_t scan_max, pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next)
 {
         uint8_t prefix[KEY_MAX], seek[KEY_MAX];
         size_t plen = 0;
@@ -238,6 +256,7 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         pb_complaint_t **list;
         size_t n = 0;
         uint64_t next = 0;
+        uint32_t scanned = 0;
         int rc;
 
         /* The most selective index that serves the filter: overdue, department, category,
@@ -282,6 +301,12 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
                         continue;
                 if (n == limit) {
                         next = list[n - 1]->id;
+                        break;
+                }
+                /* Examined enough: the page ends here, short or empty, and the next one goes
+                 * on below this entry. A filter that matches nothing walks no whole index. */
+                if (scanned++ == scan_max) {
+                        next = id + 1;
                         break;
                 }
                 if (db == DB_COMPLAINTS)

@@ -91,9 +91,9 @@ test_records_and_indexes(store_t *s)
         CHECK(got == NULL);
 
         /* By department, newest first. */
-        CHECK_INT(
-            store_list(t, &(struct store_filter){.department = "network"}, 0, 10, &list, &n, &next),
-            0);
+        CHECK_INT(store_list(t, &(struct store_filter){.department = "network"}, 0, 10, 5000, &list,
+                             &n, &next),
+                  0);
         CHECK_INT(n, 2);
         if (n == 2) {
                 CHECK_INT(list[0]->id, 3);
@@ -102,29 +102,31 @@ test_records_and_indexes(store_t *s)
         CHECK_INT(next, 0);
         store_free_list(&list, n);
         /* A department that is a prefix of another must not match it. */
-        CHECK_INT(
-            store_list(t, &(struct store_filter){.department = "net"}, 0, 10, &list, &n, &next), 0);
+        CHECK_INT(store_list(t, &(struct store_filter){.department = "net"}, 0, 10, 5000, &list, &n,
+                             &next),
+                  0);
         CHECK_INT(n, 0);
         store_free_list(&list, n);
         /* By category, with a status filter on top. */
         CHECK_INT(store_list(t,
                              &(struct store_filter){.category = "billing", .status = ST_ASSIGNED},
-                             0, 10, &list, &n, &next),
+                             0, 10, 5000, &list, &n, &next),
                   0);
         CHECK_INT(n, 2);
         store_free_list(&list, n);
         /* Paging: one at a time, all of them, then the end. */
-        CHECK_INT(store_list(t, &(struct store_filter){0}, 0, 1, &list, &n, &next), 0);
+        CHECK_INT(store_list(t, &(struct store_filter){0}, 0, 1, 5000, &list, &n, &next), 0);
         CHECK_INT(n, 1);
         CHECK_INT(next, 3);
         store_free_list(&list, n);
-        CHECK_INT(store_list(t, &(struct store_filter){0}, next, 1, &list, &n, &next), 0);
+        CHECK_INT(store_list(t, &(struct store_filter){0}, next, 1, 5000, &list, &n, &next), 0);
         CHECK_INT(n, 1);
         if (n == 1)
                 CHECK_INT(list[0]->id, 2);
         store_free_list(&list, n);
-        CHECK_INT(store_list(t, &(struct store_filter){.status = ST_NEW}, 0, 10, &list, &n, &next),
-                  0);
+        CHECK_INT(
+            store_list(t, &(struct store_filter){.status = ST_NEW}, 0, 10, 5000, &list, &n, &next),
+            0);
         CHECK_INT(n, 0);
         store_free_list(&list, n);
         store_abort(&t);

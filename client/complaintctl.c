@@ -628,12 +628,58 @@ s_note(struct ctl *x)
         return s_change(x, &req, "noted");
 }
 
+/* The rest of a complaint's history after the first page of a get: the daemon returns it in
+ * pages (limits.reply), and show prints it whole. The pages are kept in *pages (the caller
+ * frees them) because hist points into them. */
+static int
+s_history_rest(struct ctl *x, pb_request_t *req, pb_reply_t *first, pb_reply_t ***pages,
+               size_t *n_pages, pb_history_t ***hist, size_t *n_hist)
+{
+        uint32_t after = first->history_next_after;
+        size_t cap = first->n_history;
+
+        *hist = malloc((cap ? cap : 1) * sizeof(**hist));
+        if (*hist == NULL)
+                return s_fail("out of memory");
+        memcpy(*hist, first->history, first->n_history * sizeof(**hist));
+        *n_hist = first->n_history;
+        /* Each page moves on by at least one entry: bounded by the history's length. */
+        while (after != 0) {
+                pb_reply_t *page = NULL, **grown_pages;
+                pb_history_t **grown;
+                int r;
+
+                req->get->history_after = after;
+                if ((r = s_call(x, req, &page)))
+                        return r;
+                grown_pages = realloc(*pages, (*n_pages + 1) * sizeof(**pages));
+                grown = realloc(*hist, (*n_hist + page->n_history + 1) * sizeof(**hist));
+                if (grown_pages)
+                        *pages = grown_pages;
+                if (grown)
+                        *hist = grown;
+                if (grown_pages == NULL || grown == NULL) {
+                        complaint__v1__reply__free_unpacked(page, NULL);
+                        return s_fail("out of memory");
+                }
+                (*pages)[(*n_pages)++] = page;
+                memcpy(*hist + *n_hist, page->history, page->n_history * sizeof(**hist));
+                *n_hist += page->n_history;
+                if (page->history_next_after <= after)
+                        break;
+                after = page->history_next_after;
+        }
+        return 0;
+}
+
 static int
 s_show(struct ctl *x)
 {
         pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
         Complaint__V1__GetRequest q = COMPLAINT__V1__GET_REQUEST__INIT;
-        pb_reply_t *reply = NULL;
+        pb_reply_t *reply = NULL, **pages = NULL;
+        pb_history_t **hist = NULL;
+        size_t n_pages = 0, n_hist = 0;
         int r;
 
         if ((r = s_id(x, &q.id)))
@@ -646,7 +692,8 @@ s_show(struct ctl *x)
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return s_fail("the reply from %s carries no complaint", x->endpoint);
         }
-        if (x->json) {
+        r = s_history_rest(x, &req, reply, &pages, &n_pages, &hist, &n_hist);
+        if (r == 0 && x->json) {
                 json_t j;
 
                 json_init(&j, stdout);
@@ -655,8 +702,8 @@ s_show(struct ctl *x)
                 render_complaint_json(&j, reply->complaint);
                 json_key(&j, "history");
                 json_array_begin(&j);
-                for (size_t i = 0; i < reply->n_history; i++)
-                        render_history_json(&j, reply->history[i]);
+                for (size_t i = 0; i < n_hist; i++)
+                        render_history_json(&j, hist[i]);
                 json_array_end(&j);
                 json_key(&j, "complainant_complaints");
                 json_array_begin(&j);
@@ -665,7 +712,7 @@ s_show(struct ctl *x)
                 json_array_end(&j);
                 json_object_end(&j);
                 json_finish(&j);
-        } else {
+        } else if (r == 0) {
                 render_complaint_text(stdout, reply->complaint);
                 if (reply->n_complainant_complaints > 0) {
                         printf("\nthe complainant's other complaints (newest first)\n ");
@@ -674,10 +721,14 @@ s_show(struct ctl *x)
                         printf("\n");
                 }
                 printf("\nhistory\n");
-                render_history_text(stdout, reply->history, reply->n_history);
+                render_history_text(stdout, hist, n_hist);
         }
+        for (size_t i = 0; i < n_pages; i++)
+                complaint__v1__reply__free_unpacked(pages[i], NULL);
+        free(pages);
+        free(hist);
         complaint__v1__reply__free_unpacked(reply, NULL);
-        return s_flush();
+        return r ? r : s_flush();
 }
 
 static int

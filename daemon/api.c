@@ -24,6 +24,7 @@ struct api {
         struct service_request *reqs;
         size_t *req_of; /* in[i] -> its index in reqs, or SIZE_MAX */
         uint32_t cap;
+        uint32_t n_pending; /* in[0..n_pending): reads the last batch deferred, handed in again */
         struct service_outbox out;
         /* The running backup, and who waits for it. */
         backup_t *backup;
@@ -68,6 +69,10 @@ api_open(void *zctx, const char *endpoint, const conf_t *cfg, api_t **ret, const
         zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
         zmq_setsockopt(a->sock, ZMQ_LINGER, &linger, sizeof(linger));
         zmq_setsockopt(a->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
+        /* A client that sends and never reads holds at most this many replies (each bounded
+         * by limits.reply and the record sizes); past it ROUTER drops its replies, and it
+         * times out and asks again. Never buffered without bound. */
+        zmq_setsockopt(a->sock, ZMQ_SNDHWM, &(int){(int)cfg->reply_queue}, sizeof(int));
         if (zmq_bind(a->sock, endpoint) < 0)
                 goto fail;
         if (s_reserve(a) < 0) {
@@ -123,7 +128,8 @@ void
 api_set_config(api_t *a, const conf_t *cfg)
 {
         a->cfg = cfg;
-        if (s_reserve(a) < 0)
+        /* The batch arrays hold the deferred reads: they grow once those are answered. */
+        if (a->n_pending == 0 && s_reserve(a) < 0)
                 log_error("api: out of memory growing the batch; batches stay at %u", a->cap);
 }
 
@@ -232,18 +238,36 @@ api_backup_done(api_t *a)
         a->backup_request_id = NULL;
 }
 
+/* Moves message from into slot to, at or before it in the batch; to's frames are closed. */
+static void
+s_keep(struct inbound *to, struct inbound *from)
+{
+        if (to == from)
+                return;
+        for (int f = 0; f < from->n; f++) {
+                zmq_msg_init(&to->frames[f]);
+                zmq_msg_move(&to->frames[f], &from->frames[f]);
+                zmq_msg_close(&from->frames[f]);
+        }
+        to->n = from->n;
+        to->overflow = from->overflow;
+        from->n = 0;
+}
+
 int
 api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
 {
-        uint32_t n = 0;
+        uint32_t n = a->n_pending, kept = 0;
         size_t n_reqs = 0;
         char why[160];
 
-        while (n < a->cap && s_recv(a, &a->in[n])) {
-                struct inbound *m = &a->in[n];
+        while (n < a->cap && s_recv(a, &a->in[n]))
+                n++;
+        for (uint32_t i = 0; i < n; i++) {
+                struct inbound *m = &a->in[i];
                 size_t body;
 
-                a->req_of[n] = SIZE_MAX;
+                a->req_of[i] = SIZE_MAX;
                 /* [identity][empty][body] and nothing else. */
                 if (m->n != 3 || m->overflow || zmq_msg_size(&m->frames[1]) != 0) {
                         snprintf(why, sizeof(why),
@@ -258,16 +282,20 @@ api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
                 } else {
                         a->reqs[n_reqs] = (struct service_request){
                             .data = zmq_msg_data(&m->frames[2]), .len = body};
-                        a->req_of[n] = n_reqs++;
+                        a->req_of[i] = n_reqs++;
                 }
-                n++;
         }
         if (n_reqs > 0)
                 service_handle_batch(service, a->reqs, n_reqs, &a->out);
-        /* Replies only now: everything they acknowledge is committed. */
+        /* Replies only now: everything they acknowledge is committed. Deferred reads keep
+         * their message, moved to the front, for the next call. */
         for (uint32_t i = 0; i < n; i++) {
                 struct inbound *m = &a->in[i];
 
+                if (a->req_of[i] != SIZE_MAX && a->reqs[a->req_of[i]].deferred) {
+                        s_keep(&a->in[kept++], m);
+                        continue;
+                }
                 if (a->req_of[i] != SIZE_MAX) {
                         struct service_request *rq = &a->reqs[a->req_of[i]];
 
@@ -286,8 +314,15 @@ api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
                 for (int f = 0; f < m->n; f++)
                         zmq_msg_close(&m->frames[f]);
         }
+        a->n_pending = kept;
         for (size_t i = 0; i < a->out.n; i++)
                 events_publish(events, &a->out.items[i]);
         service_outbox_clear(&a->out);
         return (int)n;
+}
+
+bool
+api_pending(const api_t *a)
+{
+        return a->n_pending > 0;
 }

@@ -30,6 +30,10 @@ int api_serve(api_t *api, service_t *service, events_t *events, store_t *store);
 /* The descriptor to poll for the end of a running backup, or -1 when none runs. */
 int api_backup_fd(const api_t *api);
 
+/* Whether reads deferred by the last api_serve() (the batch's read budget was spent) wait to
+ * be served: the loop then calls api_serve() again without waiting for the socket. */
+bool api_pending(const api_t *api);
+
 /* Answers the client of the backup that has ended. */
 void api_backup_done(api_t *api);
 

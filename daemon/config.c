@@ -211,16 +211,16 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                         "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
-static const char *const daemon_keys[] = {"backup_dir", "event_hwm", "state_dir", "api",
-                                          "events",     "log_level", "heartbeat", "store_max",
-                                          "batch_max",  NULL};
+static const char *const daemon_keys[] = {"backup_dir", "event_hwm",   "state_dir",   "api",
+                                          "events",     "log_level",   "heartbeat",   "store_max",
+                                          "batch_max",  "read_budget", "reply_queue", NULL};
 
 static void
 s_load_daemon(struct loader *l, const config_setting_t *g)
 {
         conf_t *cfg = l->cfg;
         _cleanup_free_ char *level = NULL, *store_max = NULL;
-        long long batch = cfg->batch_max, hwm = cfg->event_hwm;
+        long long batch = cfg->batch_max, hwm = cfg->event_hwm, queue = cfg->reply_queue;
 
         if (!s_group(l, g, daemon_keys))
                 return;
@@ -235,6 +235,10 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
                                 "\"%s\" is not one of debug, info, notice, warning, err", level);
         }
         s_get_duration(l, g, "heartbeat", &cfg->heartbeat_ms);
+        s_get_duration(l, g, "read_budget", &cfg->read_budget_ms);
+        if (cfg->read_budget_ms < 1 || cfg->read_budget_ms > 10000)
+                s_error(l, config_setting_get_member(g, "read_budget"), NULL,
+                        "must be from 1ms to 10s");
         if (s_get_string(l, g, "store_max", false, &store_max) > 0 &&
             (config_parse_size(store_max, &cfg->store_max) < 0 || cfg->store_max < (1u << 20)))
                 s_error(l, config_setting_get_member(g, "store_max"), NULL,
@@ -243,6 +247,8 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         cfg->batch_max = (uint32_t)batch;
         s_get_uint(l, g, "event_hwm", 1, 10000000, &hwm);
         cfg->event_hwm = (uint32_t)hwm;
+        s_get_uint(l, g, "reply_queue", 1, 100000, &queue);
+        cfg->reply_queue = (uint32_t)queue;
 }
 
 static void
@@ -869,6 +875,8 @@ s_set_defaults(conf_t *cfg)
 {
         cfg->log_level = LOG_INFO;
         cfg->heartbeat_ms = 1000;
+        cfg->read_budget_ms = 20;
+        cfg->reply_queue = 100;
         cfg->store_max = 8ull << 30;
         cfg->batch_max = 256;
         cfg->event_hwm = 100000;

@@ -70,8 +70,8 @@ struct config_limits {
         uint32_t external_ref;
         uint32_t list_max;
         uint32_t replay_max;
-        uint32_t reply;    /* bytes of history in one get reply (past its first entry) */
-        uint32_t scan_max; /* index entries one list request examines */
+        uint32_t reply;           /* bytes of history in one get reply (past its first entry) */
+        uint32_t scan_max;        /* index entries one list request examines */
         int64_t compensation_max; /* cents */
 };
 
@@ -83,7 +83,9 @@ typedef struct conf {
         char *backup_dir; /* where `backup` writes copies; NULL: <state_dir>/backups */
         int log_level;    /* LOG_* from syslog.h */
         int64_t heartbeat_ms;
-        uint64_t store_max; /* bytes */
+        int64_t read_budget_ms; /* reads of one batch, before the rest wait a turn */
+        uint32_t reply_queue;   /* replies queued for one client that does not read them */
+        uint64_t store_max;     /* bytes */
         uint32_t batch_max;
         uint32_t event_hwm; /* events queued per subscriber before ZeroMQ drops them */
         struct config_limits limits;

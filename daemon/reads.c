@@ -8,7 +8,7 @@
 #include "macro.h"
 #include "reads.h"
 
-#define RELATED_MAX 100 /* other complaints of the complainant in a get reply */
+#define RELATED_MAX 100  /* other complaints of the complainant in a get reply */
 #define HISTORY_PAGE 100 /* history entries in a get reply unless asked otherwise */
 
 int

@@ -416,7 +416,9 @@ server_run(server_t *s)
                 }
                 s_keepalive(s);
                 items[3].fd = api_backup_fd(s->api);
-                n = zmq_poll(items, items[3].fd >= 0 ? 4 : 3, s_timeout(s));
+                /* Reads deferred by the last batch's budget: a look at the sockets, no wait. */
+                n = zmq_poll(items, items[3].fd >= 0 ? 4 : 3,
+                             api_pending(s->api) ? 0 : s_timeout(s));
                 if (n < 0 && zmq_errno() != EINTR) {
                         log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
                         return -zmq_errno();
@@ -426,9 +428,9 @@ server_run(server_t *s)
                         s_fire(s);
                 if (store_failed(s->store) && !s_store_usable(s))
                         return -EIO;
-                if (n <= 0)
+                if (n <= 0 && !api_pending(s->api))
                         continue;
-                if (items[0].revents & ZMQ_POLLIN)
+                if ((n > 0 && (items[0].revents & ZMQ_POLLIN)) || api_pending(s->api))
                         api_serve(s->api, s->service, s->events, s->store);
                 if (store_failed(s->store) && !s_store_usable(s))
                         return -EIO;

@@ -236,6 +236,7 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
         pb_request_t **decoded = calloc(n ? n : 1, sizeof(*decoded));
         size_t n_changes = 0, mark = out->n;
         store_txn_t *txn = NULL;
+        int64_t reads_start;
         int r = 0;
 
         if (decoded == NULL)
@@ -297,15 +298,25 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
 
         if (n_changes > 0 && r == 0)
                 deadlines_refresh(s);
+        reads_start = mono_ms();
 
-        /* Reads: after the changes commit, so a client sees its own writes. */
+        /* Reads: after the changes commit, so a client sees its own writes. Each is bounded
+         * (pages, scan limits), and together they get a budget of time, so that a burst of
+         * expensive reads holds up deadlines and heartbeats by tens of milliseconds at most;
+         * what is left waits for the next turn of the loop. */
         txn = NULL;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0, done = 0; i < n; i++) {
+                reqs[i].deferred = false;
                 if (decoded[i] == NULL || s_is_change(decoded[i]))
                         continue;
+                if (done > 0 && mono_ms() - reads_start >= s->cfg->read_budget_ms) {
+                        reqs[i].deferred = true;
+                        continue;
+                }
                 if (txn == NULL && store_begin(s->store, false, &txn) < 0)
                         txn = NULL;
                 s_handle_read(s, txn, &reqs[i], decoded[i]);
+                done++;
         }
         store_abort(&txn);
         for (size_t i = 0; i < n; i++)

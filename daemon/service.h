@@ -24,6 +24,8 @@ struct service_request {
         size_t reply_len;
         char *backup_path; /* set instead of reply for a valid backup request; caller frees */
         char *request_id;  /* with backup_path: the request's id, for the reply; caller frees */
+        bool deferred;     /* set instead of reply: a read left for a later batch, because the
+                            * batch's read budget (daemon.read_budget) was spent */
 };
 
 /* One event to publish after commit: its topic and encoded complaint.v1.Event. */
@@ -48,10 +50,11 @@ void service_free(service_t **service);
 void service_set_config(service_t *service, const conf_t *cfg);
 
 /* Handles n requests: decodes each, applies the changes in one write transaction, commits it
- * (growing the map when it is full), then answers the reads. Every request gets a reply, an
- * error reply when it failed. The events of committed changes are appended to out. Returns 0,
- * or a negative errno when the store failed as a whole (each change then has an error reply and
- * nothing was committed). */
+ * (growing the map when it is full), then answers the reads in order until the read budget is
+ * spent (at least one): the reads left are marked deferred, to be handed in again. Every other
+ * request gets a reply, an error reply when it failed. The events of committed changes are appended
+ * to out. Returns 0, or a negative errno when the store failed as a whole (each change then has an
+ * error reply and nothing was committed). */
 int service_handle_batch(service_t *service, struct service_request *reqs, size_t n,
                          struct service_outbox *out);
 

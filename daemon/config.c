@@ -211,9 +211,10 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                         "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
-static const char *const daemon_keys[] = {"backup_dir", "event_hwm",   "state_dir",   "api",
-                                          "events",     "log_level",   "heartbeat",   "store_max",
-                                          "batch_max",  "read_budget", "reply_queue", NULL};
+static const char *const daemon_keys[] = {
+    "backup_dir",  "event_hwm",          "state_dir", "api",       "events",
+    "log_level",   "heartbeat",          "store_max", "batch_max", "read_budget",
+    "reply_queue", "idempotency_window", NULL};
 
 static void
 s_load_daemon(struct loader *l, const config_setting_t *g)
@@ -236,6 +237,10 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         }
         s_get_duration(l, g, "heartbeat", &cfg->heartbeat_ms);
         s_get_duration(l, g, "read_budget", &cfg->read_budget_ms);
+        s_get_duration(l, g, "idempotency_window", &cfg->idempotency_window_ms);
+        if (cfg->idempotency_window_ms < 60000)
+                s_error(l, config_setting_get_member(g, "idempotency_window"), NULL,
+                        "must be at least 1m: clients retry within minutes");
         if (cfg->read_budget_ms < 1 || cfg->read_budget_ms > 10000)
                 s_error(l, config_setting_get_member(g, "read_budget"), NULL,
                         "must be from 1ms to 10s");
@@ -876,6 +881,7 @@ s_set_defaults(conf_t *cfg)
         cfg->log_level = LOG_INFO;
         cfg->heartbeat_ms = 1000;
         cfg->read_budget_ms = 20;
+        cfg->idempotency_window_ms = 7 * 86400000ll;
         cfg->reply_queue = 100;
         cfg->store_max = 8ull << 30;
         cfg->batch_max = 256;

@@ -83,9 +83,10 @@ typedef struct conf {
         char *backup_dir; /* where `backup` writes copies; NULL: <state_dir>/backups */
         int log_level;    /* LOG_* from syslog.h */
         int64_t heartbeat_ms;
-        int64_t read_budget_ms; /* reads of one batch, before the rest wait a turn */
-        uint32_t reply_queue;   /* replies queued for one client that does not read them */
-        uint64_t store_max;     /* bytes */
+        int64_t read_budget_ms;        /* reads of one batch, before the rest wait a turn */
+        int64_t idempotency_window_ms; /* how long a change's reply is kept for a retry */
+        uint32_t reply_queue;          /* replies queued for one client that does not read them */
+        uint64_t store_max;            /* bytes */
         uint32_t batch_max;
         uint32_t event_hwm; /* events queued per subscriber before ZeroMQ drops them */
         struct config_limits limits;

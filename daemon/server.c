@@ -316,14 +316,20 @@ s_heartbeat(server_t *s)
         s->next_heartbeat = mono_ms() + s->cfg->heartbeat_ms;
         /* Retention, a little at a time so a large backlog never holds the loop. */
         if (mono_ms() >= s->next_prune) {
-                uint32_t n = 0;
+                uint32_t n = 0, m = 0;
                 int r = service_prune_events(s->service, PRUNE_BATCH, &n);
 
                 if (r < 0)
                         log_error("event log: pruning failed: %s", strerror(-r));
                 else if (n > 0)
                         log_info("event log: pruned %u old events", n);
-                s->next_prune = mono_ms() + (n == PRUNE_BATCH ? 0 : PRUNE_INTERVAL_MS);
+                r = service_prune_requests(s->service, PRUNE_BATCH, &m);
+                if (r < 0)
+                        log_error("stored replies: pruning failed: %s", strerror(-r));
+                else if (m > 0)
+                        log_info("stored replies: pruned %u past the idempotency window", m);
+                s->next_prune =
+                    mono_ms() + (n == PRUNE_BATCH || m == PRUNE_BATCH ? 0 : PRUNE_INTERVAL_MS);
         }
 }
 

@@ -125,7 +125,8 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                 r = buf ? 0 : -ENOMEM;
                 if (buf) {
                         protobuf_c_message_pack(&x.reply.base, buf);
-                        r = store_put_request(x.txn, q->actor, q->request_id, hash, buf, len);
+                        r = store_put_request(x.txn, q->actor, q->request_id, hash, buf, len,
+                                              x.now);
                         free(buf);
                 }
                 if (r == 0)
@@ -410,6 +411,24 @@ service_prune_events(service_t *s, uint32_t max, uint32_t *ret_n)
         if (r == 0 && *ret_n > 0)
                 r = store_commit(&txn);
         store_abort(&txn);
+        return r;
+}
+
+int
+service_prune_requests(service_t *s, uint32_t max, uint32_t *ret_n)
+{
+        store_txn_t *txn;
+        uint32_t n = 0;
+        int r = store_begin(s->store, true, &txn);
+
+        if (r < 0)
+                return r;
+        r = store_prune_requests(txn, now_ms() - s->cfg->idempotency_window_ms, max, &n);
+        if (r == 0 && n > 0)
+                r = store_commit(&txn);
+        store_abort(&txn);
+        if (r == 0)
+                *ret_n = n;
         return r;
 }
 

@@ -87,6 +87,11 @@ int64_t service_next_deadline(const service_t *service);
  * transaction; *ret_n is how many. */
 int service_prune_events(service_t *service, uint32_t max, uint32_t *ret_n);
 
+/* Deletes the stored replies older than daemon.idempotency_window, at most max in one
+ * transaction; *ret_n is how many (untouched on failure). A request repeated after that is
+ * handled as new. */
+int service_prune_requests(service_t *service, uint32_t max, uint32_t *ret_n);
+
 /* Empties an outbox, freeing its events. */
 void service_outbox_clear(struct service_outbox *out);
 

@@ -13,9 +13,9 @@
 #include "store_int.h"
 
 const char *const st_db_names[DB_COUNT] = {
-    "meta",      "complaints", "history",     "events",  "request_ids",
-    "by_status", "by_dept",    "by_category", "overdue", "deadlines",
-    "policies",  "streams",    "stats",       "ledger",  "contacts",
+    "meta",    "complaints",  "history",  "events",        "request_ids", "by_status",
+    "by_dept", "by_category", "overdue",  "deadlines",     "policies",    "streams",
+    "stats",   "ledger",      "contacts", "request_times",
 };
 
 /* LMDB's own codes become errno values here, at the boundary. */

@@ -25,8 +25,10 @@
  *   2  events carry their stream and offset, and each department's stream is indexed
  *   3  the report's counters by day, the ledger by creation time, the contact index
  *   4  stored replies keyed by request id first, so that ids beginning with their time
- *      (libcomplaint's) are written side by side instead of all over the tree */
-#define STORE_SCHEMA_VERSION 4
+ *      (libcomplaint's) are written side by side instead of all over the tree
+ *   5  stored replies are indexed by when they were written, and pruned once older than the
+ *      idempotency window */
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
@@ -184,11 +186,16 @@ int store_prune_events(store_txn_t *txn, uint64_t keep_count, int64_t before_ms,
                        uint32_t *ret_n);
 
 /* Request ids: the reply given to (actor, request_id), with the hash of the request it
- * answered. get returns -ENOENT when the id was not used; *ret_reply is the caller's (free()).*/
+ * answered, written at at_ms. get returns -ENOENT when the id was not used; *ret_reply is the
+ * caller's (free()).*/
 int store_get_request(store_txn_t *txn, const char *actor, const char *request_id,
                       uint64_t *ret_hash, uint8_t **ret_reply, size_t *ret_len);
 int store_put_request(store_txn_t *txn, const char *actor, const char *request_id, uint64_t hash,
-                      const uint8_t *reply, size_t len);
+                      const uint8_t *reply, size_t len, int64_t at_ms);
+
+/* Deletes the stored replies written before before_ms, oldest first, at most max of them;
+ * *ret_n is how many. A request repeated after its reply was pruned is handled as new. */
+int store_prune_requests(store_txn_t *txn, int64_t before_ms, uint32_t max, uint32_t *ret_n);
 
 /* Policies (policy.h), stored encoded and content-addressed, loaded through a cache of
  * compiled ones. get_policy returns the policy with id from cache, reading and compiling it

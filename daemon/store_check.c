@@ -585,6 +585,11 @@ store_check(const char *dir, FILE *report)
         if (s_entries(&t, DB_BY_CATEGORY) != n)
                 s_problem(&c, "category index holds %" PRIu64 " entries for %" PRIu64 " complaints",
                           s_entries(&t, DB_BY_CATEGORY), n);
+        /* Every stored reply has its time, and nothing else is timed: pruning misses none. */
+        if (s.schema == STORE_SCHEMA_VERSION &&
+            s_entries(&t, DB_REQUEST_TIMES) != s_entries(&t, DB_REQUESTS))
+                s_problem(&c, "%" PRIu64 " stored replies, but %" PRIu64 " of them timed",
+                          s_entries(&t, DB_REQUESTS), s_entries(&t, DB_REQUEST_TIMES));
         if (s.schema == STORE_SCHEMA_VERSION && s_entries(&t, DB_LEDGER) != n) {
                 s_problem(&c, "ledger holds %" PRIu64 " entries for %" PRIu64 " complaints",
                           s_entries(&t, DB_LEDGER), n);

@@ -22,6 +22,8 @@
  *   ledger      complete u8 . created i64 . id u64 -> ""   every complaint by creation time,
  *                                                    those not closed (complete 0) first
  *   contacts    contact key \0 . created i64 . id u64 -> ""   complaints by phone and e-mail
+ *   request_times  at i64 . request_id \0 actor -> ""   when each stored reply was written, so
+ *               that replies older than the idempotency window are pruned oldest first
  */
 #ifndef COMPLAINTD_STORE_INT_H
 #define COMPLAINTD_STORE_INT_H
@@ -56,6 +58,7 @@ enum {
         DB_STATS,
         DB_LEDGER,
         DB_CONTACTS,
+        DB_REQUEST_TIMES,
         DB_COUNT
 };
 
@@ -163,6 +166,10 @@ void st_row_name(const uint8_t *key, size_t len, char *buf, size_t size);
 int st_stats_flush(store_txn_t *t);
 size_t st_ledger_key(uint8_t *kb, bool complete, int64_t created, uint64_t id);
 int st_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+
+/* store_requests.c: indexes the stored reply under key (request_id \0 actor, len bytes) by the
+ * time it was written. */
+int st_request_time(store_txn_t *t, const uint8_t *key, size_t len, int64_t at_ms);
 
 /* store_contacts.c: a complaint's contact keys under country code cc (at most 2) and adding
  * them to the index, rebuilding the whole index for cc (and recording cc), and a contact

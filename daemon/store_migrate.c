@@ -229,6 +229,31 @@ s_migrate_3_to_4(store_txn_t *t)
         return st_err(mdb_drop(t->txn, old, 1));
 }
 
+/* 4 -> 5: every stored reply is indexed by when it was written. The older ones did not record
+ * it: they count as written now, so they are kept one idempotency window from the upgrade. */
+static int
+s_migrate_4_to_5(store_txn_t *t)
+{
+        int64_t now = now_ms();
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_REQUESTS], &cur);
+
+        if (rc != 0)
+                return st_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                int r = st_request_time(t, k.mv_data, k.mv_size, now);
+
+                if (r < 0) {
+                        mdb_cursor_close(cur);
+                        return r;
+                }
+        }
+        mdb_cursor_close(cur);
+        return rc == MDB_NOTFOUND ? 0 : st_err(rc);
+}
+
 /* Brings a store written by an older daemon to the current layout, step by step. */
 int
 st_migrate(store_txn_t *t, uint32_t from, const char *cc)
@@ -242,5 +267,7 @@ st_migrate(store_txn_t *t, uint32_t from, const char *cc)
                 r = s_migrate_2_to_3(t, cc);
         if (r == 0 && from < 4)
                 r = s_migrate_3_to_4(t);
+        if (r == 0 && from < 5)
+                r = s_migrate_4_to_5(t);
         return r;
 }

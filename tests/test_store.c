@@ -164,7 +164,7 @@ test_history_events_requests(store_t *s)
         CHECK_INT(ev.seq, 2);
 
         CHECK_INT(store_get_request(t, "alice", "r1", &hash, &reply, &len), -ENOENT);
-        CHECK_INT(store_put_request(t, "alice", "r1", 77, (const uint8_t *)"abc", 3), 0);
+        CHECK_INT(store_put_request(t, "alice", "r1", 77, (const uint8_t *)"abc", 3, 1000), 0);
 
         /* A nested transaction that is aborted leaves nothing behind. */
         REQUIRE(store_begin_nested(t, &child) == 0);
@@ -200,7 +200,35 @@ test_history_events_requests(store_t *s)
         free(reply);
         /* Request ids are per actor. */
         CHECK_INT(store_get_request(t, "bob", "r1", &hash, &reply, &len), -ENOENT);
+
         store_abort(&t);
+        /* The idempotency window: replies written before it are pruned, oldest first, at most
+         * max at a time; the others stay. */
+        {
+                uint32_t pruned = 99;
+                store_txn_t *w = NULL;
+
+                reply = NULL;
+                REQUIRE(store_begin(s, true, &w) == 0);
+
+                CHECK_INT(store_put_request(w, "bob", "r2", 1, (const uint8_t *)"x", 1, 2000), 0);
+                CHECK_INT(store_put_request(w, "bob", "r3", 1, (const uint8_t *)"y", 1, 3000), 0);
+                CHECK_INT(store_prune_requests(w, 2500, 1, &pruned), 0);
+                CHECK_INT(pruned, 1);
+                CHECK_INT(store_get_request(w, "alice", "r1", &hash, &reply, &len), -ENOENT);
+                CHECK_INT(store_get_request(w, "bob", "r2", &hash, &reply, &len), 0);
+                free(reply);
+                reply = NULL;
+                CHECK_INT(store_prune_requests(w, 2500, 10, &pruned), 0);
+                CHECK_INT(pruned, 1);
+                CHECK_INT(store_get_request(w, "bob", "r2", &hash, &reply, &len), -ENOENT);
+                CHECK_INT(store_get_request(w, "bob", "r3", &hash, &reply, &len), 0);
+                free(reply);
+                reply = NULL;
+                CHECK_INT(store_prune_requests(w, 2500, 10, &pruned), 0);
+                CHECK_INT(pruned, 0);
+                store_abort(&w);
+        }
 }
 
 static void

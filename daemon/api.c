@@ -4,6 +4,7 @@
 #include <zmq.h>
 
 #include "api.h"
+#include "auth.h"
 #include "backup.h"
 #include "log.h"
 #include "macro.h"
@@ -73,6 +74,8 @@ api_open(void *zctx, const char *endpoint, const conf_t *cfg, api_t **ret, const
          * by limits.reply and the record sizes); past it ROUTER drops its replies, and it
          * times out and asks again. Never buffered without bound. */
         zmq_setsockopt(a->sock, ZMQ_SNDHWM, &(int){(int)cfg->reply_queue}, sizeof(int));
+        if (cfg->access && auth_curve_server(a->sock, cfg->access) < 0)
+                goto fail;
         if (zmq_bind(a->sock, endpoint) < 0)
                 goto fail;
         if (s_reserve(a) < 0) {
@@ -280,8 +283,12 @@ api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
                                  body, a->cfg->limits.message);
                         s_send_error(a, &m->frames[0], E_TOO_LARGE, why, &m->frames[2]);
                 } else {
+                        /* With CURVE, the key the handshake accepted (auth.c); NULL without. */
                         a->reqs[n_reqs] = (struct service_request){
-                            .data = zmq_msg_data(&m->frames[2]), .len = body};
+                            .data = zmq_msg_data(&m->frames[2]),
+                            .len = body,
+                            .principal_key =
+                                a->cfg->access ? zmq_msg_gets(&m->frames[2], "User-Id") : NULL};
                         a->req_of[i] = n_reqs++;
                 }
         }

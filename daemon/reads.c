@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "changes.h"
 #include "log.h"
 #include "macro.h"
@@ -11,13 +12,47 @@
 #define RELATED_MAX 100  /* other complaints of the complainant in a get reply */
 #define HISTORY_PAGE 100 /* history entries in a get reply unless asked otherwise */
 
+/* Contact details go only to principals that call complainants back (DESIGN §10). */
+static void
+s_strip_contact(struct ctx *x, pb_complaint_t *c)
+{
+        if (x->principal == NULL || x->principal->contact || c == NULL || c->complainant == NULL)
+                return;
+        complaint__v1__complainant__free_unpacked(c->complainant, NULL);
+        c->complainant = NULL;
+}
+
+/* A department or supervisor principal replays its own departments' streams; a supervisor
+ * only with prefixes it may subscribe to. */
+static bool
+s_may_replay(const struct config_principal *p, const Complaint__V1__ReplayRequest *q)
+{
+        if (p->role != ROLE_DEPARTMENT && p->role != ROLE_SUPERVISOR)
+                return true;
+        if (q->stream[0] == '\0' || !config_principal_covers(p, q->stream))
+                return false;
+        if (p->role == ROLE_SUPERVISOR && q->n_topic_prefixes == 0)
+                return false;
+        for (size_t i = 0; i < q->n_topic_prefixes; i++)
+                if (!access_may_topic(p, q->topic_prefixes[i], strlen(q->topic_prefixes[i])))
+                        return false;
+        return true;
+}
+
 int
 reads_get(struct ctx *x)
 {
+        const char *what = NULL;
         int r = store_get_complaint(x->txn, x->req->get->id, &x->c);
 
         if (r == -ENOENT)
                 return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
+        if (r == 0 && x->principal &&
+            !access_may_complaint(x->principal, x->req->body_case, x->c, &what))
+                return request_fail(
+                    x, E_FORBIDDEN, NULL, "%s (%s) may not %s: complaint %" PRIu64 " is with %s",
+                    x->principal->name, config_role_name(x->principal->role), what, x->c->id,
+                    x->c->department[0] ? x->c->department : "the centre");
         if (r == 0) {
                 const struct config_limits *lim = &x->s->cfg->limits;
                 const Complaint__V1__GetRequest *q = x->req->get;
@@ -43,6 +78,7 @@ reads_get(struct ctx *x)
         }
         if (r < 0)
                 return request_store_fail(x, r, "reading a complaint");
+        s_strip_contact(x, x->c);
         x->reply.complaint = x->c;
         x->reply.history = x->hist;
         x->reply.n_history = x->n_hist;
@@ -65,10 +101,20 @@ reads_list(struct ctx *x)
                 limit = x->s->cfg->limits.list_max;
         f.department = q->department[0] ? q->department : NULL;
         f.category = q->category[0] ? q->category : NULL;
+        /* A principal limited to departments lists one of them at a time. */
+        if (x->principal &&
+            (x->principal->role == ROLE_DEPARTMENT || x->principal->role == ROLE_SUPERVISOR) &&
+            (f.department == NULL || !config_principal_covers(x->principal, f.department)))
+                return request_fail(x, E_FORBIDDEN, "department",
+                                    "%s (%s) may not list complaints outside its departments: "
+                                    "name one of them",
+                                    x->principal->name, config_role_name(x->principal->role));
         r = store_list(x->txn, &f, q->before_id, limit, x->s->cfg->limits.scan_max, &x->list,
                        &x->n_list, &x->list_reply.next_before_id);
         if (r < 0)
                 return request_store_fail(x, r, "listing complaints");
+        for (size_t i = 0; i < x->n_list; i++)
+                s_strip_contact(x, x->list[i]);
         x->list_reply.complaints = x->list;
         x->list_reply.n_complaints = x->n_list;
         x->reply.list = &x->list_reply;
@@ -118,6 +164,14 @@ reads_replay(struct ctx *x)
                         return -1;
         if (limit > x->s->cfg->limits.replay_max)
                 limit = x->s->cfg->limits.replay_max;
+        if (x->principal && !s_may_replay(x->principal, q))
+                return request_fail(x, E_FORBIDDEN, "stream",
+                                    "%s (%s) may not replay stream \"%s\"%s", x->principal->name,
+                                    config_role_name(x->principal->role), q->stream,
+                                    x->principal->role == ROLE_SUPERVISOR
+                                        ? " with these prefixes: a supervisor replays its "
+                                          "departments' warnings and escalations, by prefix"
+                                        : ": a department principal replays its departments'");
         r = store_stream_head(x->txn, q->stream, &rp->head);
         if (r == 0)
                 r = store_stream_first(x->txn, q->stream, &rp->first_kept);
@@ -249,5 +303,28 @@ reads_status(struct ctx *x)
         st->by_status = x->count_ptrs;
         st->n_by_status = ST_COUNT - 1;
         x->reply.status = st;
+        return 0;
+}
+
+int
+reads_whoami(struct ctx *x)
+{
+        Complaint__V1__WhoAmIReply *w = &x->whoami;
+        const struct config_principal *p = x->principal;
+
+        complaint__v1__who_am_ireply__init(w);
+        w->access_control = x->access;
+        w->actor = (char *)(uintptr_t)(x->actor ? x->actor : "");
+        if (p) {
+                w->principal = p->name;
+                w->role = (char *)(uintptr_t)config_role_name(p->role);
+                w->departments = p->departments;
+                w->n_departments = p->n_departments;
+                w->levels = p->levels;
+                w->n_levels = p->n_levels;
+                w->contact = p->contact;
+                w->acts_for_people = p->acts_for_people;
+        }
+        x->reply.whoami = w;
         return 0;
 }

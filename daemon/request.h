@@ -44,8 +44,11 @@ struct ctx {
         service_t *s;
         store_txn_t *txn;
         const pb_request_t *req; /* NULL for the daemon's own changes */
-        const char *actor;
-        const char *kind; /* "create", ... : names fields in errors */
+        const char *actor;       /* what the history records: the principal, or the request's */
+        const struct config_principal *principal; /* NULL: no access control, or the daemon */
+        bool access;                              /* the daemon runs with access control */
+        char actor_buf[300];                      /* the actor bound to the principal */
+        const char *kind;                         /* "create", ... : names fields in errors */
         int64_t now;
         pb_reply_t reply;
         char *message; /* reply.message, owned */
@@ -68,6 +71,7 @@ struct ctx {
         uint64_t *related;         /* for get, owned */
         struct report_out *report; /* for report, owned */
         Complaint__V1__LedgerReply ledger;
+        Complaint__V1__WhoAmIReply whoami;     /* borrows from the principal */
         Complaint__V1__LedgerRow *ledger_rows; /* for ledger, owned, with the records below */
         Complaint__V1__LedgerRow **ledger_ptrs;
         pb_complaint_t **ledger_c;

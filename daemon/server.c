@@ -44,6 +44,8 @@ struct server {
 #define PRUNE_INTERVAL_MS 60000
 #define STATUS_INTERVAL_MS 1000
 #define FD_WARNING_INTERVAL_MS 60000
+/* How soon replies held for clients with full queues are offered to them again. */
+#define HOLD_RETRY_MS 10
 /* How long a graceful stop lets queued replies and events leave before closing the sockets. */
 #define STOP_LINGER_MS 2000
 
@@ -531,7 +533,12 @@ server_run(server_t *s)
                 items[1].socket = events_socket(s->events); /* bound again by a reload */
                 /* Reads deferred by the last batch's budget: a look at the sockets, no wait. */
                 n = zmq_poll(items, items[4].fd >= 0 ? 5 : 4,
-                             api_pending(s->api) ? 0 : s_timeout(s));
+                             api_pending(s->api) ? 0
+                             : api_holding(s->api)
+                                 ? (s_timeout(s) < HOLD_RETRY_MS ? s_timeout(s) : HOLD_RETRY_MS)
+                                 : s_timeout(s));
+                if (api_holding(s->api))
+                        api_flush(s->api);
                 if (n < 0 && zmq_errno() != EINTR) {
                         log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
                         return -zmq_errno();

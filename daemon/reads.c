@@ -12,16 +12,6 @@
 #define RELATED_MAX 100  /* other complaints of the complainant in a get reply */
 #define HISTORY_PAGE 100 /* history entries in a get reply unless asked otherwise */
 
-/* Contact details go only to principals that call complainants back (DESIGN §10). */
-static void
-s_strip_contact(struct ctx *x, pb_complaint_t *c)
-{
-        if (x->principal == NULL || x->principal->contact || c == NULL || c->complainant == NULL)
-                return;
-        complaint__v1__complainant__free_unpacked(c->complainant, NULL);
-        c->complainant = NULL;
-}
-
 /* A department or supervisor principal replays its own departments' streams; a supervisor
  * only with prefixes it may subscribe to. */
 static bool
@@ -78,7 +68,7 @@ reads_get(struct ctx *x)
         }
         if (r < 0)
                 return request_store_fail(x, r, "reading a complaint");
-        s_strip_contact(x, x->c);
+        request_strip_contact(x, x->c);
         x->reply.complaint = x->c;
         x->reply.history = x->hist;
         x->reply.n_history = x->n_hist;
@@ -114,7 +104,7 @@ reads_list(struct ctx *x)
         if (r < 0)
                 return request_store_fail(x, r, "listing complaints");
         for (size_t i = 0; i < x->n_list; i++)
-                s_strip_contact(x, x->list[i]);
+                request_strip_contact(x, x->list[i]);
         x->list_reply.complaints = x->list;
         x->list_reply.n_complaints = x->n_list;
         x->reply.list = &x->list_reply;
@@ -203,8 +193,8 @@ reads_backup(struct ctx *x, struct service_request *rq)
         const char *dir = x->s->cfg->backup_dir;
         char path[4096];
 
-        if (request_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor, TEXT_REQUIRED) <
-                0 ||
+        if (request_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor,
+                               x->access ? 0 : TEXT_REQUIRED) < 0 ||
             request_check_text(x, "name", name, 100, TEXT_REQUIRED) < 0)
                 return -1;
         if (name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -226,7 +216,7 @@ reads_backup(struct ctx *x, struct service_request *rq)
                 rq->backup_path = rq->request_id = NULL;
                 return request_fail(x, E_INTERNAL, NULL, "out of memory");
         }
-        log_notice("backup to %s requested by %s", path, x->req->actor);
+        log_notice("backup to %s requested by %s", path, x->actor);
         free(request_finish(x, &(size_t){0}));
         return 0;
 }

@@ -129,4 +129,8 @@ void request_outbox_truncate(struct service_outbox *out, size_t n);
 /* Whether s is valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
 bool request_utf8_valid(const char *s);
 
+/* Contact details go only to principals that call complainants back (DESIGN §10): removes
+ * the complainant from c (owned by x) for any other principal. */
+void request_strip_contact(struct ctx *x, pb_complaint_t *c);
+
 #endif

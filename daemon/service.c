@@ -137,6 +137,8 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
 
                 x.reply.schema_version = PB_SCHEMA_VERSION;
                 x.reply.request_id = q->request_id;
+                /* The record after the change, as this principal may read it. */
+                request_strip_contact(&x, x.c);
                 x.reply.complaint = x.c;
                 x.reply.field = x.field;
                 len = protobuf_c_message_get_packed_size(&x.reply.base);

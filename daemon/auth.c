@@ -1,7 +1,11 @@
 /* auth.c: the ZAP handler behind auth.h. */
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "auth.h"
@@ -181,4 +185,36 @@ auth_serve(auth_t *a)
                 s_reply(a->sock, frames[1], (size_t)(n > 1 ? len[1] : 0), "400", "not a principal",
                         "");
         }
+}
+
+int
+auth_keygen(const char *path, char ret_public[CONFIG_KEY_LEN + 1])
+{
+        char pub[CONFIG_KEY_LEN + 1], sec[CONFIG_KEY_LEN + 1], text[256];
+        int fd, n, r = 0;
+
+        if (zmq_curve_keypair(pub, sec) < 0)
+                return -zmq_errno();
+        n = snprintf(text, sizeof(text),
+                     "# a CURVE key pair (complaintd --keygen); keep this file secret\n"
+                     "public = %s\nsecret = %s\n",
+                     pub, sec);
+        explicit_bzero(sec, sizeof(sec));
+        assert(n > 0 && (size_t)n < sizeof(text));
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                explicit_bzero(text, sizeof(text));
+                return -errno;
+        }
+        if (write(fd, text, (size_t)n) != n || fsync(fd) < 0)
+                r = -errno;
+        explicit_bzero(text, sizeof(text));
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(path);
+                return r;
+        }
+        memcpy(ret_public, pub, sizeof(pub));
+        return 0;
 }

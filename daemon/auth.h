@@ -34,4 +34,8 @@ uint64_t auth_refused(const auth_t *auth);
  * -errno from ZeroMQ. */
 int auth_curve_server(void *socket, const struct config_access *access);
 
+/* Writes a new CURVE key pair to path as a key file ("public = ..." and "secret = ...", mode
+ * 0600, never over an existing file) and its public key to ret_public. -EEXIST, -errno. */
+int auth_keygen(const char *path, char ret_public[CONFIG_KEY_LEN + 1]);
+
 #endif

@@ -1,13 +1,20 @@
 /* fuzz_seeds.c: writes the binary seeds of tests/fuzz/corpus that cannot be written by hand:
- * calendars for fuzz_calendar, in the layout that target reads (see its header comment).
- * Built with the fuzz targets; run it again after changing a layout:
+ * batches of encoded requests for fuzz_request, and calendars for fuzz_calendar, in the
+ * layouts those targets read (see their header comments). Built with the fuzz targets; run it
+ * again after changing a layout:
  *
- *     build-fuzz/tests/fuzz/fuzz_seeds tests/fuzz/corpus */
+ *     build-fuzz/tests/fuzz/fuzz_seeds tests/fuzz/corpus
+ *
+ * Request seeds name complaints 1 to 3: the target's store keeps what earlier inputs created,
+ * so those are there once a seed has run. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "pb.h"
 
 #define DAY_MS ((int64_t)86400 * 1000)
 
@@ -40,6 +47,276 @@ s_write(const char *dir, const char *target, const char *name, const struct seed
                 perror(path);
                 exit(1);
         }
+}
+
+/* ---------------------------------------------------------------- fuzz_request */
+
+/* Appends one request, framed as fuzz_request reads it: 2 bytes of length, little-endian. */
+static void
+s_request(struct seed *s, pb_request_t *q)
+{
+        uint8_t buf[4096];
+        size_t n;
+
+        if (q->schema_version == 0)
+                q->schema_version = PB_SCHEMA_VERSION;
+        n = protobuf_c_message_get_packed_size(&q->base);
+        if (n > sizeof(buf)) {
+                fprintf(stderr, "fuzz_seeds: a request of %zu bytes\n", n);
+                exit(1);
+        }
+        protobuf_c_message_pack(&q->base, buf);
+        s_put(s, (uint8_t[]){(uint8_t)n, (uint8_t)(n >> 8)}, 2);
+        s_put(s, buf, n);
+}
+
+/* A request with its id and actor; the body is set by the caller. */
+static pb_request_t
+s_req(const char *id, const char *actor)
+{
+        pb_request_t q = COMPLAINT__V1__REQUEST__INIT;
+
+        q.request_id = (char *)(uintptr_t)id;
+        q.actor = (char *)(uintptr_t)actor;
+        return q;
+}
+
+static void
+s_create(struct seed *s, const char *id, const char *category, const char *phone, const char *email)
+{
+        pb_request_t q = s_req(id, "agent.kim");
+        Complaint__V1__CreateRequest c = COMPLAINT__V1__CREATE_REQUEST__INIT;
+        pb_complainant_t who = COMPLAINT__V1__COMPLAINANT__INIT;
+
+        who.name = "Ada Muster";
+        who.phone = (char *)(uintptr_t)phone;
+        who.email = (char *)(uintptr_t)email;
+        who.address = "Hauptstr. 1\n10115 Berlin";
+        c.channel = COMPLAINT__V1__CHANNEL__CHANNEL_PHONE;
+        c.complainant = &who;
+        c.subject = "No service since Monday";
+        c.description = "The line is dead.\nTwo visits were promised.";
+        c.category = (char *)(uintptr_t)category;
+        c.priority = COMPLAINT__V1__PRIORITY__PRIORITY_MAJOR;
+        c.external_ref = "CALL-0042";
+        c.note = "Caller was polite";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
+        q.create = &c;
+        s_request(s, &q);
+}
+
+/* The changes that take an id and a note only. */
+static void
+s_simple(struct seed *s, const char *id, int body, uint64_t complaint, const char *note)
+{
+        pb_request_t q = s_req(id, "dept.network");
+        Complaint__V1__AcceptRequest a = COMPLAINT__V1__ACCEPT_REQUEST__INIT;
+        Complaint__V1__PendRequest p = COMPLAINT__V1__PEND_REQUEST__INIT;
+        Complaint__V1__ResumeRequest r = COMPLAINT__V1__RESUME_REQUEST__INIT;
+        Complaint__V1__NoteRequest n = COMPLAINT__V1__NOTE_REQUEST__INIT;
+        Complaint__V1__EscalateRequest e = COMPLAINT__V1__ESCALATE_REQUEST__INIT;
+
+        a.id = p.id = r.id = n.id = e.id = complaint;
+        a.note = p.note = r.note = n.note = e.note = (char *)(uintptr_t)note;
+        q.body_case = body;
+        switch (body) {
+        case COMPLAINT__V1__REQUEST__BODY_ACCEPT:
+                q.accept = &a;
+                break;
+        case COMPLAINT__V1__REQUEST__BODY_PEND:
+                q.pend = &p;
+                break;
+        case COMPLAINT__V1__REQUEST__BODY_RESUME:
+                q.resume = &r;
+                break;
+        case COMPLAINT__V1__REQUEST__BODY_NOTE:
+                q.note = &n;
+                break;
+        default:
+                q.escalate = &e;
+                break;
+        }
+        s_request(s, &q);
+}
+
+static void
+s_assign(struct seed *s, const char *id, uint64_t complaint, const char *department)
+{
+        pb_request_t q = s_req(id, "agent.kim");
+        Complaint__V1__AssignRequest a = COMPLAINT__V1__ASSIGN_REQUEST__INIT;
+
+        a.id = complaint;
+        a.department = (char *)(uintptr_t)department;
+        a.note = "Please call back";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_ASSIGN;
+        q.assign = &a;
+        s_request(s, &q);
+}
+
+static void
+s_intake(const char *dir)
+{
+        struct seed s = {.n = 0};
+        pb_request_t q = s_req("", "");
+        Complaint__V1__StatusRequest st = COMPLAINT__V1__STATUS_REQUEST__INIT;
+
+        s_put(&s, (uint8_t[]){3}, 1);
+        s_create(&s, "seed-intake-01", "network", "+49 30 1234567", "");
+        s_create(&s, "seed-intake-02", "billing", "030 1234567", "ada@example.org");
+        s_create(&s, "seed-intake-03", "night", "", "ADA@example.org");
+        s_create(&s, "seed-intake-04", "other", "(030) 123-4567", "");
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        q.status = &st;
+        s_request(&s, &q);
+        s_write(dir, "fuzz_request", "intake", &s);
+}
+
+static void
+s_lifecycle(const char *dir)
+{
+        struct seed s = {.n = 0};
+        pb_request_t q;
+        Complaint__V1__ResolveRequest rs = COMPLAINT__V1__RESOLVE_REQUEST__INIT;
+        Complaint__V1__CloseRequest cl = COMPLAINT__V1__CLOSE_REQUEST__INIT;
+        Complaint__V1__ReopenRequest ro = COMPLAINT__V1__REOPEN_REQUEST__INIT;
+        Complaint__V1__DismissRequest di = COMPLAINT__V1__DISMISS_REQUEST__INIT;
+
+        s_put(&s, (uint8_t[]){1}, 1);
+        s_create(&s, "seed-life-01", "network", "+49 30 7654321", "");
+        s_assign(&s, "seed-life-02", 1, "network");
+        s_simple(&s, "seed-life-03", COMPLAINT__V1__REQUEST__BODY_ACCEPT, 1, "On it");
+        s_simple(&s, "seed-life-04", COMPLAINT__V1__REQUEST__BODY_PEND, 1, "Waiting for parts");
+        s_simple(&s, "seed-life-05", COMPLAINT__V1__REQUEST__BODY_RESUME, 1, "Parts arrived");
+        q = s_req("seed-life-06", "dept.network");
+        rs.id = 1;
+        rs.cause = "Cable cut by roadworks";
+        rs.responsibility = COMPLAINT__V1__RESPONSIBILITY__RESPONSIBILITY_THIRD_PARTY;
+        rs.compensation_cents = 1500;
+        rs.reply = "We repaired the cable and credited a month.";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_RESOLVE;
+        q.resolve = &rs;
+        s_request(&s, &q);
+        q = s_req("seed-life-07", "agent.kim");
+        cl.id = 1;
+        cl.satisfaction = 4;
+        cl.note = "Happy enough";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_CLOSE;
+        q.close = &cl;
+        s_request(&s, &q);
+        q = s_req("seed-life-08", "agent.kim");
+        ro.id = 1;
+        ro.reason = "Dead again";
+        ro.department = "billing";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_REOPEN;
+        q.reopen = &ro;
+        s_request(&s, &q);
+        s_simple(&s, "seed-life-09", COMPLAINT__V1__REQUEST__BODY_NOTE, 1, "Called twice");
+        s_simple(&s, "seed-life-10", COMPLAINT__V1__REQUEST__BODY_ESCALATE, 1, "Urgent now");
+        q = s_req("seed-life-11", "supervisor");
+        di.id = 1;
+        di.reason = COMPLAINT__V1__DISMISS_REASON__DISMISS_REASON_DUPLICATE;
+        di.note = "Same as 2";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_DISMISS;
+        q.dismiss = &di;
+        s_request(&s, &q);
+        s_write(dir, "fuzz_request", "lifecycle", &s);
+}
+
+static void
+s_reads(const char *dir)
+{
+        struct seed s = {.n = 0};
+        int64_t now = (int64_t)time(NULL) * 1000;
+        pb_request_t q;
+        Complaint__V1__GetRequest g = COMPLAINT__V1__GET_REQUEST__INIT;
+        Complaint__V1__ListRequest l = COMPLAINT__V1__LIST_REQUEST__INIT;
+        Complaint__V1__ReplayRequest rp = COMPLAINT__V1__REPLAY_REQUEST__INIT;
+        Complaint__V1__ReportRequest rr = COMPLAINT__V1__REPORT_REQUEST__INIT;
+        Complaint__V1__LedgerRequest lg = COMPLAINT__V1__LEDGER_REQUEST__INIT;
+        char *prefixes[] = {"network/", "centre/"};
+
+        s_put(&s, (uint8_t[]){2}, 1);
+        q = s_req("read-1", "viewer");
+        g.id = 1;
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_GET;
+        q.get = &g;
+        s_request(&s, &q);
+        q = s_req("read-2", "viewer");
+        l.department = "network";
+        l.status = COMPLAINT__V1__STATUS__STATUS_ASSIGNED;
+        l.overdue = 1;
+        l.limit = 10;
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_LIST;
+        q.list = &l;
+        s_request(&s, &q);
+        q = s_req("read-3", "viewer");
+        rp.stream = "network";
+        rp.n_topic_prefixes = 2;
+        rp.topic_prefixes = prefixes;
+        rp.limit = 5;
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_REPLAY;
+        q.replay = &rp;
+        s_request(&s, &q);
+        q = s_req("read-4", "viewer");
+        rr.from_ms = now - 30 * DAY_MS;
+        rr.to_ms = now + DAY_MS;
+        rr.department = "network";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_REPORT;
+        q.report = &rr;
+        s_request(&s, &q);
+        q = s_req("read-5", "viewer");
+        lg.from_ms = now - 30 * DAY_MS;
+        lg.to_ms = now + DAY_MS;
+        lg.category = "billing";
+        lg.limit = 10;
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_LEDGER;
+        q.ledger = &lg;
+        s_request(&s, &q);
+        s_write(dir, "fuzz_request", "reads", &s);
+}
+
+static void
+s_odd(const char *dir)
+{
+        struct seed s = {.n = 0};
+        pb_request_t q;
+        Complaint__V1__BackupRequest b = COMPLAINT__V1__BACKUP_REQUEST__INIT;
+
+        /* A backup, one out of its directory, bytes that do not decode, a newer schema, a
+         * change without an id, an unknown department, an unknown complaint. */
+        s_put(&s, (uint8_t[]){0}, 1);
+        q = s_req("odd-1", "admin");
+        b.name = "nightly";
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_BACKUP;
+        q.backup = &b;
+        s_request(&s, &q);
+        b.name = "../escape";
+        q.request_id = "odd-2";
+        s_request(&s, &q);
+        s_put(&s, (uint8_t[]){4, 0, 0xff, 0xff, 0xff, 0x0f}, 6);
+        q = s_req("odd-3", "admin");
+        q.schema_version = 2;
+        q.body_case = COMPLAINT__V1__REQUEST__BODY_BACKUP;
+        q.backup = &b;
+        s_request(&s, &q);
+        s_create(&s, "", "network", "110", "");
+        s_assign(&s, "odd-4", 2, "nowhere");
+        s_simple(&s, "odd-5", COMPLAINT__V1__REQUEST__BODY_ACCEPT, 999999, "");
+        s_write(dir, "fuzz_request", "odd", &s);
+}
+
+static void
+s_escalation(const char *dir)
+{
+        struct seed s = {.n = 0};
+
+        /* Intake on the centre's 24x7 chain counted in seconds: fired on later inputs. */
+        s_put(&s, (uint8_t[]){2}, 1);
+        s_create(&s, "seed-esc-01", "network", "+1 555 0100", "");
+        s_assign(&s, "seed-esc-02", 3, "");
+        s_simple(&s, "seed-esc-03", COMPLAINT__V1__REQUEST__BODY_PEND, 3, "Waiting");
+        s_simple(&s, "seed-esc-04", COMPLAINT__V1__REQUEST__BODY_RESUME, 3, "");
+        s_write(dir, "fuzz_request", "escalation", &s);
 }
 
 /* ---------------------------------------------------------------- fuzz_calendar */
@@ -165,6 +442,11 @@ main(int argc, char **argv)
                 fprintf(stderr, "usage: fuzz_seeds CORPUS_DIR (tests/fuzz/corpus)\n");
                 return 2;
         }
+        s_intake(argv[1]);
+        s_lifecycle(argv[1]);
+        s_reads(argv[1]);
+        s_odd(argv[1]);
+        s_escalation(argv[1]);
         s_calendars(argv[1]);
         return 0;
 }

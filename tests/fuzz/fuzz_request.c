@@ -12,7 +12,9 @@
  *   - flags & 1: the same batch is sent again, and every change that succeeded the first time
  *     is answered with its stored reply (replayed, same event), as PROTOCOL.md promises;
  *   - flags & 2: the warnings and escalations due by now fire (the configuration's chains
- *     count in seconds on a 24x7 calendar, so some do).
+ *     count in seconds on a 24x7 calendar, so some do);
+ *   - flags & 4: a heartbeat carries the newest event, the counts of open and overdue
+ *     complaints add up, and the event log is pruned (it keeps 1,000 events).
  * The store lives across inputs, so that requests find complaints in every state; it is
  * started afresh every RESET_EVERY inputs and when it grows past RESET_BYTES, which keeps
  * runs bounded. A crash that needs the history of earlier inputs may thus not reproduce from
@@ -138,8 +140,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
                         errors ? errors : strerror(-r));
                 exit(1);
         }
-        if (config_set_string(&cfg->state_dir, state) < 0)
+        if (config_set_string(&cfg->state_dir, state) < 0) {
+                fprintf(stderr, "fuzz_request: out of memory\n");
                 exit(1);
+        }
         log_set_level(cfg->log_level);
         s_open();
         /* Before the scratch directory goes (atexit runs in reverse order). */
@@ -267,6 +271,31 @@ s_free_replies(pb_reply_t **replies, size_t n)
                         complaint__v1__reply__free_unpacked(replies[i], NULL);
 }
 
+/* What the daemon's loop does between batches. */
+static void
+s_check_housekeeping(void)
+{
+        struct service_event hb = {0};
+        pb_event_t *ev;
+        uint64_t open = 0, overdue = 0;
+        uint32_t pruned = 0;
+        int r = service_heartbeat(service, &hb);
+
+        FUZZ_CHECK(r == 0, "heartbeat: %s", strerror(-r));
+        ev = complaint__v1__event__unpack(NULL, hb.len, hb.data);
+        FUZZ_CHECK(ev && ev->heartbeat && ev->seq == last_seq,
+                   "the heartbeat does not decode or does not carry event %" PRIu64, last_seq);
+        complaint__v1__event__free_unpacked(ev, NULL);
+        free(hb.topic);
+        free(hb.data);
+        r = service_counts(service, &open, &overdue);
+        /* Open is all less closed and dismissed: a counter out of step would wrap it. */
+        FUZZ_CHECK(r == 0 && open < ((uint64_t)1 << 40) && overdue <= open,
+                   "counts: r = %d, %" PRIu64 " open, %" PRIu64 " overdue", r, open, overdue);
+        r = service_prune_events(service, 16, &pruned);
+        FUZZ_CHECK(r == 0 && pruned <= 16, "prune: r = %d, %u", r, pruned);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -301,6 +330,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(r == 0, "deadlines: %s", strerror(-r));
                 s_check_events(&out);
         }
+        if (flags & 4)
+                s_check_housekeeping();
         free(out.items);
         store_usage(store, &used, &map);
         if (++inputs % RESET_EVERY == 0 || used > RESET_BYTES) {

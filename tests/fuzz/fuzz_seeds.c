@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "pb.h"
 
@@ -226,7 +225,8 @@ static void
 s_reads(const char *dir)
 {
         struct seed s = {.n = 0};
-        int64_t now = (int64_t)time(NULL) * 1000;
+        /* 2020 to 2029: ten years, the longest period a report covers, around today. */
+        const int64_t from = 1577836800000, to = 1893456000000;
         pb_request_t q;
         Complaint__V1__GetRequest g = COMPLAINT__V1__GET_REQUEST__INIT;
         Complaint__V1__ListRequest l = COMPLAINT__V1__LIST_REQUEST__INIT;
@@ -258,15 +258,15 @@ s_reads(const char *dir)
         q.replay = &rp;
         s_request(&s, &q);
         q = s_req("read-4", "viewer");
-        rr.from_ms = now - 30 * DAY_MS;
-        rr.to_ms = now + DAY_MS;
+        rr.from_ms = from;
+        rr.to_ms = to;
         rr.department = "network";
         q.body_case = COMPLAINT__V1__REQUEST__BODY_REPORT;
         q.report = &rr;
         s_request(&s, &q);
         q = s_req("read-5", "viewer");
-        lg.from_ms = now - 30 * DAY_MS;
-        lg.to_ms = now + DAY_MS;
+        lg.from_ms = from;
+        lg.to_ms = to;
         lg.category = "billing";
         lg.limit = 10;
         q.body_case = COMPLAINT__V1__REQUEST__BODY_LEDGER;
@@ -310,8 +310,9 @@ s_escalation(const char *dir)
 {
         struct seed s = {.n = 0};
 
-        /* Intake on the centre's 24x7 chain counted in seconds: fired on later inputs. */
-        s_put(&s, (uint8_t[]){2}, 1);
+        /* Intake on the centre's 24x7 chain counted in seconds: fired on later inputs; and
+         * the daemon's housekeeping. */
+        s_put(&s, (uint8_t[]){6}, 1);
         s_create(&s, "seed-esc-01", "network", "+1 555 0100", "");
         s_assign(&s, "seed-esc-02", 3, "");
         s_simple(&s, "seed-esc-03", COMPLAINT__V1__REQUEST__BODY_PEND, 3, "Waiting");

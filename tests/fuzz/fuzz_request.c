@@ -12,7 +12,9 @@
  *   - flags & 1: the same batch is sent again, and every change that succeeded the first time
  *     is answered with its stored reply (replayed, same event), as PROTOCOL.md promises;
  *   - flags & 2: the warnings and escalations due by now fire (the configuration's chains
- *     count in seconds on a 24x7 calendar, so some do);
+ *     count in seconds on a 24x7 calendar, so some do); with flags & 8 too, those due up to
+ *     flags >> 4 hours ahead, as after a step of the wall clock (the office and night
+ *     calendars' hours, and the clocks' re-alerts, are then reached as well);
  *   - flags & 4: a heartbeat carries the newest event, the counts of open and overdue
  *     complaints add up, and the event log is pruned (it keeps 1,000 events).
  * The store lives across inputs, so that requests find complaints in every state; it is
@@ -38,7 +40,7 @@ static const char conf_text[] =
     "daemon: { state_dir = \"state\"; store_max = \"1G\"; log_level = \"warning\"; };\n"
     "limits: { list_max = 64; replay_max = 64; };\n"
     "repeat: { threshold = 1; window = \"1h\"; country_code = \"49\"; };\n"
-    "escalation: { warning = 0.5; realert = \"2s\"; followup = \"3s\"; };\n"
+    "escalation: { warning = 0.5; realert = \"1h\"; followup = \"3s\"; };\n"
     "event_log: { keep_for = \"1d\"; keep_count = 1000; };\n"
     "centre = \"centre\";\n"
     "calendars = (\n"
@@ -326,7 +328,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (flags & 2) {
                 uint32_t fired = 0;
 
-                r = service_fire_due(service, s_now_ms(), 64, &out, &fired);
+                int64_t at = s_now_ms() + (flags & 8 ? (int64_t)(flags >> 4) * 3600 * 1000 : 0);
+
+                /* A few at a time, as a loop between batches would: each is a transaction. */
+                r = service_fire_due(service, at, 8, &out, &fired);
                 FUZZ_CHECK(r == 0, "deadlines: %s", strerror(-r));
                 s_check_events(&out);
         }

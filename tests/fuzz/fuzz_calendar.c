@@ -130,6 +130,7 @@ s_build(struct fuzz_in *in, int year)
         const char *name;
         int n, r;
 
+        /* One of zones[], UTC or Berlin more often, or (from 64 on) a rule of the input's. */
         if (zone < sizeof(zones) / sizeof(zones[0])) {
                 name = zones[zone];
         } else if (zone < 64) {

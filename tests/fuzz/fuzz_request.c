@@ -20,7 +20,8 @@
  * The store lives across inputs, so that requests find complaints in every state; it is
  * started afresh every RESET_EVERY inputs and when it grows past RESET_BYTES, which keeps
  * runs bounded. A crash that needs the history of earlier inputs may thus not reproduce from
- * its input alone: run the saved corpus in order (fuzz_request -runs=1 DIR) to replay it. */
+ * its input alone: replay it after the inputs of the corpus it grew from (libFuzzer runs the
+ * files given as arguments in the order given). */
 #include <errno.h>
 #include <inttypes.h>
 #include <time.h>
@@ -326,9 +327,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         s_free_replies(first, n);
         if (flags & 2) {
-                uint32_t fired = 0;
-
                 int64_t at = s_now_ms() + (flags & 8 ? (int64_t)(flags >> 4) * 3600 * 1000 : 0);
+                uint32_t fired = 0;
 
                 /* A few at a time, as a loop between batches would: each is a transaction. */
                 r = service_fire_due(service, at, 8, &out, &fired);

@@ -45,6 +45,10 @@ s_add_error(struct loader *l, const char *line)
                 return;
         l->errors = p;
         memcpy(l->errors + l->errors_len, line, n);
+        /* One error, one line: a value quoted in it may hold a newline or another control. */
+        for (size_t i = l->errors_len; i < l->errors_len + n; i++)
+                if ((unsigned char)l->errors[i] < 0x20 || l->errors[i] == 0x7f)
+                        l->errors[i] = '?';
         l->errors_len += n;
         l->errors[l->errors_len++] = '\n';
         l->errors[l->errors_len] = '\0';

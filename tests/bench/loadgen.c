@@ -21,6 +21,11 @@
  *   restart    starts --daemon on --state-dir, times READY (sd_notify) and the first status
  *              answer, reads its memory from /proc, and stops it.
  *   status     waits up to --seconds for a status answer; prints the store's counts.
+ *   keys       writes a key pair for the daemon and one for the clients into --curve DIR.
+ *
+ * With --curve DIR (issue 14) every socket the loadgen opens, libcomplaint's subscribers'
+ * included, is a CURVE client with the key pair DIR/client.key of the daemon whose public key
+ * is DIR/server.pub (curve.h says how, and the files).
  *
  * Every request carries a request id unique to this process (a random prefix), so runs can
  * reuse a copied store. */
@@ -43,6 +48,7 @@
 
 #include "bench.h"
 #include "complaint_sub.h"
+#include "curve.h"
 #include "pb.h"
 
 enum op_kind { OP_CREATE, OP_ASSIGN, OP_ACCEPT, OP_NOTE, OP_RESOLVE, OP_CLOSE, OP_KINDS };
@@ -62,6 +68,7 @@ struct opts {
         const char *state_dir;
         const char *notify;
         const char *log;
+        const char *curve;
         int clients;
         int window;
         int subscribers;
@@ -486,6 +493,54 @@ s_worker_run(void *arg)
         return NULL;
 }
 
+static void
+s_fig(const struct opts *o, const char *name, double value)
+{
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s.%s", o->label, name);
+        bench_figure(key, value);
+}
+
+static void
+s_fig_quantiles(const struct opts *o, const char *name, const char *unit, struct bench_samples *s)
+{
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s.%s", o->label, name);
+        bench_figure_quantiles(key, unit, s);
+}
+
+/* Connects every worker's client and waits for the answer to one status request on each, all
+ * at once, before the clock starts: with CURVE a connection is a handshake and the daemon's
+ * ZAP check, which a client pays once and not with each request. Prints how long it took as
+ * connect_ms. */
+static void
+s_workers_connect(const struct opts *o, struct worker *ws)
+{
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest st = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        int64_t start = bench_mono_us();
+
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = (char *)(uintptr_t) "connect";
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        rq.status = &st;
+        for (int i = 0; i < o->clients; i++)
+                s_send(ws[i].sock, &rq);
+        for (int i = 0; i < o->clients; i++) {
+                pb_reply_t *rep = s_recv(ws[i].sock, 30000);
+
+                if (rep == NULL)
+                        bench_die("client %d: no answer to its first request in 30 s", i);
+                if (rep->error != E_OK)
+                        bench_die("client %d: its first request: %s: %s", i,
+                                  pb_error_name(rep->error), rep->message);
+                complaint__v1__reply__free_unpacked(rep, NULL);
+        }
+        s_fig(o, "connect_ms", (double)(bench_mono_us() - start) / 1e3);
+}
+
 /* Runs o->clients workers until each is done; quota splits o->count between them (0: none),
  * seconds > 0 stops them after that long. Returns the elapsed microseconds; the workers are
  * left for the caller to read and then free with s_workers_free(). */
@@ -516,6 +571,7 @@ s_workers_run(const struct opts *o, struct worker **ret, uint64_t count, double 
                         w->seed_lo = 1 + (uint64_t)i * w->seed_n;
                 }
         }
+        s_workers_connect(o, ws);
         start = bench_mono_us();
         for (int i = 0; i < o->clients; i++) {
                 ws[i].stop_us = seconds > 0 ? start + (int64_t)(seconds * 1e6) : 0;
@@ -580,24 +636,6 @@ s_totals_free(struct totals *t)
 {
         for (int k = 0; k < OP_KINDS; k++)
                 bench_samples_free(&t->lat[k]);
-}
-
-static void
-s_fig(const struct opts *o, const char *name, double value)
-{
-        char key[160];
-
-        snprintf(key, sizeof(key), "%s.%s", o->label, name);
-        bench_figure(key, value);
-}
-
-static void
-s_fig_quantiles(const struct opts *o, const char *name, const char *unit, struct bench_samples *s)
-{
-        char key[160];
-
-        snprintf(key, sizeof(key), "%s.%s", o->label, name);
-        bench_figure_quantiles(key, unit, s);
 }
 
 /* ----------------------------------------------------------------------------- scenarios */
@@ -836,6 +874,13 @@ s_fanout(const struct opts *o)
         s_fig(o, "delivered_per_s",
               (double)((s1 - s0) * (uint64_t)o->subscribers - lost) * 1e6 / (double)us);
         s_fig(o, "failed", (double)t.all_failed);
+        /* With --curve, the subscribers' own SUB sockets were CURVE clients too (curve.h). */
+        if (bench_curve_on()) {
+                s_fig(o, "curve_sub_connects", (double)bench_curve_sub_connects());
+                if (bench_curve_sub_connects() < (uint64_t)o->subscribers)
+                        bench_die("fanout: only %" PRIu64 " of %d subscribers connected with CURVE",
+                                  bench_curve_sub_connects(), o->subscribers);
+        }
         s_totals_free(&t);
         s_workers_free(o, &ws);
 
@@ -1563,7 +1608,7 @@ s_usage(FILE *f)
 {
         fprintf(f,
                 "usage: bench_loadgen SCENARIO --api EP [options]\n"
-                "scenarios: preload intake lifecycle storm flood fanout restart status\n"
+                "scenarios: preload intake lifecycle storm flood fanout restart status keys\n"
                 "  --api EP --events EP    the daemon's endpoints\n"
                 "  --label NAME            prefix of the printed figures (default: scenario)\n"
                 "  --clients N             concurrent clients, one DEALER and thread each (8)\n"
@@ -1580,7 +1625,9 @@ s_usage(FILE *f)
                 "  --subscribers N         SUB sockets (fanout, 10)\n"
                 "  --daemon PATH --config FILE --state-dir DIR    the daemon to start (restart)\n"
                 "  --notify PATH           NOTIFY_SOCKET to give it, to time READY (restart)\n"
-                "  --log FILE              where its stderr goes (restart)\n");
+                "  --log FILE              where its stderr goes (restart)\n"
+                "  --curve DIR             connect as a CURVE client with the keys in DIR;\n"
+                "                          keys: write them there (see curve.h)\n");
 }
 
 int
@@ -1607,6 +1654,7 @@ main(int argc, char **argv)
             {"pid", required_argument, NULL, 'P'},
             {"notes", required_argument, NULL, 'M'},
             {"note-bytes", required_argument, NULL, 'B'},
+            {"curve", required_argument, NULL, 'K'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -1683,6 +1731,9 @@ main(int argc, char **argv)
                 case 'B':
                         o.note_bytes = strtoull(optarg, NULL, 10);
                         break;
+                case 'K':
+                        o.curve = optarg;
+                        break;
                 case 'h':
                         s_usage(stdout);
                         return 0;
@@ -1691,12 +1742,24 @@ main(int argc, char **argv)
                         return 2;
                 }
         }
+        if (optind + 1 == argc && strcmp(argv[optind], "keys") == 0) {
+                if (o.curve == NULL)
+                        bench_die("keys: --curve DIR is required");
+                if ((r = bench_curve_keygen(o.curve)) < 0)
+                        bench_die("keys: %s: %s", o.curve, strerror(-r));
+                return 0;
+        }
         if (optind + 1 != argc || o.api == NULL || o.clients < 1 || o.window < 1 ||
             o.subscribers < 1) {
                 s_usage(stderr);
                 return 2;
         }
         o.scenario = argv[optind];
+        if (o.curve && (r = bench_curve_load(o.curve)) < 0)
+                bench_die("--curve %s: %s", o.curve,
+                          r == -ELIBBAD ? "libcomplaint's zmq_connect() is not this program's "
+                                          "(see curve.h)"
+                                        : strerror(-r));
         if (o.label == NULL)
                 o.label = o.scenario;
         if ((strcmp(o.scenario, "storm") == 0 || strcmp(o.scenario, "flood") == 0 ||

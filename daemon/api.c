@@ -222,6 +222,24 @@ s_dropped(api_t *a)
         a->next_drop_log = mono_ms() + HELD_LOG_MS;
 }
 
+/* What holding a reply of len bytes costs: the reply and its bookkeeping. */
+static size_t
+s_held_cost(size_t len)
+{
+        return len + sizeof(struct held) + 64;
+}
+
+static void
+s_drop_oldest(api_t *a)
+{
+        a->held_bytes -= s_held_cost(a->held[0].len);
+        free(a->held[0].data);
+        zmq_msg_close(&a->held[0].identity);
+        memmove(&a->held[0], &a->held[1], (a->n_held - 1) * sizeof(a->held[0]));
+        a->n_held--;
+        s_dropped(a);
+}
+
 static void
 s_send_reply(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
 {
@@ -240,7 +258,11 @@ s_send_reply(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
                 log_debug("api: a reply could not be sent: %s", zmq_strerror(-r));
                 return;
         }
-        if (a->held_bytes + len > HELD_BYTES_MAX) {
+        /* Over the budget, the oldest held replies go first: they belong to the clients that
+         * have read nothing for longest, not to one that reads and asked for much at once. */
+        while (a->n_held > 0 && a->held_bytes + s_held_cost(len) > HELD_BYTES_MAX)
+                s_drop_oldest(a);
+        if (a->held_bytes + s_held_cost(len) > HELD_BYTES_MAX) {
                 s_dropped(a);
                 return;
         }
@@ -267,12 +289,13 @@ s_send_reply(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
         zmq_msg_init(&h->identity);
         zmq_msg_copy(&h->identity, identity);
         a->n_held++;
-        a->held_bytes += len;
+        a->held_bytes += s_held_cost(len);
 }
 
 void
 api_flush(api_t *a)
 {
+        int64_t now = mono_ms();
         size_t kept = 0;
 
         for (size_t i = 0; i < a->n_held; i++) {
@@ -284,7 +307,7 @@ api_flush(api_t *a)
                         behind = s_same_peer(&a->held[j].identity, &h->identity);
                 if (!behind)
                         r = s_try_send(a, &h->identity, h->data, h->len);
-                if (r == -EAGAIN && mono_ms() - h->since >= HELD_MS) {
+                if (r == -EAGAIN && now - h->since >= HELD_MS) {
                         s_dropped(a);
                         r = -ETIMEDOUT;
                 }
@@ -294,7 +317,7 @@ api_flush(api_t *a)
                         kept++;
                         continue;
                 }
-                a->held_bytes -= h->len;
+                a->held_bytes -= s_held_cost(h->len);
                 free(h->data);
                 zmq_msg_close(&h->identity);
         }

@@ -15,7 +15,8 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "complaintd"
 #define REFUSED_LOG_MS 60000
-#define REFUSED_KEYS 64 /* keys whose last log line is remembered; the oldest is forgotten */
+#define REFUSED_KEYS 64  /* keys whose last log line is remembered; the oldest is forgotten */
+#define REFUSED_LINES 10 /* refusal lines a minute, all keys together */
 
 struct refused {
         char key[CONFIG_KEY_LEN + 1];
@@ -28,6 +29,11 @@ struct auth {
         const conf_t *cfg;
         uint64_t refused;
         struct refused recent[REFUSED_KEYS];
+        /* All keys together: at most REFUSED_LINES lines a minute, however many keys a
+         * hostile client makes up; the rest are counted into the next line. */
+        int64_t window_start;
+        unsigned lines;
+        uint64_t suppressed;
 };
 
 int
@@ -115,10 +121,20 @@ s_log_refused(auth_t *a, const char *key, const char *address)
         slot->count++;
         if (slot->logged != 0 && now - slot->logged < REFUSED_LOG_MS)
                 return;
+        if (now - a->window_start >= REFUSED_LOG_MS) {
+                a->window_start = now;
+                a->lines = 0;
+        }
+        if (a->lines >= REFUSED_LINES) {
+                a->suppressed++;
+                return;
+        }
+        a->lines++;
         log_struct(LOG_WARNING, 0, NULL, "key-refused",
                    "refused a connection from %s: key %.8s... is no principal (%" PRIu64
-                   " refusals of it in the last minute)",
-                   address, key, slot->count);
+                   " refusals of it in the last minute; %" PRIu64 " of other keys not logged)",
+                   address, key, slot->count, a->suppressed);
+        a->suppressed = 0;
         slot->logged = now;
         slot->count = 0;
 }

@@ -121,7 +121,8 @@ s_valid_name(const char *s)
 {
         size_t n = strlen(s);
 
-        if (n == 0 || n > 64)
+        /* "complaintd" is the daemon's own actor (escalations): nobody may write as it. */
+        if (n == 0 || n > 64 || strcmp(s, "complaintd") == 0)
                 return false;
         for (; *s; s++)
                 if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') && *s != '-' &&

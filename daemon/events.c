@@ -9,8 +9,13 @@
 #include "log.h"
 #include "macro.h"
 
+#define REFUSAL_LINES 10 /* refused subscriptions logged a second */
+
 struct events {
         const conf_t *cfg;
+        uint64_t refused;       /* subscriptions refused since start */
+        int64_t refusal_window; /* monotonic ms: the second being counted */
+        unsigned refusal_lines; /* lines logged in it */
         void *sock;
 };
 
@@ -68,6 +73,9 @@ events_socket(events_t *e)
 void
 events_publish(events_t *e, const struct service_event *ev)
 {
+        /* Being bound again after a reload: the event is in the store, for replay. */
+        if (e == NULL)
+                return;
         if (zmq_send(e->sock, ev->topic, strlen(ev->topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
             zmq_send(e->sock, ev->data, ev->len, ZMQ_DONTWAIT) < 0)
                 log_debug("events: %s not sent: %s", ev->topic, zmq_strerror(zmq_errno()));
@@ -99,10 +107,19 @@ s_authorise(events_t *e, zmq_msg_t *m)
                 zmq_setsockopt(e->sock, ZMQ_SUBSCRIBE, d + 1, len - 1);
                 return;
         }
+        /* At most REFUSAL_LINES lines a second, however many a client sends. */
+        e->refused++;
+        if (mono_ms() - e->refusal_window >= 1000) {
+                e->refusal_window = mono_ms();
+                e->refusal_lines = 0;
+        }
+        if (e->refusal_lines++ >= REFUSAL_LINES)
+                return;
         log_struct(LOG_WARNING, 0, NULL, "subscription-refused",
-                   "events: refused a subscription to \"%.*s\" from %s: outside what it may hear",
+                   "events: refused a subscription to \"%.*s\" from %s: outside what it may hear "
+                   "(%" PRIu64 " refused since start)",
                    (int)(len - 1 > 100 ? 100 : len - 1), (const char *)d + 1,
-                   p ? p->name : "a key that is no principal");
+                   p ? p->name : "a key that is no principal", e->refused);
 }
 
 void

@@ -63,8 +63,11 @@ reads_get(struct ctx *x)
                 if (r == 0)
                         r = changes_complainant_ids(x, keys, n_keys, INT64_MIN, x->c->id,
                                                     x->related, RELATED_MAX, &n);
+                /* Who else this complainant is: linkage by phone and e-mail, which is for those
+                 * who may see contact details. */
                 x->reply.complainant_complaints = x->related;
-                x->reply.n_complainant_complaints = r == 0 ? n : 0;
+                x->reply.n_complainant_complaints =
+                    r == 0 && (x->principal == NULL || x->principal->contact) ? n : 0;
         }
         if (r < 0)
                 return request_store_fail(x, r, "reading a complaint");

@@ -23,6 +23,7 @@
 
 /* How often a write transaction that filled the map runs again on a grown one. */
 #define GROW_TRIES 16
+#define FIRE_RETRY_MS 1000         /* after a batch of deadlines failed on the store */
 #define FULL_LOG_INTERVAL_MS 60000 /* a full store is logged at most this often */
 
 struct report_out; /* analysis.h */
@@ -36,6 +37,7 @@ struct service {
         uint64_t last_event_seq; /* the newest event committed, for heartbeats */
         int64_t next_due;        /* the first deadline in the index; 0: none */
         int64_t next_full_log;   /* monotonic ms: a full store is logged once a minute */
+        int64_t fire_retry_at;   /* UTC ms: deadlines wait after a batch that failed */
 };
 
 /* The state of one request while it is handled, from request_init() to request_finish(), which

@@ -27,13 +27,14 @@ struct server {
         service_t *service;
         api_t *api;
         events_t *events;
-        auth_t *auth;            /* the ZAP handler; NULL without access control */
-        bool events_failed;      /* the event socket could not be bound again: stop */
-        notify_t *notify;        /* borrowed */
-        bool reload_rejected;    /* the last reload was rejected: said in STATUS= */
-        int64_t next_heartbeat;  /* monotonic ms */
-        int64_t next_status;     /* monotonic ms */
-        int64_t next_prune;      /* monotonic ms */
+        auth_t *auth;           /* the ZAP handler; NULL without access control */
+        bool events_failed;     /* the event socket could not be bound again: stop */
+        int64_t rebind_until;   /* monotonic ms: the event socket is being bound again until then */
+        notify_t *notify;       /* borrowed */
+        bool reload_rejected;   /* the last reload was rejected: said in STATUS= */
+        int64_t next_heartbeat; /* monotonic ms */
+        int64_t next_status;    /* monotonic ms */
+        int64_t next_prune;     /* monotonic ms */
         int64_t next_fd_warning; /* monotonic ms: descriptors running out, said once a minute */
         DIR *fd_dir;             /* /proc/self/fd, to count them */
         struct service_outbox out;
@@ -46,6 +47,8 @@ struct server {
 #define FD_WARNING_INTERVAL_MS 60000
 /* How soon replies held for clients with full queues are offered to them again. */
 #define HOLD_RETRY_MS 10
+/* How long a reload that narrowed a principal tries to bind the event socket again. */
+#define REBIND_MS 5000
 /* How long a graceful stop lets queued replies and events leave before closing the sockets. */
 #define STOP_LINGER_MS 2000
 
@@ -315,16 +318,11 @@ s_reload(server_t *s)
          * bound again, and every subscriber subscribes again, each judged on the new
          * principals (libcomplaint's subscriber replays what it missed meanwhile). */
         if (s_principals_narrowed(s->cfg, next)) {
-                const char *why = "";
-
+                /* ZeroMQ closes the socket in its own thread: a TCP port is free again only
+                 * a moment later, so the bind is tried on each turn of the loop (s_rebind()).
+                 * Events meanwhile are in the store; subscribers replay them. */
                 events_close(&s->events);
-                if (events_open(s->zctx, next, &s->events, &why) < 0) {
-                        log_error("events: cannot bind %s again: %s: stopping", next->events, why);
-                        s->events_failed = true;
-                } else {
-                        log_notice("events: bound again: the principals changed, every "
-                                   "subscription is judged again");
-                }
+                s->rebind_until = mono_ms() + REBIND_MS;
         } else if (s->events) {
                 events_set_config(s->events, next);
         }
@@ -340,6 +338,28 @@ s_reload(server_t *s)
         log_struct(LOG_NOTICE, 0, NULL, "reload", "reloaded %s: %zu departments, %zu categories",
                    s->config_path, next->n_departments, next->n_categories);
         notify_ready(s->notify, "reloaded");
+}
+
+/* Binds the event socket again after a reload closed it; gives up (and the daemon stops)
+ * when it still cannot after REBIND_MS. */
+static void
+s_rebind(server_t *s)
+{
+        const char *why = "";
+        int r;
+
+        if (s->events != NULL)
+                return;
+        r = events_open(s->zctx, s->cfg, &s->events, &why);
+        if (r == 0) {
+                log_notice("events: bound again: the principals changed, every subscription is "
+                           "judged again");
+                return;
+        }
+        if (mono_ms() >= s->rebind_until) {
+                log_error("events: cannot bind %s again: %s: stopping", s->cfg->events, why);
+                s->events_failed = true;
+        }
 }
 
 /* Handles the signals written to the pipe; returns false when the loop must stop. */
@@ -530,11 +550,15 @@ server_run(server_t *s)
                 }
                 s_keepalive(s);
                 items[4].fd = api_backup_fd(s->api);
-                items[1].socket = events_socket(s->events); /* bound again by a reload */
+                s_rebind(s);
+                if (s->events_failed)
+                        return -EIO;
+                /* Bound again by a reload; none (ignored) while it is being bound. */
+                items[1].socket = s->events ? events_socket(s->events) : NULL;
                 /* Reads deferred by the last batch's budget: a look at the sockets, no wait. */
                 n = zmq_poll(items, items[4].fd >= 0 ? 5 : 4,
                              api_pending(s->api) ? 0
-                             : api_holding(s->api)
+                             : api_holding(s->api) || s->events == NULL
                                  ? (s_timeout(s) < HOLD_RETRY_MS ? s_timeout(s) : HOLD_RETRY_MS)
                                  : s_timeout(s));
                 if (api_holding(s->api))
@@ -558,7 +582,7 @@ server_run(server_t *s)
                         api_backup_done(s->api);
                 if (s->auth && (items[3].revents & ZMQ_POLLIN))
                         auth_serve(s->auth);
-                if (items[1].revents & ZMQ_POLLIN)
+                if (s->events && (items[1].revents & ZMQ_POLLIN))
                         events_drain(s->events);
                 if ((items[2].revents & ZMQ_POLLIN) && !s_signals(s))
                         running = false;
@@ -568,6 +592,8 @@ server_run(server_t *s)
         log_notice("stopping");
         /* Replies and events already handed to ZeroMQ get a bounded time to leave. */
         zmq_setsockopt(api_socket(s->api), ZMQ_LINGER, &(int){STOP_LINGER_MS}, sizeof(int));
-        zmq_setsockopt(events_socket(s->events), ZMQ_LINGER, &(int){STOP_LINGER_MS}, sizeof(int));
+        if (s->events)
+                zmq_setsockopt(events_socket(s->events), ZMQ_LINGER, &(int){STOP_LINGER_MS},
+                               sizeof(int));
         return 0;
 }

@@ -110,6 +110,20 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         goto reply;
                 }
                 first->replayed = true;
+                /* Judged by the principals in force now, not when it was first answered: a
+                 * reload may have narrowed what this principal may read. */
+                if (x.principal && first->complaint &&
+                    !access_may_complaint(x.principal, COMPLAINT__V1__REQUEST__BODY_GET,
+                                          first->complaint, &(const char *){NULL})) {
+                        complaint__v1__reply__free_unpacked(first, NULL);
+                        request_fail(&x, E_FORBIDDEN, NULL,
+                                     "%s (%s) may no longer read the complaint this request "
+                                     "changed",
+                                     x.principal->name, config_role_name(x.principal->role));
+                        goto reply;
+                }
+                if (first->complaint)
+                        request_strip_contact(&x, first->complaint);
                 free(request_finish(&x, &rq->reply_len));
                 free(rq->reply);
                 rq->reply_len = protobuf_c_message_get_packed_size(&first->base);

@@ -82,7 +82,10 @@ int
 reads_list(struct ctx *x)
 {
         const Complaint__V1__ListRequest *q = x->req->list;
-        struct store_filter f = {.status = q->status, .overdue = q->overdue, .level = q->level};
+        struct store_filter f = {.status = q->status,
+                                 .overdue = q->overdue,
+                                 .level = q->level,
+                                 .max_bytes = x->s->cfg->limits.reply};
         uint32_t limit = q->limit ? q->limit : 50;
         int r;
 
@@ -181,7 +184,8 @@ reads_replay(struct ctx *x)
                                     q->stream, q->after_offset, rp->next_after);
         }
         r = store_replay(x->txn, q->stream, q->after_offset, q->topic_prefixes, q->n_topic_prefixes,
-                         limit, limit * 64, &x->events, &x->n_events, &rp->next_after);
+                         limit, limit * 64, x->s->cfg->limits.reply, &x->events, &x->n_events,
+                         &rp->next_after);
         if (r < 0)
                 return request_store_fail(x, r, "replaying events");
         rp->events = x->events;

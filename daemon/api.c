@@ -133,6 +133,10 @@ api_close(api_t **ap)
                 free(a->held[i].data);
                 zmq_msg_close(&a->held[i].identity);
         }
+        /* Reads deferred by the last batch, never served: their messages are still open. */
+        for (uint32_t i = 0; i < a->n_pending; i++)
+                for (int f = 0; f < a->in[i].n; f++)
+                        zmq_msg_close(&a->in[i].frames[f]);
         free(a->held);
         zmq_close(a->sock);
         service_outbox_clear(&a->out);

@@ -784,7 +784,11 @@ test_flood(harness_client_t *c, uint64_t big)
                "%ld KiB)\n",
                rss0, rss_peak, rss_peak - rss0, hwm);
         CHECK(rss0 > 0 && rss_peak > 0);
+#ifndef COMPLAINTD_SANITIZED
+        /* Under ASan the daemon's memory holds the sanitizer's quarantine of freed blocks
+         * (256 MiB by default): the figure is printed, the bound is for the real build. */
         CHECK(rss_peak - rss0 < RSS_GROWTH_MAX_KIB);
+#endif
         CHECK(harness_running(&h));
 
         for (int i = 0; i < FLOOD_CLIENTS; i++)

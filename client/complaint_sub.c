@@ -645,7 +645,7 @@ s_status(complaint_sub_t *sub, pb_reply_t **ret_reply)
         if (r < 0)
                 return r;
         if (reply->error != E_OK || reply->status == NULL) {
-                r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN ? -EACCES
+                r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN ? -EPERM
                                                                                     : -EPROTO;
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return r;
@@ -806,7 +806,7 @@ s_replay(complaint_sub_t *sub, struct stream *st)
                 if (reply->error != E_OK || rp == NULL) {
                         /* Not allowed to read this stream: no later try will be. */
                         r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN
-                                ? -EACCES
+                                ? -EPERM
                                 : -EPROTO;
                         sub->stats.call_errors++;
                         complaint__v1__reply__free_unpacked(reply, NULL);
@@ -956,9 +956,9 @@ s_backoff(complaint_sub_t *sub)
 }
 
 /* Whether a failed API request is worth trying again later. A refused key, a key that does not
- * match, a handshake of the wrong kind and a forbidden request (-EACCES, -EKEYREJECTED, -ENOKEY,
- * -ENOPROTOOPT) are not: they go to the caller. -ECONNREFUSED is also the daemon failing to
- * check our key for now. */
+ * match, a handshake of the wrong kind (-EACCES, -EKEYREJECTED, -ENOKEY, -ENOPROTOOPT) and a
+ * forbidden request (-EPERM) are not: they go to the caller. -ECONNREFUSED is also the daemon
+ * failing to check our key for now. */
 static bool
 s_transient(int r)
 {
@@ -1115,7 +1115,7 @@ complaint_sub_ack(complaint_sub_t *sub, const pb_event_t *event, const char *not
                 r = -ENOENT;
                 break;
         case COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN:
-                r = -EACCES;
+                r = -EPERM;
                 break;
         default:
                 r = -EPROTO;

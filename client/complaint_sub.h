@@ -157,10 +157,10 @@ void complaint_sub_set_gap_handler(complaint_sub_t *sub, complaint_sub_gap_fn *f
  * trying, and an API request may make the call last up to one call timeout longer); -ESTALE
  * once for each gap, after calling the gap handler (call again to go on after it); -ERANGE
  * once when a stream's head is below the position (the daemon's store was restored from an
- * older copy; complaint_sub_set_position() decides where to go on); -EACCES when the daemon
- * refused our key or forbids this principal a stream of the subscription (FORBIDDEN), and
- * -EKEYREJECTED, -ENOKEY or -ENOPROTOOPT when the handshake failed as complaint_client_call()
- * describes (each again on the next call, until the keys or the daemon's configuration change);
+ * older copy; complaint_sub_set_position() decides where to go on); -EACCES, -EKEYREJECTED,
+ * -ENOKEY or -ENOPROTOOPT when the handshake failed as complaint_client_call() describes, and
+ * -EPERM when the daemon forbids this principal a stream of the subscription (FORBIDDEN: each
+ * again on the next call, until the keys or the daemon's configuration change);
  * -EINTR when a signal interrupted the wait; -EIO when the state file could not be written (the
  * position is kept in memory and written again next time); -ENOMEM; or another negative errno
  * from ZeroMQ.
@@ -178,8 +178,8 @@ int complaint_sub_commit(complaint_sub_t *sub);
  * complaint_sub_set_actor(). Returns 0 when accepted (now or before); -EINVAL when no actor is
  * set or event is not such an assignment; -EALREADY when the complaint has moved on (accepted
  * by someone else, reassigned, resolved: the daemon's INVALID_TRANSITION); -ENOENT when it does
- * not exist; -EACCES when this principal may not accept it (FORBIDDEN) or its key was refused;
- * another handshake error of complaint_client_call(); -ETIMEDOUT when the daemon did not
+ * not exist; -EPERM when this principal may not accept it (FORBIDDEN); a handshake error of
+ * complaint_client_call(); -ETIMEDOUT when the daemon did not
  * answer (repeat it); -EPROTO for another refusal or a nonsensical answer; -ENOMEM. */
 int complaint_sub_ack(complaint_sub_t *sub, const pb_event_t *event, const char *note);
 

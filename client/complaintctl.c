@@ -930,6 +930,9 @@ s_watch(struct ctl *x)
         }
         if (r == -EINVAL || r == -EPROTONOSUPPORT)
                 return s_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
+        if (r == -EPERM)
+                return s_fail("the daemon does not let this principal read these events "
+                              "(FORBIDDEN; complaintctl whoami shows what it may)");
         if (r == -EBADMSG)
                 return s_fail("%s is not a state file of complaintctl watch", o.state_file);
         if (r < 0)

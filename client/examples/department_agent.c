@@ -109,9 +109,12 @@ s_refused(int r, const char *pub, const char *server_pub)
 {
         if (r == -EACCES)
                 fprintf(stderr,
-                        "department_agent: the daemon refused this agent's key (%s), or does not "
-                        "let it read or accept this department's complaints\n",
+                        "department_agent: the daemon refused this agent's key (%s): it is not "
+                        "a principal in its configuration\n",
                         pub);
+        else if (r == -EPERM)
+                fprintf(stderr, "department_agent: the daemon does not let this agent's "
+                                "principal read this department's events\n");
         else if (r == -EKEYREJECTED)
                 fprintf(stderr,
                         "department_agent: the daemon's key does not match the server key given "
@@ -205,7 +208,12 @@ main(int argc, char **argv)
                 if (strcmp(ev->topic + strlen(prefix), "assigned") == 0 ||
                     strcmp(ev->topic + strlen(prefix), "reopened") == 0) {
                         r = complaint_sub_ack(sub, ev, "received by the department system");
-                        if (r < 0 && r != -EALREADY)
+                        if (r == -EPERM)
+                                fprintf(stderr,
+                                        "department_agent: the daemon does not let this agent's "
+                                        "principal accept complaint %" PRIu64 "\n",
+                                        ev->entry->complaint_id);
+                        else if (r < 0 && r != -EALREADY)
                                 fprintf(stderr, "department_agent: acknowledging %s: %s\n",
                                         ev->topic, strerror(-r));
                 }

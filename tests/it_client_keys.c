@@ -706,6 +706,18 @@ test_ctl(const char *dir, struct server *s, const char *alice_pub, const char *b
         CHECK(s_has(r.err, "refused this client's key"));
         s_ctl_free(&r);
 
+        /* watch (the subscriber) and report (a client of its own) say so too. */
+        r = CTL("--endpoint", s->curve_ep, "--key", bob, "--server-key", server_pub, "watch",
+                "--count", "1");
+        CHECK_INT(r.code, 3);
+        CHECK(s_has(r.err, "refused this client's key"));
+        s_ctl_free(&r);
+        r = CTL("--endpoint", s->curve_ep, "--key", alice, "--server-key", wrong_pub, "report",
+                "--month", "2026-11");
+        CHECK_INT(r.code, 3);
+        CHECK(s_has(r.err, "does not match the server key given"));
+        s_ctl_free(&r);
+
         /* Keys against the plain server, no keys against the CURVE one. */
         r = CTL("--endpoint", s->plain_ep, "--key", alice, "--server-key", server_pub, "whoami");
         CHECK_INT(r.code, 3);

@@ -4,11 +4,26 @@
 #include <zmq.h>
 
 #include "api.h"
+#include "auth.h"
 #include "backup.h"
 #include "log.h"
 #include "macro.h"
 
 #define FRAMES_MAX 4
+/* Replies held back for clients whose queues are full (they read slower than they ask): at
+ * most this many bytes in all, each for at most HELD_MS; past either, a reply is dropped (the
+ * client times out and asks again with the same id) and the drop is logged once a minute. */
+#define HELD_BYTES_MAX (64u << 20)
+#define HELD_MS 10000
+#define HELD_LOG_MS 60000
+
+/* A reply that ZeroMQ could not take yet: its client's queue (daemon.reply_queue) was full. */
+struct held {
+        zmq_msg_t identity;
+        uint8_t *data;
+        size_t len;
+        int64_t since; /* monotonic ms */
+};
 
 /* One message read from the socket. */
 struct inbound {
@@ -25,6 +40,10 @@ struct api {
         size_t *req_of; /* in[i] -> its index in reqs, or SIZE_MAX */
         uint32_t cap;
         uint32_t n_pending; /* in[0..n_pending): reads the last batch deferred, handed in again */
+        struct held *held;  /* replies waiting for their clients' queues, in order */
+        size_t n_held, cap_held, held_bytes;
+        uint64_t dropped; /* replies given up since the last log line */
+        int64_t next_drop_log;
         struct service_outbox out;
         /* The running backup, and who waits for it. */
         backup_t *backup;
@@ -54,7 +73,7 @@ int
 api_open(void *zctx, const char *endpoint, const conf_t *cfg, api_t **ret, const char **ret_why)
 {
         api_t *a = calloc(1, sizeof(*a));
-        int linger = 0, mandatory = 0, r;
+        int linger = 0, mandatory = 1, r;
         int64_t maxmsg;
 
         if (a == NULL)
@@ -73,6 +92,8 @@ api_open(void *zctx, const char *endpoint, const conf_t *cfg, api_t **ret, const
          * by limits.reply and the record sizes); past it ROUTER drops its replies, and it
          * times out and asks again. Never buffered without bound. */
         zmq_setsockopt(a->sock, ZMQ_SNDHWM, &(int){(int)cfg->reply_queue}, sizeof(int));
+        if (cfg->access && auth_curve_server(a->sock, cfg->access) < 0)
+                goto fail;
         if (zmq_bind(a->sock, endpoint) < 0)
                 goto fail;
         if (s_reserve(a) < 0) {
@@ -108,6 +129,11 @@ api_close(api_t **ap)
                 zmq_msg_close(&a->backup_identity);
                 free(a->backup_request_id);
         }
+        for (size_t i = 0; i < a->n_held; i++) {
+                free(a->held[i].data);
+                zmq_msg_close(&a->held[i].identity);
+        }
+        free(a->held);
         zmq_close(a->sock);
         service_outbox_clear(&a->out);
         free(a->out.items);
@@ -161,14 +187,147 @@ s_recv(api_t *a, struct inbound *m)
         return true;
 }
 
+static bool
+s_same_peer(zmq_msg_t *a, zmq_msg_t *b)
+{
+        return zmq_msg_size(a) == zmq_msg_size(b) &&
+               memcmp(zmq_msg_data(a), zmq_msg_data(b), zmq_msg_size(a)) == 0;
+}
+
+/* Hands one reply to ZeroMQ. ROUTER_MANDATORY makes a full queue EAGAIN (and nothing of the
+ * message is sent) instead of a silent drop; a client that is gone is EHOSTUNREACH. */
+static int
+s_try_send(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
+{
+        if (zmq_send(a->sock, zmq_msg_data(identity), zmq_msg_size(identity),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+                return -zmq_errno();
+        if (zmq_send(a->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+            zmq_send(a->sock, data, len, ZMQ_DONTWAIT) < 0)
+                return -zmq_errno();
+        return 0;
+}
+
+static void
+s_dropped(api_t *a)
+{
+        a->dropped++;
+        if (mono_ms() < a->next_drop_log)
+                return;
+        log_struct(LOG_WARNING, 0, NULL, "replies-dropped",
+                   "api: %" PRIu64 " replies dropped for clients that do not read them "
+                   "(daemon.reply_queue full for %d s, or %u MiB held in all)",
+                   a->dropped, HELD_MS / 1000, HELD_BYTES_MAX >> 20);
+        a->dropped = 0;
+        a->next_drop_log = mono_ms() + HELD_LOG_MS;
+}
+
+/* What holding a reply of len bytes costs: the reply and its bookkeeping. */
+static size_t
+s_held_cost(size_t len)
+{
+        return len + sizeof(struct held) + 64;
+}
+
+static void
+s_drop_oldest(api_t *a)
+{
+        a->held_bytes -= s_held_cost(a->held[0].len);
+        free(a->held[0].data);
+        zmq_msg_close(&a->held[0].identity);
+        memmove(&a->held[0], &a->held[1], (a->n_held - 1) * sizeof(a->held[0]));
+        a->n_held--;
+        s_dropped(a);
+}
+
 static void
 s_send_reply(api_t *a, zmq_msg_t *identity, const uint8_t *data, size_t len)
 {
-        if (zmq_send(a->sock, zmq_msg_data(identity), zmq_msg_size(identity),
-                     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-            zmq_send(a->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-            zmq_send(a->sock, data, len, ZMQ_DONTWAIT) < 0)
-                log_debug("api: a reply could not be sent: %s", zmq_strerror(zmq_errno()));
+        struct held *h;
+        int r = -EAGAIN;
+
+        /* Behind what is held for the same client already: replies keep their order. */
+        for (size_t i = 0; i < a->n_held && r == -EAGAIN; i++)
+                if (s_same_peer(&a->held[i].identity, identity))
+                        r = -EBUSY;
+        if (r == -EAGAIN)
+                r = s_try_send(a, identity, data, len);
+        if (r == 0 || r == -EHOSTUNREACH)
+                return;
+        if (r != -EAGAIN && r != -EBUSY) {
+                log_debug("api: a reply could not be sent: %s", zmq_strerror(-r));
+                return;
+        }
+        /* Over the budget, the oldest held replies go first: they belong to the clients that
+         * have read nothing for longest, not to one that reads and asked for much at once. */
+        while (a->n_held > 0 && a->held_bytes + s_held_cost(len) > HELD_BYTES_MAX)
+                s_drop_oldest(a);
+        if (a->held_bytes + s_held_cost(len) > HELD_BYTES_MAX) {
+                s_dropped(a);
+                return;
+        }
+        if (a->n_held == a->cap_held) {
+                size_t cap = a->cap_held ? a->cap_held * 2 : 64;
+                struct held *p = realloc(a->held, cap * sizeof(*p));
+
+                if (p == NULL) {
+                        s_dropped(a);
+                        return;
+                }
+                a->held = p;
+                a->cap_held = cap;
+        }
+        h = &a->held[a->n_held];
+        h->data = malloc(len ? len : 1);
+        if (h->data == NULL) {
+                s_dropped(a);
+                return;
+        }
+        memcpy(h->data, data, len);
+        h->len = len;
+        h->since = mono_ms();
+        zmq_msg_init(&h->identity);
+        zmq_msg_copy(&h->identity, identity);
+        a->n_held++;
+        a->held_bytes += s_held_cost(len);
+}
+
+void
+api_flush(api_t *a)
+{
+        int64_t now = mono_ms();
+        size_t kept = 0;
+
+        for (size_t i = 0; i < a->n_held; i++) {
+                struct held *h = &a->held[i];
+                bool behind = false;
+                int r = -EAGAIN;
+
+                for (size_t j = 0; j < kept && !behind; j++)
+                        behind = s_same_peer(&a->held[j].identity, &h->identity);
+                if (!behind)
+                        r = s_try_send(a, &h->identity, h->data, h->len);
+                if (r == -EAGAIN && now - h->since >= HELD_MS) {
+                        s_dropped(a);
+                        r = -ETIMEDOUT;
+                }
+                if (r == -EAGAIN) {
+                        if (kept != i)
+                                a->held[kept] = *h;
+                        kept++;
+                        continue;
+                }
+                a->held_bytes -= s_held_cost(h->len);
+                free(h->data);
+                zmq_msg_close(&h->identity);
+        }
+        a->n_held = kept;
+}
+
+bool
+api_holding(const api_t *a)
+{
+        return a->n_held > 0;
 }
 
 static void
@@ -280,8 +439,12 @@ api_serve(api_t *a, service_t *service, events_t *events, store_t *store)
                                  body, a->cfg->limits.message);
                         s_send_error(a, &m->frames[0], E_TOO_LARGE, why, &m->frames[2]);
                 } else {
+                        /* With CURVE, the key the handshake accepted (auth.c); NULL without. */
                         a->reqs[n_reqs] = (struct service_request){
-                            .data = zmq_msg_data(&m->frames[2]), .len = body};
+                            .data = zmq_msg_data(&m->frames[2]),
+                            .len = body,
+                            .principal_key =
+                                a->cfg->access ? zmq_msg_gets(&m->frames[2], "User-Id") : NULL};
                         a->req_of[i] = n_reqs++;
                 }
         }

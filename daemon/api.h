@@ -34,6 +34,13 @@ int api_backup_fd(const api_t *api);
  * be served: the loop then calls api_serve() again without waiting for the socket. */
 bool api_pending(const api_t *api);
 
+/* Replies held back because their clients' queues (daemon.reply_queue) were full: api_flush()
+ * hands them on as the queues drain, in order per client; one held past 10 s, or past 64 MiB
+ * held in all, is dropped (the client asks again with the same request id). api_holding()
+ * says whether any is held, so the loop comes back soon. */
+void api_flush(api_t *api);
+bool api_holding(const api_t *api);
+
 /* Answers the client of the backup that has ended. */
 void api_backup_done(api_t *api);
 

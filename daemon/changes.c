@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "changes.h"
 #include "clock.h"
 #include "lifecycle.h"
@@ -248,6 +249,7 @@ changes_record(struct ctx *x, const pb_complaint_t *old, const struct changes_en
 static int
 s_load(struct ctx *x, uint64_t id, int action, int *ret_next)
 {
+        const char *what = NULL;
         char allowed[160];
         int r;
 
@@ -258,6 +260,11 @@ s_load(struct ctx *x, uint64_t id, int action, int *ret_next)
                 return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, id);
         if (r < 0)
                 return request_store_fail(x, r, "reading the complaint");
+        if (x->principal && !access_may_complaint(x->principal, x->req->body_case, x->c, &what))
+                return request_fail(x, E_FORBIDDEN, NULL,
+                                    "%s (%s) may not %s: complaint %" PRIu64 " is with %s",
+                                    x->principal->name, config_role_name(x->principal->role), what,
+                                    id, x->c->department[0] ? x->c->department : "the centre");
         r = lifecycle_next(x->c->status, action, ret_next);
         if (r < 0)
                 return request_fail(x, E_INVALID_TRANSITION, NULL,
@@ -445,7 +452,7 @@ s_create(struct ctx *x)
             request_set_string(&x->c->subject, q->subject) < 0 ||
             request_set_string(&x->c->description, q->description) < 0 ||
             request_set_string(&x->c->category, q->category) < 0 ||
-            request_set_string(&x->c->owner, x->req->actor) < 0 ||
+            request_set_string(&x->c->owner, x->actor) < 0 ||
             request_set_string(&x->c->external_ref, q->external_ref) < 0)
                 return request_store_fail(x, -ENOMEM, "building the complaint");
         if ((r = s_repeat(x)) < 0)
@@ -625,7 +632,7 @@ s_resolve(struct ctx *x)
         x->c->status = next;
         if (request_set_string(&res->cause, q->cause) < 0 ||
             request_set_string(&res->reply, q->reply) < 0 ||
-            request_set_string(&res->resolved_by, x->req->actor) < 0)
+            request_set_string(&res->resolved_by, x->actor) < 0)
                 r = request_store_fail(x, -ENOMEM, "resolving");
         else
                 r = changes_record(
@@ -669,7 +676,7 @@ s_close(struct ctx *x)
         from = x->c->status;
         x->c->status = next;
         if (request_set_string(&f->note, q->note) < 0 ||
-            request_set_string(&f->closed_by, x->req->actor) < 0)
+            request_set_string(&f->closed_by, x->actor) < 0)
                 r = request_store_fail(x, -ENOMEM, "closing");
         else
                 r = changes_record(

@@ -13,17 +13,9 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "config_int.h"
 #include "log.h"
 #include "macro.h"
-
-/* The state of one load: the file, the result being built and the errors found so far. */
-struct loader {
-        const char *path;
-        conf_t *cfg;
-        char *errors;
-        size_t errors_len;
-        unsigned n_errors;
-};
 
 /* Writes the path of a setting ("departments[2].id") into buf. */
 static void
@@ -53,6 +45,10 @@ s_add_error(struct loader *l, const char *line)
                 return;
         l->errors = p;
         memcpy(l->errors + l->errors_len, line, n);
+        /* One error, one line: a value quoted in it may hold a newline or another control. */
+        for (size_t i = l->errors_len; i < l->errors_len + n; i++)
+                if ((unsigned char)l->errors[i] < 0x20 || l->errors[i] == 0x7f)
+                        l->errors[i] = '?';
         l->errors_len += n;
         l->errors[l->errors_len++] = '\n';
         l->errors[l->errors_len] = '\0';
@@ -61,8 +57,8 @@ s_add_error(struct loader *l, const char *line)
 
 /* Records "file:line: setting[.key]: reason". s may be NULL for the whole file; key names a
  * missing member of s. */
-static void __attribute__((format(printf, 4, 5)))
-s_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
+void
+cfg_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
 {
         char path[256] = "", reason[512], line[1024];
         const char *file = l->path;
@@ -88,8 +84,8 @@ s_error(struct loader *l, const config_setting_t *s, const char *key, const char
 }
 
 /* Refuses members of group that are not in the NULL-terminated list known. */
-static void
-s_check_keys(struct loader *l, const config_setting_t *group, const char *const *known)
+void
+cfg_check_keys(struct loader *l, const config_setting_t *group, const char *const *known)
 {
         int n = config_setting_length(group);
 
@@ -102,42 +98,42 @@ s_check_keys(struct loader *l, const config_setting_t *group, const char *const 
                         if (strcmp(*k, name) == 0)
                                 found = true;
                 if (!found)
-                        s_error(l, m, NULL, "unknown setting");
+                        cfg_error(l, m, NULL, "unknown setting");
         }
 }
 
 /* Whether the optional group g is there to be read: false when it is absent, and after an
  * error when it is not a group; its members not in known are refused. */
-static bool
-s_group(struct loader *l, const config_setting_t *g, const char *const *known)
+bool
+cfg_group(struct loader *l, const config_setting_t *g, const char *const *known)
 {
         if (g == NULL)
                 return false;
         if (!config_setting_is_group(g)) {
-                s_error(l, g, NULL, "must be a group { ... }");
+                cfg_error(l, g, NULL, "must be a group { ... }");
                 return false;
         }
-        s_check_keys(l, g, known);
+        cfg_check_keys(l, g, known);
         return true;
 }
 
 /* Copies a string member. Returns 1 when present and valid, 0 when absent (an error if
  * required), -1 when present but wrong. */
-static int
-s_get_string(struct loader *l, const config_setting_t *group, const char *key, bool required,
-             char **field)
+int
+cfg_get_string(struct loader *l, const config_setting_t *group, const char *key, bool required,
+               char **field)
 {
         const config_setting_t *m = config_setting_get_member(group, key);
         const char *v;
 
         if (m == NULL) {
                 if (required)
-                        s_error(l, group, key, "missing");
+                        cfg_error(l, group, key, "missing");
                 return 0;
         }
         v = config_setting_get_string(m);
         if (v == NULL) {
-                s_error(l, m, NULL, "must be a string");
+                cfg_error(l, m, NULL, "must be a string");
                 return -1;
         }
         if (config_set_string(field, v) < 0)
@@ -156,18 +152,18 @@ s_valid_id(const char *s)
         return true;
 }
 
-static int
-s_get_id(struct loader *l, const config_setting_t *group, const char *key, char **field)
+int
+cfg_get_id(struct loader *l, const config_setting_t *group, const char *key, char **field)
 {
-        int r = s_get_string(l, group, key, true, field);
+        int r = cfg_get_string(l, group, key, true, field);
 
         if (r <= 0)
                 return r;
         if (strlen(*field) > 64 || !s_valid_id(*field)) {
-                s_error(l, config_setting_get_member(group, key), NULL,
-                        "\"%s\" is not an id: use 1 to 64 lower-case letters, digits and '_', "
-                        "starting with a letter",
-                        *field);
+                cfg_error(l, config_setting_get_member(group, key), NULL,
+                          "\"%s\" is not an id: use 1 to 64 lower-case letters, digits and '_', "
+                          "starting with a letter",
+                          *field);
                 free(*field);
                 *field = NULL;
                 return -1;
@@ -186,12 +182,12 @@ s_get_uint(struct loader *l, const config_setting_t *group, const char *key, lon
                 return;
         if (config_setting_type(m) != CONFIG_TYPE_INT &&
             config_setting_type(m) != CONFIG_TYPE_INT64) {
-                s_error(l, m, NULL, "must be an integer");
+                cfg_error(l, m, NULL, "must be an integer");
                 return;
         }
         v = config_setting_get_int64(m);
         if (v < min || v > max) {
-                s_error(l, m, NULL, "%lld is out of range (%lld to %lld)", v, min, max);
+                cfg_error(l, m, NULL, "%lld is out of range (%lld to %lld)", v, min, max);
                 return;
         }
         *field = v;
@@ -207,8 +203,8 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                 return;
         v = config_setting_get_string(m);
         if (v == NULL || config_parse_duration(v, field) < 0)
-                s_error(l, m, NULL,
-                        "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
+                cfg_error(l, m, NULL,
+                          "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
 static const char *const daemon_keys[] = {
@@ -223,31 +219,31 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         _cleanup_free_ char *level = NULL, *store_max = NULL;
         long long batch = cfg->batch_max, hwm = cfg->event_hwm, queue = cfg->reply_queue;
 
-        if (!s_group(l, g, daemon_keys))
+        if (!cfg_group(l, g, daemon_keys))
                 return;
-        s_get_string(l, g, "state_dir", false, &cfg->state_dir);
-        s_get_string(l, g, "api", false, &cfg->api);
-        s_get_string(l, g, "events", false, &cfg->events);
-        s_get_string(l, g, "backup_dir", false, &cfg->backup_dir);
-        if (s_get_string(l, g, "log_level", false, &level) > 0) {
+        cfg_get_string(l, g, "state_dir", false, &cfg->state_dir);
+        cfg_get_string(l, g, "api", false, &cfg->api);
+        cfg_get_string(l, g, "events", false, &cfg->events);
+        cfg_get_string(l, g, "backup_dir", false, &cfg->backup_dir);
+        if (cfg_get_string(l, g, "log_level", false, &level) > 0) {
                 cfg->log_level = log_level_parse(level);
                 if (cfg->log_level < 0)
-                        s_error(l, config_setting_get_member(g, "log_level"), NULL,
-                                "\"%s\" is not one of debug, info, notice, warning, err", level);
+                        cfg_error(l, config_setting_get_member(g, "log_level"), NULL,
+                                  "\"%s\" is not one of debug, info, notice, warning, err", level);
         }
         s_get_duration(l, g, "heartbeat", &cfg->heartbeat_ms);
         s_get_duration(l, g, "read_budget", &cfg->read_budget_ms);
         s_get_duration(l, g, "idempotency_window", &cfg->idempotency_window_ms);
         if (cfg->idempotency_window_ms < 60000)
-                s_error(l, config_setting_get_member(g, "idempotency_window"), NULL,
-                        "must be at least 1m: clients retry within minutes");
+                cfg_error(l, config_setting_get_member(g, "idempotency_window"), NULL,
+                          "must be at least 1m: clients retry within minutes");
         if (cfg->read_budget_ms < 1 || cfg->read_budget_ms > 10000)
-                s_error(l, config_setting_get_member(g, "read_budget"), NULL,
-                        "must be from 1ms to 10s");
-        if (s_get_string(l, g, "store_max", false, &store_max) > 0 &&
+                cfg_error(l, config_setting_get_member(g, "read_budget"), NULL,
+                          "must be from 1ms to 10s");
+        if (cfg_get_string(l, g, "store_max", false, &store_max) > 0 &&
             (config_parse_size(store_max, &cfg->store_max) < 0 || cfg->store_max < (1u << 20)))
-                s_error(l, config_setting_get_member(g, "store_max"), NULL,
-                        "must be a size of at least 1M, such as \"512M\" or \"8G\"");
+                cfg_error(l, config_setting_get_member(g, "store_max"), NULL,
+                          "must be a size of at least 1M, such as \"512M\" or \"8G\"");
         s_get_uint(l, g, "batch_max", 1, 100000, &batch);
         cfg->batch_max = (uint32_t)batch;
         s_get_uint(l, g, "event_hwm", 1, 10000000, &hwm);
@@ -283,7 +279,7 @@ s_load_limits(struct loader *l, const config_setting_t *g)
                 known[i] = table[i].key;
         known[ELEMENTSOF(table)] = "compensation_max";
         known[ELEMENTSOF(table) + 1] = NULL;
-        if (!s_group(l, g, known))
+        if (!cfg_group(l, g, known))
                 return;
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 uint32_t *field = (uint32_t *)((char *)lim + table[i].offset);
@@ -312,7 +308,7 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
 {
         static const char *const known[] = {"normal", "major", "urgent", NULL};
 
-        if (!s_group(l, g, known))
+        if (!cfg_group(l, g, known))
                 return;
         for (int p = 1; p <= 3; p++) {
                 const config_setting_t *m = config_setting_get_member(g, known[p - 1]);
@@ -327,9 +323,9 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
                 else
                         v = NAN;
                 if (!(v > 0.0 && v <= 100.0) || !s_whole_millionths(v))
-                        s_error(l, m, NULL,
-                                "must be a number above 0 and at most 100, with at most six "
-                                "decimals");
+                        cfg_error(l, m, NULL,
+                                  "must be a number above 0 and at most 100, with at most six "
+                                  "decimals");
                 else
                         l->cfg->priority_scale[p] = v;
         }
@@ -389,7 +385,7 @@ s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, boo
         if (list == NULL)
                 return;
         if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
-                s_error(l, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
+                cfg_error(l, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
                 return;
         }
         n = config_setting_length(list);
@@ -401,8 +397,8 @@ s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, boo
                 const char *v = config_setting_get_string(e);
 
                 if (v == NULL || !s_parse_date(v, with_weekday, &(*ret)[*ret_n]))
-                        s_error(l, e, NULL, "\"%s\" is not a date such as \"2026-10-01\"%s",
-                                v ? v : "", with_weekday ? " or \"2026-10-11=mon\"" : "");
+                        cfg_error(l, e, NULL, "\"%s\" is not a date such as \"2026-10-01\"%s",
+                                  v ? v : "", with_weekday ? " or \"2026-10-11=mon\"" : "");
                 else
                         (*ret_n)++;
         }
@@ -442,11 +438,11 @@ s_check_workdays(struct loader *l, const config_setting_t *c, const struct confi
 
                         if (d->year != w->year || d->month != w->month || d->day != w->day)
                                 continue;
-                        s_error(l, s_find_date(workdays, true, w), NULL,
-                                "%04d-%02d-%02d is also a holiday (line %u): a date is either "
-                                "closed or worked; remove it from holidays or from workdays",
-                                w->year, w->month, w->day,
-                                config_setting_source_line(s_find_date(holidays, false, d)));
+                        cfg_error(l, s_find_date(workdays, true, w), NULL,
+                                  "%04d-%02d-%02d is also a holiday (line %u): a date is either "
+                                  "closed or worked; remove it from holidays or from workdays",
+                                  w->year, w->month, w->day,
+                                  config_setting_source_line(s_find_date(holidays, false, d)));
                         break;
                 }
         }
@@ -509,11 +505,11 @@ s_check_closed_days(struct loader *l, const config_setting_t *c, const struct co
                 }
         }
         tz_civil_from_days(first, &y, &m, &d);
-        s_error(l, where, NULL,
-                "calendar \"%s\" has no business time for %" PRId64 " days in a row from %04" PRId64
-                "-%02d-%02d, longer than the %d days a deadline "
-                "is searched across: open a day in between",
-                cal->id, days, y, m, d, CALENDAR_MAX_CLOSED_DAYS);
+        cfg_error(l, where, NULL,
+                  "calendar \"%s\" has no business time for %" PRId64
+                  " days in a row from %04" PRId64 "-%02d-%02d, longer than the %d days a deadline "
+                  "is searched across: open a day in between",
+                  cal->id, days, y, m, d, CALENDAR_MAX_CLOSED_DAYS);
 }
 
 static const char *const calendar_keys[] = {"id",       "zone",     "always_open", "hours",
@@ -526,25 +522,25 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
         calendar_t *probe = NULL;
         int r;
 
-        s_check_keys(l, c, calendar_keys);
-        if (s_get_string(l, c, "zone", true, &cal->zone) > 0) {
+        cfg_check_keys(l, c, calendar_keys);
+        if (cfg_get_string(l, c, "zone", true, &cal->zone) > 0) {
                 r = calendar_new(cal->zone, &probe);
                 if (r < 0)
-                        s_error(l, config_setting_get_member(c, "zone"), NULL,
-                                "\"%s\" is not a time zone this machine knows (%s)", cal->zone,
-                                strerror(-r));
+                        cfg_error(l, config_setting_get_member(c, "zone"), NULL,
+                                  "\"%s\" is not a time zone this machine knows (%s)", cal->zone,
+                                  strerror(-r));
                 calendar_free(&probe);
         }
         open = config_setting_get_member(c, "always_open");
         if (open && config_setting_type(open) != CONFIG_TYPE_BOOL)
-                s_error(l, open, NULL, "must be true or false");
+                cfg_error(l, open, NULL, "must be true or false");
         else if (open)
                 cal->always_open = config_setting_get_bool(open);
         hours = config_setting_get_member(c, "hours");
         if (hours && !config_setting_is_group(hours)) {
-                s_error(l, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
+                cfg_error(l, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
         } else if (hours) {
-                s_check_keys(l, hours, weekday_keys);
+                cfg_check_keys(l, hours, weekday_keys);
                 cal->hours = calloc(7 * 32, sizeof(*cal->hours));
                 for (int wd = 0; wd < 7 && cal->hours; wd++) {
                         const config_setting_t *day =
@@ -554,7 +550,7 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                         if (day == NULL)
                                 continue;
                         if (!config_setting_is_array(day) && !config_setting_is_list(day)) {
-                                s_error(l, day, NULL, "must be a list [\"09:00-12:00\", ...]");
+                                cfg_error(l, day, NULL, "must be a list [\"09:00-12:00\", ...]");
                                 continue;
                         }
                         n = config_setting_length(day);
@@ -565,22 +561,22 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                                 struct config_interval iv = {.weekday = wd};
 
                                 if (v == NULL || !s_parse_interval(v, &iv.start_min, &iv.end_min))
-                                        s_error(
+                                        cfg_error(
                                             l, e, NULL,
                                             "\"%s\" is not working hours such as \"09:00-12:00\" "
                                             "(\"22:00-06:00\" runs past midnight)",
                                             v ? v : "");
                                 else if (i >= 32)
-                                        s_error(l, e, NULL, "at most 32 intervals a day");
+                                        cfg_error(l, e, NULL, "at most 32 intervals a day");
                                 else
                                         cal->hours[cal->n_hours++] = iv;
                         }
                 }
         }
         if (!cal->always_open && cal->n_hours == 0)
-                s_error(l, c, NULL,
-                        "calendar \"%s\" has no working hours: give hours or always_open = true",
-                        cal->id);
+                cfg_error(l, c, NULL,
+                          "calendar \"%s\" has no working hours: give hours or always_open = true",
+                          cal->id);
         s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
         s_load_dates(l, c, "workdays", true, &cal->workdays, &cal->n_workdays);
         s_check_workdays(l, c, cal);
@@ -594,7 +590,7 @@ s_load_calendars(struct loader *l, const config_setting_t *list)
         int n = list ? config_setting_length(list) : 0;
 
         if (list && !config_setting_is_list(list)) {
-                s_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                cfg_error(l, list, NULL, "must be a list ( { ... }, ... )");
                 return;
         }
         /* One more for the built-in "24x7" (UTC, always open). */
@@ -606,14 +602,14 @@ s_load_calendars(struct loader *l, const config_setting_t *list)
                 struct config_calendar *cal = &cfg->calendars[cfg->n_calendars];
 
                 if (!config_setting_is_group(c)) {
-                        s_error(l, c, NULL, "must be a group { id = ...; zone = ...; ... }");
+                        cfg_error(l, c, NULL, "must be a group { id = ...; zone = ...; ... }");
                         continue;
                 }
-                if (s_get_id(l, c, "id", &cal->id) <= 0)
+                if (cfg_get_id(l, c, "id", &cal->id) <= 0)
                         continue;
                 if (config_find_calendar(cfg, cal->id) != NULL) {
-                        s_error(l, config_setting_get_member(c, "id"), NULL,
-                                "duplicate calendar id \"%s\"", cal->id);
+                        cfg_error(l, config_setting_get_member(c, "id"), NULL,
+                                  "duplicate calendar id \"%s\"", cal->id);
                         free(cal->id);
                         cal->id = NULL;
                         continue;
@@ -639,7 +635,8 @@ s_load_chain(struct loader *l, const config_setting_t *d, struct config_departme
         if (list == NULL)
                 return;
         if (!config_setting_is_list(list)) {
-                s_error(l, list, NULL, "must be a list ( { role = ...; allowance = ...; }, ... )");
+                cfg_error(l, list, NULL,
+                          "must be a list ( { role = ...; allowance = ...; }, ... )");
                 return;
         }
         n = config_setting_length(list);
@@ -652,18 +649,18 @@ s_load_chain(struct loader *l, const config_setting_t *d, struct config_departme
                 struct config_level *lv = &dep->chain[dep->n_chain];
 
                 if (!config_setting_is_group(e)) {
-                        s_error(l, e, NULL, "must be a group { role = ...; allowance = ...; }");
+                        cfg_error(l, e, NULL, "must be a group { role = ...; allowance = ...; }");
                         continue;
                 }
-                s_check_keys(l, e, keys);
-                s_get_string(l, e, "role", true, &lv->role);
+                cfg_check_keys(l, e, keys);
+                cfg_get_string(l, e, "role", true, &lv->role);
                 if (config_setting_get_member(e, "allowance") == NULL)
-                        s_error(l, e, "allowance", "missing");
+                        cfg_error(l, e, "allowance", "missing");
                 s_get_duration(l, e, "allowance", &lv->allowance_ms);
                 dep->n_chain++;
         }
         if (n > 32)
-                s_error(l, list, NULL, "at most 32 levels");
+                cfg_error(l, list, NULL, "at most 32 levels");
 }
 
 static const char *const department_keys[] = {"id",         "name",  "calendar", "response",
@@ -677,18 +674,18 @@ s_load_timing(struct loader *l, const config_setting_t *d, struct config_departm
         s_get_duration(l, d, "response", &dep->response_ms);
         s_get_duration(l, d, "resolution", &dep->resolution_ms);
         s_load_chain(l, d, dep);
-        if (s_get_string(l, d, "calendar", false, &cal) > 0) {
+        if (cfg_get_string(l, d, "calendar", false, &cal) > 0) {
                 dep->calendar = config_find_calendar(l->cfg, cal);
                 if (dep->calendar == NULL)
-                        s_error(l, config_setting_get_member(d, "calendar"), NULL,
-                                "unknown calendar \"%s\"", cal);
+                        cfg_error(l, config_setting_get_member(d, "calendar"), NULL,
+                                  "unknown calendar \"%s\"", cal);
         }
         if ((dep->response_ms || dep->resolution_ms) && dep->calendar == NULL && cal == NULL)
-                s_error(l, d, "calendar", "missing: time limits are counted on a calendar");
+                cfg_error(l, d, "calendar", "missing: time limits are counted on a calendar");
         if ((dep->response_ms || dep->resolution_ms) && dep->n_chain == 0 &&
             config_setting_get_member(d, "chain") == NULL)
-                s_error(l, d, "chain",
-                        "missing: a department with time limits escalates up a chain");
+                cfg_error(l, d, "chain",
+                          "missing: a department with time limits escalates up a chain");
 }
 
 /* The length of a list of groups such as departments = ( { ... }, ... ), or -1 after an
@@ -700,11 +697,11 @@ s_list_length(struct loader *l, const config_setting_t *root, const char *key, b
 
         if (list == NULL) {
                 if (required)
-                        s_error(l, NULL, key, "missing: at least one is needed");
+                        cfg_error(l, NULL, key, "missing: at least one is needed");
                 return required ? -1 : 0;
         }
         if (!config_setting_is_list(list)) {
-                s_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                cfg_error(l, list, NULL, "must be a list ( { ... }, ... )");
                 return -1;
         }
         return config_setting_length(list);
@@ -747,17 +744,17 @@ s_load_departments(struct loader *l, const config_setting_t *root)
                 struct config_department *dep = &cfg->departments[cfg->n_departments];
 
                 if (!config_setting_is_group(d)) {
-                        s_error(l, d, NULL, "must be a group { id = ...; name = ...; }");
+                        cfg_error(l, d, NULL, "must be a group { id = ...; name = ...; }");
                         continue;
                 }
-                s_check_keys(l, d, department_keys);
-                if (s_get_id(l, d, "id", &dep->id) <= 0)
+                cfg_check_keys(l, d, department_keys);
+                if (cfg_get_id(l, d, "id", &dep->id) <= 0)
                         continue;
-                s_get_string(l, d, "name", true, &dep->name);
+                cfg_get_string(l, d, "name", true, &dep->name);
                 s_load_timing(l, d, dep);
                 if (config_find_department(cfg, dep->id) != NULL) {
-                        s_error(l, config_setting_get_member(d, "id"), NULL,
-                                "duplicate department id \"%s\"", dep->id);
+                        cfg_error(l, config_setting_get_member(d, "id"), NULL,
+                                  "duplicate department id \"%s\"", dep->id);
                         s_free_department(dep);
                         continue;
                 }
@@ -785,22 +782,22 @@ s_load_categories(struct loader *l, const config_setting_t *root)
                 struct config_category *cat = &cfg->categories[cfg->n_categories];
 
                 if (!config_setting_is_group(c)) {
-                        s_error(l, c, NULL, "must be a group { id = ...; department = ...; }");
+                        cfg_error(l, c, NULL, "must be a group { id = ...; department = ...; }");
                         continue;
                 }
-                s_check_keys(l, c, category_keys);
-                if (s_get_id(l, c, "id", &cat->id) <= 0)
+                cfg_check_keys(l, c, category_keys);
+                if (cfg_get_id(l, c, "id", &cat->id) <= 0)
                         continue;
-                s_get_string(l, c, "name", true, &cat->name);
+                cfg_get_string(l, c, "name", true, &cat->name);
                 s_get_duration(l, c, "response", &cat->response_ms);
                 s_get_duration(l, c, "resolution", &cat->resolution_ms);
-                if (s_get_string(l, c, "department", true, &cat->department) > 0 &&
+                if (cfg_get_string(l, c, "department", true, &cat->department) > 0 &&
                     config_find_department(cfg, cat->department) == NULL)
-                        s_error(l, config_setting_get_member(c, "department"), NULL,
-                                "unknown department \"%s\"", cat->department);
+                        cfg_error(l, config_setting_get_member(c, "department"), NULL,
+                                  "unknown department \"%s\"", cat->department);
                 if (config_find_category(cfg, cat->id) != NULL) {
-                        s_error(l, config_setting_get_member(c, "id"), NULL,
-                                "duplicate category id \"%s\"", cat->id);
+                        cfg_error(l, config_setting_get_member(c, "id"), NULL,
+                                  "duplicate category id \"%s\"", cat->id);
                         s_free_category(cat);
                         continue;
                 }
@@ -808,9 +805,9 @@ s_load_categories(struct loader *l, const config_setting_t *root)
         }
 }
 
-static const char *const top_keys[] = {"daemon",     "limits",    "centre",      "priorities",
-                                       "escalation", "calendars", "departments", "categories",
-                                       "event_log",  "repeat",    NULL};
+static const char *const top_keys[] = {"access",     "daemon",     "limits",    "centre",
+                                       "priorities", "escalation", "calendars", "departments",
+                                       "categories", "event_log",  "repeat",    NULL};
 
 static void
 s_load_event_log(struct loader *l, const config_setting_t *g)
@@ -818,7 +815,7 @@ s_load_event_log(struct loader *l, const config_setting_t *g)
         static const char *const known[] = {"keep_for", "keep_count", NULL};
         long long count = (long long)l->cfg->keep_events;
 
-        if (!s_group(l, g, known))
+        if (!cfg_group(l, g, known))
                 return;
         s_get_duration(l, g, "keep_for", &l->cfg->keep_events_ms);
         s_get_uint(l, g, "keep_count", 1000, INT64_MAX / 2, &count);
@@ -832,22 +829,22 @@ s_load_repeat(struct loader *l, const config_setting_t *g)
         long long threshold = l->cfg->repeat_threshold;
         _cleanup_free_ char *cc = NULL;
 
-        if (!s_group(l, g, known))
+        if (!cfg_group(l, g, known))
                 return;
         /* 0: no flagging. At most 1000: intake counts up to that many earlier complaints per
          * phone number or e-mail address (changes.h, CONTACT_SCAN_MAX). */
         s_get_uint(l, g, "threshold", 0, 1000, &threshold);
         l->cfg->repeat_threshold = (uint32_t)threshold;
         s_get_duration(l, g, "window", &l->cfg->repeat_window_ms);
-        if (s_get_string(l, g, "country_code", false, &cc) > 0) {
+        if (cfg_get_string(l, g, "country_code", false, &cc) > 0) {
                 if (cc[0] == '\0' || strlen(cc) > 4 || strspn(cc, "0123456789") != strlen(cc) ||
                     cc[0] == '0')
-                        s_error(l, config_setting_get_member(g, "country_code"), NULL,
-                                "\"%s\" is not a country code: 1 to 4 digits without a leading 0 "
-                                "or +, such as \"49\"",
-                                cc);
+                        cfg_error(l, config_setting_get_member(g, "country_code"), NULL,
+                                  "\"%s\" is not a country code: 1 to 4 digits without a leading 0 "
+                                  "or +, such as \"49\"",
+                                  cc);
                 else if (config_set_string(&l->cfg->country_code, cc) < 0)
-                        s_error(l, g, "country_code", "out of memory");
+                        cfg_error(l, g, "country_code", "out of memory");
         }
 }
 
@@ -857,7 +854,7 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
         static const char *const known[] = {"warning", "realert", "followup", NULL};
         const config_setting_t *w;
 
-        if (!s_group(l, g, known))
+        if (!cfg_group(l, g, known))
                 return;
         w = config_setting_get_member(g, "warning");
         if (w) {
@@ -865,9 +862,9 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
                            : config_setting_type(w) == CONFIG_TYPE_INT ? config_setting_get_int(w)
                                                                        : -1;
                 if (!(v >= 0.0 && v < 1.0) || !s_whole_millionths(v))
-                        s_error(l, w, NULL,
-                                "must be a fraction of the allowance from 0 (no warnings) to "
-                                "below 1 with at most six decimals, such as 0.8");
+                        cfg_error(l, w, NULL,
+                                  "must be a fraction of the allowance from 0 (no warnings) to "
+                                  "below 1 with at most six decimals, such as 0.8");
                 else
                         l->cfg->warning = v;
         }
@@ -943,7 +940,7 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
                 goto out;
         }
         root = config_root_setting(&lc);
-        s_check_keys(&l, root, top_keys);
+        cfg_check_keys(&l, root, top_keys);
         if (config_set_string(&l.cfg->file, path) < 0 ||
             config_set_string(&l.cfg->state_dir, "state") < 0 ||
             config_set_string(&l.cfg->api, "tcp://127.0.0.1:7410") < 0 ||
@@ -960,11 +957,12 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_calendars(&l, config_setting_get_member(root, "calendars"));
         s_load_departments(&l, root);
         s_load_categories(&l, root);
-        if (s_get_id(&l, root, "centre", &l.cfg->centre) > 0 &&
+        cfg_load_access(&l, config_setting_get_member(root, "access"));
+        if (cfg_get_id(&l, root, "centre", &l.cfg->centre) > 0 &&
             config_find_department(l.cfg, l.cfg->centre) == NULL)
-                s_error(&l, config_setting_get_member(root, "centre"), NULL,
-                        "unknown department \"%s\": the centre is configured as a department",
-                        l.cfg->centre);
+                cfg_error(&l, config_setting_get_member(root, "centre"), NULL,
+                          "unknown department \"%s\": the centre is configured as a department",
+                          l.cfg->centre);
 out:
         config_destroy(&lc);
         if (r == 0 && l.n_errors == 0) {
@@ -1008,6 +1006,7 @@ config_free(conf_t **cfgp)
         free(cfg->backup_dir);
         free(cfg->centre);
         free(cfg->country_code);
+        config_free_access(cfg);
         free(cfg);
         *cfgp = NULL;
 }

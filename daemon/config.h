@@ -75,6 +75,37 @@ struct config_limits {
         int64_t compensation_max; /* cents */
 };
 
+/* Access control (the `access` group): roles as the centre's practice has them. */
+enum config_role {
+        ROLE_INTAKE = 1, /* agents: record, dispatch, settle, dismiss, call back, reopen */
+        ROLE_DEPARTMENT, /* a department system: its own complaints, accept to resolve */
+        ROLE_SUPERVISOR, /* a manager: its departments' complaints, escalate and reassign */
+        ROLE_ANALYST,    /* the monthly analysis: report, ledger, reads without contacts */
+        ROLE_ADMIN,      /* everything, backups included */
+};
+
+#define CONFIG_KEY_LEN 40 /* a CURVE key in Z85 */
+
+/* One principal: a client key and what it may do. */
+struct config_principal {
+        char *name;
+        char key[CONFIG_KEY_LEN + 1]; /* its public key, Z85 */
+        int role;                     /* enum config_role */
+        char **departments;           /* department and supervisor: the departments it covers */
+        size_t n_departments;
+        uint32_t *levels; /* supervisor: the management levels it is alerted at (none: all) */
+        size_t n_levels;
+        bool contact;         /* it sees complainants' contact details */
+        bool acts_for_people; /* it may name the person it acts for: "name:person" */
+};
+
+struct config_access {
+        char server_public[CONFIG_KEY_LEN + 1]; /* the daemon's key pair, Z85 */
+        char server_secret[CONFIG_KEY_LEN + 1];
+        struct config_principal *principals;
+        size_t n_principals;
+};
+
 typedef struct conf {
         char *file; /* the file it was read from */
         char *state_dir;
@@ -107,6 +138,7 @@ typedef struct conf {
         size_t n_departments;
         struct config_category *categories;
         size_t n_categories;
+        struct config_access *access; /* NULL: no access control (loopback and ipc:// only) */
 } conf_t;
 
 /* Reads and checks the file at path. On success *ret is the caller's, to free with
@@ -125,6 +157,23 @@ int config_set_string(char **field, const char *value);
 const struct config_department *config_find_department(const conf_t *cfg, const char *id);
 const struct config_category *config_find_category(const conf_t *cfg, const char *id);
 const struct config_calendar *config_find_calendar(const conf_t *cfg, const char *id);
+
+/* The principal whose public key (Z85) is key; NULL when there is none or access control is
+ * off. Borrowed from cfg. */
+const struct config_principal *config_find_principal(const conf_t *cfg, const char *key);
+
+/* The word for a role ("intake", ...), and back (-1 for an unknown word). */
+const char *config_role_name(int role);
+int config_role_parse(const char *word);
+
+/* Whether principal p covers department dept (its departments; every department for the
+ * roles that are not limited to some). */
+bool config_principal_covers(const struct config_principal *p, const char *dept);
+
+/* Reads a key file: lines "public = <Z85>" and "secret = <Z85>" (blank lines and # comments
+ * allowed). Returns 0, -errno when it cannot be read, -EBADMSG when it is malformed. */
+int config_read_keyfile(const char *path, char ret_public[CONFIG_KEY_LEN + 1],
+                        char ret_secret[CONFIG_KEY_LEN + 1]);
 
 /* Parses a duration such as "90s", "30m", "2h", "3d", "1h30m" or "250ms" into milliseconds.
  * Returns 0, or -EINVAL for anything else (empty, no unit, overflow, zero). */

@@ -33,7 +33,8 @@ deadlines_refresh(service_t *s)
 int64_t
 service_next_deadline(const service_t *s)
 {
-        return s->next_due;
+        /* After a failed batch, not before its retry: a failure does not spin the loop. */
+        return s->next_due > 0 && s->next_due < s->fire_retry_at ? s->fire_retry_at : s->next_due;
 }
 
 /* Fires one due deadline: a warning, or an escalation one level up (or a re-alert past the
@@ -66,6 +67,11 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                 return r < 0 ? request_store_fail(x, r, "cleaning the deadline index") : 0;
         }
         r = store_get_policy(x->txn, x->s->policies, k->policy_id, &pol);
+        /* A policy stored nowhere, or that no longer compiles, never will: the entry goes. */
+        if (r == -ENOENT || r == -EBADMSG || r == -EINVAL || r == -ERANGE)
+                return request_fail(x, E_MISCONFIGURED, NULL,
+                                    "the clock's policy %" PRIx64 " cannot be read: %s",
+                                    k->policy_id, strerror(-r));
         if (r < 0)
                 return request_store_fail(x, r, "reading the clock's policy");
         if ((r = changes_snapshot(x, &old)) < 0)
@@ -119,6 +125,10 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
         uint32_t fired = 0;
         int r = 0;
 
+        if (now < s->fire_retry_at) {
+                *ret_fired = 0;
+                return 0;
+        }
         for (int tries = 0; tries < GROW_TRIES; tries++) {
                 store_txn_t *txn = NULL;
                 bool full = false;
@@ -149,8 +159,17 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                         rf = s_fire(&x, &d);
                         if (rf == 0 && x.reply.error == E_OK) {
                                 r = store_commit(&x.txn);
+                        } else if (rf != -ENOSPC && x.reply.error == E_INTERNAL) {
+                                /* The store or memory failed, not the entry: keep it, and try
+                                 * the batch again later (an I/O error stops the daemon). */
+                                store_abort(&x.txn);
+                                request_outbox_truncate(out, before);
+                                free(request_finish(&x, &(size_t){0}));
+                                r = -EAGAIN;
+                                break;
                         } else {
-                                /* Never loop on an entry that cannot be fired: drop it. */
+                                /* Never loop on an entry that cannot be fired (its complaint
+                                 * or its calendar cannot time it): drop it, and say so. */
                                 store_abort(&x.txn);
                                 request_outbox_truncate(out, before);
                                 r = rf == -ENOSPC ? -ENOSPC : store_delete_deadline(txn, &d);
@@ -176,7 +195,11 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                         break;
         }
         if (r < 0) {
-                log_error("deadlines: a batch could not be committed: %s", strerror(-r));
+                log_error("deadlines: a batch could not be %s: %s; trying again in %d ms",
+                          r == -EAGAIN ? "fired" : "committed",
+                          r == -EAGAIN ? "the store or memory failed" : strerror(-r),
+                          FIRE_RETRY_MS);
+                s->fire_retry_at = now + FIRE_RETRY_MS;
                 fired = 0;
         } else if (out->n > mark) {
                 pb_event_t *last = complaint__v1__event__unpack(NULL, out->items[out->n - 1].len,

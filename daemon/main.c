@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "auth.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -21,27 +22,33 @@ struct args {
         bool check_config;
         bool journal;
         const char *check_store;
+        const char *keygen;
 };
 
 static void
 s_usage(FILE *f)
 {
-        fprintf(f, "usage: complaintd --config FILE [--state-dir DIR] [--api ENDPOINT]\n"
-                   "                  [--events ENDPOINT] [--journal] [--check-config]\n"
-                   "       complaintd --check-store DIR\n"
-                   "\n"
-                   "  --config FILE       the libconfig file (see conf/complaintd.conf)\n"
-                   "  --state-dir DIR     where the store lives (overrides daemon.state_dir)\n"
-                   "  --api ENDPOINT      the request socket (overrides daemon.api)\n"
-                   "  --events ENDPOINT   the event socket (overrides daemon.events)\n"
-                   "  --journal           log to the systemd journal with structured fields\n"
-                   "                      (the default when stderr is connected to the journal)\n"
-                   "  --check-config      check the file, print OK or every error, and exit\n"
-                   "  --check-store DIR   verify a store or a backup offline: schema, records,\n"
-                   "                      indexes, deadlines, the event log, the report's\n"
-                   "                      counters, the ledger and the contact index; exit 0 if\n"
-                   "                      sound\n"
-                   "  --version           print the version and exit\n");
+        fprintf(f,
+                "usage: complaintd --config FILE [--state-dir DIR] [--api ENDPOINT]\n"
+                "                  [--events ENDPOINT] [--journal] [--check-config]\n"
+                "       complaintd --check-store DIR\n"
+                "       complaintd --keygen FILE\n"
+                "\n"
+                "  --config FILE       the libconfig file (see conf/complaintd.conf)\n"
+                "  --state-dir DIR     where the store lives (overrides daemon.state_dir)\n"
+                "  --api ENDPOINT      the request socket (overrides daemon.api)\n"
+                "  --events ENDPOINT   the event socket (overrides daemon.events)\n"
+                "  --journal           log to the systemd journal with structured fields\n"
+                "                      (the default when stderr is connected to the journal)\n"
+                "  --check-config      check the file, print OK or every error, and exit\n"
+                "  --check-store DIR   verify a store or a backup offline: schema, records,\n"
+                "                      indexes, deadlines, the event log, the report's\n"
+                "                      counters, the ledger and the contact index; exit 0 if\n"
+                "                      sound\n"
+                "  --keygen FILE       write a new CURVE key pair to FILE (mode 0600, never over\n"
+                "                      an existing file) and print its public key: the\n"
+                "                      daemon's (access.server_key) or a client's\n"
+                "  --version           print the version and exit\n");
 }
 
 /* Returns 0 to go on, 1 to exit successfully, -1 on a usage error. */
@@ -49,11 +56,17 @@ static int
 s_parse_args(int argc, char **argv, struct args *a)
 {
         static const struct option options[] = {
-            {"config", required_argument, NULL, 'c'}, {"state-dir", required_argument, NULL, 's'},
-            {"api", required_argument, NULL, 'a'},    {"events", required_argument, NULL, 'e'},
-            {"check-config", no_argument, NULL, 'C'}, {"check-store", required_argument, NULL, 'S'},
-            {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-            {"journal", no_argument, NULL, 'j'},      {},
+            {"config", required_argument, NULL, 'c'},
+            {"state-dir", required_argument, NULL, 's'},
+            {"api", required_argument, NULL, 'a'},
+            {"events", required_argument, NULL, 'e'},
+            {"check-config", no_argument, NULL, 'C'},
+            {"check-store", required_argument, NULL, 'S'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {"journal", no_argument, NULL, 'j'},
+            {"keygen", required_argument, NULL, 'K'},
+            {},
         };
         int c;
 
@@ -74,6 +87,9 @@ s_parse_args(int argc, char **argv, struct args *a)
                 case 'S':
                         a->check_store = optarg;
                         break;
+                case 'K':
+                        a->keygen = optarg;
+                        break;
                 case 'C':
                         a->check_config = true;
                         break;
@@ -91,7 +107,7 @@ s_parse_args(int argc, char **argv, struct args *a)
                         return -1;
                 }
         }
-        if (optind < argc || (a->config == NULL && a->check_store == NULL)) {
+        if (optind < argc || (a->config == NULL && a->check_store == NULL && a->keygen == NULL)) {
                 fprintf(stderr, "complaintd: %s\n",
                         a->config ? "unexpected arguments" : "--config FILE is required");
                 s_usage(stderr);
@@ -172,6 +188,17 @@ main(int argc, char **argv)
         r = s_parse_args(argc, argv, &args);
         if (r != 0)
                 return r > 0 ? 0 : 2;
+        if (args.keygen) {
+                char pub[CONFIG_KEY_LEN + 1];
+
+                r = auth_keygen(args.keygen, pub);
+                if (r < 0) {
+                        fprintf(stderr, "complaintd: %s: %s\n", args.keygen, strerror(-r));
+                        return 1;
+                }
+                printf("%s\n", pub);
+                return 0;
+        }
         if (args.check_store) {
                 r = store_check(args.check_store, stdout);
                 if (r < 0 && r != -EBADMSG)

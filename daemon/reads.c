@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "changes.h"
 #include "log.h"
 #include "macro.h"
@@ -11,13 +12,37 @@
 #define RELATED_MAX 100  /* other complaints of the complainant in a get reply */
 #define HISTORY_PAGE 100 /* history entries in a get reply unless asked otherwise */
 
+/* A department or supervisor principal replays its own departments' streams; a supervisor
+ * only with prefixes it may subscribe to. */
+static bool
+s_may_replay(const struct config_principal *p, const Complaint__V1__ReplayRequest *q)
+{
+        if (p->role != ROLE_DEPARTMENT && p->role != ROLE_SUPERVISOR)
+                return true;
+        if (q->stream[0] == '\0' || !config_principal_covers(p, q->stream))
+                return false;
+        if (p->role == ROLE_SUPERVISOR && q->n_topic_prefixes == 0)
+                return false;
+        for (size_t i = 0; i < q->n_topic_prefixes; i++)
+                if (!access_may_topic(p, q->topic_prefixes[i], strlen(q->topic_prefixes[i])))
+                        return false;
+        return true;
+}
+
 int
 reads_get(struct ctx *x)
 {
+        const char *what = NULL;
         int r = store_get_complaint(x->txn, x->req->get->id, &x->c);
 
         if (r == -ENOENT)
                 return request_fail(x, E_NOT_FOUND, "id", "no complaint %" PRIu64, x->req->get->id);
+        if (r == 0 && x->principal &&
+            !access_may_complaint(x->principal, x->req->body_case, x->c, &what))
+                return request_fail(
+                    x, E_FORBIDDEN, NULL, "%s (%s) may not %s: complaint %" PRIu64 " is with %s",
+                    x->principal->name, config_role_name(x->principal->role), what, x->c->id,
+                    x->c->department[0] ? x->c->department : "the centre");
         if (r == 0) {
                 const struct config_limits *lim = &x->s->cfg->limits;
                 const Complaint__V1__GetRequest *q = x->req->get;
@@ -38,11 +63,15 @@ reads_get(struct ctx *x)
                 if (r == 0)
                         r = changes_complainant_ids(x, keys, n_keys, INT64_MIN, x->c->id,
                                                     x->related, RELATED_MAX, &n);
+                /* Who else this complainant is: linkage by phone and e-mail, which is for those
+                 * who may see contact details. */
                 x->reply.complainant_complaints = x->related;
-                x->reply.n_complainant_complaints = r == 0 ? n : 0;
+                x->reply.n_complainant_complaints =
+                    r == 0 && (x->principal == NULL || x->principal->contact) ? n : 0;
         }
         if (r < 0)
                 return request_store_fail(x, r, "reading a complaint");
+        request_strip_contact(x, x->c);
         x->reply.complaint = x->c;
         x->reply.history = x->hist;
         x->reply.n_history = x->n_hist;
@@ -53,7 +82,10 @@ int
 reads_list(struct ctx *x)
 {
         const Complaint__V1__ListRequest *q = x->req->list;
-        struct store_filter f = {.status = q->status, .overdue = q->overdue, .level = q->level};
+        struct store_filter f = {.status = q->status,
+                                 .overdue = q->overdue,
+                                 .level = q->level,
+                                 .max_bytes = x->s->cfg->limits.reply};
         uint32_t limit = q->limit ? q->limit : 50;
         int r;
 
@@ -65,10 +97,20 @@ reads_list(struct ctx *x)
                 limit = x->s->cfg->limits.list_max;
         f.department = q->department[0] ? q->department : NULL;
         f.category = q->category[0] ? q->category : NULL;
+        /* A principal limited to departments lists one of them at a time. */
+        if (x->principal &&
+            (x->principal->role == ROLE_DEPARTMENT || x->principal->role == ROLE_SUPERVISOR) &&
+            (f.department == NULL || !config_principal_covers(x->principal, f.department)))
+                return request_fail(x, E_FORBIDDEN, "department",
+                                    "%s (%s) may not list complaints outside its departments: "
+                                    "name one of them",
+                                    x->principal->name, config_role_name(x->principal->role));
         r = store_list(x->txn, &f, q->before_id, limit, x->s->cfg->limits.scan_max, &x->list,
                        &x->n_list, &x->list_reply.next_before_id);
         if (r < 0)
                 return request_store_fail(x, r, "listing complaints");
+        for (size_t i = 0; i < x->n_list; i++)
+                request_strip_contact(x, x->list[i]);
         x->list_reply.complaints = x->list;
         x->list_reply.n_complaints = x->n_list;
         x->reply.list = &x->list_reply;
@@ -118,6 +160,14 @@ reads_replay(struct ctx *x)
                         return -1;
         if (limit > x->s->cfg->limits.replay_max)
                 limit = x->s->cfg->limits.replay_max;
+        if (x->principal && !s_may_replay(x->principal, q))
+                return request_fail(x, E_FORBIDDEN, "stream",
+                                    "%s (%s) may not replay stream \"%s\"%s", x->principal->name,
+                                    config_role_name(x->principal->role), q->stream,
+                                    x->principal->role == ROLE_SUPERVISOR
+                                        ? " with these prefixes: a supervisor replays its "
+                                          "departments' warnings and escalations, by prefix"
+                                        : ": a department principal replays its departments'");
         r = store_stream_head(x->txn, q->stream, &rp->head);
         if (r == 0)
                 r = store_stream_first(x->txn, q->stream, &rp->first_kept);
@@ -134,7 +184,8 @@ reads_replay(struct ctx *x)
                                     q->stream, q->after_offset, rp->next_after);
         }
         r = store_replay(x->txn, q->stream, q->after_offset, q->topic_prefixes, q->n_topic_prefixes,
-                         limit, limit * 64, &x->events, &x->n_events, &rp->next_after);
+                         limit, limit * 64, x->s->cfg->limits.reply, &x->events, &x->n_events,
+                         &rp->next_after);
         if (r < 0)
                 return request_store_fail(x, r, "replaying events");
         rp->events = x->events;
@@ -149,8 +200,8 @@ reads_backup(struct ctx *x, struct service_request *rq)
         const char *dir = x->s->cfg->backup_dir;
         char path[4096];
 
-        if (request_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor, TEXT_REQUIRED) <
-                0 ||
+        if (request_check_text(x, "actor", x->req->actor, x->s->cfg->limits.actor,
+                               x->access ? 0 : TEXT_REQUIRED) < 0 ||
             request_check_text(x, "name", name, 100, TEXT_REQUIRED) < 0)
                 return -1;
         if (name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -172,7 +223,7 @@ reads_backup(struct ctx *x, struct service_request *rq)
                 rq->backup_path = rq->request_id = NULL;
                 return request_fail(x, E_INTERNAL, NULL, "out of memory");
         }
-        log_notice("backup to %s requested by %s", path, x->req->actor);
+        log_notice("backup to %s requested by %s", path, x->actor);
         free(request_finish(x, &(size_t){0}));
         return 0;
 }
@@ -249,5 +300,28 @@ reads_status(struct ctx *x)
         st->by_status = x->count_ptrs;
         st->n_by_status = ST_COUNT - 1;
         x->reply.status = st;
+        return 0;
+}
+
+int
+reads_whoami(struct ctx *x)
+{
+        Complaint__V1__WhoAmIReply *w = &x->whoami;
+        const struct config_principal *p = x->principal;
+
+        complaint__v1__who_am_ireply__init(w);
+        w->access_control = x->access;
+        w->actor = (char *)(uintptr_t)(x->actor ? x->actor : "");
+        if (p) {
+                w->principal = p->name;
+                w->role = (char *)(uintptr_t)config_role_name(p->role);
+                w->departments = p->departments;
+                w->n_departments = p->n_departments;
+                w->levels = p->levels;
+                w->n_levels = p->n_levels;
+                w->contact = p->contact;
+                w->acts_for_people = p->acts_for_people;
+        }
+        x->reply.whoami = w;
         return 0;
 }

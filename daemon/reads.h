@@ -25,4 +25,7 @@ int reads_backup(struct ctx *x, struct service_request *rq);
 int reads_stream_heads(service_t *s, store_txn_t *txn, Complaint__V1__StreamHead **ret_heads,
                        Complaint__V1__StreamHead ***ret_ptrs, size_t *ret_n);
 
+/* Who the request's principal is (WhoAmIReply); every principal may ask. */
+int reads_whoami(struct ctx *x);
+
 #endif

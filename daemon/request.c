@@ -265,3 +265,12 @@ request_finish(struct ctx *x, size_t *ret_len)
         memset(x, 0, sizeof(*x));
         return buf;
 }
+
+void
+request_strip_contact(struct ctx *x, pb_complaint_t *c)
+{
+        if (x->principal == NULL || x->principal->contact || c == NULL || c->complainant == NULL)
+                return;
+        complaint__v1__complainant__free_unpacked(c->complainant, NULL);
+        c->complainant = NULL;
+}

@@ -23,6 +23,7 @@
 
 /* How often a write transaction that filled the map runs again on a grown one. */
 #define GROW_TRIES 16
+#define FIRE_RETRY_MS 1000         /* after a batch of deadlines failed on the store */
 #define FULL_LOG_INTERVAL_MS 60000 /* a full store is logged at most this often */
 
 struct report_out; /* analysis.h */
@@ -36,6 +37,7 @@ struct service {
         uint64_t last_event_seq; /* the newest event committed, for heartbeats */
         int64_t next_due;        /* the first deadline in the index; 0: none */
         int64_t next_full_log;   /* monotonic ms: a full store is logged once a minute */
+        int64_t fire_retry_at;   /* UTC ms: deadlines wait after a batch that failed */
 };
 
 /* The state of one request while it is handled, from request_init() to request_finish(), which
@@ -44,8 +46,11 @@ struct ctx {
         service_t *s;
         store_txn_t *txn;
         const pb_request_t *req; /* NULL for the daemon's own changes */
-        const char *actor;
-        const char *kind; /* "create", ... : names fields in errors */
+        const char *actor;       /* what the history records: the principal, or the request's */
+        const struct config_principal *principal; /* NULL: no access control, or the daemon */
+        bool access;                              /* the daemon runs with access control */
+        char actor_buf[300];                      /* the actor bound to the principal */
+        const char *kind;                         /* "create", ... : names fields in errors */
         int64_t now;
         pb_reply_t reply;
         char *message; /* reply.message, owned */
@@ -68,6 +73,7 @@ struct ctx {
         uint64_t *related;         /* for get, owned */
         struct report_out *report; /* for report, owned */
         Complaint__V1__LedgerReply ledger;
+        Complaint__V1__WhoAmIReply whoami;     /* borrows from the principal */
         Complaint__V1__LedgerRow *ledger_rows; /* for ledger, owned, with the records below */
         Complaint__V1__LedgerRow **ledger_ptrs;
         pb_complaint_t **ledger_c;
@@ -124,5 +130,9 @@ void request_outbox_truncate(struct service_outbox *out, size_t n);
 
 /* Whether s is valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
 bool request_utf8_valid(const char *s);
+
+/* Contact details go only to principals that call complainants back (DESIGN §10): removes
+ * the complainant from c (owned by x) for any other principal. */
+void request_strip_contact(struct ctx *x, pb_complaint_t *c);
 
 #endif

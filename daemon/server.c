@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "api.h"
+#include "auth.h"
 #include "events.h"
 #include "log.h"
 #include "macro.h"
@@ -26,11 +27,14 @@ struct server {
         service_t *service;
         api_t *api;
         events_t *events;
-        notify_t *notify;        /* borrowed */
-        bool reload_rejected;    /* the last reload was rejected: said in STATUS= */
-        int64_t next_heartbeat;  /* monotonic ms */
-        int64_t next_status;     /* monotonic ms */
-        int64_t next_prune;      /* monotonic ms */
+        auth_t *auth;           /* the ZAP handler; NULL without access control */
+        bool events_failed;     /* the event socket could not be bound again: stop */
+        int64_t rebind_until;   /* monotonic ms: the event socket is being bound again until then */
+        notify_t *notify;       /* borrowed */
+        bool reload_rejected;   /* the last reload was rejected: said in STATUS= */
+        int64_t next_heartbeat; /* monotonic ms */
+        int64_t next_status;    /* monotonic ms */
+        int64_t next_prune;     /* monotonic ms */
         int64_t next_fd_warning; /* monotonic ms: descriptors running out, said once a minute */
         DIR *fd_dir;             /* /proc/self/fd, to count them */
         struct service_outbox out;
@@ -41,6 +45,10 @@ struct server {
 #define PRUNE_INTERVAL_MS 60000
 #define STATUS_INTERVAL_MS 1000
 #define FD_WARNING_INTERVAL_MS 60000
+/* How soon replies held for clients with full queues are offered to them again. */
+#define HOLD_RETRY_MS 10
+/* How long a reload that narrowed a principal tries to bind the event socket again. */
+#define REBIND_MS 5000
 /* How long a graceful stop lets queued replies and events leave before closing the sockets. */
 #define STOP_LINGER_MS 2000
 
@@ -101,6 +109,63 @@ s_country_code(server_t *s, const char *cc)
         return 0;
 }
 
+/* Whether endpoint can be reached only from this machine. */
+static bool
+s_local(const char *endpoint)
+{
+        static const char *const local[] = {"ipc://",           "inproc://",    "tcp://127.",
+                                            "tcp://localhost:", "tcp://[::1]:", NULL};
+
+        for (const char *const *p = local; *p; p++)
+                if (strncmp(endpoint, *p, strlen(*p)) == 0)
+                        return true;
+        return false;
+}
+
+/* Secure by default: without access control, anyone who reaches a socket acts as anyone and
+ * reads every complainant, so the sockets stay on this machine. */
+static int
+s_check_exposure(const conf_t *cfg)
+{
+        if (cfg->access)
+                return 0;
+        if (!s_local(cfg->api) || !s_local(cfg->events)) {
+                log_error("%s: refusing to serve %s and %s without access control: configure "
+                          "an `access` group (a server key and principals) for an endpoint "
+                          "that is not ipc:// or loopback",
+                          cfg->file, cfg->api, cfg->events);
+                return -EPERM;
+        }
+        log_warning("no access control (no `access` group in %s): any local user who can reach "
+                    "%s can read every complainant and act as anyone",
+                    cfg->file, cfg->api);
+        return 0;
+}
+
+/* Whether a reload takes anything away from a principal (removed, its role or departments
+ * changed): its connections must then lose what they subscribed to. */
+static bool
+s_principals_narrowed(const conf_t *old, const conf_t *next)
+{
+        if (old->access == NULL)
+                return false;
+        for (size_t i = 0; i < old->access->n_principals; i++) {
+                const struct config_principal *a = &old->access->principals[i];
+                const struct config_principal *b = config_find_principal(next, a->key);
+
+                if (b == NULL || b->role != a->role || b->n_departments != a->n_departments ||
+                    b->n_levels != a->n_levels || strcmp(a->name, b->name) != 0)
+                        return true;
+                for (size_t j = 0; j < a->n_departments; j++)
+                        if (strcmp(a->departments[j], b->departments[j]) != 0)
+                                return true;
+                for (size_t j = 0; j < a->n_levels; j++)
+                        if (a->levels[j] != b->levels[j])
+                                return true;
+        }
+        return false;
+}
+
 int
 server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notify, server_t **ret)
 {
@@ -129,12 +194,23 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notif
                 log_error("store: cannot read the event log: %s", strerror(-r));
                 goto fail;
         }
+        r = s_check_exposure(cfg);
+        if (r < 0)
+                goto fail;
+        /* The ZAP handler first: a CURVE socket bound before it would take every key. */
+        if (cfg->access) {
+                r = auth_open(s->zctx, cfg, &s->auth);
+                if (r < 0) {
+                        log_error("cannot start the ZAP handler: %s", zmq_strerror(-r));
+                        goto fail;
+                }
+        }
         r = api_open(s->zctx, cfg->api, cfg, &s->api, &why);
         if (r < 0) {
                 log_error("%s: daemon.api: cannot bind %s: %s", cfg->file, cfg->api, why);
                 goto fail;
         }
-        r = events_open(s->zctx, cfg->events, (int)cfg->event_hwm, &s->events, &why);
+        r = events_open(s->zctx, cfg, &s->events, &why);
         if (r < 0) {
                 log_error("%s: daemon.events: cannot bind %s: %s", cfg->file, cfg->events, why);
                 goto fail;
@@ -161,6 +237,7 @@ server_free(server_t **sp)
                 return;
         api_close(&s->api);
         events_close(&s->events);
+        auth_close(&s->auth);
         service_outbox_clear(&s->out);
         free(s->out.items);
         service_free(&s->service);
@@ -207,6 +284,20 @@ s_reload(server_t *s)
                 return;
         }
         next->store_max = s->cfg->store_max;
+        /* The sockets are CURVE servers, or not, with the key they were bound with. */
+        if ((next->access == NULL) != (s->cfg->access == NULL) ||
+            (next->access &&
+             strcmp(next->access->server_public, s->cfg->access->server_public) != 0)) {
+                log_struct(LOG_ERR, 0, NULL, "reload",
+                           "reload of %s rejected, the running configuration is kept: access "
+                           "control is switched on or off, or the server key changed, only by "
+                           "a restart",
+                           s->config_path);
+                config_free(&next);
+                s->reload_rejected = true;
+                notify_ready(s->notify, "reload rejected, the running configuration is kept");
+                return;
+        }
         /* A new repeat.country_code re-keys the contact index before the service uses it; if
          * that fails, the running code stays with the index that matches it. */
         if (s_country_code(s, next->country_code) < 0) {
@@ -223,6 +314,20 @@ s_reload(server_t *s)
                 log_error("reload of %s: repeat.country_code keeps its running value %s",
                           s->config_path, s->cfg->country_code ? s->cfg->country_code : "(none)");
         }
+        /* A principal removed or narrowed loses its subscriptions at once: the event socket is
+         * bound again, and every subscriber subscribes again, each judged on the new
+         * principals (libcomplaint's subscriber replays what it missed meanwhile). */
+        if (s_principals_narrowed(s->cfg, next)) {
+                /* ZeroMQ closes the socket in its own thread: a TCP port is free again only
+                 * a moment later, so the bind is tried on each turn of the loop (s_rebind()).
+                 * Events meanwhile are in the store; subscribers replay them. */
+                events_close(&s->events);
+                s->rebind_until = mono_ms() + REBIND_MS;
+        } else if (s->events) {
+                events_set_config(s->events, next);
+        }
+        if (s->auth)
+                auth_set_config(s->auth, next);
         service_set_config(s->service, next);
         api_set_config(s->api, next);
         log_set_level(next->log_level);
@@ -233,6 +338,28 @@ s_reload(server_t *s)
         log_struct(LOG_NOTICE, 0, NULL, "reload", "reloaded %s: %zu departments, %zu categories",
                    s->config_path, next->n_departments, next->n_categories);
         notify_ready(s->notify, "reloaded");
+}
+
+/* Binds the event socket again after a reload closed it; gives up (and the daemon stops)
+ * when it still cannot after REBIND_MS. */
+static void
+s_rebind(server_t *s)
+{
+        const char *why = "";
+        int r;
+
+        if (s->events != NULL)
+                return;
+        r = events_open(s->zctx, s->cfg, &s->events, &why);
+        if (r == 0) {
+                log_notice("events: bound again: the principals changed, every subscription is "
+                           "judged again");
+                return;
+        }
+        if (mono_ms() >= s->rebind_until) {
+                log_error("events: cannot bind %s again: %s: stopping", s->cfg->events, why);
+                s->events_failed = true;
+        }
 }
 
 /* Handles the signals written to the pipe; returns false when the loop must stop. */
@@ -390,10 +517,11 @@ s_timeout(server_t *s)
 int
 server_run(server_t *s)
 {
-        zmq_pollitem_t items[4] = {
+        zmq_pollitem_t items[5] = {
             {.socket = api_socket(s->api), .events = ZMQ_POLLIN},
             {.socket = events_socket(s->events), .events = ZMQ_POLLIN},
             {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
+            {.socket = s->auth ? auth_socket(s->auth) : NULL, .fd = -1, .events = ZMQ_POLLIN},
             {.fd = -1, .events = ZMQ_POLLIN}, /* a running backup */
         };
         bool running = true;
@@ -421,10 +549,20 @@ server_run(server_t *s)
                         s_heartbeat(s);
                 }
                 s_keepalive(s);
-                items[3].fd = api_backup_fd(s->api);
+                items[4].fd = api_backup_fd(s->api);
+                s_rebind(s);
+                if (s->events_failed)
+                        return -EIO;
+                /* Bound again by a reload; none (ignored) while it is being bound. */
+                items[1].socket = s->events ? events_socket(s->events) : NULL;
                 /* Reads deferred by the last batch's budget: a look at the sockets, no wait. */
-                n = zmq_poll(items, items[3].fd >= 0 ? 4 : 3,
-                             api_pending(s->api) ? 0 : s_timeout(s));
+                n = zmq_poll(items, items[4].fd >= 0 ? 5 : 4,
+                             api_pending(s->api) ? 0
+                             : api_holding(s->api) || s->events == NULL
+                                 ? (s_timeout(s) < HOLD_RETRY_MS ? s_timeout(s) : HOLD_RETRY_MS)
+                                 : s_timeout(s));
+                if (api_holding(s->api))
+                        api_flush(s->api);
                 if (n < 0 && zmq_errno() != EINTR) {
                         log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
                         return -zmq_errno();
@@ -440,16 +578,22 @@ server_run(server_t *s)
                         api_serve(s->api, s->service, s->events, s->store);
                 if (store_failed(s->store) && !s_store_usable(s))
                         return -EIO;
-                if (items[3].fd >= 0 && (items[3].revents & ZMQ_POLLIN))
+                if (items[4].fd >= 0 && (items[4].revents & ZMQ_POLLIN))
                         api_backup_done(s->api);
-                if (items[1].revents & ZMQ_POLLIN)
+                if (s->auth && (items[3].revents & ZMQ_POLLIN))
+                        auth_serve(s->auth);
+                if (s->events && (items[1].revents & ZMQ_POLLIN))
                         events_drain(s->events);
                 if ((items[2].revents & ZMQ_POLLIN) && !s_signals(s))
                         running = false;
+                if (s->events_failed)
+                        return -EIO;
         }
         log_notice("stopping");
         /* Replies and events already handed to ZeroMQ get a bounded time to leave. */
         zmq_setsockopt(api_socket(s->api), ZMQ_LINGER, &(int){STOP_LINGER_MS}, sizeof(int));
-        zmq_setsockopt(events_socket(s->events), ZMQ_LINGER, &(int){STOP_LINGER_MS}, sizeof(int));
+        if (s->events)
+                zmq_setsockopt(events_socket(s->events), ZMQ_LINGER, &(int){STOP_LINGER_MS},
+                               sizeof(int));
         return 0;
 }

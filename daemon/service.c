@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "access.h"
 #include "analysis.h"
 #include "changes.h"
 #include "deadlines.h"
@@ -24,17 +25,17 @@ s_is_change(const pb_request_t *q)
         return q->body_case != BODY(GET) && q->body_case != BODY(LIST) &&
                q->body_case != BODY(STATUS) && q->body_case != BODY(REPLAY) &&
                q->body_case != BODY(BACKUP) && q->body_case != BODY(REPORT) &&
-               q->body_case != BODY(LEDGER) &&
+               q->body_case != BODY(LEDGER) && q->body_case != BODY(WHOAMI) &&
                q->body_case != COMPLAINT__V1__REQUEST__BODY__NOT_SET;
 }
 
 /* Checks what every request needs before it is looked at: version, actor, request id. */
 static int
-s_check_envelope(struct ctx *x, bool change)
+s_check_envelope(struct ctx *x, bool change, const char *principal_key)
 {
         const pb_request_t *q = x->req;
         const struct config_limits *lim = &x->s->cfg->limits;
-        const char *kind = x->kind;
+        const char *kind = x->kind, *what = NULL;
 
         x->kind = "request";
         if (q->schema_version > PB_SCHEMA_VERSION)
@@ -44,10 +45,28 @@ s_check_envelope(struct ctx *x, bool change)
         if (q->body_case == COMPLAINT__V1__REQUEST__BODY__NOT_SET)
                 return request_fail(x, E_BAD_REQUEST, NULL,
                                     "the request has no body (create, get, ...)");
+        /* With access control the actor is the principal (or principal:person), whatever the
+         * client wrote; so the request's actor is required only without it. */
+        x->access = x->s->cfg->access != NULL;
         if (request_check_text(x, "request_id", q->request_id, lim->request_id,
                                change ? TEXT_REQUIRED : 0) < 0 ||
-            request_check_text(x, "actor", q->actor, lim->actor, change ? TEXT_REQUIRED : 0) < 0)
+            request_check_text(x, "actor", q->actor, lim->actor,
+                               change && !x->access ? TEXT_REQUIRED : 0) < 0)
                 return -1;
+        if (x->access) {
+                x->principal = config_find_principal(x->s->cfg, principal_key);
+                if (x->principal == NULL)
+                        return request_fail(x, E_FORBIDDEN, NULL,
+                                            "the key of this connection is not a principal "
+                                            "(any more): every request is refused");
+                if (!access_may_request(x->principal, q->body_case, &what))
+                        return request_fail(x, E_FORBIDDEN, NULL, "%s (%s) may not %s",
+                                            x->principal->name,
+                                            config_role_name(x->principal->role), what);
+                x->actor = access_actor(x->principal, q->actor, x->actor_buf, sizeof(x->actor_buf));
+                if (x->actor == NULL)
+                        return request_fail(x, E_TOO_LARGE, "actor", "the actor is too long");
+        }
         x->kind = kind;
         return 0;
 }
@@ -64,14 +83,14 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
         int r;
 
         request_init(&x, s, q, out);
-        if (s_check_envelope(&x, true) < 0)
+        if (s_check_envelope(&x, true, rq->principal_key) < 0)
                 goto reply;
         r = store_begin_nested(parent, &x.txn);
         if (r < 0) {
                 request_store_fail(&x, r, "starting a transaction");
                 goto reply;
         }
-        r = store_get_request(x.txn, q->actor, q->request_id, &stored_hash, &stored, &stored_len);
+        r = store_get_request(x.txn, x.actor, q->request_id, &stored_hash, &stored, &stored_len);
         if (r == 0) {
                 pb_reply_t *first;
 
@@ -81,7 +100,7 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         request_fail(
                             &x, E_REQUEST_ID_REUSED, NULL,
                             "request id \"%s\" of %s was used before for a different request",
-                            q->request_id, q->actor);
+                            q->request_id, x.actor);
                         goto reply;
                 }
                 first = complaint__v1__reply__unpack(NULL, stored_len, stored);
@@ -91,6 +110,20 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         goto reply;
                 }
                 first->replayed = true;
+                /* Judged by the principals in force now, not when it was first answered: a
+                 * reload may have narrowed what this principal may read. */
+                if (x.principal && first->complaint &&
+                    !access_may_complaint(x.principal, COMPLAINT__V1__REQUEST__BODY_GET,
+                                          first->complaint, &(const char *){NULL})) {
+                        complaint__v1__reply__free_unpacked(first, NULL);
+                        request_fail(&x, E_FORBIDDEN, NULL,
+                                     "%s (%s) may no longer read the complaint this request "
+                                     "changed",
+                                     x.principal->name, config_role_name(x.principal->role));
+                        goto reply;
+                }
+                if (first->complaint)
+                        request_strip_contact(&x, first->complaint);
                 free(request_finish(&x, &rq->reply_len));
                 free(rq->reply);
                 rq->reply_len = protobuf_c_message_get_packed_size(&first->base);
@@ -118,6 +151,8 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
 
                 x.reply.schema_version = PB_SCHEMA_VERSION;
                 x.reply.request_id = q->request_id;
+                /* The record after the change, as this principal may read it. */
+                request_strip_contact(&x, x.c);
                 x.reply.complaint = x.c;
                 x.reply.field = x.field;
                 len = protobuf_c_message_get_packed_size(&x.reply.base);
@@ -125,8 +160,7 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                 r = buf ? 0 : -ENOMEM;
                 if (buf) {
                         protobuf_c_message_pack(&x.reply.base, buf);
-                        r = store_put_request(x.txn, q->actor, q->request_id, hash, buf, len,
-                                              x.now);
+                        r = store_put_request(x.txn, x.actor, q->request_id, hash, buf, len, x.now);
                         free(buf);
                 }
                 if (r == 0)
@@ -156,7 +190,7 @@ s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const 
 
         request_init(&x, s, q, NULL);
         x.txn = txn;
-        if (s_check_envelope(&x, false) == 0) {
+        if (s_check_envelope(&x, false, rq->principal_key) == 0) {
                 if (txn == NULL)
                         request_fail(&x, E_INTERNAL, NULL, "the store cannot be read");
                 else if (q->body_case == BODY(GET))
@@ -171,6 +205,8 @@ s_handle_read(service_t *s, store_txn_t *txn, struct service_request *rq, const 
                         analysis_ledger(&x);
                 else if (q->body_case == BODY(BACKUP) && reads_backup(&x, rq) == 0)
                         return; /* answered when the copy is done */
+                else if (q->body_case == BODY(WHOAMI))
+                        reads_whoami(&x);
                 else
                         reads_status(&x);
         }

@@ -24,8 +24,10 @@ struct service_request {
         size_t reply_len;
         char *backup_path; /* set instead of reply for a valid backup request; caller frees */
         char *request_id;  /* with backup_path: the request's id, for the reply; caller frees */
-        bool deferred;     /* set instead of reply: a read left for a later batch, because the
-                            * batch's read budget (daemon.read_budget) was spent */
+        const char *principal_key; /* the connection's client key (Z85), borrowed; NULL
+                                    * without access control */
+        bool deferred; /* set instead of reply: a read left for a later batch, because the
+                        * batch's read budget (daemon.read_budget) was spent */
 };
 
 /* One event to publish after commit: its topic and encoded complaint.v1.Event. */

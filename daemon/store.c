@@ -233,8 +233,13 @@ store_probe(const char *dir, char *why, size_t why_size)
                         last_pg = s_le(meta[i] + META_LAST_PG, 8);
                 }
         }
-        need = (last_pg + 1) * psize;
-        if ((uint64_t)st.st_size < need) {
+        /* A meta page that names more pages than the file can hold (or than fit in 64 bits)
+         * is a truncated file, or a damaged one. */
+        if (last_pg >= (uint64_t)st.st_size / psize)
+                need = last_pg < UINT64_MAX / psize ? (last_pg + 1) * psize : UINT64_MAX;
+        else
+                need = 0;
+        if (need != 0) {
                 snprintf(why, why_size,
                          "%s is truncated: %jd bytes, but its newest meta page (transaction "
                          "%ju) uses %ju pages of %ju bytes (%ju bytes); restore it from a backup",
@@ -432,8 +437,10 @@ s_write_growing(store_t *s, int (*fn)(store_txn_t *t, void *arg), void *arg)
                 }
                 if (r != -ENOSPC)
                         return r;
-                if (store_grow(s) < 0)
-                        return -ENOSPC;
+                /* Full disk or map at its maximum: -ENOSPC; a backup reading: -EBUSY. */
+                r = store_grow(s);
+                if (r < 0)
+                        return r;
         }
 }
 

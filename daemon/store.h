@@ -172,12 +172,13 @@ int store_stream_head(store_txn_t *txn, const char *stream, uint64_t *ret);
 int store_stream_first(store_txn_t *txn, const char *stream, uint64_t *ret);
 
 /* Reads the events of stream after offset `after`, in order, keeping those whose topic starts
- * with one of the n_prefixes prefixes (all when n_prefixes is 0), until limit are kept or
- * scan_max have been examined. The array and its events are the caller's (free with
+ * with one of the n_prefixes prefixes (all when n_prefixes is 0), until limit are kept,
+ * scan_max have been examined, or (past the first) the kept ones pass max_bytes (0: no
+ * bound). The array and its events are the caller's (free with
  * store_free_events()); *ret_next is the last offset examined (after, when none was). */
 int store_replay(store_txn_t *txn, const char *stream, uint64_t after, char *const *prefixes,
-                 size_t n_prefixes, uint32_t limit, uint32_t scan_max, pb_event_t ***ret,
-                 size_t *ret_n, uint64_t *ret_next);
+                 size_t n_prefixes, uint32_t limit, uint32_t scan_max, size_t max_bytes,
+                 pb_event_t ***ret, size_t *ret_n, uint64_t *ret_next);
 void store_free_events(pb_event_t ***events, size_t n);
 
 /* Deletes the oldest events while more than keep_count are kept or they are older than
@@ -236,8 +237,9 @@ struct store_filter {
         const char *department;
         const char *category;
         int status;
-        bool overdue;   /* only complaints at level 1 or above */
-        uint32_t level; /* only complaints at this level (0: any) */
+        bool overdue;     /* only complaints at level 1 or above */
+        uint32_t level;   /* only complaints at this level (0: any) */
+        size_t max_bytes; /* a page ends once its records pass this many bytes (0: no bound) */
 };
 int store_list(store_txn_t *txn, const struct store_filter *f, uint64_t before_id, uint32_t limit,
                uint32_t scan_max, pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);

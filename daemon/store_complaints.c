@@ -257,6 +257,7 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         size_t n = 0;
         uint64_t next = 0;
         uint32_t scanned = 0;
+        size_t bytes = 0;
         int rc;
 
         /* The most selective index that serves the filter: overdue, department, category,
@@ -321,6 +322,14 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
                         complaint__v1__complaint__free_unpacked(c, NULL);
                         continue;
                 }
+                /* A full page ends before this one, which begins the next. */
+                if (n > 0 && f->max_bytes &&
+                    bytes + protobuf_c_message_get_packed_size(&c->base) > f->max_bytes) {
+                        complaint__v1__complaint__free_unpacked(c, NULL);
+                        next = id + 1;
+                        break;
+                }
+                bytes += protobuf_c_message_get_packed_size(&c->base);
                 list[n++] = c;
         }
         mdb_cursor_close(cur);

@@ -135,11 +135,11 @@ s_topic_matches(const char *topic, char *const *prefixes, size_t n)
 
 int
 store_replay(store_txn_t *t, const char *stream, uint64_t after, char *const *prefixes,
-             size_t n_prefixes, uint32_t limit, uint32_t scan_max, pb_event_t ***ret, size_t *ret_n,
-             uint64_t *ret_next)
+             size_t n_prefixes, uint32_t limit, uint32_t scan_max, size_t max_bytes,
+             pb_event_t ***ret, size_t *ret_n, uint64_t *ret_next)
 {
         uint8_t kb[KEY_MAX];
-        size_t plen = strlen(stream) + 1, n = 0;
+        size_t plen = strlen(stream) + 1, n = 0, bytes = 0;
         bool global = stream[0] == '\0';
         pb_event_t **list = calloc(limit ? limit : 1, sizeof(*list));
         MDB_cursor *cur;
@@ -187,11 +187,20 @@ store_replay(store_txn_t *t, const char *stream, uint64_t after, char *const *pr
                         rc = EBADMSG;
                         break;
                 }
-                next = offset;
-                if (s_topic_matches(ev->topic, prefixes, n_prefixes))
-                        list[n++] = ev;
-                else
+                if (!s_topic_matches(ev->topic, prefixes, n_prefixes)) {
+                        next = offset;
                         complaint__v1__event__free_unpacked(ev, NULL);
+                        continue;
+                }
+                /* A full page ends before this event, which begins the next one. */
+                if (n > 0 && max_bytes &&
+                    bytes + protobuf_c_message_get_packed_size(&ev->base) > max_bytes) {
+                        complaint__v1__event__free_unpacked(ev, NULL);
+                        break;
+                }
+                bytes += protobuf_c_message_get_packed_size(&ev->base);
+                next = offset;
+                list[n++] = ev;
         }
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND) {

@@ -344,7 +344,10 @@ s_rule_year_of(const struct posix_tz *p, int64_t t)
 
 /* The offset the rule puts in force at t: that of the latest rule change at or before t,
  * looking at the neighbouring years too, so that changes near New Year (or rules such as
- * "J1/0,J365/25", DST all year) come out right. At equal instants the later year wins. */
+ * "J1/0,J365/25", DST all year) come out right. At equal instants the later year wins.
+ * A year's changes can fall up to about nine days into the next year (day 365 at 167 hours),
+ * so early in January both changes of the year before may still lie ahead: the latest one
+ * passed is then two years back. */
 static int32_t
 s_rule_offset(const struct posix_tz *p, int64_t t)
 {
@@ -353,7 +356,7 @@ s_rule_offset(const struct posix_tz *p, int64_t t)
 
         if (!p->has_dst)
                 return p->std_off;
-        for (int64_t y = year - 1; y <= year + 1; y++) {
+        for (int64_t y = year - 2; y <= year + 1; y++) {
                 int64_t start, end;
 
                 s_rule_year(p, y, &start, &end);

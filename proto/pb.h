@@ -45,6 +45,7 @@ typedef Complaint__V1__ComplaintList pb_list_t;
 #define E_UNKNOWN_REFERENCE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_UNKNOWN_REFERENCE
 #define E_UNAVAILABLE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
 #define E_MISCONFIGURED COMPLAINT__V1__ERROR_CODE__ERROR_CODE_MISCONFIGURED
+#define E_FORBIDDEN COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN
 
 /* Each table maps an enum value to its lower-case word ("walk_in", "third_party") and back.
  * pb_*_name() returns a static string ("?" for a value it does not know); pb_*_parse() returns

@@ -1552,3 +1552,187 @@ harness_wait_log(const harness_t *h, const char *needle, off_t from, int timeout
         close(fd);
         return found;
 }
+
+/* ------------------------------------------------------------------ access control (CURVE) */
+
+int
+harness_keypair(harness_keypair_t *ret)
+{
+        harness_keypair_t kp;
+
+        if (!zmq_has("curve"))
+                return -ENOTSUP;
+        if (zmq_curve_keypair(kp.public_key, kp.secret_key) < 0)
+                return -zmq_errno();
+        *ret = kp;
+        return 0;
+}
+
+int
+harness_write_keyfile(const char *path, const harness_keypair_t *kp, mode_t mode)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        FILE *f;
+
+        if (fd < 0)
+                return -errno;
+        /* The umask may have taken bits away, and an existing file keeps its mode. */
+        if (fchmod(fd, mode) < 0) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        f = fdopen(fd, "w");
+        if (f == NULL) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        fprintf(f, "public = %s\nsecret = %s\n", kp->public_key, kp->secret_key);
+        return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* A socket of type with CURVE client options, connected to endpoint; NULL on failure. */
+static void *
+s_curve_socket(void *zctx, int type, const char *endpoint, const char *server_public,
+               const harness_keypair_t *kp, const char *const *prefixes)
+{
+        void *sock = zmq_socket(zctx, type);
+        int linger = 0;
+
+        if (sock == NULL)
+                return NULL;
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+        if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_public, 40) < 0 ||
+            zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, kp->public_key, 40) < 0 ||
+            zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, kp->secret_key, 40) < 0)
+                goto fail;
+        for (size_t i = 0; prefixes && prefixes[i]; i++)
+                if (zmq_setsockopt(sock, ZMQ_SUBSCRIBE, prefixes[i], strlen(prefixes[i])) < 0)
+                        goto fail;
+        if (zmq_connect(sock, endpoint) < 0)
+                goto fail;
+        return sock;
+fail:
+        fprintf(stderr, "harness: CURVE socket to %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+}
+
+int
+harness_client_open_curve(harness_t *h, harness_client_t *c, const char *endpoint,
+                          const char *server_public, const harness_keypair_t *kp)
+{
+        memset(c, 0, sizeof(*c));
+        c->zctx = h->zctx;
+        snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint ? endpoint : h->api);
+        c->sock = s_curve_socket(c->zctx, ZMQ_DEALER, c->endpoint, server_public, kp, NULL);
+        return c->sock ? 0 : -EIO;
+}
+
+void *
+harness_sub_open_curve(harness_t *h, const char *server_public, const harness_keypair_t *kp,
+                       const char *const *prefixes)
+{
+        return s_curve_socket(h->zctx, ZMQ_SUB, h->events, server_public, kp, prefixes);
+}
+
+int
+harness_start_curve(harness_t *h, const char *server_public, const harness_keypair_t *kp)
+{
+        const char *argv[] = {COMPLAINTD_BIN, "--config", h->conf,    "--state-dir", h->state,
+                              "--api",        h->api,     "--events", h->events,     NULL};
+        harness_client_t c = {0};
+        int64_t deadline, resend = 0;
+        int logfd, devnull, r;
+        pid_t pid, parent;
+
+        assert(h->pid == 0);
+        parent = getpid();
+        logfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (logfd < 0)
+                return -errno;
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(logfd);
+                if (devnull >= 0)
+                        close(devnull);
+                return r;
+        }
+        if (pid == 0) {
+                /* Only async-signal-safe calls between fork and exec, as in harness_start(). */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(127);
+                if (devnull >= 0)
+                        dup2(devnull, 0);
+                dup2(logfd, 1);
+                dup2(logfd, 2);
+                execv(argv[0], (char *const *)(uintptr_t)argv);
+                _exit(127);
+        }
+        close(logfd);
+        if (devnull >= 0)
+                close(devnull);
+        h->pid = pid;
+        h->pidfd = s_pidfd_open(pid);
+        h->starts++;
+
+        deadline = harness_now_ms() + HARNESS_START_TIMEOUT_MS;
+        r = -ETIMEDOUT;
+        /* Each pass waits at most 200 ms for the reply or the child's exit, until the
+         * deadline; a fresh CURVE connection every 2 s in case the first went nowhere. */
+        for (int i = 0; i < 10000 && harness_now_ms() < deadline; i++) {
+                zmq_pollitem_t items[2] = {{.events = ZMQ_POLLIN},
+                                           {.fd = h->pidfd, .events = ZMQ_POLLIN}};
+                harness_frames_t f;
+                int n;
+
+                if (harness_now_ms() >= resend) {
+                        harness_client_close(&c);
+                        r = harness_client_open_curve(h, &c, NULL, server_public, kp);
+                        if (r < 0)
+                                break;
+                        r = -ETIMEDOUT;
+                        s_send_status(&c);
+                        resend = harness_now_ms() + 2000;
+                }
+                items[0].socket = c.sock;
+                n = zmq_poll(items, h->pidfd >= 0 ? 2 : 1,
+                             s_remaining(deadline) < 200 ? s_remaining(deadline) : 200);
+                if (n < 0 && zmq_errno() != EINTR) {
+                        r = -zmq_errno();
+                        break;
+                }
+                if (!harness_running(h)) {
+                        r = -ECHILD;
+                        break;
+                }
+                if (n > 0 && (items[0].revents & ZMQ_POLLIN) &&
+                    harness_client_recv(&c, 0, &f) == 0) {
+                        harness_frames_free(&f);
+                        r = 0;
+                        break;
+                }
+        }
+        harness_client_close(&c);
+        if (r == 0)
+                return 0;
+        if (r == -ECHILD) {
+                fprintf(stderr, "harness: complaintd exited during start-up (status %d)\n",
+                        s_wait_child(h->pid, h->pidfd, -1));
+        } else {
+                fprintf(stderr,
+                        "harness: complaintd did not answer a CURVE client within %d ms: %s\n",
+                        HARNESS_START_TIMEOUT_MS, strerror(-r));
+                kill(h->pid, SIGKILL);
+                s_wait_child(h->pid, h->pidfd, -1);
+        }
+        s_forget_child(h);
+        harness_dump_log(h);
+        return r;
+}

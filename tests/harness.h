@@ -245,4 +245,39 @@ size_t harness_log_count(const harness_t *h, const char *needle, off_t from);
  * occurrence, or -ETIMEDOUT (or another negative errno). */
 off_t harness_wait_log(const harness_t *h, const char *needle, off_t from, int timeout_ms);
 
+/* ------------------------------------------------------------------ access control (CURVE) */
+
+/* A CURVE key pair, each key 40 characters of Z85 (ZeroMQ RFC 32), NUL-terminated. */
+typedef struct harness_keypair {
+        char public_key[41];
+        char secret_key[41];
+} harness_keypair_t;
+
+/* Makes a fresh key pair with zmq_curve_keypair(). Returns 0, -ENOTSUP when libzmq was built
+ * without CURVE, or another negative errno. */
+int harness_keypair(harness_keypair_t *ret);
+
+/* Writes kp to path as a key file ("public = ...", "secret = ...", a line each, as
+ * `complaintctl keygen` writes them), created or truncated with exactly the given mode.
+ * Returns 0 or a negative errno. */
+int harness_write_keyfile(const char *path, const harness_keypair_t *kp, mode_t mode);
+
+/* Opens a DEALER to endpoint (NULL: h->api) as a CURVE client that trusts only the server
+ * whose public key is server_public, with the key pair kp. harness_client_reset() and a
+ * timeout in harness_client_call_raw() reopen the socket WITHOUT CURVE: after either, close
+ * it and open it again with this function. Returns 0 or a negative errno. */
+int harness_client_open_curve(harness_t *h, harness_client_t *c, const char *endpoint,
+                              const char *server_public, const harness_keypair_t *kp);
+
+/* Opens a SUB to h->events as a CURVE client as above, subscribed to each prefix of the
+ * NULL-terminated list in order (the caller puts "_heartbeat" last to learn, from the first
+ * heartbeat, that all of them reached the daemon). Returns the socket (the caller closes it)
+ * or NULL. */
+void *harness_sub_open_curve(harness_t *h, const char *server_public, const harness_keypair_t *kp,
+                             const char *const *prefixes);
+
+/* harness_start() for a configuration with access control: waits until the daemon answers a
+ * status request on a CURVE connection with kp, a principal's key pair. Same returns. */
+int harness_start_curve(harness_t *h, const char *server_public, const harness_keypair_t *kp);
+
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "check.h"
@@ -400,6 +401,75 @@ test_start_broken(void)
         free(err);
 }
 
+/* complaintd --keygen writes a key file (0600, never over another) whose public key it prints,
+ * and an access group naming it loads; one with a group-readable key, an unknown role or a
+ * principal naming an unknown department is refused with the line of each (issue 14). */
+static void
+test_keygen_and_access(void)
+{
+        char key[PATH_MAX], conf[PATH_MAX], access[PATH_MAX + 1024], line[128];
+        const char *args[] = {"--keygen", key, NULL};
+        char *out = NULL, *err = NULL;
+        struct stat st;
+        FILE *f;
+
+        snprintf(key, sizeof(key), "%s/server.key", h.dir);
+        CHECK_INT(s_complaintd(args, &out, &err), 0);
+        REQUIRE(out != NULL && strlen(out) == 41);
+        CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600);
+        f = fopen(key, "r");
+        REQUIRE(f != NULL);
+        line[0] = '\0';
+        while (fgets(line, sizeof(line), f) && strncmp(line, "public = ", 9) != 0)
+                ;
+        fclose(f);
+        CHECK(strncmp(line + 9, out, 40) == 0);
+        free(err);
+        err = NULL;
+        /* Never over an existing key. */
+        CHECK(s_complaintd(args, NULL, &err) != 0);
+        CHECK(err && strstr(err, "File exists") != NULL);
+        free(err);
+        err = NULL;
+
+        snprintf(access, sizeof(access),
+                 "access: { server_key = \"%s\"; principals = ( { name = \"root\"; key = "
+                 "\"%.40s\"; role = \"admin\"; } ); };\ncentre = \"centre\";",
+                 key, out);
+        {
+                const char *pairs[] = {"centre = \"centre\";", access, NULL};
+
+                snprintf(conf, sizeof(conf), "%s/access.conf", h.dir);
+                REQUIRE(harness_write_conf(conf, pairs) == 0);
+        }
+        CHECK_INT(s_check_config(conf, NULL, &err), 0);
+        free(err);
+        err = NULL;
+        /* A server key others can read is no secret. */
+        REQUIRE(chmod(key, 0640) == 0);
+        CHECK(s_check_config(conf, NULL, &err) != 0);
+        CHECK(err && strstr(err, "access.server_key") && strstr(err, "readable by others"));
+        free(err);
+        err = NULL;
+        REQUIRE(chmod(key, 0600) == 0);
+        snprintf(access, sizeof(access),
+                 "access: { server_key = \"%s\"; principals = ( { name = \"billing\"; key = "
+                 "\"%.40s\"; role = \"department\"; departments = [\"nowhere\"]; }, "
+                 "{ name = \"x\"; key = \"%.40s\"; role = \"boss\"; } ); };\n"
+                 "centre = \"centre\";",
+                 key, out, out);
+        {
+                const char *pairs[] = {"centre = \"centre\";", access, NULL};
+
+                REQUIRE(harness_write_conf(conf, pairs) == 0);
+        }
+        CHECK(s_check_config(conf, NULL, &err) != 0);
+        CHECK(err && strstr(err, "\"nowhere\" is not a configured department"));
+        CHECK(err && strstr(err, "\"boss\" is not one of intake"));
+        free(err);
+        free(out);
+}
+
 int
 main(void)
 {
@@ -417,5 +487,6 @@ main(void)
         test_start_broken();
         test_holiday_workday();
         test_closed_days();
+        test_keygen_and_access();
         return harness_cleanup(&h, check_summary());
 }

@@ -600,7 +600,7 @@ test_migration(const char *dir)
         CHECK_INT(head, 3);
         CHECK_INT(store_stream_head(t, "network", &head), 0);
         CHECK_INT(head, 2);
-        CHECK_INT(store_replay(t, "billing", 1, NULL, 0, 10, 100, &evs, &n, &next), 0);
+        CHECK_INT(store_replay(t, "billing", 1, NULL, 0, 10, 100, 0, &evs, &n, &next), 0);
         CHECK_INT(n, 2);
         if (n == 2) {
                 CHECK_INT(evs[0]->seq, 3);

@@ -124,6 +124,20 @@ test_records_and_indexes(store_t *s)
         if (n == 1)
                 CHECK_INT(list[0]->id, 2);
         store_free_list(&list, n);
+        /* A page past max_bytes ends after its first complaint, and the next begins below. */
+        CHECK_INT(
+            store_list(t, &(struct store_filter){.max_bytes = 1}, 0, 10, 5000, &list, &n, &next),
+            0);
+        CHECK_INT(n, 1);
+        CHECK_INT(next, 3);
+        store_free_list(&list, n);
+        /* A scan limit ends a page early, with where to go on. */
+        CHECK_INT(store_list(t, &(struct store_filter){.category = "billing", .status = ST_NEW}, 0,
+                             10, 1, &list, &n, &next),
+                  0);
+        CHECK_INT(n, 0);
+        CHECK(next != 0);
+        store_free_list(&list, n);
         CHECK_INT(
             store_list(t, &(struct store_filter){.status = ST_NEW}, 0, 10, 5000, &list, &n, &next),
             0);

@@ -11,11 +11,21 @@
  *              1..N, all dispatched): creates, dispatches, accepts, notes, resolves, closes.
  *   storm      --count complaints dispatched to --dept, whose calendar makes them all due at
  *              --due-at; measures when each escalation arrives on the event socket.
+ *   flood      the storm's block (smaller) falling due under a read flood: one complaint with
+ *              --notes notes, then --clients hostile readers sending --window gets of it and
+ *              lists that scan limits.scan_max entries at a time, leaving their replies unread,
+ *              around --due-at (a window of --seconds), while one client times a status request
+ *              every 100 ms and the memory of the daemon (--pid) is read every 50 ms.
  *   fanout     --subscribers SUB sockets on the event socket under a sustained intake load;
  *              counts what each received against the daemon's event numbers.
  *   restart    starts --daemon on --state-dir, times READY (sd_notify) and the first status
  *              answer, reads its memory from /proc, and stops it.
  *   status     waits up to --seconds for a status answer; prints the store's counts.
+ *   keys       writes a key pair for the daemon and one for the clients into --curve DIR.
+ *
+ * With --curve DIR (issue 14) every socket the loadgen opens, libcomplaint's subscribers'
+ * included, is a CURVE client with the key pair DIR/client.key of the daemon whose public key
+ * is DIR/server.pub (curve.h says how, and the files).
  *
  * Every request carries a request id unique to this process (a random prefix), so runs can
  * reuse a copied store. */
@@ -38,6 +48,7 @@
 
 #include "bench.h"
 #include "complaint_sub.h"
+#include "curve.h"
 #include "pb.h"
 
 enum op_kind { OP_CREATE, OP_ASSIGN, OP_ACCEPT, OP_NOTE, OP_RESOLVE, OP_CLOSE, OP_KINDS };
@@ -57,6 +68,7 @@ struct opts {
         const char *state_dir;
         const char *notify;
         const char *log;
+        const char *curve;
         int clients;
         int window;
         int subscribers;
@@ -64,6 +76,9 @@ struct opts {
         uint64_t count;
         uint64_t seed;
         int64_t due_at_ms;
+        pid_t pid;
+        uint64_t notes;
+        size_t note_bytes;
 };
 
 /* A set of complaint ids: a ring used as a FIFO queue. */
@@ -478,6 +493,54 @@ s_worker_run(void *arg)
         return NULL;
 }
 
+static void
+s_fig(const struct opts *o, const char *name, double value)
+{
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s.%s", o->label, name);
+        bench_figure(key, value);
+}
+
+static void
+s_fig_quantiles(const struct opts *o, const char *name, const char *unit, struct bench_samples *s)
+{
+        char key[160];
+
+        snprintf(key, sizeof(key), "%s.%s", o->label, name);
+        bench_figure_quantiles(key, unit, s);
+}
+
+/* Connects every worker's client and waits for the answer to one status request on each, all
+ * at once, before the clock starts: with CURVE a connection is a handshake and the daemon's
+ * ZAP check, which a client pays once and not with each request. Prints how long it took as
+ * connect_ms. */
+static void
+s_workers_connect(const struct opts *o, struct worker *ws)
+{
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest st = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        int64_t start = bench_mono_us();
+
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = (char *)(uintptr_t) "connect";
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        rq.status = &st;
+        for (int i = 0; i < o->clients; i++)
+                s_send(ws[i].sock, &rq);
+        for (int i = 0; i < o->clients; i++) {
+                pb_reply_t *rep = s_recv(ws[i].sock, 30000);
+
+                if (rep == NULL)
+                        bench_die("client %d: no answer to its first request in 30 s", i);
+                if (rep->error != E_OK)
+                        bench_die("client %d: its first request: %s: %s", i,
+                                  pb_error_name(rep->error), rep->message);
+                complaint__v1__reply__free_unpacked(rep, NULL);
+        }
+        s_fig(o, "connect_ms", (double)(bench_mono_us() - start) / 1e3);
+}
+
 /* Runs o->clients workers until each is done; quota splits o->count between them (0: none),
  * seconds > 0 stops them after that long. Returns the elapsed microseconds; the workers are
  * left for the caller to read and then free with s_workers_free(). */
@@ -508,6 +571,7 @@ s_workers_run(const struct opts *o, struct worker **ret, uint64_t count, double 
                         w->seed_lo = 1 + (uint64_t)i * w->seed_n;
                 }
         }
+        s_workers_connect(o, ws);
         start = bench_mono_us();
         for (int i = 0; i < o->clients; i++) {
                 ws[i].stop_us = seconds > 0 ? start + (int64_t)(seconds * 1e6) : 0;
@@ -572,24 +636,6 @@ s_totals_free(struct totals *t)
 {
         for (int k = 0; k < OP_KINDS; k++)
                 bench_samples_free(&t->lat[k]);
-}
-
-static void
-s_fig(const struct opts *o, const char *name, double value)
-{
-        char key[160];
-
-        snprintf(key, sizeof(key), "%s.%s", o->label, name);
-        bench_figure(key, value);
-}
-
-static void
-s_fig_quantiles(const struct opts *o, const char *name, const char *unit, struct bench_samples *s)
-{
-        char key[160];
-
-        snprintf(key, sizeof(key), "%s.%s", o->label, name);
-        bench_figure_quantiles(key, unit, s);
 }
 
 /* ----------------------------------------------------------------------------- scenarios */
@@ -828,6 +874,13 @@ s_fanout(const struct opts *o)
         s_fig(o, "delivered_per_s",
               (double)((s1 - s0) * (uint64_t)o->subscribers - lost) * 1e6 / (double)us);
         s_fig(o, "failed", (double)t.all_failed);
+        /* With --curve, the subscribers' own SUB sockets were CURVE clients too (curve.h). */
+        if (bench_curve_on()) {
+                s_fig(o, "curve_sub_connects", (double)bench_curve_sub_connects());
+                if (bench_curve_sub_connects() < (uint64_t)o->subscribers)
+                        bench_die("fanout: only %" PRIu64 " of %d subscribers connected with CURVE",
+                                  bench_curve_sub_connects(), o->subscribers);
+        }
         s_totals_free(&t);
         s_workers_free(o, &ws);
 
@@ -854,6 +907,7 @@ struct storm_sub {
         atomic_uint_fast64_t expect;
         int64_t give_up_ms;
         struct bench_samples lateness; /* receipt - due, ms */
+        struct bench_samples recorded; /* the entry's recorded_at_ms - at_ms (0: on time), ms */
         uint64_t received;
         uint64_t off_deadline; /* escalations whose due time is not the block's */
         uint64_t marked_late;
@@ -889,6 +943,9 @@ s_storm_run(void *arg)
                         bench_die("storm: an event that does not decode");
                 s->received++;
                 bench_samples_add(&s->lateness, now - s->due_at_ms);
+                bench_samples_add(&s->recorded, ev->entry->recorded_at_ms
+                                                    ? ev->entry->recorded_at_ms - ev->entry->at_ms
+                                                    : 0);
                 if (ev->entry->at_ms != s->due_at_ms)
                         s->off_deadline++;
                 if (ev->entry->late)
@@ -943,6 +1000,473 @@ s_storm(const struct opts *o)
         s_fig(o, "clear_ms", (double)bench_samples_quantile(&s.lateness, 1.0));
         s_fig_quantiles(o, "lateness", "ms", &s.lateness);
         bench_samples_free(&s.lateness);
+        bench_samples_free(&s.recorded);
+}
+
+/* ----------------------------------------------------------------------------- the flood */
+
+/* The flood (issue 13): the storm's block of escalations falls due while o->clients hostile
+ * readers keep the daemon busy with its most expensive reads, leaving their replies unread, and
+ * one well-behaved client asks for the status every 100 ms. A hostile reader sends o->window
+ * reads as the window opens and reads nothing until it closes: its replies pile up at the
+ * daemon, up to daemon.reply_queue, and the rest are dropped there. Then it reads whatever
+ * comes until the answer to a marker sent after its reads, so that every read it sent is known
+ * to have been answered and the daemon is idle again at the end. o->window should be more than
+ * the daemon answers in the window (flood.saturated says whether it was). */
+#define FLOOD_STATUS_EVERY_MS 100
+#define FLOOD_STATUS_TIMEOUT_MS 10000
+#define FLOOD_RSS_EVERY_MS 50
+#define FLOOD_LIST_DEPT "billing" /* the department of the preloaded complaints */
+/* Requests in flight per client while setting up. Not more: ZeroMQ's high-water mark on the
+ * daemon's replies (daemon.reply_queue, 100) counts what the client has read only every half
+ * of it, so a burst of over 50 replies to one client can find the queue "full" and be dropped
+ * although the client reads them at once (seen: 1 in 5 runs lost a note's reply with 64). */
+#define FLOOD_SETUP_WINDOW 16
+
+struct flood {
+        const struct opts *o;
+        uint64_t big_id;                 /* the complaint with o->notes notes */
+        struct bench_latch stop_readers; /* raised when the window closes */
+        struct bench_latch stop_watch;   /* raised when every reader is done */
+};
+
+struct flood_reader {
+        struct flood *f;
+        int index;
+        pthread_t thread;
+        void *sock;
+        unsigned rng;
+        uint64_t sent;     /* reads */
+        uint64_t received; /* replies to them that reached it (the rest were dropped) */
+        uint64_t errors;   /* replies with an error */
+        uint64_t markers;  /* status requests sent after its reads, resent ones included */
+        int64_t done_us;
+};
+
+struct flood_status {
+        struct flood *f;
+        pthread_t thread;
+        struct bench_samples lat; /* us */
+        uint64_t timeouts;
+};
+
+struct flood_rss {
+        struct flood *f;
+        pthread_t thread;
+        int64_t peak_rss_kib, peak_anon_kib;
+        uint64_t samples;
+};
+
+/* Waits until the wall clock reads ms: a timer, on a latch nobody raises. */
+static void
+s_wait_until(int64_t ms)
+{
+        struct bench_latch never = BENCH_LATCH_INIT;
+        int64_t left = ms - bench_wall_ms();
+
+        if (left > 0)
+                bench_latch_wait(&never, 1, (long)left);
+}
+
+/* A DEALER that holds one unread reply: the rest wait at the daemon's end. */
+static void *
+s_hostile_dealer(const char *endpoint)
+{
+        void *sock = zmq_socket(zctx, ZMQ_DEALER);
+        int zero = 0, one = 1, small = 4096;
+
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &zero, sizeof(zero));
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof(one));
+        zmq_setsockopt(sock, ZMQ_RCVBUF, &small, sizeof(small));
+        if (zmq_connect(sock, endpoint) < 0)
+                bench_die("%s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return sock;
+}
+
+/* One request on sock and its reply, which must be OK; fatal otherwise (set-up only). */
+static pb_reply_t *
+s_call(void *sock, pb_request_t *rq, const char *what)
+{
+        pb_reply_t *rep;
+
+        s_send(sock, rq);
+        rep = s_recv(sock, 30000);
+        if (rep == NULL)
+                bench_die("flood: %s: no reply in 30 s", what);
+        if (rep->error != E_OK)
+                bench_die("flood: %s: %s: %s", what, pb_error_name(rep->error), rep->message);
+        return rep;
+}
+
+/* Creates the complaint that the hostile gets read, with o->notes notes of o->note_bytes each,
+ * FLOOD_SETUP_WINDOW in flight on one socket. Returns its id. */
+static uint64_t
+s_flood_big_complaint(const struct opts *o)
+{
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__CreateRequest cr = COMPLAINT__V1__CREATE_REQUEST__INIT;
+        Complaint__V1__Complainant who = COMPLAINT__V1__COMPLAINANT__INIT;
+        Complaint__V1__NoteRequest no = COMPLAINT__V1__NOTE_REQUEST__INIT;
+        static const char line[] = "Called the customer back about the disputed charges; they read "
+                                   "out every line of the last six bills again. ";
+        void *sock = s_dealer(o->api);
+        char rid[64], *note = malloc(o->note_bytes + 1);
+        uint64_t id, sent = 0, done = 0;
+        pb_reply_t *rep;
+
+        if (note == NULL)
+                bench_die("out of memory");
+        for (size_t i = 0; i < o->note_bytes; i++)
+                note[i] = line[i % (sizeof(line) - 1)];
+        note[o->note_bytes] = '\0';
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = rid;
+        rq.actor = (char *)(uintptr_t) "agent-flood";
+        snprintf(rid, sizeof(rid), "%012" PRIx64 "%016" PRIx64 "-big", (uint64_t)bench_wall_ms(),
+                 rid_prefix);
+        who.name = (char *)(uintptr_t) "Ann Smith";
+        who.phone = (char *)(uintptr_t) "+49 30 5550100";
+        cr.channel = COMPLAINT__V1__CHANNEL__CHANNEL_PHONE;
+        cr.complainant = &who;
+        cr.subject = (char *)(uintptr_t)subjects[0];
+        cr.description = (char *)(uintptr_t)description;
+        cr.category = (char *)(uintptr_t)o->category;
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
+        rq.create = &cr;
+        rep = s_call(sock, &rq, "creating the complaint with many notes");
+        id = rep->complaint->id;
+        complaint__v1__reply__free_unpacked(rep, NULL);
+
+        no.id = id;
+        no.note = note;
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_NOTE;
+        rq.note = &no;
+        while (done < o->notes) {
+                while (sent < o->notes && sent - done < FLOOD_SETUP_WINDOW) {
+                        snprintf(rid, sizeof(rid), "%012" PRIx64 "%016" PRIx64 "-note-%" PRIu64,
+                                 (uint64_t)bench_wall_ms(), rid_prefix, sent++);
+                        s_send(sock, &rq);
+                }
+                if ((rep = s_recv(sock, 30000)) == NULL)
+                        bench_die("flood: a note: no reply in 30 s");
+                if (rep->error != E_OK)
+                        bench_die("flood: a note: %s: %s", pb_error_name(rep->error), rep->message);
+                complaint__v1__reply__free_unpacked(rep, NULL);
+                done++;
+        }
+        free(note);
+        zmq_close(sock);
+        return id;
+}
+
+/* Sends one expensive read: every other one a get of a page of the complaint with many notes,
+ * from anywhere in its history (the daemon ends the page at limits.reply bytes), the others a
+ * list of the closed complaints of the preloaded department from a random place: there are
+ * none, so the daemon examines limits.scan_max entries and returns an empty page. */
+static void
+s_flood_send_read(struct flood_reader *r)
+{
+        const struct opts *o = r->f->o;
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__GetRequest get = COMPLAINT__V1__GET_REQUEST__INIT;
+        Complaint__V1__ListRequest list = COMPLAINT__V1__LIST_REQUEST__INIT;
+        char rid[64];
+
+        snprintf(rid, sizeof(rid), "r-%d-%" PRIu64, r->index, r->sent);
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = rid;
+        if (r->sent % 2 == 0) {
+                get.id = r->f->big_id;
+                get.history_after = (uint32_t)((uint64_t)rand_r(&r->rng) % o->notes);
+                get.history_limit = 100000; /* capped at limits.list_max */
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_GET;
+                rq.get = &get;
+        } else {
+                list.department = (char *)(uintptr_t)FLOOD_LIST_DEPT;
+                list.status = COMPLAINT__V1__STATUS__STATUS_CLOSED;
+                list.before_id = o->seed ? 1 + (uint64_t)rand_r(&r->rng) % o->seed : 0;
+                list.limit = 100000; /* capped at limits.list_max */
+                rq.body_case = COMPLAINT__V1__REQUEST__BODY_LIST;
+                rq.list = &list;
+        }
+        s_send(r->sock, &rq);
+        r->sent++;
+}
+
+/* Sends the marker: a status request after the reads. */
+static void
+s_flood_send_marker(struct flood_reader *r)
+{
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest st = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        char rid[64];
+
+        snprintf(rid, sizeof(rid), "m-%" PRIu64, r->markers++);
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = rid;
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        rq.status = &st;
+        s_send(r->sock, &rq);
+}
+
+/* Reads every reply until a marker's: replies come in the order of the requests, so by then
+ * each read was answered, its reply read here or dropped at the daemon. A marker whose own
+ * reply was dropped (the queue still full when it was answered) is sent again after a second
+ * without any reply. */
+static void
+s_flood_drain(struct flood_reader *r)
+{
+        int64_t give_up = bench_mono_us() + 120000000;
+
+        s_flood_send_marker(r);
+        for (;;) {
+                pb_reply_t *rep = s_recv(r->sock, 1000);
+                bool done;
+
+                if (rep == NULL) {
+                        if (bench_mono_us() > give_up)
+                                bench_die("flood: reader %d: no answer to its marker in 120 s",
+                                          r->index);
+                        s_flood_send_marker(r);
+                        continue;
+                }
+                done = rep->request_id[0] == 'm';
+                if (rep->request_id[0] == 'r') {
+                        r->received++;
+                        r->errors += rep->error != E_OK;
+                }
+                complaint__v1__reply__free_unpacked(rep, NULL);
+                if (done)
+                        return;
+        }
+}
+
+static void *
+s_flood_reader_run(void *arg)
+{
+        struct flood_reader *r = arg;
+        struct flood *f = r->f;
+
+        for (int i = 0; i < f->o->window; i++)
+                s_flood_send_read(r);
+        /* Bounded: the window closes at a set time, and this is only a backstop. */
+        if (!bench_latch_wait(&f->stop_readers, 1, 600000))
+                bench_die("flood: the window did not close in 600 s");
+        s_flood_drain(r);
+        r->done_us = bench_mono_us();
+        return NULL;
+}
+
+/* The well-behaved client: a status request every FLOOD_STATUS_EVERY_MS, one at a time, timed
+ * from sending to its reply; one that takes longer delays the next. */
+static void *
+s_flood_status_run(void *arg)
+{
+        struct flood_status *st = arg;
+        struct flood *f = st->f;
+        pb_request_t rq = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest sr = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        void *sock = s_dealer(f->o->api);
+        int64_t start = bench_mono_us(), next = start;
+        char rid[64];
+
+        rq.schema_version = PB_SCHEMA_VERSION;
+        rq.request_id = rid;
+        rq.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        rq.status = &sr;
+        for (uint64_t k = 0;; k++) {
+                int64_t t0, now = bench_mono_us();
+
+                if (bench_latch_wait(&f->stop_watch, 1, next > now ? (long)(next - now) / 1000 : 0))
+                        break;
+                snprintf(rid, sizeof(rid), "s-%" PRIu64, k);
+                t0 = bench_mono_us();
+                s_send(sock, &rq);
+                for (;;) {
+                        long left = FLOOD_STATUS_TIMEOUT_MS - (long)(bench_mono_us() - t0) / 1000;
+                        pb_reply_t *rep = s_recv(sock, left > 0 ? left : 0);
+                        bool mine;
+
+                        if (rep == NULL) {
+                                st->timeouts++;
+                                bench_samples_add(&st->lat, bench_mono_us() - t0);
+                                break;
+                        }
+                        /* A reply that came after its request timed out is not this one. */
+                        mine = strcmp(rep->request_id, rid) == 0;
+                        if (mine)
+                                bench_samples_add(&st->lat, bench_mono_us() - t0);
+                        complaint__v1__reply__free_unpacked(rep, NULL);
+                        if (mine)
+                                break;
+                }
+                next += FLOOD_STATUS_EVERY_MS * 1000;
+                if (next < bench_mono_us())
+                        next = bench_mono_us();
+        }
+        zmq_close(sock);
+        return NULL;
+}
+
+/* Reads VmRSS and RssAnon ("Key:   123 kB") of /proc/PID/status; false when it cannot. */
+static bool
+s_proc_rss(pid_t pid, int64_t *ret_rss, int64_t *ret_anon)
+{
+        char path[64], line[256];
+        int64_t rss = -1, anon = -1;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        if ((f = fopen(path, "r")) == NULL)
+                return false;
+        while (fgets(line, sizeof(line), f)) {
+                if (strncmp(line, "VmRSS:", 6) == 0)
+                        rss = strtoll(line + 6, NULL, 10);
+                else if (strncmp(line, "RssAnon:", 8) == 0)
+                        anon = strtoll(line + 8, NULL, 10);
+        }
+        fclose(f);
+        if (rss < 0 || anon < 0)
+                return false;
+        *ret_rss = rss;
+        *ret_anon = anon;
+        return true;
+}
+
+/* The daemon's memory every FLOOD_RSS_EVERY_MS, keeping the peaks. */
+static void *
+s_flood_rss_run(void *arg)
+{
+        struct flood_rss *m = arg;
+        struct flood *f = m->f;
+
+        do {
+                int64_t rss, anon;
+
+                if (!s_proc_rss(f->o->pid, &rss, &anon))
+                        bench_die("flood: cannot read /proc/%d/status", (int)f->o->pid);
+                m->samples++;
+                if (rss > m->peak_rss_kib)
+                        m->peak_rss_kib = rss;
+                if (anon > m->peak_anon_kib)
+                        m->peak_anon_kib = anon;
+        } while (!bench_latch_wait(&f->stop_watch, 1, FLOOD_RSS_EVERY_MS));
+        return NULL;
+}
+
+static void
+s_flood(const struct opts *o)
+{
+        char topic[96];
+        const char *topics[] = {topic, "_heartbeat", NULL};
+        struct storm_sub s = {
+            .expect = o->count, .due_at_ms = o->due_at_ms, .live = BENCH_LATCH_INIT};
+        struct flood f = {.o = o, .stop_readers = BENCH_LATCH_INIT, .stop_watch = BENCH_LATCH_INIT};
+        struct flood_status st = {.f = &f};
+        struct flood_rss rss = {.f = &f};
+        struct flood_reader *rs = calloc((size_t)o->clients, sizeof(*rs));
+        uint64_t sent = 0, received = 0, errors = 0, markers = 0;
+        int64_t half_ms = (int64_t)(o->seconds * 500), us, margin, start, close, end = 0;
+        struct opts d = *o;
+        struct worker *ws;
+        struct totals t;
+        pthread_t thread;
+
+        if (o->due_at_ms <= 0 || o->count == 0 || o->pid <= 0 || o->notes == 0)
+                bench_die("flood: --due-at, --count, --pid and --notes are required");
+        if (rs == NULL)
+                bench_die("out of memory");
+        snprintf(topic, sizeof(topic), "%s/escalated/", o->dept);
+        s.sock = s_sub_socket(o->events, topics);
+        s.give_up_ms = o->due_at_ms + half_ms + 60000;
+        pthread_create(&thread, NULL, s_storm_run, &s);
+        if (!bench_latch_wait(&s.live, 1, 10000))
+                bench_die("flood: no heartbeat in 10 s");
+
+        start = bench_mono_us();
+        f.big_id = s_flood_big_complaint(o);
+        bench_note("flood: complaint %" PRIu64 " has %" PRIu64 " notes of %zu bytes (%.1f s)",
+                   f.big_id, o->notes, o->note_bytes, (double)(bench_mono_us() - start) / 1e6);
+        s_fig(o, "big_notes", (double)o->notes);
+
+        /* The block, dispatched as the storm's is, but with the set-up's window. */
+        d.window = FLOOD_SETUP_WINDOW;
+        us = s_workers_run(&d, &ws, o->count, 0);
+        s_totals(&d, ws, &t);
+        margin = o->due_at_ms - bench_wall_ms();
+        bench_note("flood: %" PRIu64 " complaints dispatched in %.1f s, due in %.1f s",
+                   t.ok[OP_ASSIGN], (double)us / 1e6, (double)margin / 1e3);
+        /* A flood that could not open before the deadline measures nothing: say so. */
+        s_fig(o, "valid", margin > half_ms && t.all_failed == 0 ? 1 : 0);
+        atomic_store(&s.expect, t.ok[OP_ASSIGN]);
+        s_totals_free(&t);
+        s_workers_free(&d, &ws);
+
+        /* The window: from half of it before the deadline until half of it after, and at
+         * least until every escalation has come. */
+        s_wait_until(o->due_at_ms - half_ms);
+        start = bench_mono_us();
+        pthread_create(&rss.thread, NULL, s_flood_rss_run, &rss);
+        pthread_create(&st.thread, NULL, s_flood_status_run, &st);
+        for (int i = 0; i < o->clients; i++) {
+                rs[i].f = &f;
+                rs[i].index = i;
+                rs[i].rng = (unsigned)(rid_prefix ^ (uint64_t)i * 7919u);
+                rs[i].sock = s_hostile_dealer(o->api);
+                pthread_create(&rs[i].thread, NULL, s_flood_reader_run, &rs[i]);
+        }
+        s_wait_until(o->due_at_ms + half_ms);
+        pthread_join(thread, NULL);
+        zmq_close(s.sock);
+        close = bench_mono_us();
+        bench_latch_arrive(&f.stop_readers);
+        for (int i = 0; i < o->clients; i++) {
+                pthread_join(rs[i].thread, NULL);
+                zmq_close(rs[i].sock);
+                sent += rs[i].sent;
+                received += rs[i].received;
+                errors += rs[i].errors;
+                markers += rs[i].markers;
+                if (rs[i].done_us > end)
+                        end = rs[i].done_us;
+        }
+        bench_latch_arrive(&f.stop_watch);
+        pthread_join(st.thread, NULL);
+        pthread_join(rss.thread, NULL);
+        free(rs);
+
+        if (s.received < s.expect)
+                bench_note("flood: only %" PRIu64 " of %" PRIu64 " escalations arrived", s.received,
+                           s.expect);
+        s_fig(o, "escalations", (double)s.received);
+        s_fig(o, "missing", (double)(atomic_load(&s.expect) - s.received));
+        s_fig(o, "off_deadline", (double)s.off_deadline);
+        s_fig(o, "marked_late", (double)s.marked_late);
+        s_fig_quantiles(o, "lateness", "ms", &s.lateness);
+        s_fig_quantiles(o, "recorded_late", "ms", &s.recorded);
+        s_fig_quantiles(o, "status", "us", &st.lat);
+        s_fig(o, "status_requests", (double)st.lat.n);
+        s_fig(o, "status_timeouts", (double)st.timeouts);
+        s_fig(o, "peak_rss_kib", (double)rss.peak_rss_kib);
+        s_fig(o, "peak_rss_anon_kib", (double)rss.peak_anon_kib);
+        s_fig(o, "rss_samples", (double)rss.samples);
+        /* Every read sent was answered by the end (its marker came back), whether its reply
+         * reached the reader or was dropped at the daemon's reply queue. Answering what was
+         * left took the daemon drain_s after the window closed; a drain of a moment means it
+         * ran out of reads before then, and the flood did not last the window. */
+        s_fig(o, "window_s", (double)(end - start) / 1e6);
+        s_fig(o, "drain_s", (double)(end - close) / 1e6);
+        s_fig(o, "saturated", end - close >= 200000 ? 1 : 0);
+        s_fig(o, "reads", (double)sent);
+        s_fig(o, "reads_answered_per_s", (double)sent * 1e6 / (double)(end - start));
+        s_fig(o, "replies_received", (double)received);
+        s_fig(o, "replies_dropped", (double)(sent - received));
+        s_fig(o, "read_errors", (double)errors);
+        s_fig(o, "markers", (double)markers);
+        bench_samples_free(&s.lateness);
+        bench_samples_free(&s.recorded);
+        bench_samples_free(&st.lat);
 }
 
 /* Reads "Key:   123 kB" lines of /proc/PID/status. */
@@ -1084,20 +1608,26 @@ s_usage(FILE *f)
 {
         fprintf(f,
                 "usage: bench_loadgen SCENARIO --api EP [options]\n"
-                "scenarios: preload intake lifecycle storm fanout restart status\n"
+                "scenarios: preload intake lifecycle storm flood fanout restart status keys\n"
                 "  --api EP --events EP    the daemon's endpoints\n"
                 "  --label NAME            prefix of the printed figures (default: scenario)\n"
                 "  --clients N             concurrent clients, one DEALER and thread each (8)\n"
-                "  --window N              requests in flight per client (1)\n"
-                "  --seconds S             how long a timed scenario runs (5)\n"
-                "  --count N               complaints to create (preload, storm)\n"
-                "  --seed N                complaints preloaded as ids 1..N (lifecycle)\n"
+                "  --window N              requests in flight per client (1); flood: reads a\n"
+                "                          hostile reader sends before it reads the replies\n"
+                "  --seconds S             how long a timed scenario runs (5); flood: the window\n"
+                "                          around the deadline\n"
+                "  --count N               complaints to create (preload, storm, flood)\n"
+                "  --seed N                complaints preloaded as ids 1..N (lifecycle, flood)\n"
                 "  --dept ID --category ID where complaints go (billing, billing)\n"
-                "  --due-at MS             the block's deadline, UTC ms (storm)\n"
+                "  --due-at MS             the block's deadline, UTC ms (storm, flood)\n"
+                "  --pid PID               the daemon, whose memory is read (flood)\n"
+                "  --notes N --note-bytes B  the complaint the flood reads (1000, 3900)\n"
                 "  --subscribers N         SUB sockets (fanout, 10)\n"
                 "  --daemon PATH --config FILE --state-dir DIR    the daemon to start (restart)\n"
                 "  --notify PATH           NOTIFY_SOCKET to give it, to time READY (restart)\n"
-                "  --log FILE              where its stderr goes (restart)\n");
+                "  --log FILE              where its stderr goes (restart)\n"
+                "  --curve DIR             connect as a CURVE client with the keys in DIR;\n"
+                "                          keys: write them there (see curve.h)\n");
 }
 
 int
@@ -1121,6 +1651,10 @@ main(int argc, char **argv)
             {"state-dir", required_argument, NULL, 'd'},
             {"notify", required_argument, NULL, 'N'},
             {"log", required_argument, NULL, 'L'},
+            {"pid", required_argument, NULL, 'P'},
+            {"notes", required_argument, NULL, 'M'},
+            {"note-bytes", required_argument, NULL, 'B'},
+            {"curve", required_argument, NULL, 'K'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -1129,7 +1663,9 @@ main(int argc, char **argv)
                          .seconds = 5,
                          .subscribers = 10,
                          .dept = "billing",
-                         .category = "billing"};
+                         .category = "billing",
+                         .notes = 1000,
+                         .note_bytes = 3900};
         FILE *urandom;
         int c, r = 0;
 
@@ -1186,6 +1722,18 @@ main(int argc, char **argv)
                 case 'L':
                         o.log = optarg;
                         break;
+                case 'P':
+                        o.pid = (pid_t)atoi(optarg);
+                        break;
+                case 'M':
+                        o.notes = strtoull(optarg, NULL, 10);
+                        break;
+                case 'B':
+                        o.note_bytes = strtoull(optarg, NULL, 10);
+                        break;
+                case 'K':
+                        o.curve = optarg;
+                        break;
                 case 'h':
                         s_usage(stdout);
                         return 0;
@@ -1194,16 +1742,28 @@ main(int argc, char **argv)
                         return 2;
                 }
         }
+        if (optind + 1 == argc && strcmp(argv[optind], "keys") == 0) {
+                if (o.curve == NULL)
+                        bench_die("keys: --curve DIR is required");
+                if ((r = bench_curve_keygen(o.curve)) < 0)
+                        bench_die("keys: %s: %s", o.curve, strerror(-r));
+                return 0;
+        }
         if (optind + 1 != argc || o.api == NULL || o.clients < 1 || o.window < 1 ||
             o.subscribers < 1) {
                 s_usage(stderr);
                 return 2;
         }
         o.scenario = argv[optind];
+        if (o.curve && (r = bench_curve_load(o.curve)) < 0)
+                bench_die("--curve %s: %s", o.curve,
+                          r == -ELIBBAD ? "libcomplaint's zmq_connect() is not this program's "
+                                          "(see curve.h)"
+                                        : strerror(-r));
         if (o.label == NULL)
                 o.label = o.scenario;
-        if ((strcmp(o.scenario, "storm") == 0 || strcmp(o.scenario, "fanout") == 0 ||
-             strcmp(o.scenario, "restart") == 0) &&
+        if ((strcmp(o.scenario, "storm") == 0 || strcmp(o.scenario, "flood") == 0 ||
+             strcmp(o.scenario, "fanout") == 0 || strcmp(o.scenario, "restart") == 0) &&
             o.events == NULL)
                 bench_die("%s: --events is required", o.scenario);
         urandom = fopen("/dev/urandom", "r");
@@ -1219,6 +1779,8 @@ main(int argc, char **argv)
                 s_lifecycle(&o);
         else if (strcmp(o.scenario, "storm") == 0)
                 s_storm(&o);
+        else if (strcmp(o.scenario, "flood") == 0)
+                s_flood(&o);
         else if (strcmp(o.scenario, "fanout") == 0)
                 s_fanout(&o);
         else if (strcmp(o.scenario, "restart") == 0)

@@ -1,5 +1,7 @@
 /* complaint_client.c: the request path of the client library. It owns the ZeroMQ context and
- * the DEALER socket of one client, and the framing [empty][Request] -> [empty][Reply]. */
+ * the DEALER socket of one client, its CURVE keys (the secret wiped when it goes), the watch over
+ * the socket's handshakes (handshake.h) while the call that opened it waits, and the framing
+ * [empty][Request] -> [empty][Reply]. */
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -12,11 +14,17 @@
 #include <zmq.h>
 
 #include "complaint_client.h"
+#include "handshake.h"
 
 struct complaint_client {
         void *ctx;
-        void *sock; /* NULL between a failed try and the next one */
+        void *sock;               /* NULL between a failed try and the next one */
+        handshake_watch_t *watch; /* sock's handshakes, from its opening to the first answer */
         char *endpoint;
+        bool curve; /* the keys below are set */
+        char client_public[COMPLAINT_KEY_SIZE];
+        char client_secret[COMPLAINT_KEY_SIZE];
+        char server_public[COMPLAINT_KEY_SIZE];
 };
 
 static int64_t
@@ -28,37 +36,71 @@ s_mono_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Stops watching the socket's handshakes: once it answered, or before it is closed. */
+static void
+s_unwatch(complaint_client_t *c)
+{
+        handshake_watch_free(&c->watch);
+}
+
 static void
 s_close(complaint_client_t *c)
 {
+        s_unwatch(c);
         if (c->sock) {
                 zmq_close(c->sock);
                 c->sock = NULL;
         }
 }
 
-/* Opens a fresh DEALER socket. LINGER 0: closing it drops an unsent request at once instead of
- * holding the context open, and replies to a closed socket are discarded by the daemon's ROUTER,
- * so nothing from an earlier try can reach a later one. */
+/* A DEALER socket with the client's options and keys, not connected. LINGER 0: closing it drops
+ * an unsent request at once instead of holding the context open, and replies to a closed socket
+ * are discarded by the daemon's ROUTER, so nothing from an earlier try can reach a later one. */
 static int
-s_open(complaint_client_t *c)
+s_socket(complaint_client_t *c, void **ret_sock)
 {
         int linger = 0, ipv6 = 1;
         void *sock;
 
-        assert(c->sock == NULL);
         sock = zmq_socket(c->ctx, ZMQ_DEALER);
         if (sock == NULL)
                 return -errno;
         if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
             zmq_setsockopt(sock, ZMQ_IPV6, &ipv6, sizeof(ipv6)) < 0 ||
-            zmq_connect(sock, c->endpoint) < 0) {
+            (c->curve &&
+             (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, c->server_public, COMPLAINT_KEY_SIZE) < 0 ||
+              zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, c->client_public, COMPLAINT_KEY_SIZE) < 0 ||
+              zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, c->client_secret, COMPLAINT_KEY_SIZE) <
+                  0))) {
                 int r = -errno;
 
                 zmq_close(sock);
                 return r;
         }
-        c->sock = sock;
+        *ret_sock = sock;
+        return 0;
+}
+
+/* Opens a fresh socket for a call and connects it, its handshakes watched from the start: some
+ * failures are final (after a mechanism mismatch ZeroMQ does not reconnect), and a watch
+ * started later would wait for an event that never comes. Only a call opens a socket, and the
+ * watch ends with the call that opened it (handshake.h says why). Watching is a diagnosis: when
+ * it cannot start, the call goes on without it. */
+static int
+s_open(complaint_client_t *c)
+{
+        int r;
+
+        assert(c->sock == NULL && c->watch == NULL);
+        r = s_socket(c, &c->sock);
+        if (r < 0)
+                return r;
+        c->watch = handshake_watch_new(c->ctx, c->sock, c->endpoint, c->curve);
+        if (zmq_connect(c->sock, c->endpoint) < 0) {
+                r = -errno;
+                s_close(c);
+                return r;
+        }
         return 0;
 }
 
@@ -66,6 +108,7 @@ int
 complaint_client_new(const char *endpoint, complaint_client_t **ret)
 {
         complaint_client_t *c;
+        void *probe = NULL;
         int r;
 
         assert(endpoint);
@@ -80,8 +123,13 @@ complaint_client_new(const char *endpoint, complaint_client_t **ret)
                 complaint_client_free(&c);
                 return r;
         }
-        /* Connect now, so a malformed endpoint is reported here and not on the first call. */
-        r = s_open(c);
+        /* A socket is connected and closed now, so a malformed endpoint is reported here and not
+         * on the first call, which opens the socket it uses (watching its handshakes). */
+        r = s_socket(c, &probe);
+        if (r == 0 && zmq_connect(probe, c->endpoint) < 0)
+                r = -errno;
+        if (probe)
+                zmq_close(probe);
         if (r < 0) {
                 complaint_client_free(&c);
                 return r;
@@ -101,6 +149,7 @@ complaint_client_free(complaint_client_t **c)
                         ;
         }
         free((*c)->endpoint);
+        explicit_bzero((*c)->client_secret, sizeof((*c)->client_secret));
         free(*c);
         *c = NULL;
 }
@@ -110,6 +159,35 @@ complaint_client_endpoint(const complaint_client_t *c)
 {
         assert(c);
         return c->endpoint;
+}
+
+int
+complaint_client_set_curve(complaint_client_t *c, const char *client_public,
+                           const char *client_secret, const char *server_public)
+{
+        char derived[COMPLAINT_KEY_SIZE];
+
+        assert(c);
+        if (client_public == NULL && client_secret == NULL && server_public == NULL) {
+                c->curve = false;
+                explicit_bzero(c->client_secret, sizeof(c->client_secret));
+        } else {
+                if (!complaint_key_valid(client_public) || !complaint_key_valid(client_secret) ||
+                    !complaint_key_valid(server_public))
+                        return -EINVAL;
+                if (!zmq_has("curve"))
+                        return -ENOTSUP;
+                if (zmq_curve_public(derived, client_secret) < 0 ||
+                    strcmp(derived, client_public) != 0)
+                        return -EINVAL;
+                memcpy(c->client_public, client_public, COMPLAINT_KEY_SIZE);
+                memcpy(c->client_secret, client_secret, COMPLAINT_KEY_SIZE);
+                memcpy(c->server_public, server_public, COMPLAINT_KEY_SIZE);
+                c->curve = true;
+        }
+        /* Keys apply to connections made after they are set: the next call opens a new one. */
+        s_close(c);
+        return 0;
 }
 
 int
@@ -192,30 +270,42 @@ s_receive(complaint_client_t *c, pb_reply_t **ret_reply)
         return r;
 }
 
-/* Waits up to timeout_ms for the reply to request_id. A reply to another id is a leftover of a
- * call this socket gave up on and is dropped; a refusal without an id is the daemon's answer to
- * a request it could not read at all (framing, size), which on this socket can only be ours. */
+/* Waits up to timeout_ms for the reply to request_id, or for a handshake that failed for good.
+ * A reply to another id is a leftover of a call this socket gave up on and is dropped; a
+ * refusal without an id is the daemon's answer to a request it could not read at all (framing,
+ * size), which on this socket can only be ours. When the time runs out after a failed handshake
+ * and none that succeeded, the failure is the answer. */
 static int
 s_wait(complaint_client_t *c, const char *request_id, int timeout_ms, pb_reply_t **ret_reply)
 {
         int64_t deadline = s_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
         for (;;) {
-                zmq_pollitem_t item = {.socket = c->sock, .events = ZMQ_POLLIN};
+                zmq_pollitem_t items[1 + HANDSHAKE_POLLITEMS_MAX] = {
+                    {.socket = c->sock, .events = ZMQ_POLLIN}};
+                int nitems = 1;
                 long wait = -1;
                 pb_reply_t *reply = NULL;
                 int n, r;
 
+                if (c->watch)
+                        nitems += handshake_watch_pollitems(c->watch, items + 1);
                 if (timeout_ms >= 0) {
                         int64_t left = deadline - s_mono_ms();
 
                         wait = left > 0 ? (long)left : 0;
                 }
-                n = zmq_poll(&item, 1, wait);
+                n = zmq_poll(items, nitems, wait);
                 if (n < 0)
                         return -errno;
-                if (n == 0)
-                        return -ETIMEDOUT;
+                if (n == 0) {
+                        r = c->watch ? handshake_watch_verdict(c->watch) : 0;
+                        return r < 0 ? r : -ETIMEDOUT;
+                }
+                if (c->watch && (r = handshake_watch_process(c->watch)) < 0)
+                        return r;
+                if (!(items[0].revents & ZMQ_POLLIN))
+                        continue;
                 r = s_receive(c, &reply);
                 if (r < 0)
                         return r;
@@ -267,9 +357,14 @@ complaint_client_call(complaint_client_t *c, const pb_request_t *req, int timeou
                         r = errno == EAGAIN ? -ETIMEDOUT : -errno;
                 else
                         r = s_wait(c, q.request_id, timeout_ms, ret_reply);
-                if (r == 0)
+                if (r == 0) {
+                        /* Answered: the handshake is done, and nothing is left to watch. */
+                        s_unwatch(c);
                         break;
-                /* Whatever went wrong, a fresh socket cannot receive this try's late reply. */
+                }
+                /* Whatever went wrong, a fresh socket cannot receive this try's late reply; after
+                 * a failed handshake, closing it also stops the reconnecting until the next
+                 * call. */
                 s_close(c);
                 if (r != -ETIMEDOUT)
                         break;

@@ -1,7 +1,8 @@
 /* complaint_sub.c: the guaranteed-delivery subscriber (complaint_sub.h). It owns the SUB socket
  * and its ZeroMQ context, the API client used for status, replay and acknowledgements, the
  * streams the subscription reads, the bounded queue of events ready for the caller, the
- * positions, and the state file that keeps them. */
+ * positions, the state file that keeps them, and a copy of the CURVE keys for the SUB socket
+ * (the secret wiped when it goes). */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,10 @@ struct complaint_sub {
         bool state_dirty;
         bool state_dir_synced;
         int rcvhwm; /* -1: ZeroMQ's default */
+        bool curve; /* the keys below are set (on the API client too) */
+        char client_public[COMPLAINT_KEY_SIZE];
+        char client_secret[COMPLAINT_KEY_SIZE];
+        char server_public[COMPLAINT_KEY_SIZE];
         int call_timeout_ms;
         char *actor;
         complaint_sub_gap_fn *gap_fn;
@@ -152,8 +157,33 @@ complaint_sub_free(complaint_sub_t **psub)
         free(sub->state_file);
         free(sub->actor);
         free(sub->api);
+        explicit_bzero(sub->client_secret, sizeof(sub->client_secret));
         free(sub);
         *psub = NULL;
+}
+
+int
+complaint_sub_set_curve(complaint_sub_t *sub, const char *client_public, const char *client_secret,
+                        const char *server_public)
+{
+        int r;
+
+        assert(sub);
+        if (sub->started)
+                return -EBUSY;
+        /* The API client checks the keys; past that, its errors are about its socket only. */
+        r = complaint_client_set_curve(sub->client, client_public, client_secret, server_public);
+        if (r == -EINVAL || r == -ENOTSUP)
+                return r;
+        sub->curve = client_public != NULL;
+        if (sub->curve) {
+                memcpy(sub->client_public, client_public, COMPLAINT_KEY_SIZE);
+                memcpy(sub->client_secret, client_secret, COMPLAINT_KEY_SIZE);
+                memcpy(sub->server_public, server_public, COMPLAINT_KEY_SIZE);
+        } else {
+                explicit_bzero(sub->client_secret, sizeof(sub->client_secret));
+        }
+        return r;
 }
 
 int
@@ -615,8 +645,10 @@ s_status(complaint_sub_t *sub, pb_reply_t **ret_reply)
         if (r < 0)
                 return r;
         if (reply->error != E_OK || reply->status == NULL) {
+                r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN ? -EPERM
+                                                                                    : -EPROTO;
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                return -EPROTO;
+                return r;
         }
         *ret_reply = reply;
         return 0;
@@ -661,6 +693,12 @@ s_socket_open(complaint_sub_t *sub, const char *endpoint)
             zmq_setsockopt(sock, ZMQ_IPV6, &ipv6, sizeof(ipv6)) < 0 ||
             (sub->rcvhwm >= 0 &&
              zmq_setsockopt(sock, ZMQ_RCVHWM, &sub->rcvhwm, sizeof(sub->rcvhwm)) < 0) ||
+            (sub->curve && (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, sub->server_public,
+                                           COMPLAINT_KEY_SIZE) < 0 ||
+                            zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, sub->client_public,
+                                           COMPLAINT_KEY_SIZE) < 0 ||
+                            zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sub->client_secret,
+                                           COMPLAINT_KEY_SIZE) < 0)) ||
             zmq_setsockopt(sock, ZMQ_SUBSCRIBE, COMPLAINT_HEARTBEAT_TOPIC,
                            strlen(COMPLAINT_HEARTBEAT_TOPIC)) < 0)
                 goto fail;
@@ -766,9 +804,13 @@ s_replay(complaint_sub_t *sub, struct stream *st)
                         continue;
                 }
                 if (reply->error != E_OK || rp == NULL) {
+                        /* Not allowed to read this stream: no later try will be. */
+                        r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN
+                                ? -EPERM
+                                : -EPROTO;
                         sub->stats.call_errors++;
                         complaint__v1__reply__free_unpacked(reply, NULL);
-                        return -EPROTO;
+                        return r;
                 }
                 sub->stats.replay_calls++;
                 if (rp->head < st->examined) {
@@ -913,7 +955,10 @@ s_backoff(complaint_sub_t *sub)
         sub->retry_at = s_mono_ms() + sub->backoff_ms;
 }
 
-/* Whether a failed API request is worth trying again later. */
+/* Whether a failed API request is worth trying again later. A refused key, a key that does not
+ * match, a handshake of the wrong kind (-EACCES, -EKEYREJECTED, -ENOKEY, -ENOPROTOOPT) and a
+ * forbidden request (-EPERM) are not: they go to the caller. -ECONNREFUSED is also the daemon
+ * failing to check our key for now. */
 static bool
 s_transient(int r)
 {
@@ -1068,6 +1113,9 @@ complaint_sub_ack(complaint_sub_t *sub, const pb_event_t *event, const char *not
                 break;
         case E_NOT_FOUND:
                 r = -ENOENT;
+                break;
+        case COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN:
+                r = -EPERM;
                 break;
         default:
                 r = -EPROTO;

@@ -89,6 +89,20 @@ int complaint_sub_new(const char *api_endpoint, complaint_sub_t **ret);
  * complaint_sub_commit() first), so the subscriber behaves as if killed. */
 void complaint_sub_free(complaint_sub_t **sub);
 
+/* Makes the subscriber speak CURVE to a daemon with access control, on its API client
+ * (complaint_client_set_curve(): same keys, same rules) and on its SUB socket: client_public
+ * and client_secret are its key pair, server_public the daemon's key (pinned); all copied, the
+ * secret wiped when freed. Three NULLs go back to plain ZMTP. Only before the first
+ * complaint_sub_next(). Returns 0, -EBUSY once started, -EINVAL for a malformed key or a pair
+ * that does not belong together, -ENOTSUP without CURVE in libzmq, or a negative errno from
+ * reopening the API client's socket (the keys are set all the same).
+ *
+ * A refused handshake shows on the API requests, which come first (complaint_sub_next() returns
+ * it); the SUB socket's handshakes are not watched, as they go to the same daemon with the same
+ * keys. */
+int complaint_sub_set_curve(complaint_sub_t *sub, const char *client_public,
+                            const char *client_secret, const char *server_public);
+
 /* Adds a topic prefix (copied) to the subscription; see the top of this file for the stream it
  * reads. Only before the first complaint_sub_next(). Returns 0, -EBUSY once started, -EINVAL
  * for a prefix that starts with '_' (the daemon's own topics) or is longer than 200 bytes,
@@ -143,9 +157,13 @@ void complaint_sub_set_gap_handler(complaint_sub_t *sub, complaint_sub_gap_fn *f
  * trying, and an API request may make the call last up to one call timeout longer); -ESTALE
  * once for each gap, after calling the gap handler (call again to go on after it); -ERANGE
  * once when a stream's head is below the position (the daemon's store was restored from an
- * older copy; complaint_sub_set_position() decides where to go on); -EINTR when a signal
- * interrupted the wait; -EIO when the state file could not be written (the position is kept
- * in memory and written again next time); -ENOMEM; or another negative errno from ZeroMQ.
+ * older copy; complaint_sub_set_position() decides where to go on); -EACCES, -EKEYREJECTED,
+ * -ENOKEY or -ENOPROTOOPT when the handshake failed as complaint_client_call() describes, and
+ * -EPERM when the daemon forbids this principal a stream of the subscription (FORBIDDEN: each
+ * again on the next call, until the keys or the daemon's configuration change);
+ * -EINTR when a signal interrupted the wait; -EIO when the state file could not be written (the
+ * position is kept in memory and written again next time); -ENOMEM; or another negative errno
+ * from ZeroMQ.
  * *ret_event is untouched on failure. */
 int complaint_sub_next(complaint_sub_t *sub, int timeout_ms, pb_event_t **ret_event);
 
@@ -160,8 +178,9 @@ int complaint_sub_commit(complaint_sub_t *sub);
  * complaint_sub_set_actor(). Returns 0 when accepted (now or before); -EINVAL when no actor is
  * set or event is not such an assignment; -EALREADY when the complaint has moved on (accepted
  * by someone else, reassigned, resolved: the daemon's INVALID_TRANSITION); -ENOENT when it does
- * not exist; -ETIMEDOUT when the daemon did not answer (repeat it); -EPROTO for another refusal
- * or a nonsensical answer; -ENOMEM. */
+ * not exist; -EPERM when this principal may not accept it (FORBIDDEN); a handshake error of
+ * complaint_client_call(); -ETIMEDOUT when the daemon did not
+ * answer (repeat it); -EPROTO for another refusal or a nonsensical answer; -ENOMEM. */
 int complaint_sub_ack(complaint_sub_t *sub, const pb_event_t *event, const char *note);
 
 /* Copies the counters into *ret. */

@@ -1,7 +1,17 @@
 /* complaintctl.c: the operators' command line. It parses the command and its options, builds one
  * complaint.v1.Request, sends it through the client library and prints the reply as text or
- * JSON. Exit status: 0 success, 1 the daemon refused (or answered nonsense), 2 usage error, 3 no
- * answer from the daemon. */
+ * JSON. Exit status: 0 success, 1 the daemon refused (or answered nonsense, or a file or the
+ * output could not be written), 2 usage error (also a bad key or settings file), 3 no answer
+ * from the daemon, or a handshake that failed: the daemon refused this client's key, or its
+ * key is not the server key given.
+ *
+ * Access control (settings.h): the daemon's endpoint, this client's key file and the daemon's
+ * public key come each from the first of its option (--endpoint, --key, --server-key), the
+ * environment ($COMPLAINT_ENDPOINT, $COMPLAINT_KEY, $COMPLAINT_SERVER_KEY), the per-user file
+ * $XDG_CONFIG_HOME/complaintctl/config (default ~/.config/complaintctl/config) and the system
+ * file /etc/complaintd/complaintctl.conf. Without a key the connection is plain, as a daemon
+ * without access control expects. `keygen` makes a key file; `whoami` shows what the daemon
+ * takes this client for. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +27,7 @@
 #include "json.h"
 #include "render.h"
 #include "report.h"
+#include "settings.h"
 #include "watch.h"
 
 #define EXIT_REFUSED 1
@@ -70,6 +81,9 @@ enum opt {
         OPT_MONTH,
         OPT_TO,
         OPT_CSV,
+        OPT_KEY,
+        OPT_SERVER_KEY,
+        OPT_OUT,
         OPT_MAX_
 };
 
@@ -117,12 +131,15 @@ static const struct {
     [OPT_MONTH] = {"month", true},
     [OPT_TO] = {"to", true},
     [OPT_CSV] = {"csv", false},
+    [OPT_KEY] = {"key", true},
+    [OPT_SERVER_KEY] = {"server-key", true},
+    [OPT_OUT] = {"out", true},
 };
 
 #define O(x) (UINT64_C(1) << OPT_##x)
 #define GLOBAL_OPTS                                                                             \
         (O(ENDPOINT) | O(JSON) | O(ACTOR) | O(TIMEOUT) | O(RETRIES) | O(REQUEST_ID) | O(HELP) | \
-         O(VERSION))
+         O(VERSION) | O(KEY) | O(SERVER_KEY))
 
 struct ctl;
 
@@ -142,7 +159,8 @@ struct ctl {
         char *val[OPT_MAX_]; /* argv strings; a flag points at its own argument */
         char *arg[ARGS_MAX];
         int nargs;
-        const char *endpoint;
+        struct settings settings; /* the endpoint and the keys; owned */
+        const char *endpoint;     /* settings.endpoint */
         char *actor;
         int timeout_ms;
         int retries;
@@ -336,16 +354,27 @@ s_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply)
         pb_reply_t *reply = NULL;
         int r;
 
+        char why[512];
+
         r = complaint_client_new(x->endpoint, &client);
         if (r == -EINVAL || r == -EPROTONOSUPPORT)
                 return s_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
         if (r < 0)
                 return s_fail("cannot connect to %s: %s", x->endpoint, strerror(-r));
+        r = settings_apply_client(&x->settings, client);
+        if (r < 0) {
+                complaint_client_free(&client);
+                return s_fail("cannot use the keys: %s", strerror(-r));
+        }
         req->actor = x->actor;
         if (x->request_id)
                 req->request_id = x->request_id;
         r = complaint_client_call(client, req, x->timeout_ms, x->retries, &reply);
         complaint_client_free(&client);
+        if (settings_handshake_message(&x->settings, r, why, sizeof(why))) {
+                fprintf(stderr, "complaintctl: %s\n", why);
+                return EXIT_NO_ANSWER;
+        }
         if (r == -ETIMEDOUT) {
                 fprintf(stderr,
                         "complaintctl: no answer from complaintd at %s after %d %s (is it "
@@ -870,7 +899,9 @@ s_backup(struct ctl *x)
 static int
 s_watch(struct ctl *x)
 {
-        struct watch_options o = {.json = x->json, .endpoint = x->endpoint};
+        struct watch_options o = {
+            .json = x->json, .endpoint = x->endpoint, .settings = &x->settings};
+        char why[512];
         uint64_t level, count, from;
         int r;
 
@@ -893,8 +924,15 @@ s_watch(struct ctl *x)
         o.from = from;
         o.state_file = x->val[OPT_STATE_FILE];
         r = watch_run(&o);
+        if (settings_handshake_message(&x->settings, r, why, sizeof(why))) {
+                fprintf(stderr, "complaintctl: %s\n", why);
+                return EXIT_NO_ANSWER;
+        }
         if (r == -EINVAL || r == -EPROTONOSUPPORT)
                 return s_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
+        if (r == -EPERM)
+                return s_fail("the daemon does not let this principal read these events "
+                              "(FORBIDDEN; complaintctl whoami shows what it may)");
         if (r == -EBADMSG)
                 return s_fail("%s is not a state file of complaintctl watch", o.state_file);
         if (r < 0)
@@ -913,6 +951,7 @@ s_report_options(struct ctl *x, struct report_options *o)
                 return r;
         *o = (struct report_options){
             .endpoint = x->endpoint,
+            .settings = &x->settings,
             .actor = x->actor,
             .timeout_ms = x->timeout_ms,
             .retries = x->retries,
@@ -944,6 +983,139 @@ s_ledger(struct ctl *x)
         int r = s_report_options(x, &o);
 
         return r ? r : report_ledger_run(&o);
+}
+
+static int
+s_whoami(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__WhoAmIRequest q = COMPLAINT__V1__WHO_AM_IREQUEST__INIT;
+        const Complaint__V1__WhoAmIReply *w;
+        pb_reply_t *reply = NULL;
+        int r;
+
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_WHOAMI;
+        req.whoami = &q;
+        if ((r = s_call(x, &req, &reply)))
+                return r;
+        w = reply->whoami;
+        if (w == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return s_fail("the reply from %s carries no whoami", x->endpoint);
+        }
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_bool(&j, "access_control", w->access_control);
+                json_kv_string(&j, "principal", w->principal);
+                json_kv_string(&j, "role", w->role);
+                json_key(&j, "departments");
+                json_array_begin(&j);
+                for (size_t i = 0; i < w->n_departments; i++)
+                        json_string(&j, w->departments[i]);
+                json_array_end(&j);
+                json_key(&j, "levels");
+                json_array_begin(&j);
+                for (size_t i = 0; i < w->n_levels; i++)
+                        json_uint(&j, w->levels[i]);
+                json_array_end(&j);
+                json_kv_bool(&j, "contact", w->contact);
+                json_kv_bool(&j, "acts_for_people", w->acts_for_people);
+                json_kv_string(&j, "actor", w->actor);
+                json_object_end(&j);
+                json_finish(&j);
+        } else if (!w->access_control) {
+                printf("access control is off: complaintd at %s takes plain connections (on ipc "
+                       "and loopback only) and knows no principals\n"
+                       "actor            %s\n",
+                       x->endpoint, w->actor[0] ? w->actor : x->actor);
+        } else {
+                printf("principal        %s\n"
+                       "role             %s\n"
+                       "departments      ",
+                       w->principal, w->role);
+                for (size_t i = 0; i < w->n_departments; i++)
+                        printf("%s%s", i ? ", " : "", w->departments[i]);
+                printf("%s\nlevels           ", w->n_departments ? "" : "-");
+                for (size_t i = 0; i < w->n_levels; i++)
+                        printf("%s%" PRIu32, i ? ", " : "", w->levels[i]);
+                printf("%s\n"
+                       "contact          %s\n"
+                       "acts for people  %s\n"
+                       "actor            %s\n",
+                       w->n_levels ? "" : "all", w->contact ? "yes" : "no",
+                       w->acts_for_people ? "yes" : "no", w->actor);
+        }
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        return s_flush();
+}
+
+/* A principal's name as keygen takes it: the file's name and the stanza's. */
+static bool
+s_principal_name_ok(const char *name)
+{
+        size_t len = strlen(name);
+
+        if (len == 0 || len > 64 || name[0] == '.' || name[0] == '-')
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                        return false;
+        return true;
+}
+
+static int
+s_keygen(struct ctl *x)
+{
+        const char *name = x->arg[0], *dir = x->val[OPT_OUT] ? x->val[OPT_OUT] : ".";
+        char path[PATH_MAX], public[COMPLAINT_KEY_SIZE], stanza[256];
+        int r;
+
+        if (!s_principal_name_ok(name))
+                return s_usage_error(x,
+                                     "'%s' is not a principal name (up to 64 letters, digits, "
+                                     "'-', '_' and '.', not starting with '-' or '.')",
+                                     name);
+        if (dir[0] == '\0')
+                return s_usage_error(x, "--out must not be empty");
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s.key", dir, name) >= sizeof(path))
+                return s_usage_error(x, "--out: the path is too long");
+        r = complaint_keyfile_create(path, public);
+        if (r == -EEXIST)
+                return s_fail("%s exists already: keygen never overwrites a key (remove it "
+                              "first, or choose another name or --out)",
+                              path);
+        if (r == -ENOTSUP)
+                return s_fail("this libzmq was built without CURVE: it cannot make keys");
+        if (r < 0)
+                return s_fail("cannot write %s: %s", path, strerror(-r));
+        snprintf(stanza, sizeof(stanza), "{ name = \"%s\"; key = \"%s\"; role = \"intake\"; }",
+                 name, public);
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_string(&j, "name", name);
+                json_kv_string(&j, "file", path);
+                json_kv_string(&j, "public", public);
+                json_kv_string(&j, "principal", stanza);
+                json_object_end(&j);
+                json_finish(&j);
+        } else {
+                printf("wrote %s: the key pair of %s (keep it private: mode 0600)\n"
+                       "public key: %s\n"
+                       "For the daemon's configuration, a principal in its access group (set "
+                       "its role,\nand its departments or levels where the role needs them):\n"
+                       "  %s\n"
+                       "The client uses it with --key %s and --server-key (the daemon's "
+                       "public key).\n",
+                       path, name, public, stanza, path);
+        }
+        return s_flush();
 }
 
 /* ------------------------------------------------------------------- table and help */
@@ -1034,20 +1206,43 @@ static const struct command commands[] = {
      "  --state-file PATH  keep the position there and start after it next time\n"
      "Without either, only new events are shown. --json: one object per line, with seq,\n"
      "stream, offset and topic."},
+    {"whoami", s_whoami, 0, 0, 0, false, "",
+     "Show what the daemon takes this client for: its principal, role, departments and\n"
+     "levels, whether it sees complainants' contact details and may act for people, and the\n"
+     "actor a change it sends now would be recorded under. Against a daemon without access\n"
+     "control it says that access control is off."},
+    {"keygen", s_keygen, O(OUT), 1, 1, false, "NAME [--out DIR]",
+     "Make a key pair for the client NAME and write it to DIR/NAME.key (default: the\n"
+     "current directory), mode 0600, never over an existing file. Prints the public key and\n"
+     "a principal for the daemon's configuration; use the file with --key. Talks to no\n"
+     "daemon."},
 };
 
-#define GLOBAL_HELP                                                                     \
-        "Global options (before or after the command):\n"                               \
-        "  --endpoint EP     the daemon's API (default: $COMPLAINT_ENDPOINT, "          \
-        "else " COMPLAINT_DEFAULT_ENDPOINT ")\n"                                        \
-        "  --actor NAME      who does it (default: $COMPLAINT_ACTOR, else $USER)\n"     \
-        "  --json            print one JSON object (watch: one per line)\n"             \
-        "  --timeout MS      wait this long for each try (default 5000)\n"              \
-        "  --retries N       tries after the first that got no answer (default 2)\n"    \
-        "  --request-id ID   the id of a change, to repeat it safely after no answer\n" \
-        "  --help            this help; COMMAND --help for one command\n"               \
-        "  --version         the version of complaintctl\n"                             \
-        "Exit status: 0 success, 1 refused by the daemon, 2 usage error, 3 no answer.\n"
+#define GLOBAL_HELP                                                                            \
+        "Global options (before or after the command):\n"                                      \
+        "  --endpoint EP     the daemon's API (default: $COMPLAINT_ENDPOINT, else the\n"       \
+        "                    settings files, else " COMPLAINT_DEFAULT_ENDPOINT ")\n"           \
+        "  --key FILE        this client's key file, for a daemon with access control\n"       \
+        "                    (default: $COMPLAINT_KEY, else the settings files; none: no\n"    \
+        "                    key, a plain connection)\n"                                       \
+        "  --server-key KEY  the daemon's public key, pinned: 40 characters or a file\n"       \
+        "                    holding them (default: $COMPLAINT_SERVER_KEY, else the\n"         \
+        "                    settings files)\n"                                                \
+        "  --actor NAME      who does it (default: $COMPLAINT_ACTOR, else $USER)\n"            \
+        "  --json            print one JSON object (watch: one per line)\n"                    \
+        "  --timeout MS      wait this long for each try (default 5000)\n"                     \
+        "  --retries N       tries after the first that got no answer (default 2)\n"           \
+        "  --request-id ID   the id of a change, to repeat it safely after no answer\n"        \
+        "  --help            this help; COMMAND --help for one command\n"                      \
+        "  --version         the version of complaintctl\n"                                    \
+        "Settings files, read for what the options and the environment leave unset: first\n"   \
+        "$XDG_CONFIG_HOME/complaintctl/config (default ~/.config/complaintctl/config), "       \
+        "then\n" SETTINGS_SYSTEM_FILE ", each with lines `endpoint = EP`, `key = FILE`\n"      \
+        "and `server_key = KEY|FILE` (relative paths from the file's directory). Without a\n"  \
+        "key the connection is plain, as a daemon without access control expects.\n"           \
+        "Exit status: 0 success; 1 refused by the daemon, or a file or the output could not\n" \
+        "be written; 2 usage error, also a bad key or settings file; 3 no answer, or the\n"    \
+        "daemon refused this client's key, or its key is not the server key given.\n"
 
 static void
 s_help(const struct command *cmd)
@@ -1145,23 +1340,41 @@ static int
 s_settle(struct ctl *x)
 {
         uint64_t v;
-        const char *env;
+        int r;
 
         for (int o = 0; o < OPT_MAX_; o++)
                 if (x->val[o] && !(GLOBAL_OPTS & (UINT64_C(1) << o)) &&
                     !(x->cmd->opts & (UINT64_C(1) << o)))
                         return s_usage_error(x, "--%s does not apply to %s", options[o].name,
                                              x->cmd->name);
-        if (x->nargs < x->cmd->min_args)
-                return s_usage_error(x, "%s needs %s", x->cmd->name,
-                                     x->cmd->min_args == 1 ? "a complaint ID" : "more arguments");
+        if (x->nargs < x->cmd->min_args) {
+                const char *synopsis = x->cmd->synopsis;
+
+                if (strncmp(synopsis, "ID", 2) == 0)
+                        return s_usage_error(x, "%s needs a complaint ID", x->cmd->name);
+                return s_usage_error(x, "%s needs %.*s", x->cmd->name, (int)strcspn(synopsis, " "),
+                                     synopsis);
+        }
         if (x->nargs > x->cmd->max_args)
                 return s_usage_error(x, "unexpected argument '%s'", x->arg[x->cmd->max_args]);
 
-        env = getenv("COMPLAINT_ENDPOINT");
-        x->endpoint = x->val[OPT_ENDPOINT]    ? x->val[OPT_ENDPOINT]
-                      : env && env[0] != '\0' ? env
-                                              : COMPLAINT_DEFAULT_ENDPOINT;
+        /* keygen talks to no daemon: a settings file it cannot read is no reason to fail. */
+        if (x->cmd->run != s_keygen) {
+                char err[1024];
+
+                r = settings_load(&x->settings, x->val[OPT_ENDPOINT], x->val[OPT_KEY],
+                                  x->val[OPT_SERVER_KEY], err, sizeof(err));
+                if (r == -ENOMEM)
+                        return s_fail("out of memory");
+                if (r < 0)
+                        return s_usage_error(x, "%s", err);
+                x->endpoint = x->settings.endpoint;
+                if (x->settings.key_exposed)
+                        fprintf(stderr,
+                                "complaintctl: warning: the key file %s may be read by others "
+                                "than its owner: chmod 600 it\n",
+                                x->settings.key_file);
+        }
         if (x->val[OPT_ACTOR]) {
                 x->actor = x->val[OPT_ACTOR];
         } else if ((x->actor = getenv("COMPLAINT_ACTOR")) == NULL || x->actor[0] == '\0') {
@@ -1193,8 +1406,7 @@ s_settle(struct ctl *x)
         } else if (x->cmd->change) {
                 /* Chosen here rather than in the library so that it can be shown when the
                  * daemon does not answer. */
-                int r = complaint_request_id_generate(x->request_id_buf);
-
+                r = complaint_request_id_generate(x->request_id_buf);
                 if (r < 0)
                         return s_fail("cannot make a request id: %s", strerror(-r));
                 x->request_id = x->request_id_buf;
@@ -1222,7 +1434,8 @@ main(int argc, char **argv)
         if (x.cmd == NULL)
                 return s_usage_error(&x, "no command given");
         r = s_settle(&x);
-        if (r != 0)
-                return r;
-        return x.cmd->run(&x);
+        if (r == 0)
+                r = x.cmd->run(&x);
+        settings_free(&x.settings);
+        return r;
 }

@@ -143,6 +143,7 @@ s_call(const struct report_options *o, pb_request_t *req, pb_reply_t **ret)
 {
         complaint_client_t *client = NULL;
         pb_reply_t *reply = NULL;
+        char why[512];
         int r = complaint_client_new(o->endpoint, &client);
 
         if (r == -EINVAL || r == -EPROTONOSUPPORT) {
@@ -155,9 +156,19 @@ s_call(const struct report_options *o, pb_request_t *req, pb_reply_t **ret)
                         strerror(-r));
                 return EXIT_REFUSED;
         }
+        r = settings_apply_client(o->settings, client);
+        if (r < 0) {
+                fprintf(stderr, "complaintctl: cannot use the keys: %s\n", strerror(-r));
+                complaint_client_free(&client);
+                return EXIT_REFUSED;
+        }
         req->actor = (char *)(uintptr_t)(o->actor ? o->actor : "");
         r = complaint_client_call(client, req, o->timeout_ms, o->retries, &reply);
         complaint_client_free(&client);
+        if (settings_handshake_message(o->settings, r, why, sizeof(why))) {
+                fprintf(stderr, "complaintctl: %s\n", why);
+                return EXIT_NO_ANSWER;
+        }
         if (r == -ETIMEDOUT) {
                 fprintf(stderr, "complaintctl: no answer from complaintd at %s (is it running?)\n",
                         o->endpoint);

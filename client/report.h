@@ -14,10 +14,12 @@
 #include <stdio.h>
 
 #include "complaint_client.h"
+#include "settings.h"
 
 /* What complaintctl parsed for report and ledger; every string is borrowed. */
 struct report_options {
-        const char *endpoint; /* the daemon's API */
+        const char *endpoint;            /* the daemon's API */
+        const struct settings *settings; /* the keys, when there are any */
         const char *actor;
         int timeout_ms;
         int retries;
@@ -38,8 +40,8 @@ int report_period(const char *month, const char *from, const char *to, int64_t *
 
 /* Runs `report` or `ledger` against the daemon and prints the result on stdout, messages on
  * stderr. Returns complaintctl's exit status: 0 done, 1 the daemon refused (or the output could
- * not be written), 2 a usage error in the options, 3 no answer. The ledger asks page after page
- * until it has every complaint of the period. */
+ * not be written), 2 a usage error in the options, 3 no answer or a failed handshake. The ledger
+ * asks page after page until it has every complaint of the period. */
 int report_run(const struct report_options *o);
 int report_ledger_run(const struct report_options *o);
 

@@ -157,6 +157,12 @@ watch_run(const struct watch_options *o)
         r = complaint_sub_new(o->endpoint, &sub);
         if (r < 0)
                 return r;
+        if (o->settings)
+                r = settings_apply_sub(o->settings, sub);
+        if (r < 0) {
+                complaint_sub_free(&sub);
+                return r;
+        }
         r = s_setup(o, prefix, sub);
         if (r < 0) {
                 complaint_sub_free(&sub);

@@ -9,12 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "settings.h"
+
 /* Topic grammar: "<department>/<kind>", and "<department>/escalated/<level>" for escalations. */
 struct watch_options {
-        const char *endpoint;   /* the daemon's API endpoint, borrowed */
-        const char *department; /* NULL: any */
-        const char *kind;       /* NULL: any; "escalated" when level is set */
-        uint32_t level;         /* 0: any */
+        const char *endpoint;            /* the daemon's API endpoint, borrowed */
+        const struct settings *settings; /* the keys, when there are any; borrowed */
+        const char *department;          /* NULL: any */
+        const char *kind;                /* NULL: any; "escalated" when level is set */
+        uint32_t level;                  /* 0: any */
         uint64_t from;          /* show events from this offset of the stream on; 0: not set */
         const char *state_file; /* NULL: none; else where the position is kept */
         uint64_t count;         /* exit after this many events; 0: run until a signal */
@@ -35,7 +38,7 @@ bool watch_topic_matches(const struct watch_options *o, const char *topic);
  * set (it wins over the state file); otherwise at the stream's head, so only new events show.
  * Events no longer kept are reported on stderr and skipped. Returns 0, -EINVAL for a malformed
  * endpoint, -EBADMSG for a state file that is not one, -EIO when stdout failed, or another
- * negative errno from the library. */
+ * negative errno from the library (a failed handshake among them: complaint_sub_next()). */
 int watch_run(const struct watch_options *o);
 
 #endif

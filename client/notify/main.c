@@ -177,6 +177,40 @@ s_on_gap(void *arg, const char *stream, uint64_t after, uint64_t resume_after)
 }
 
 /* Opens the outbox, the API client, the transport, the deliverer and the subscriber. */
+
+/* With access control, complaint-notify is a principal of its own (role intake: it hears every
+ * department, reads contact details to write to complainants, and adds notes): its key pair
+ * and the daemon's public key, for its request client and its subscriber. */
+static int
+s_set_keys(struct run *run)
+{
+        char pub[COMPLAINT_KEY_SIZE], sec[COMPLAINT_KEY_SIZE], server[COMPLAINT_KEY_SIZE];
+        int r = complaint_keyfile_load(run->cfg->key, pub, sec);
+
+        if (r < 0) {
+                nlog_error("notify.key %s: %s", run->cfg->key,
+                           r == -EBADMSG ? "not a key file (public = ...; secret = ...)"
+                                         : strerror(-r));
+                return r;
+        }
+        if (complaint_keyfile_check_mode(run->cfg->key) == -EPERM)
+                nlog_error("notify.key %s: readable by others: chmod 0600 it", run->cfg->key);
+        r = complaint_public_key_load(run->cfg->server_key, server);
+        if (r < 0) {
+                explicit_bzero(sec, sizeof(sec));
+                nlog_error("notify.server_key %s: not a public key, nor a file holding one",
+                           run->cfg->server_key);
+                return r;
+        }
+        r = complaint_client_set_curve(run->client, pub, sec, server);
+        if (r == 0)
+                r = complaint_sub_set_curve(run->sub, pub, sec, server);
+        explicit_bzero(sec, sizeof(sec));
+        if (r < 0)
+                nlog_error("cannot use the keys of notify.key: %s", strerror(-r));
+        return r;
+}
+
 static int
 s_open(struct run *run)
 {
@@ -212,6 +246,8 @@ s_open(struct run *run)
                 nlog_error("cannot follow the daemon at %s: %s", api, strerror(-r));
                 return r;
         }
+        if (run->cfg->key && (r = s_set_keys(run)) < 0)
+                return r;
         complaint_sub_set_gap_handler(run->sub, s_on_gap, NULL);
         run->positioned = outbox_position(run->outbox, &pos) == 0;
         /* A first start begins with the events published from now on, not with the history. */

@@ -285,8 +285,9 @@ s_address_of(const char *from, char *buf, size_t size)
 /* ----------------------------------------------------------------- [notify] */
 
 static const char *const notify_keys[] = {
-    "api",     "state_dir",        "actor",     "log_level", "from",    "sendmail", "zone",
-    "timeout", "sendmail_timeout", "retry_min", "retry_max", "give_up", NULL};
+    "api",      "key",  "server_key", "state_dir",        "actor",     "log_level", "from",
+    "sendmail", "zone", "timeout",    "sendmail_timeout", "retry_min", "retry_max", "give_up",
+    NULL};
 
 static int
 s_log_level(const char *s)
@@ -345,6 +346,12 @@ s_load_notify(struct loader *l, const config_setting_t *g)
         if (!s_group(l, g, notify_keys))
                 return;
         s_get_line(l, g, "api", false, &cfg->api);
+        s_get_line(l, g, "key", false, &cfg->key);
+        s_get_line(l, g, "server_key", false, &cfg->server_key);
+        if ((cfg->key == NULL) != (cfg->server_key == NULL))
+                s_error(l, g, cfg->key ? "server_key" : "key",
+                        "key and server_key go together: a daemon with access control needs "
+                        "both");
         s_get_line(l, g, "state_dir", false, &cfg->state_dir);
         if (s_get_line(l, g, "actor", false, &cfg->actor) > 0 &&
             (strlen(cfg->actor) > 100 || cfg->actor[0] == '\0'))
@@ -1097,6 +1104,8 @@ nconf_free(nconf_t **cfgp)
                 return;
         free(cfg->file);
         free(cfg->api);
+        free(cfg->key);
+        free(cfg->server_key);
         free(cfg->state_dir);
         free(cfg->actor);
         free(cfg->from);

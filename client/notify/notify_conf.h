@@ -98,6 +98,8 @@ struct nc_sms {
 typedef struct nconf {
         char *file;
         char *api;
+        char *key;        /* its key file, for a daemon with access control; NULL: none */
+        char *server_key; /* the daemon's public key, or a file holding it */
         char *state_dir;
         char *actor; /* who complaint-notify is in the complaints' history */
         int log_level;

@@ -159,7 +159,10 @@ s_strings_utf8(const ProtobufCMessage *m, char *where, size_t size)
                 }
                 if (f->label == PROTOBUF_C_LABEL_REPEATED) {
                         memcpy(&n, base + f->quantifier_offset, sizeof(n));
-                        memcpy(&slot, slot, sizeof(slot));
+                        const char *items; /* a repeated field holds a pointer to its array */
+
+                        memcpy(&items, slot, sizeof(items));
+                        slot = items;
                 }
                 for (size_t k = 0; slot && k < n; k++) {
                         const void *v;

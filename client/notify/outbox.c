@@ -266,7 +266,7 @@ s_apply(outbox_t *o, char **f, int n)
         }
         if (n == 10 && strcmp(f[0], "A") == 0) {
                 outbox_item_t *it = calloc(1, sizeof(*it));
-                uint64_t msg;
+                uint64_t msg = 0;
                 int r = -EINVAL;
 
                 if (it == NULL)

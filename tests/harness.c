@@ -1736,3 +1736,23 @@ harness_start_curve(harness_t *h, const char *server_public, const harness_keypa
         harness_dump_log(h);
         return r;
 }
+
+long
+harness_proc_kib(pid_t pid, const char *field)
+{
+        char path[64], line[256];
+        FILE *f;
+        long kib = -1;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        f = fopen(path, "re");
+        if (f == NULL)
+                return -1;
+        /* A few dozen lines. */
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, strlen(field)) == 0 &&
+                    sscanf(line + strlen(field), ": %ld", &kib) == 1)
+                        break;
+        fclose(f);
+        return kib;
+}

@@ -280,4 +280,7 @@ void *harness_sub_open_curve(harness_t *h, const char *server_public, const harn
  * status request on a CURVE connection with kp, a principal's key pair. Same returns. */
 int harness_start_curve(harness_t *h, const char *server_public, const harness_keypair_t *kp);
 
+/* A process's field of /proc/PID/status in KiB ("VmRSS", "VmHWM", "RssAnon"), or -1. */
+long harness_proc_kib(pid_t pid, const char *field);
+
 #endif

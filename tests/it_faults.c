@@ -341,27 +341,6 @@ s_read_head(const char *path, size_t len)
         return buf;
 }
 
-/* A process's VmRSS or VmHWM (field) in KiB, or -1. */
-static long
-s_proc_kib(pid_t pid, const char *field)
-{
-        char path[64], line[256];
-        FILE *f;
-        long kib = -1;
-
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        f = fopen(path, "re");
-        if (f == NULL)
-                return -1;
-        /* A few dozen lines. */
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, field, strlen(field)) == 0 &&
-                    sscanf(line + strlen(field), ": %ld", &kib) == 1)
-                        break;
-        fclose(f);
-        return kib;
-}
-
 /* How many descriptors pid has open, or -1. */
 static int
 s_proc_fds(pid_t pid)
@@ -1220,7 +1199,7 @@ test_huge_subscriptions(void)
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
         /* The first heartbeat proves the subscription is in place. */
         REQUIRE(s_await_event(sub, 0, true, 5000));
-        rss0 = s_proc_kib(h.pid, "VmRSS");
+        rss0 = harness_proc_kib(h.pid, "VmRSS");
 
         /* Twenty peers, each sending a subscription of 1 MiB, all held open; then a while for
          * the daemon to hang up on them (ZMQ_MAXMSGSIZE does at the frame's size) or to take in
@@ -1237,8 +1216,8 @@ test_huge_subscriptions(void)
                 if (attackers[i] >= 0 && s_await_hangup(attackers[i], left > 0 ? (int)left : 0))
                         n_dropped++;
         }
-        rss1 = s_proc_kib(h.pid, "VmRSS");
-        hwm = s_proc_kib(h.pid, "VmHWM");
+        rss1 = harness_proc_kib(h.pid, "VmRSS");
+        hwm = harness_proc_kib(h.pid, "VmHWM");
         printf("figure: huge subscriptions: %d of %d peers sending 1 MiB were hung up on, in "
                "%" PRId64 " ms; daemon VmRSS %ld KiB before, %ld KiB after (peak %ld KiB)\n",
                n_dropped, ATTACKERS, harness_now_ms() - t0, rss0, rss1, hwm);

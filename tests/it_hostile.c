@@ -75,27 +75,6 @@ s_utc_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A process's VmRSS or VmHWM (field) in KiB, or -1. */
-static long
-s_proc_kib(pid_t pid, const char *field)
-{
-        char path[64], line[256];
-        FILE *f;
-        long kib = -1;
-
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        f = fopen(path, "re");
-        if (f == NULL)
-                return -1;
-        /* A few dozen lines. */
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, field, strlen(field)) == 0 &&
-                    sscanf(line + strlen(field), ": %ld", &kib) == 1)
-                        break;
-        fclose(f);
-        return kib;
-}
-
 /* Sends [empty][bytes] without waiting. Returns 0 or a negative errno (-EAGAIN: the socket's
  * queue is full). */
 static int
@@ -700,7 +679,7 @@ test_flood(harness_client_t *c, uint64_t big)
 
         REQUIRE(s_pipeline(c, "deadline", 1, s_make_create, "network", one) == 1);
         id = one[0];
-        rss0 = rss_peak = s_proc_kib(h.pid, "VmRSS");
+        rss0 = rss_peak = harness_proc_kib(h.pid, "VmRSS");
         REQUIRE(s_pipeline(c, "deadline-assign", 1, s_make_assign, one, NULL) == 1);
         r = s_get(c, id, 0, 0, NULL);
         REQUIRE(r && r->error == E_OK && r->complaint->response_clock);
@@ -750,12 +729,12 @@ test_flood(harness_client_t *c, uint64_t big)
                         if (sr)
                                 complaint__v1__reply__free_unpacked(sr, NULL);
                 }
-                rss = s_proc_kib(h.pid, "VmRSS");
+                rss = harness_proc_kib(h.pid, "VmRSS");
                 if (rss > rss_peak)
                         rss_peak = rss;
                 s_flood_send(&f, FLOOD_TOP_UP);
         }
-        hwm = s_proc_kib(h.pid, "VmHWM");
+        hwm = harness_proc_kib(h.pid, "VmHWM");
         printf("figure: flood of %d clients: %" PRIu64 " reads sent (%" PRIu64
                " refused by a full client queue) in %" PRId64 " ms\n",
                FLOOD_CLIENTS, f.sent, f.refused, harness_now_ms() - t0);
@@ -803,7 +782,7 @@ test_flood(harness_client_t *c, uint64_t big)
                 int64_t ms = -1;
 
                 CHECK(s_status_within(DRAIN_TIMEOUT_MS, &ms));
-                rss = s_proc_kib(h.pid, "VmRSS");
+                rss = harness_proc_kib(h.pid, "VmRSS");
                 printf("figure: after the flood: status in %" PRId64 " ms, VmRSS %ld KiB\n", ms,
                        rss);
         }
@@ -911,7 +890,7 @@ main(void)
         test_deferred(big, 0, "pages of limits.reply bytes");
         test_deferred(big, 1, "one history entry each");
         printf("figure: case 4 done at %" PRId64 " ms; daemon VmRSS %ld KiB\n",
-               harness_now_ms() - t0, s_proc_kib(h.pid, "VmRSS"));
+               harness_now_ms() - t0, harness_proc_kib(h.pid, "VmRSS"));
 
         harness_client_close(&c);
         CHECK(harness_running(&h));

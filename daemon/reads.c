@@ -54,6 +54,8 @@ reads_get(struct ctx *x)
                                            n < lim->list_max ? n : lim->list_max, lim->reply,
                                            &x->hist, &x->n_hist, &x->reply.history_next_after);
         }
+        if (r == 0)
+                r = request_contact_view(x, x->c);
         if (r == 0) {
                 char keys[2][CONTACT_KEY_MAX];
                 size_t n_keys = changes_contact_keys(x->s, x->c->complainant, keys), n = 0;
@@ -71,7 +73,6 @@ reads_get(struct ctx *x)
         }
         if (r < 0)
                 return request_store_fail(x, r, "reading a complaint");
-        request_strip_contact(x, x->c);
         x->reply.complaint = x->c;
         x->reply.history = x->hist;
         x->reply.n_history = x->n_hist;
@@ -109,8 +110,10 @@ reads_list(struct ctx *x)
                        &x->n_list, &x->list_reply.next_before_id);
         if (r < 0)
                 return request_store_fail(x, r, "listing complaints");
-        for (size_t i = 0; i < x->n_list; i++)
-                request_strip_contact(x, x->list[i]);
+        for (size_t i = 0; i < x->n_list && r == 0; i++)
+                r = request_contact_view(x, x->list[i]);
+        if (r < 0)
+                return request_store_fail(x, r, "opening a complainant's details");
         x->list_reply.complaints = x->list;
         x->list_reply.n_complaints = x->n_list;
         x->reply.list = &x->list_reply;

@@ -138,6 +138,7 @@ request_event(struct ctx *x, const pb_history_t *entry, const char *department, 
         struct service_outbox *out = x->out;
         struct service_event *item;
         pb_complainant_t *contact = x->c->complainant;
+        ProtobufCBinaryData sealed;
         char topic[160];
         int r;
 
@@ -157,8 +158,10 @@ request_event(struct ctx *x, const pb_history_t *entry, const char *department, 
         ev.at_ms = entry->at_ms;
         ev.entry = &published;
         ev.complaint = x->c;
-        /* Contact details stay in the record; events go to many systems. */
+        /* Contact details stay in the record, sealed; events go to many systems. */
         x->c->complainant = NULL;
+        sealed = x->c->sealed_contact;
+        x->c->sealed_contact = (ProtobufCBinaryData){0, NULL};
         r = store_append_event(x->txn, &ev);
         if (r == 0) {
                 item = &out->items[out->n];
@@ -176,6 +179,7 @@ request_event(struct ctx *x, const pb_history_t *entry, const char *department, 
                 }
         }
         x->c->complainant = contact;
+        x->c->sealed_contact = sealed;
         if (r < 0)
                 return request_store_fail(x, r, "storing an event");
         return 0;
@@ -266,11 +270,51 @@ request_finish(struct ctx *x, size_t *ret_len)
         return buf;
 }
 
-void
-request_strip_contact(struct ctx *x, pb_complaint_t *c)
+bool
+request_may_see_contact(const struct ctx *x)
 {
-        if (x->principal == NULL || x->principal->contact || c == NULL || c->complainant == NULL)
-                return;
-        complaint__v1__complainant__free_unpacked(c->complainant, NULL);
-        c->complainant = NULL;
+        return x->principal == NULL || x->principal->contact;
+}
+
+static void
+s_drop_sealed(pb_complaint_t *c)
+{
+        if (c->sealed_contact.data)
+                free(c->sealed_contact.data);
+        c->sealed_contact = (ProtobufCBinaryData){0, NULL};
+}
+
+int
+request_contact_view(struct ctx *x, pb_complaint_t *c)
+{
+        int r = 0;
+
+        if (c == NULL)
+                return 0;
+        if (!request_may_see_contact(x)) {
+                if (c->complainant)
+                        complaint__v1__complainant__free_unpacked(c->complainant, NULL);
+                c->complainant = NULL;
+        } else if (c->complainant == NULL && c->sealed_contact.len > 0) {
+                r = store_open_contact(x->txn, c, &c->complainant);
+        }
+        s_drop_sealed(c);
+        return r == -ENOENT ? 0 : r;
+}
+
+int
+request_contact_refill(struct ctx *x, pb_complaint_t *c)
+{
+        pb_complaint_t *now = NULL;
+        int r;
+
+        if (c == NULL || c->complainant != NULL || !request_may_see_contact(x))
+                return request_contact_view(x, c);
+        s_drop_sealed(c);
+        r = store_get_complaint(x->txn, c->id, &now);
+        if (r == 0)
+                r = store_open_contact(x->txn, now, &c->complainant);
+        if (now)
+                complaint__v1__complaint__free_unpacked(now, NULL);
+        return r == -ENOENT ? 0 : r;
 }

@@ -131,8 +131,15 @@ void request_outbox_truncate(struct service_outbox *out, size_t n);
 /* Whether s is valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). */
 bool request_utf8_valid(const char *s);
 
-/* Contact details go only to principals that call complainants back (DESIGN §10): removes
- * the complainant from c (owned by x) for any other principal. */
-void request_strip_contact(struct ctx *x, pb_complaint_t *c);
+/* Personal data on the way out (DESIGN §10: contact details go only to principals that call
+ * complainants back). may_see_contact: whether x's principal sees complainants'
+ * contact details (all do without access control). contact_view makes c fit to send to x's
+ * principal: never with its sealed box; with its complainant in the clear (opened from the
+ * box when needed) when the principal may see it, else without. contact_refill does the same
+ * for a complaint from a stored reply, which holds no complainant: the record's complainant
+ * as it is now (none once erased). Both return 0 or a negative errno from the store. */
+bool request_may_see_contact(const struct ctx *x);
+int request_contact_view(struct ctx *x, pb_complaint_t *c);
+int request_contact_refill(struct ctx *x, pb_complaint_t *c);
 
 #endif

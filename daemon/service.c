@@ -122,8 +122,15 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                                      x.principal->name, config_role_name(x.principal->role));
                         goto reply;
                 }
-                if (first->complaint)
-                        request_strip_contact(&x, first->complaint);
+                /* The complainant as the record has it now, read in the batch's transaction. */
+                x.txn = parent;
+                r = first->complaint ? request_contact_refill(&x, first->complaint) : 0;
+                x.txn = NULL;
+                if (r < 0) {
+                        complaint__v1__reply__free_unpacked(first, NULL);
+                        request_store_fail(&x, r, "opening a complainant's details");
+                        goto reply;
+                }
                 free(request_finish(&x, &rq->reply_len));
                 free(rq->reply);
                 rq->reply_len = protobuf_c_message_get_packed_size(&first->base);
@@ -151,9 +158,16 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
 
                 x.reply.schema_version = PB_SCHEMA_VERSION;
                 x.reply.request_id = q->request_id;
-                /* The record after the change, as this principal may read it. */
-                request_strip_contact(&x, x.c);
-                x.reply.complaint = x.c;
+                /* The record after the change, without its complainant: stored replies hold
+                 * no personal data (a replay adds the complainant as the record has it then). */
+                pb_complaint_t bare = COMPLAINT__V1__COMPLAINT__INIT;
+
+                if (x.c) {
+                        bare = *x.c;
+                        bare.complainant = NULL;
+                        bare.sealed_contact = (ProtobufCBinaryData){0, NULL};
+                        x.reply.complaint = &bare;
+                }
                 x.reply.field = x.field;
                 len = protobuf_c_message_get_packed_size(&x.reply.base);
                 buf = malloc(len ? len : 1);
@@ -163,6 +177,10 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         r = store_put_request(x.txn, x.actor, q->request_id, hash, buf, len, x.now);
                         free(buf);
                 }
+                /* The live reply: the record as this principal may read it. */
+                x.reply.complaint = NULL;
+                if (r == 0)
+                        r = request_contact_view(&x, x.c);
                 if (r == 0)
                         r = store_commit(&x.txn);
                 if (r == -ENOSPC) {

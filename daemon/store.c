@@ -15,7 +15,7 @@
 const char *const st_db_names[DB_COUNT] = {
     "meta",    "complaints",  "history",  "events",        "request_ids", "by_status",
     "by_dept", "by_category", "overdue",  "deadlines",     "policies",    "streams",
-    "stats",   "ledger",      "contacts", "request_times",
+    "stats",   "ledger",      "contacts", "request_times", "retain",
 };
 
 /* LMDB's own codes become errno values here, at the boundary. */
@@ -477,8 +477,36 @@ s_open_args_reset(struct open_args *a)
         a->rekeyed = false;
 }
 
+/* The privacy keys of a store: made with a new store or one that predates them, which has no
+ * sealed data yet; otherwise they must be there, and be the ones its data was sealed with (the
+ * store records a keyed hash of a fixed text to tell). */
+static int
+s_seal_keys(store_txn_t *t, bool may_create)
+{
+        store_t *s = t->store;
+        char check[SEAL_HASH_HEX + 1], *recorded = NULL;
+        int r;
+
+        if (s->seal == NULL) {
+                if (!may_create)
+                        return -ENOKEY;
+                r = seal_open(s->dir, true, &s->seal, NULL);
+                if (r < 0)
+                        return r;
+        }
+        seal_hash_hex(s->seal, SEAL_CHECK_TEXT, check);
+        r = st_meta_get_str(t, META_SEAL_CHECK, &recorded);
+        if (r == -ENOENT)
+                return may_create ? st_meta_put_str(t, META_SEAL_CHECK, check) : -ENOKEY;
+        if (r < 0)
+                return r;
+        r = strcmp(recorded, check) == 0 ? 0 : -ENOKEY;
+        free(recorded);
+        return r;
+}
+
 /* The transaction of an open: the tables, the schema (a new store's, or a migration to the
- * current one), and the contact index's country code. */
+ * current one), the privacy keys and the contact index's country code. */
 static int
 s_open_txn(store_txn_t *t, void *arg)
 {
@@ -500,7 +528,9 @@ s_open_txn(store_txn_t *t, void *arg)
         if (rc == MDB_NOTFOUND) {
                 s->schema = STORE_SCHEMA_VERSION;
                 s->created = true;
-                r = st_meta_put_str(t, META_COUNTRY, code);
+                r = s_seal_keys(t, true);
+                if (r == 0)
+                        r = st_meta_put_str(t, META_COUNTRY, code);
         } else if (rc != 0) {
                 return st_err(rc);
         } else if (v.mv_size != 4) {
@@ -510,12 +540,16 @@ s_open_txn(store_txn_t *t, void *arg)
                 if (s->schema > STORE_SCHEMA_VERSION)
                         return -EPROTONOSUPPORT;
                 if (s->schema < STORE_SCHEMA_VERSION) {
-                        r = st_migrate(t, s->schema, code);
+                        r = s_seal_keys(t, s->schema < 6);
+                        if (r == 0)
+                                r = st_migrate(t, s->schema, code);
                         if (r == 0)
                                 r = st_meta_put_str(t, META_COUNTRY, code);
                         s->schema = STORE_SCHEMA_VERSION;
                 } else {
-                        r = st_meta_get_str(t, META_COUNTRY, &a->code);
+                        r = s_seal_keys(t, false);
+                        if (r == 0)
+                                r = st_meta_get_str(t, META_COUNTRY, &a->code);
                         if (r == -ENOENT)
                                 r = 0;
                         if (r == 0 && !a->keep && !s_same_country_code(a->code, code)) {
@@ -565,10 +599,17 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
                 free(s);
                 return -ENOMEM;
         }
+        rc = seal_open(dir, false, &s->seal, NULL);
+        if (rc < 0 && rc != -ENOENT) {
+                free(s->dir);
+                free(s);
+                return rc;
+        }
         pthread_mutex_init(&s->resize, NULL);
         rc = mdb_env_create(&s->env);
         if (rc != 0) {
                 pthread_mutex_destroy(&s->resize);
+                seal_free(&s->seal);
                 free(s->dir);
                 free(s);
                 return st_err(rc);
@@ -588,6 +629,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         if (rc != 0) {
                 mdb_env_close(s->env);
                 pthread_mutex_destroy(&s->resize);
+                seal_free(&s->seal);
                 free(s->dir);
                 free(s);
                 return st_err(rc);
@@ -597,6 +639,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
                 s_open_args_reset(&a);
                 mdb_env_close(s->env);
                 pthread_mutex_destroy(&s->resize);
+                seal_free(&s->seal);
                 free(s->dir);
                 free(s);
                 return rc;
@@ -674,6 +717,7 @@ store_close(store_t **sp)
                 return;
         mdb_env_close((*sp)->env);
         pthread_mutex_destroy(&(*sp)->resize);
+        seal_free(&(*sp)->seal);
         free((*sp)->dir);
         free((*sp)->country_code);
         free((*sp)->rekeyed_from);
@@ -781,6 +825,9 @@ store_backup(store_t *s, const char *path)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
+        /* The complainants in the copy are sealed: it is no backup without its keys. */
+        if (r == 0)
+                r = seal_write_copy(s->seal, path);
         if (r == 0)
                 r = s_sync_dir(path);
         snprintf(parent, sizeof(parent), "%s", path);
@@ -790,7 +837,11 @@ store_backup(store_t *s, const char *path)
                 r = s_sync_dir(parent);
         }
         /* A copy that is not whole is no backup. */
-        if (r < 0)
+        if (r < 0) {
                 unlink(data);
+                snprintf(data, sizeof(data), "%s/%s", path, SEAL_FILE);
+                if (r != -EEXIST)
+                        unlink(data);
+        }
         return r;
 }

@@ -27,8 +27,11 @@
  *   4  stored replies keyed by request id first, so that ids beginning with their time
  *      (libcomplaint's) are written side by side instead of all over the tree
  *   5  stored replies are indexed by when they were written, and pruned once older than the
- *      idempotency window */
-#define STORE_SCHEMA_VERSION 5
+ *      idempotency window
+ *   6  personal data: complainants sealed in their records with the key in privacy.key (seal.h),
+ *      the contact index keyed with keyed hashes, stored replies without complainants, and
+ *      closed and dismissed complaints indexed for privacy.retention */
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
@@ -41,8 +44,9 @@ typedef struct store_txn store_txn_t;
  * the complaints, in the transaction of the open (store_contacts_rekeyed() tells). A migration
  * or a rebuild that fills the map grows it, up to map_max, and starts again. Returns
  * -EPROTONOSUPPORT for a store written by a newer daemon, -EINVAL for a country code that is
- * not 1 to 15 digits, -ENOSPC when the migration or the rebuild does not fit in map_max,
- * -errno otherwise. */
+ * not 1 to 15 digits, -ENOKEY when dir/privacy.key is missing or is not this store's (it is
+ * made, mode 0600, with a new store and when a store of schema 5 or less is migrated), -ENOSPC when
+ * the migration or the rebuild does not fit in map_max, -errno otherwise. */
 int store_open_country(const char *dir, uint64_t map_max, const char *country_code, store_t **ret);
 
 /* store_open_country() keeping the country code recorded in the store (none for a new store
@@ -282,5 +286,20 @@ int store_ledger_next_in(store_txn_t *txn, bool complete, int64_t after_created_
 int store_put_contact(store_txn_t *txn, const char *contact, int64_t created_ms, uint64_t id);
 int store_contact_ids(store_txn_t *txn, const char *contact, int64_t since_ms, uint64_t *ids,
                       size_t max, size_t *ret_n);
+/* ... and del removes one entry (-ENOENT when it is not there). */
+int store_del_contact(store_txn_t *txn, const char *contact, int64_t created_ms, uint64_t id);
+
+/* Personal data. A complaint read from the store carries its complainant sealed
+ * (sealed_contact) and complainant NULL; store_put_complaint() seals a complainant it is given
+ * in the clear and keeps a sealed one as it is. open_contact stores in *ret (the caller's) the
+ * complainant of c in the clear: -ENOENT when it has none (erased), -EBADMSG when the seal
+ * does not open. */
+int store_open_contact(store_txn_t *txn, const pb_complaint_t *c, pb_complainant_t **ret);
+
+/* The retention index: stores in ids the complaints closed or dismissed before ended_before_ms
+ * whose complainant's details are still kept, oldest first, at most max, and their number in
+ * *ret_n. */
+int store_retain_due(store_txn_t *txn, int64_t ended_before_ms, uint64_t *ids, size_t max,
+                     size_t *ret_n);
 
 #endif

@@ -176,7 +176,7 @@ s_check_complaint_3(store_txn_t *t, struct check *c, const pb_complaint_t *p, st
                 s_problem(c, "complaint %" PRIu64 ": missing from the ledger%s", p->id,
                           p->status == ST_CLOSED ? " (closed)" : "");
         if (x->cc) {
-                n = st_contact_keys(p, x->cc, keys);
+                n = st_contact_keys(t->store, p, x->cc, keys);
                 for (size_t i = 0; i < n; i++) {
                         if (strlen(keys[i]) + 17 > sizeof(kb))
                                 continue;
@@ -192,6 +192,75 @@ s_check_complaint_3(store_txn_t *t, struct check *c, const pb_complaint_t *p, st
         }
         if (x->acc_err == 0)
                 x->acc_err = s_acc_add(&x->acc, p);
+}
+
+/* Personal data: what a complaint holds of its complainant, and its retention entry. */
+struct check_privacy {
+        uint64_t sealed, erased, retained;
+        bool keys; /* the privacy keys are there to open the seals with */
+};
+
+static void
+s_check_privacy(store_txn_t *t, struct check *c, const pb_complaint_t *p, struct check_privacy *x)
+{
+        pb_complainant_t *who = NULL;
+        uint8_t kb[16];
+        int r;
+
+        if (p->complainant != NULL)
+                s_problem(c, "complaint %" PRIu64 ": holds its complainant in the clear", p->id);
+        if (p->erased_at_ms != 0) {
+                x->erased++;
+                if (p->sealed_contact.len > 0 || p->complainant != NULL)
+                        s_problem(c,
+                                  "complaint %" PRIu64 ": erased, but still holds contact details",
+                                  p->id);
+        } else if (p->sealed_contact.len > 0) {
+                x->sealed++;
+                if (x->keys && (r = st_complainant(t->store, p, &who)) < 0)
+                        s_problem(c,
+                                  "complaint %" PRIu64 ": its sealed contact details do not "
+                                  "open with privacy.key (%s)",
+                                  p->id, strerror(-r));
+                if (who)
+                        complaint__v1__complainant__free_unpacked(who, NULL);
+        }
+        if (p->text_erased && strcmp(p->description, ERASED_TEXT) != 0)
+                s_problem(c, "complaint %" PRIu64 ": its text was erased, yet it has a description",
+                          p->id);
+        if (st_retain_key(p, kb)) {
+                x->retained++;
+                if (!s_has_key(t, DB_RETAIN, kb, 16))
+                        s_problem(c, "complaint %" PRIu64 ": missing from the retention index",
+                                  p->id);
+        }
+}
+
+/* No stored reply holds a complainant: a retry must not bring erased details back. */
+static void
+s_check_replies(store_txn_t *t, struct check *c)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc;
+
+        if (mdb_cursor_open(t->txn, t->store->dbi[DB_REQUESTS], &cur) != 0)
+                return;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                Complaint__V1__Reply *reply =
+                    v.mv_size < 8 ? NULL
+                                  : complaint__v1__reply__unpack(NULL, v.mv_size - 8,
+                                                                 (uint8_t *)v.mv_data + 8);
+
+                if (reply && reply->complaint &&
+                    (reply->complaint->complainant || reply->complaint->sealed_contact.len > 0))
+                        s_problem(c, "the stored reply to request \"%.*s\" holds a complainant",
+                                  (int)strnlen(k.mv_data, k.mv_size), (const char *)k.mv_data);
+                if (reply)
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+        }
+        mdb_cursor_close(cur);
 }
 
 /* Every stored report row against the rows the complaints add up to, both ways. */
@@ -343,7 +412,7 @@ s_check_contacts_extra(store_txn_t *t, struct check *c, const char *cc)
                             (const char *)p, id);
                         continue;
                 }
-                n = st_contact_keys(cp, cc, keys);
+                n = st_contact_keys(t->store, cp, cc, keys);
                 for (size_t i = 0; i < n; i++)
                         found = found ||
                                 (strlen(keys[i]) == len - 17 && memcmp(keys[i], p, len - 17) == 0);
@@ -489,7 +558,8 @@ store_check(const char *dir, FILE *report)
         uint64_t by_status[ST_COUNT] = {0}, n_dept = 0, n_overdue = 0, n_deadlines = 0, n = 0;
         uint64_t first_event = 0;
         struct check3 x = {0};
-        char *cc = NULL;
+        struct check_privacy xp = {0};
+        char *cc = NULL, *seal_check = NULL;
         store_t s = {0};
         store_txn_t t = {.store = &s, .root = &t};
         MDB_cursor *cur;
@@ -539,8 +609,30 @@ store_check(const char *dir, FILE *report)
                         s_problem(&c, "written by a newer complaintd (schema %u)", s.schema);
         }
         if (s.schema == STORE_SCHEMA_VERSION) {
+                char want[SEAL_HASH_HEX + 1];
+
                 s_check_events(&t, &c, &first_event);
+                rc = seal_open(dir, false, &s.seal, NULL);
+                if (rc < 0)
+                        s_problem(&c, "%s/%s cannot be read: %s", dir, SEAL_FILE,
+                                  rc == -EACCES ? "others than its owner may read it"
+                                                : strerror(-rc));
+                if (s.seal && st_meta_get_str(&t, META_SEAL_CHECK, &seal_check) == 0) {
+                        seal_hash_hex(s.seal, SEAL_CHECK_TEXT, want);
+                        if (strcmp(want, seal_check) != 0) {
+                                s_problem(&c, "%s/%s is not this store's privacy key", dir,
+                                          SEAL_FILE);
+                                seal_free(&s.seal);
+                        }
+                }
+                free(seal_check);
+                xp.keys = s.seal != NULL;
                 rc = st_meta_get_str(&t, META_COUNTRY, &cc);
+                if (s.seal == NULL && rc == 0) {
+                        fprintf(report, "contact index: not checked without the privacy key\n");
+                        free(cc);
+                        cc = NULL;
+                }
                 x.cc = cc;
                 if (rc == -ENOENT)
                         fprintf(report, "contact index: no country code recorded (indexed by an "
@@ -560,8 +652,10 @@ store_check(const char *dir, FILE *report)
                         } else {
                                 s_check_complaint(&t, &c, p, first_event, by_status, &n_dept,
                                                   &n_overdue, &n_deadlines);
-                                if (s.schema == STORE_SCHEMA_VERSION)
+                                if (s.schema == STORE_SCHEMA_VERSION) {
                                         s_check_complaint_3(&t, &c, p, &x);
+                                        s_check_privacy(&t, &c, p, &xp);
+                                }
                         }
                         if (p)
                                 complaint__v1__complaint__free_unpacked(p, NULL);
@@ -608,6 +702,18 @@ store_check(const char *dir, FILE *report)
                 fprintf(report, "contact index: %" PRIu64 " entries, country code \"%s\"%s\n",
                         x.n_contacts, cc, cc[0] ? "" : " (none)");
         }
+        if (s.schema == STORE_SCHEMA_VERSION) {
+                if (s_entries(&t, DB_RETAIN) != xp.retained)
+                        s_problem(&c,
+                                  "retention index holds %" PRIu64
+                                  " entries, the complaints %" PRIu64,
+                                  s_entries(&t, DB_RETAIN), xp.retained);
+                s_check_replies(&t, &c);
+                fprintf(report,
+                        "personal data: %" PRIu64 " complainants sealed, %" PRIu64
+                        " erased, %" PRIu64 " awaiting retention\n",
+                        xp.sealed, xp.erased, xp.retained);
+        }
         if (s.schema == STORE_SCHEMA_VERSION && x.acc_err == 0)
                 s_check_stats(&t, &c, &x.acc);
         else if (s.schema == STORE_SCHEMA_VERSION)
@@ -628,6 +734,7 @@ store_check(const char *dir, FILE *report)
                 c.problems == 1 ? "" : "s");
         mdb_txn_abort(t.txn);
         mdb_env_close(s.env);
+        seal_free(&s.seal);
         if (c.problems)
                 return -EBADMSG;
         /* The report's counters could not be added up (out of memory): not known sound. */

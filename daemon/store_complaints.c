@@ -2,6 +2,7 @@
  * and category indexes with the status counts, and the list that walks them. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
@@ -68,15 +69,45 @@ s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
 }
 
 int
-store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+st_put_record(store_txn_t *t, const pb_complaint_t *c)
 {
         uint8_t kb[8];
         MDB_val k = {8, kb};
+        pb_complaint_t rec = *c;
+        uint8_t *plain = NULL, *box = NULL;
+        size_t len = 0;
         int rc;
 
         st_put_be64(kb, c->id);
-        rc = st_put_message(t, DB_COMPLAINTS, &k, &c->base, 0);
+        if (c->complainant != NULL) {
+                len = protobuf_c_message_get_packed_size(&c->complainant->base);
+                plain = malloc(len ? len : 1);
+                box = malloc(len + SEAL_OVERHEAD);
+                if (plain == NULL || box == NULL) {
+                        free(plain);
+                        free(box);
+                        return -ENOMEM;
+                }
+                protobuf_c_message_pack(&c->complainant->base, plain);
+                seal_box(t->store->seal, c->id, plain, len, box);
+                explicit_bzero(plain, len);
+                free(plain);
+                rec.complainant = NULL;
+                rec.sealed_contact = (ProtobufCBinaryData){len + SEAL_OVERHEAD, box};
+        }
+        rc = st_put_message(t, DB_COMPLAINTS, &k, &rec.base, 0);
+        free(box);
+        return rc;
+}
+
+int
+store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        int rc = st_put_record(t, c);
+
         if (rc < 0)
+                return rc;
+        if ((rc = st_update_retain(t, c, old)) < 0)
                 return rc;
         if (old == NULL || old->status != c->status) {
                 if (old != NULL && (rc = s_status_index(t, old->status, c->id, false)) < 0)

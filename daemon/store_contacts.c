@@ -1,23 +1,80 @@
 /* store_contacts.c: the contact index that links a complainant's complaints, and its rebuild
  * when the country code changes. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
 
-/* The contact keys (contact.h) a complaint is indexed under: its complainant's phone, keyed
- * with country code cc, and e-mail, each when it links anything. As changes.c indexes them. */
-size_t
-st_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX])
+/* A contact key as the index holds it: "h:" and the keyed hash of the key of contact.h. */
+static void
+s_hashed(const store_t *s, const char *contact, char out[CONTACT_KEY_MAX])
 {
+        char hex[SEAL_HASH_HEX + 1];
+
+        seal_hash_hex(s->seal, contact, hex);
+        snprintf(out, CONTACT_KEY_MAX, "h:%s", hex);
+}
+
+int
+st_complainant(const store_t *s, const pb_complaint_t *c, pb_complainant_t **ret)
+{
+        uint8_t *buf;
+        size_t len, size;
+        int r;
+
+        if (c->complainant) {
+                size_t n = protobuf_c_message_get_packed_size(&c->complainant->base);
+
+                buf = malloc(n ? n : 1);
+                if (buf == NULL)
+                        return -ENOMEM;
+                protobuf_c_message_pack(&c->complainant->base, buf);
+                len = size = n;
+        } else {
+                if (c->sealed_contact.len == 0)
+                        return -ENOENT;
+                size = c->sealed_contact.len;
+                buf = malloc(size);
+                if (buf == NULL)
+                        return -ENOMEM;
+                r = seal_unbox(s->seal, c->id, c->sealed_contact.data, c->sealed_contact.len, buf,
+                               &len);
+                if (r < 0) {
+                        free(buf);
+                        return r;
+                }
+        }
+        *ret = complaint__v1__complainant__unpack(NULL, len, buf);
+        explicit_bzero(buf, size);
+        free(buf);
+        return *ret ? 0 : -EBADMSG;
+}
+
+int
+store_open_contact(store_txn_t *t, const pb_complaint_t *c, pb_complainant_t **ret)
+{
+        return st_complainant(t->store, c, ret);
+}
+
+/* The index keys (hashed) a complaint is indexed under: its complainant's phone, keyed with
+ * country code cc, and e-mail, each when it links anything. As changes.c indexes them. */
+size_t
+st_contact_keys(const store_t *s, const pb_complaint_t *c, const char *cc,
+                char keys[2][CONTACT_KEY_MAX])
+{
+        pb_complainant_t *who = NULL;
+        char plain[CONTACT_KEY_MAX];
         size_t n = 0;
 
-        if (c->complainant == NULL)
+        if (st_complainant(s, c, &who) < 0)
                 return 0;
-        if (contact_phone_key(c->complainant->phone, cc, keys[n]) > 0)
-                n++;
-        if (contact_email_key(c->complainant->email, keys[n]) > 0)
-                n++;
+        if (contact_phone_key(who->phone, cc, plain) > 0)
+                s_hashed(s, plain, keys[n++]);
+        if (contact_email_key(who->email, plain) > 0)
+                s_hashed(s, plain, keys[n++]);
+        complaint__v1__complainant__free_unpacked(who, NULL);
         return n;
 }
 
@@ -25,11 +82,15 @@ int
 st_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc)
 {
         char keys[2][CONTACT_KEY_MAX];
-        size_t n = st_contact_keys(c, cc, keys);
+        size_t n = st_contact_keys(t->store, c, cc, keys);
+        uint8_t kb[KEY_MAX];
+        MDB_val k, v = {0, NULL};
         int r = 0;
 
-        for (size_t i = 0; i < n && r == 0; i++)
-                r = store_put_contact(t, keys[i], c->created_at_ms, c->id);
+        for (size_t i = 0; i < n && r == 0; i++) {
+                k = (MDB_val){st_contact_key(kb, keys[i], c->created_at_ms, c->id), kb};
+                r = st_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
+        }
         return r;
 }
 
@@ -81,29 +142,42 @@ st_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id)
 }
 
 int
-store_put_contact(store_txn_t *t, const char *contact, int64_t created_ms, uint64_t id)
+store_put_contact(store_txn_t *t, const char *plain, int64_t created_ms, uint64_t id)
 {
         uint8_t kb[KEY_MAX];
+        char contact[CONTACT_KEY_MAX];
         MDB_val k, v = {0, NULL};
 
-        if (strlen(contact) + 17 > sizeof(kb))
-                return -E2BIG;
+        s_hashed(t->store, plain, contact);
         k = (MDB_val){st_contact_key(kb, contact, created_ms, id), kb};
         return st_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
 }
 
 int
-store_contact_ids(store_txn_t *t, const char *contact, int64_t since_ms, uint64_t *ids, size_t max,
+store_del_contact(store_txn_t *t, const char *plain, int64_t created_ms, uint64_t id)
+{
+        uint8_t kb[KEY_MAX];
+        char contact[CONTACT_KEY_MAX];
+        MDB_val k;
+
+        s_hashed(t->store, plain, contact);
+        k = (MDB_val){st_contact_key(kb, contact, created_ms, id), kb};
+        return st_err(mdb_del(t->txn, t->store->dbi[DB_CONTACTS], &k, NULL));
+}
+
+int
+store_contact_ids(store_txn_t *t, const char *plain, int64_t since_ms, uint64_t *ids, size_t max,
                   size_t *ret_n)
 {
         uint8_t kb[KEY_MAX];
-        size_t plen = strlen(contact) + 1, n = 0;
+        char contact[CONTACT_KEY_MAX];
+        size_t plen, n = 0;
         MDB_cursor *cur;
         MDB_val k, v;
         int rc;
 
-        if (plen + 16 > sizeof(kb))
-                return -E2BIG;
+        s_hashed(t->store, plain, contact);
+        plen = strlen(contact) + 1;
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_CONTACTS], &cur);
         if (rc != 0)
                 return st_err(rc);
@@ -119,6 +193,66 @@ store_contact_ids(store_txn_t *t, const char *contact, int64_t since_ms, uint64_
                 if ((int64_t)st_get_be64(p + plen) < since_ms)
                         break;
                 ids[n++] = st_get_be64(p + plen + 8);
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+                return st_err(rc);
+        *ret_n = n;
+        return 0;
+}
+
+/* ------------------------------------------------------------------ retention */
+
+/* The retention entry of c: closed or dismissed, with its complainant's details kept. */
+bool
+st_retain_key(const pb_complaint_t *c, uint8_t kb[16])
+{
+        if (c == NULL || c->ended_at_ms <= 0 || c->erased_at_ms != 0 ||
+            (c->complainant == NULL && c->sealed_contact.len == 0))
+                return false;
+        st_put_be64(kb, (uint64_t)c->ended_at_ms);
+        st_put_be64(kb + 8, c->id);
+        return true;
+}
+
+int
+st_update_retain(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old)
+{
+        uint8_t ok[16], nk[16];
+        bool had = st_retain_key(old, ok), has = st_retain_key(c, nk);
+        MDB_val k = {16, ok}, v = {0, NULL};
+        int rc;
+
+        if (had == has && (!had || memcmp(ok, nk, 16) == 0))
+                return 0;
+        if (had) {
+                rc = mdb_del(t->txn, t->store->dbi[DB_RETAIN], &k, NULL);
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        return st_err(rc);
+        }
+        if (!has)
+                return 0;
+        k.mv_data = nk;
+        return st_err(mdb_put(t->txn, t->store->dbi[DB_RETAIN], &k, &v, 0));
+}
+
+int
+store_retain_due(store_txn_t *t, int64_t ended_before_ms, uint64_t *ids, size_t max, size_t *ret_n)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        size_t n = 0;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_RETAIN], &cur);
+
+        if (rc != 0)
+                return st_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < max;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                if (k.mv_size != 16)
+                        continue;
+                if ((int64_t)st_get_be64(k.mv_data) >= ended_before_ms)
+                        break;
+                ids[n++] = st_get_be64((const uint8_t *)k.mv_data + 8);
         }
         mdb_cursor_close(cur);
         if (rc != 0 && rc != MDB_NOTFOUND)

@@ -24,6 +24,12 @@
  *   contacts    contact key \0 . created i64 . id u64 -> ""   complaints by phone and e-mail
  *   request_times  at i64 . request_id \0 actor -> ""   when each stored reply was written, so
  *               that replies older than the idempotency window are pruned oldest first
+ *   retain      ended i64 . id u64 -> ""   closed and dismissed complaints whose complainant's
+ *               contact details are still kept, by when they ended, for privacy.retention
+ *
+ * Since schema 6 no record holds a complainant in the clear: store_put_complaint() seals it
+ * (seal.h) into the record's sealed_contact, and the contact index is keyed with the keyed hash
+ * of each contact key ("h:" and SEAL_HASH_HEX hex digits), not with the phone or address.
  */
 #ifndef COMPLAINTD_STORE_INT_H
 #define COMPLAINTD_STORE_INT_H
@@ -34,6 +40,7 @@
 #include <stdint.h>
 
 #include "contact.h"
+#include "seal.h"
 #include "stats.h"
 #include "store.h"
 
@@ -59,6 +66,7 @@ enum {
         DB_LEDGER,
         DB_CONTACTS,
         DB_REQUEST_TIMES,
+        DB_RETAIN,
         DB_COUNT
 };
 
@@ -66,6 +74,11 @@ enum {
 #define LEDGER_KEY 17
 
 #define META_COUNTRY "country_code"
+/* The keyed hash of SEAL_CHECK_TEXT with the store's privacy key: tells a wrong key file. */
+#define META_SEAL_CHECK "seal_check"
+#define SEAL_CHECK_TEXT "complaintd: the privacy key of this store"
+/* What erased free text reads as (the description, the intake's notes). */
+#define ERASED_TEXT "[erased]"
 #define COUNTRY_CODE_MAX 15 /* digits: E.164 numbers are at most 15 */
 
 struct store {
@@ -78,6 +91,7 @@ struct store {
         bool rekeyed;       /* the open rebuilt the contact index */
         char *rekeyed_from; /* the code it had before (NULL: none recorded) */
         char *dir;
+        seal_t *seal;           /* the privacy keys (seal.h) */
         bool created;           /* the open made a new, empty store */
         bool failed;            /* an I/O error left the environment unusable: stop */
         bool disk_full;         /* the last commit failed for want of disk space */
@@ -145,6 +159,10 @@ int st_get_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessageD
  * contact index with country code cc. */
 int st_migrate(store_txn_t *t, uint32_t from, const char *cc);
 
+/* store_complaints.c: writing record c alone (no index), its complainant sealed: never in
+ * the clear in the store file. */
+int st_put_record(store_txn_t *t, const pb_complaint_t *c);
+
 /* store_complaints.c: the key of a department or category index entry (prefix \0 id) in buf,
  * which holds KEY_MAX bytes; returns its length. */
 size_t st_index_key(uint8_t *buf, const char *prefix, uint64_t id);
@@ -175,9 +193,17 @@ int st_request_time(store_txn_t *t, const uint8_t *key, size_t len, int64_t at_m
  * them to the index, rebuilding the whole index for cc (and recording cc), and a contact
  * index key in kb (KEY_MAX bytes, which the caller checks the contact fits); returns its
  * length. */
-size_t st_contact_keys(const pb_complaint_t *c, const char *cc, char keys[2][CONTACT_KEY_MAX]);
+size_t st_contact_keys(const store_t *s, const pb_complaint_t *c, const char *cc,
+                       char keys[2][CONTACT_KEY_MAX]);
 int st_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc);
 int st_rekey_contacts(store_txn_t *t, const char *cc);
 size_t st_contact_key(uint8_t *kb, const char *contact, int64_t created, uint64_t id);
+/* ... and a complaint's complainant, in the clear: a copy of c->complainant, or the opened
+ * sealed_contact (-ENOENT when it has neither), the caller's to free. */
+int st_complainant(const store_t *s, const pb_complaint_t *c, pb_complainant_t **ret);
+/* ... keeping the retention index of c (old: NULL when new). */
+int st_update_retain(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
+/* ... and whether c belongs in the retention index, with its key (16 bytes) in kb. */
+bool st_retain_key(const pb_complaint_t *c, uint8_t kb[16]);
 
 #endif

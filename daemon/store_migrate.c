@@ -1,6 +1,7 @@
 /* store_migrate.c: bringing a store written by an older daemon to the current layout, one
  * schema step at a time, inside the transaction of the open (store.c). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -254,6 +255,146 @@ s_migrate_4_to_5(store_txn_t *t)
         return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
+/* The ids of every complaint, for a step that rewrites them (a walk would move under its puts). */
+static int
+s_all_ids(store_txn_t *t, uint64_t **ret, size_t *ret_n)
+{
+        uint64_t *ids = NULL;
+        size_t n = 0, cap = 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
+
+        if (rc != 0)
+                return st_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                if (k.mv_size != 8)
+                        continue;
+                if (n == cap) {
+                        uint64_t *p = realloc(ids, (cap = cap ? 2 * cap : 1024) * sizeof(*p));
+
+                        if (p == NULL) {
+                                mdb_cursor_close(cur);
+                                free(ids);
+                                return -ENOMEM;
+                        }
+                        ids = p;
+                }
+                ids[n++] = st_get_be64(k.mv_data);
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND) {
+                free(ids);
+                return st_err(rc);
+        }
+        *ret = ids;
+        *ret_n = n;
+        return 0;
+}
+
+/* A stored reply without the complainant of its complaint. */
+static int
+s_strip_reply(store_txn_t *t, MDB_val *k, MDB_val *v, bool *ret_changed)
+{
+        Complaint__V1__Reply *reply;
+        uint8_t *buf;
+        size_t len;
+        MDB_val nv;
+        int rc;
+
+        /* One that does not decode holds nothing to strip, and answers no retry either. */
+        *ret_changed = false;
+        if (v->mv_size < 8)
+                return 0;
+        reply = complaint__v1__reply__unpack(NULL, v->mv_size - 8, (uint8_t *)v->mv_data + 8);
+        if (reply == NULL)
+                return 0;
+        if (reply->complaint == NULL || reply->complaint->complainant == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return 0;
+        }
+        complaint__v1__complainant__free_unpacked(reply->complaint->complainant, NULL);
+        reply->complaint->complainant = NULL;
+        len = protobuf_c_message_get_packed_size(&reply->base);
+        buf = malloc(8 + len);
+        if (buf == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return -ENOMEM;
+        }
+        memcpy(buf, v->mv_data, 8);
+        protobuf_c_message_pack(&reply->base, buf + 8);
+        complaint__v1__reply__free_unpacked(reply, NULL);
+        nv = (MDB_val){8 + len, buf};
+        rc = mdb_put(t->txn, t->store->dbi[DB_REQUESTS], k, &nv, 0);
+        free(buf);
+        *ret_changed = true;
+        return st_err(rc);
+}
+
+/* 5 -> 6: personal data. Every complainant is sealed in its record, closed and dismissed
+ * complaints get the time they ended and enter the retention index, the contact index is
+ * rebuilt with keyed hashes, and stored replies lose their complainants. */
+static int
+s_migrate_5_to_6(store_txn_t *t, const char *cc)
+{
+        uint64_t *ids = NULL;
+        size_t n = 0;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc, r = s_all_ids(t, &ids, &n);
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                pb_complaint_t *c = NULL;
+
+                if ((r = store_get_complaint(t, ids[i], &c)) < 0)
+                        break;
+                if (c->status == ST_CLOSED)
+                        c->ended_at_ms = c->follow_up && c->follow_up->closed_at_ms
+                                             ? c->follow_up->closed_at_ms
+                                             : c->updated_at_ms;
+                else if (c->status == ST_DISMISSED)
+                        c->ended_at_ms = c->updated_at_ms;
+                /* Sealed by the put; the retention entry is new (old: as if it had none). */
+                r = st_put_record(t, c);
+                if (r == 0)
+                        r = st_update_retain(t, c, NULL);
+                complaint__v1__complaint__free_unpacked(c, NULL);
+        }
+        free(ids);
+        if (r == 0)
+                r = st_rekey_contacts(t, cc);
+        if (r < 0)
+                return r;
+        /* Stored replies: two passes, since a rewrite may move the walk. */
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_REQUESTS], &cur);
+        if (rc != 0)
+                return st_err(rc);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                uint8_t kb[KEY_MAX];
+                MDB_val key = {k.mv_size, kb};
+                bool changed;
+
+                if (k.mv_size > KEY_MAX)
+                        continue;
+                memcpy(kb, k.mv_data, k.mv_size);
+                r = s_strip_reply(t, &key, &v, &changed);
+                if (r < 0)
+                        break;
+                if (changed) {
+                        /* Find the walk's place again after the put. */
+                        rc = mdb_cursor_get(cur, &key, &v, MDB_SET);
+                        if (rc != 0)
+                                break;
+                }
+        }
+        mdb_cursor_close(cur);
+        if (r < 0)
+                return r;
+        return rc == MDB_NOTFOUND ? 0 : st_err(rc);
+}
+
 /* Brings a store written by an older daemon to the current layout, step by step. */
 int
 st_migrate(store_txn_t *t, uint32_t from, const char *cc)
@@ -269,5 +410,7 @@ st_migrate(store_txn_t *t, uint32_t from, const char *cc)
                 r = s_migrate_3_to_4(t);
         if (r == 0 && from < 5)
                 r = s_migrate_4_to_5(t);
+        if (r == 0 && from < 6)
+                r = s_migrate_5_to_6(t, cc);
         return r;
 }

@@ -57,6 +57,9 @@ access_may_request(const struct config_principal *p, int body_case, const char *
         case B(BACKUP):
                 what = "start backups";
                 break;
+        case B(ERASE):
+                what = "erase personal data";
+                break;
         default: /* get, list, status, replay, whoami: every role, within its scope */
                 ok = true;
                 break;

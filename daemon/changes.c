@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "lifecycle.h"
 #include "macro.h"
+#include "privacy.h"
 
 /* ------------------------------------------------------------------ clocks */
 
@@ -204,6 +205,11 @@ changes_record(struct ctx *x, const pb_complaint_t *old, const struct changes_en
 
         if ((r = s_clocks(x, e->action)) < 0)
                 return r;
+        /* When it ended: privacy.retention counts from here. */
+        if (x->c->status != ST_CLOSED && x->c->status != ST_DISMISSED)
+                x->c->ended_at_ms = 0;
+        else if (old == NULL || (old->status != ST_CLOSED && old->status != ST_DISMISSED))
+                x->c->ended_at_ms = x->now;
         x->c->history_count++;
         x->c->updated_at_ms = x->now;
         h.complaint_id = x->c->id;
@@ -786,6 +792,8 @@ changes_apply(struct ctx *x)
                 return s_reopen(x);
         case BODY(DISMISS):
                 return s_dismiss(x);
+        case BODY(ERASE):
+                return privacy_erase(x);
         default:
                 return request_fail(x, E_BAD_REQUEST, NULL, "not a change");
         }

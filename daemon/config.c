@@ -805,9 +805,22 @@ s_load_categories(struct loader *l, const config_setting_t *root)
         }
 }
 
-static const char *const top_keys[] = {"access",     "daemon",     "limits",    "centre",
-                                       "priorities", "escalation", "calendars", "departments",
-                                       "categories", "event_log",  "repeat",    NULL};
+static const char *const top_keys[] = {
+    "access",      "daemon",     "limits",    "centre", "priorities", "escalation", "calendars",
+    "departments", "categories", "event_log", "repeat", "privacy",    NULL};
+
+static void
+s_load_privacy(struct loader *l, const config_setting_t *g)
+{
+        static const char *const known[] = {"retention", NULL};
+
+        if (!cfg_group(l, g, known))
+                return;
+        s_get_duration(l, g, "retention", &l->cfg->privacy_retention_ms);
+        if (l->cfg->privacy_retention_ms > 0 && l->cfg->privacy_retention_ms < 1000)
+                cfg_error(l, config_setting_get_member(g, "retention"), NULL,
+                          "must be at least 1s");
+}
 
 static void
 s_load_event_log(struct loader *l, const config_setting_t *g)
@@ -954,6 +967,7 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_escalation(&l, config_setting_get_member(root, "escalation"));
         s_load_event_log(&l, config_setting_get_member(root, "event_log"));
         s_load_repeat(&l, config_setting_get_member(root, "repeat"));
+        s_load_privacy(&l, config_setting_get_member(root, "privacy"));
         s_load_calendars(&l, config_setting_get_member(root, "calendars"));
         s_load_departments(&l, root);
         s_load_categories(&l, root);
@@ -1082,6 +1096,12 @@ config_parse_duration(const char *s, int64_t *ret_ms)
                         s++;
                 } else if (*s == 'd') {
                         unit = 86400 * 1000;
+                        s++;
+                } else if (*s == 'w') {
+                        unit = 7ll * 86400 * 1000;
+                        s++;
+                } else if (*s == 'y') {
+                        unit = 365ll * 86400 * 1000; /* a year of 365 days */
                         s++;
                 } else {
                         return -EINVAL;

@@ -132,6 +132,8 @@ typedef struct conf {
         uint32_t repeat_threshold; /* flagged past this many complaints in the window; 0: off */
         int64_t repeat_window_ms;
         char *country_code; /* digits of the default country code of phone numbers; NULL: none */
+        int64_t privacy_retention_ms; /* contact details erased this long after a complaint
+                                       * ended; 0: kept until erased by request */
         struct config_calendar *calendars;
         size_t n_calendars;
         struct config_department *departments;

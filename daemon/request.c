@@ -220,6 +220,7 @@ request_init(struct ctx *x, service_t *s, const pb_request_t *req, struct servic
         complaint__v1__status_reply__init(&x->status);
         complaint__v1__replay_reply__init(&x->replay);
         complaint__v1__ledger_reply__init(&x->ledger);
+        complaint__v1__erase_reply__init(&x->erase);
 }
 
 uint8_t *
@@ -246,6 +247,7 @@ request_finish(struct ctx *x, size_t *ret_len)
                 x->reply.report = NULL;
                 x->reply.ledger = NULL;
                 x->reply.n_complainant_complaints = 0;
+                x->reply.erase = NULL;
                 if (x->reply.error != E_GONE)
                         x->reply.replay = NULL;
         }
@@ -265,6 +267,7 @@ request_finish(struct ctx *x, size_t *ret_len)
         store_free_list(&x->ledger_c, x->n_ledger_c);
         free(x->ledger_rows);
         free(x->ledger_ptrs);
+        free(x->erased_ids);
         free(x->message);
         memset(x, 0, sizeof(*x));
         return buf;

@@ -78,6 +78,8 @@ struct ctx {
         Complaint__V1__LedgerRow **ledger_ptrs;
         pb_complaint_t **ledger_c;
         size_t n_ledger_c;
+        Complaint__V1__EraseReply erase; /* for erase */
+        uint64_t *erased_ids;            /* owned */
         struct service_outbox *out;
 };
 

@@ -42,6 +42,7 @@ struct server {
 
 #define FIRE_BATCH 1000
 #define PRUNE_BATCH 10000
+#define RETAIN_BATCH 100 /* complaints erased by retention in one transaction */
 #define PRUNE_INTERVAL_MS 60000
 #define STATUS_INTERVAL_MS 1000
 #define FD_WARNING_INTERVAL_MS 60000
@@ -430,6 +431,24 @@ s_store_usable(server_t *s)
         return true;
 }
 
+/* privacy.retention: contact details of complaints that ended long enough ago, a batch per
+ * heartbeat (the index says at once when none is due). */
+static void
+s_retain(server_t *s)
+{
+        uint32_t n = 0;
+        int r = service_retain(s->service, now_ms(), RETAIN_BATCH, &s->out, &n);
+
+        if (r < 0)
+                log_error("privacy.retention: erasing failed: %s; trying again in a heartbeat",
+                          strerror(-r));
+        else if (n > 0)
+                log_info("privacy.retention: erased the contact details of %u complaints", n);
+        for (size_t i = 0; i < s->out.n; i++)
+                events_publish(s->events, &s->out.items[i]);
+        service_outbox_clear(&s->out);
+}
+
 static void
 s_heartbeat(server_t *s)
 {
@@ -441,6 +460,7 @@ s_heartbeat(server_t *s)
                 free(ev.data);
         }
         s->next_heartbeat = mono_ms() + s->cfg->heartbeat_ms;
+        s_retain(s);
         /* Retention, a little at a time so a large backlog never holds the loop. */
         if (mono_ms() >= s->next_prune) {
                 uint32_t n = 0, m = 0;

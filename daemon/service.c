@@ -455,13 +455,17 @@ int
 service_prune_events(service_t *s, uint32_t max, uint32_t *ret_n)
 {
         store_txn_t *txn;
+        int64_t keep;
         int r = store_begin(s->store, true, &txn);
 
         *ret_n = 0;
         if (r < 0)
                 return r;
-        r = store_prune_events(txn, s->cfg->keep_events, now_ms() - s->cfg->keep_events_ms, max,
-                               ret_n);
+        /* No event outlives privacy.retention: they carry the intake's notes. */
+        keep = s->cfg->keep_events_ms;
+        if (s->cfg->privacy_retention_ms > 0 && s->cfg->privacy_retention_ms < keep)
+                keep = s->cfg->privacy_retention_ms;
+        r = store_prune_events(txn, s->cfg->keep_events, now_ms() - keep, max, ret_n);
         if (r == 0 && *ret_n > 0)
                 r = store_commit(&txn);
         store_abort(&txn);

@@ -82,6 +82,13 @@ int service_heartbeat(service_t *service, struct service_event *ret);
 int service_fire_due(service_t *service, int64_t now, uint32_t max, struct service_outbox *out,
                      uint32_t *ret_fired);
 
+/* Erases the contact details of complaints that ended (were closed or dismissed) more than
+ * privacy.retention before now, at most max of them in one transaction, appending their events
+ * to out (privacy.c). *ret_n is how many; call again while it equals max. Returns 0 or the
+ * store's -errno (nothing erased then). */
+int service_retain(service_t *service, int64_t now, uint32_t max, struct service_outbox *out,
+                   uint32_t *ret_n);
+
 /* The time of the next warning or escalation due (UTC ms), 0 when none is. */
 int64_t service_next_deadline(const service_t *service);
 

@@ -86,6 +86,8 @@ stats_contrib(const pb_complaint_t *c, struct stats_sparse *ret)
                 s_add(ret, SF_DISMISSED, 1);
         if (c->repeat)
                 s_add(ret, SF_REPEAT, 1);
+        if (c->erased_at_ms != 0)
+                s_add(ret, SF_ERASED, 1);
         s_sort(ret);
 }
 
@@ -609,4 +611,5 @@ stats_figures(const int64_t *s, struct stats_figures *ret)
         f->n_responsibility = 4;
         f->compensation_cents = s[SF_COMPENSATION];
         f->repeat = (uint64_t)s[SF_REPEAT];
+        f->erased = (uint64_t)s[SF_ERASED];
 }

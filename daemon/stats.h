@@ -46,7 +46,8 @@ enum stats_field {
         SF_REPEAT,
         SF_ACCEPT_HIST,
         SF_RESOLVE_HIST = SF_ACCEPT_HIST + STATS_BUCKETS,
-        SF_COUNT = SF_RESOLVE_HIST + STATS_BUCKETS
+        SF_ERASED = SF_RESOLVE_HIST + STATS_BUCKETS, /* last: rows written before it lack it */
+        SF_COUNT
 };
 
 /* The dimensions of a row, in the order a report lists them. */

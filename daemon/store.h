@@ -161,6 +161,9 @@ int store_get_history_page(store_txn_t *txn, uint64_t id, uint32_t after_seq, ui
                            size_t max_bytes, pb_history_t ***ret, size_t *ret_n,
                            uint32_t *ret_next);
 void store_free_history(pb_history_t ***entries, size_t n);
+/* Replaces history entry h (its complaint_id and seq name it) with h, for erasing personal
+ * data from it: -ENOENT when there is no such entry. */
+int store_rewrite_history(store_txn_t *txn, const pb_history_t *h);
 
 /* Events: append numbers ev globally (ev->seq = last + 1, also written into the entry it
  * carries, ev->entry->event_seq) and in its stream ev->stream (ev->offset = that stream's
@@ -169,6 +172,9 @@ void store_free_history(pb_history_t ***entries, size_t n);
 int store_append_event(store_txn_t *txn, pb_event_t *ev);
 int store_last_event_seq(store_txn_t *txn, uint64_t *ret);
 int store_get_event(store_txn_t *txn, uint64_t seq, pb_event_t **ret);
+/* Replaces stored event ev->seq with ev (same stream and offset), for erasing personal data
+ * from it: -ENOENT when it is no longer kept. */
+int store_rewrite_event(store_txn_t *txn, const pb_event_t *ev);
 
 /* The newest and the oldest kept offset of a stream ("" is the global stream, whose offsets
  * are seqs); 0 when it holds nothing. */
@@ -288,6 +294,9 @@ int store_contact_ids(store_txn_t *txn, const char *contact, int64_t since_ms, u
                       size_t max, size_t *ret_n);
 /* ... and del removes one entry (-ENOENT when it is not there). */
 int store_del_contact(store_txn_t *txn, const char *contact, int64_t created_ms, uint64_t id);
+
+/* What erased free text reads as (the description, the intake's notes: privacy.h). */
+#define STORE_ERASED_TEXT "[erased]"
 
 /* Personal data. A complaint read from the store carries its complainant sealed
  * (sealed_contact) and complainant NULL; store_put_complaint() seals a complainant it is given

@@ -163,6 +163,19 @@ store_put_history(store_txn_t *t, const pb_history_t *h)
         return st_put_message(t, DB_HISTORY, &k, &h->base, MDB_NOOVERWRITE);
 }
 
+int
+store_rewrite_history(store_txn_t *t, const pb_history_t *h)
+{
+        uint8_t kb[12];
+        MDB_val k = {12, kb}, v;
+
+        st_put_be64(kb, h->complaint_id);
+        st_put_be32(kb + 8, h->seq);
+        if (mdb_get(t->txn, t->store->dbi[DB_HISTORY], &k, &v) != 0)
+                return -ENOENT;
+        return st_put_message(t, DB_HISTORY, &k, &h->base, 0);
+}
+
 void
 store_free_history(pb_history_t ***entries, size_t n)
 {

@@ -265,6 +265,18 @@ store_prune_events(store_txn_t *t, uint64_t keep_count, int64_t before_ms, uint3
 }
 
 int
+store_rewrite_event(store_txn_t *t, const pb_event_t *ev)
+{
+        uint8_t kb[8];
+        MDB_val k = {8, kb}, v;
+
+        st_put_be64(kb, ev->seq);
+        if (mdb_get(t->txn, t->store->dbi[DB_EVENTS], &k, &v) != 0)
+                return -ENOENT;
+        return st_put_message(t, DB_EVENTS, &k, &ev->base, 0);
+}
+
+int
 store_get_event(store_txn_t *t, uint64_t seq, pb_event_t **ret)
 {
         uint8_t kb[8];

@@ -77,8 +77,7 @@ enum {
 /* The keyed hash of SEAL_CHECK_TEXT with the store's privacy key: tells a wrong key file. */
 #define META_SEAL_CHECK "seal_check"
 #define SEAL_CHECK_TEXT "complaintd: the privacy key of this store"
-/* What erased free text reads as (the description, the intake's notes). */
-#define ERASED_TEXT "[erased]"
+#define ERASED_TEXT STORE_ERASED_TEXT
 #define COUNTRY_CODE_MAX 15 /* digits: E.164 numbers are at most 15 */
 
 struct store {

@@ -112,12 +112,13 @@ void store_usage(store_t *store, uint64_t *ret_used, uint64_t *ret_map);
 uint32_t store_schema(store_t *store);
 uint32_t store_schema_migrated_from(store_t *store);
 
-/* Writes a compacted, consistent copy of the store into the directory path (created if
- * missing; it must not already hold a store) as data.mdb, mode 0640, flushed to disk with its
- * directory before it returns. Safe to call from another thread while the owner of the store
- * goes on writing: it reads one snapshot, and the map is not grown while it does. -EEXIST when
- * path holds a store, -ENOSPC when its file system has less free space than the store uses;
- * a copy that fails is removed. */
+/* Writes a consistent copy of the store into the directory path (created if missing; it must
+ * not already hold a store) as data.mdb, mode 0640, with its privacy key beside it (privacy.key,
+ * mode 0600), flushed to disk with its directory before it returns. The copy is written record
+ * by record from one snapshot, so that it holds nothing the store no longer holds (an erasure:
+ * store_backup.c). Safe to call from another thread while the owner of the store goes on
+ * writing: the map is not grown while it reads. -EEXIST when path holds a store, -ENOSPC when
+ * its file system has less free space than the store uses; a copy that fails is removed. */
 int store_backup(store_t *store, const char *path);
 
 /* Verifies the store in dir (a live one or a backup) without changing it: the schema version,

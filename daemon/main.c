@@ -234,6 +234,15 @@ main(int argc, char **argv)
                                   cfg->state_dir);
                 goto out;
         }
+        if (r == -ENOKEY || r == -EACCES) {
+                log_error("store %s: refusing to open it: its privacy key (%s/privacy.key) is %s: "
+                          "complainants' contact details cannot be read without it; restore the "
+                          "key that belongs to this store",
+                          cfg->state_dir, cfg->state_dir,
+                          r == -EACCES ? "readable by others than its owner (make it mode 0600)"
+                                       : "missing, or not this store's");
+                goto out;
+        }
         if (r == -EPROTONOSUPPORT) {
                 log_error("store %s was written by a newer complaintd (schema above %d): "
                           "refusing to open it",

@@ -812,7 +812,7 @@ static const char *const top_keys[] = {
 static void
 s_load_privacy(struct loader *l, const config_setting_t *g)
 {
-        static const char *const known[] = {"retention", NULL};
+        static const char *const known[] = {"retention", "rekey", NULL};
 
         if (!cfg_group(l, g, known))
                 return;
@@ -820,6 +820,7 @@ s_load_privacy(struct loader *l, const config_setting_t *g)
         if (l->cfg->privacy_retention_ms > 0 && l->cfg->privacy_retention_ms < 1000)
                 cfg_error(l, config_setting_get_member(g, "retention"), NULL,
                           "must be at least 1s");
+        s_get_duration(l, g, "rekey", &l->cfg->privacy_rekey_ms);
 }
 
 static void
@@ -925,6 +926,7 @@ s_set_defaults(conf_t *cfg)
         cfg->keep_events = 50000000;
         cfg->repeat_threshold = 0; /* off unless configured: flagging adds events */
         cfg->repeat_window_ms = 30ll * 86400 * 1000;
+        cfg->privacy_rekey_ms = 86400000;
 }
 
 int

@@ -134,6 +134,8 @@ typedef struct conf {
         char *country_code; /* digits of the default country code of phone numbers; NULL: none */
         int64_t privacy_retention_ms; /* contact details erased this long after a complaint
                                        * ended; 0: kept until erased by request */
+        int64_t privacy_rekey_ms;     /* the privacy key is replaced at most this often, after
+                                       * erasures */
         struct config_calendar *calendars;
         size_t n_calendars;
         struct config_department *departments;

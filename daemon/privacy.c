@@ -116,6 +116,11 @@ s_erase_one(struct ctx *x, uint64_t id, bool text, const char *reason, bool *ret
                 free(x->c->sealed_contact.data);
                 x->c->sealed_contact = (ProtobufCBinaryData){0, NULL};
                 x->c->erased_at_ms = x->now;
+                /* Its sealed bytes may stay in free pages: the key is replaced in a while. */
+                if ((r = store_note_erasure(x->txn)) < 0) {
+                        r = request_store_fail(x, r, "counting the erasure");
+                        goto done;
+                }
         }
         if (words) {
                 r = request_set_string(&x->c->description, ERASED);
@@ -298,4 +303,43 @@ service_retain(service_t *s, int64_t now, uint32_t max, struct service_outbox *o
         }
         *ret_n = done;
         return 0;
+}
+
+/* ------------------------------------------------------------------- rotation */
+
+int
+service_rekey(service_t *s, int64_t now, uint32_t max, uint32_t *ret_n, bool *ret_done)
+{
+        store_txn_t *txn = NULL;
+        bool due = false, done = false;
+        uint32_t n = 0;
+        int r;
+
+        *ret_n = 0;
+        *ret_done = false;
+        if (!store_rekeying(s->store)) {
+                r = store_begin(s->store, true, &txn);
+                if (r == 0)
+                        r = store_rekey_due(txn, now, s->cfg->privacy_rekey_ms, &due);
+                if (r == 0 && due)
+                        r = store_rekey_start(txn, now);
+                if (r == 0 && due)
+                        r = store_commit(&txn);
+                store_abort(&txn);
+                if (r < 0 || !due)
+                        return r;
+        }
+        r = store_begin(s->store, true, &txn);
+        if (r == 0)
+                r = store_rekey_step(txn, max, &n, &done);
+        if (r == 0)
+                r = store_commit(&txn);
+        store_abort(&txn);
+        if (r == 0 && done)
+                r = store_rekey_finish(s->store);
+        if (r == 0) {
+                *ret_n = n;
+                *ret_done = done;
+        }
+        return r;
 }

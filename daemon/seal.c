@@ -214,6 +214,68 @@ seal_open(const char *dir, bool create, seal_t **ret, bool *ret_created)
         return 0;
 }
 
+bool
+seal_rotating(const seal_t *s)
+{
+        return s->n_keys > 1;
+}
+
+int
+seal_rotate(seal_t *s, const char *dir)
+{
+        struct seal_key *keys;
+        seal_t next;
+        int r;
+
+        if (s->n_keys >= KEYS_MAX)
+                return -E2BIG;
+        keys = calloc(s->n_keys + 1, sizeof(*keys));
+        if (keys == NULL)
+                return -ENOMEM;
+        memcpy(keys, s->keys, s->n_keys * sizeof(*keys));
+        keys[s->n_keys].epoch = s->keys[s->n_keys - 1].epoch + 1;
+        randombytes_buf(keys[s->n_keys].key, KEY_LEN);
+        next = *s;
+        next.keys = keys;
+        next.n_keys = s->n_keys + 1;
+        r = s_write(&next, dir, true);
+        if (r < 0) {
+                sodium_memzero(keys, next.n_keys * sizeof(*keys));
+                free(keys);
+                return r;
+        }
+        sodium_memzero(s->keys, s->n_keys * sizeof(*s->keys));
+        free(s->keys);
+        s->keys = keys;
+        s->n_keys = next.n_keys;
+        return 0;
+}
+
+int
+seal_drop_old(seal_t *s, const char *dir)
+{
+        seal_t next = *s;
+        int r;
+
+        if (s->n_keys == 1)
+                return 0;
+        next.keys = &s->keys[s->n_keys - 1];
+        next.n_keys = 1;
+        r = s_write(&next, dir, true);
+        if (r < 0)
+                return r;
+        memmove(s->keys, &s->keys[s->n_keys - 1], sizeof(*s->keys));
+        sodium_memzero(&s->keys[1], (s->n_keys - 1) * sizeof(*s->keys));
+        s->n_keys = 1;
+        return 0;
+}
+
+bool
+seal_stale(const seal_t *s, const uint8_t *box, size_t len)
+{
+        return len >= 5 && s_get_be32(box + 1) != s->keys[s->n_keys - 1].epoch;
+}
+
 int
 seal_write_copy(const seal_t *s, const char *dir)
 {

@@ -6,7 +6,9 @@
  *
  * The file: "CDPK", a version byte (1), the 32-byte hash key, a 32-bit big-endian count of
  * sealing keys, and that many (32-bit epoch, 32-byte key); the last is the one that seals. A
- * sealed box names its epoch, so that a later key can reseal old boxes (not done yet). */
+ * sealed box names its epoch. A rotation adds a key; once every box is sealed with it, the
+ * older keys are dropped from the file, and whatever an old key sealed (erased details left
+ * in the store file's free pages) can no longer be opened. */
 #ifndef COMPLAINTD_SEAL_H
 #define COMPLAINTD_SEAL_H
 
@@ -30,6 +32,15 @@ void seal_free(seal_t **seal);
 /* Writes the keys into dir/privacy.key (mode 0600, flushed with dir), for a backup. -EEXIST
  * when the file is there, or -errno. */
 int seal_write_copy(const seal_t *seal, const char *dir);
+
+/* Rotation. rotating: whether the file holds more than one sealing key (a rotation is under
+ * way). rotate adds a new key and makes it the one that seals; drop_old keeps only that one.
+ * Both rewrite dir/privacy.key whole (flushed, then renamed into place) before they change
+ * seal; -errno leaves both as they were. stale: whether a box was sealed with an older key. */
+bool seal_rotating(const seal_t *seal);
+int seal_rotate(seal_t *seal, const char *dir);
+int seal_drop_old(seal_t *seal, const char *dir);
+bool seal_stale(const seal_t *seal, const uint8_t *box, size_t len);
 
 /* The keyed hash of s as SEAL_HASH_HEX lowercase hex digits and a NUL, in out. */
 void seal_hash_hex(const seal_t *seal, const char *s, char out[SEAL_HASH_HEX + 1]);

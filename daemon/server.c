@@ -43,6 +43,7 @@ struct server {
 #define FIRE_BATCH 1000
 #define PRUNE_BATCH 10000
 #define RETAIN_BATCH 100 /* complaints erased by retention in one transaction */
+#define REKEY_BATCH 2000 /* records examined, and sealed again, per heartbeat in a rotation */
 #define PRUNE_INTERVAL_MS 60000
 #define STATUS_INTERVAL_MS 1000
 #define FD_WARNING_INTERVAL_MS 60000
@@ -437,6 +438,7 @@ static void
 s_retain(server_t *s)
 {
         uint32_t n = 0;
+        bool done = false;
         int r = service_retain(s->service, now_ms(), RETAIN_BATCH, &s->out, &n);
 
         if (r < 0)
@@ -447,6 +449,14 @@ s_retain(server_t *s)
         for (size_t i = 0; i < s->out.n; i++)
                 events_publish(s->events, &s->out.items[i]);
         service_outbox_clear(&s->out);
+        r = service_rekey(s->service, now_ms(), REKEY_BATCH, &n, &done);
+        if (r < 0)
+                log_error("privacy key: replacing it failed: %s; trying again in a heartbeat",
+                          strerror(-r));
+        else if (done)
+                log_notice("privacy key: replaced; details erased before can no longer be "
+                           "opened (%u records sealed again in the last step)",
+                           n);
 }
 
 static void

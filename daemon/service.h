@@ -89,6 +89,12 @@ int service_fire_due(service_t *service, int64_t now, uint32_t max, struct servi
 int service_retain(service_t *service, int64_t now, uint32_t max, struct service_outbox *out,
                    uint32_t *ret_n);
 
+/* Replaces the privacy key once erasures were made and privacy.rekey has passed since the
+ * last replacement began (store.h, "Rotating"): a step seals again at most max records with
+ * the new key; *ret_n says how many, *ret_done whether the old key is gone now (privacy.c).
+ * Returns 0 or a negative errno (the next call resumes). */
+int service_rekey(service_t *service, int64_t now, uint32_t max, uint32_t *ret_n, bool *ret_done);
+
 /* The time of the next warning or escalation due (UTC ms), 0 when none is. */
 int64_t service_next_deadline(const service_t *service);
 

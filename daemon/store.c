@@ -573,6 +573,49 @@ s_open_txn(store_txn_t *t, void *arg)
         return a->code ? 0 : -ENOMEM;
 }
 
+static int s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **ret);
+
+/* Whether a migration left old records' bytes in the file's free pages (META_REWRITE). */
+static bool
+s_needs_rewrite(store_t *s)
+{
+        store_txn_t *t;
+        uint64_t mark = 0;
+
+        if (store_begin(s, false, &t) < 0)
+                return false;
+        st_meta_get_u64(t, META_REWRITE, &mark);
+        store_abort(&t);
+        return mark != 0;
+}
+
+/* Rewrites the data file record by record, then opens the new one, keeping what the first
+ * open found (the migration, the rebuild of the contact index). */
+static int
+s_rewrite_and_open(store_t **sp, uint64_t map_max, const char *cc, bool keep, store_t **ret)
+{
+        store_t *s = *sp, *n = NULL;
+        uint32_t from = s->migrated_from;
+        bool rekeyed = s->rekeyed;
+        char *was = s->rekeyed_from, *dir = strdup(s->dir);
+        int r = dir ? st_rewrite_file(s) : -ENOMEM;
+
+        s->rekeyed_from = NULL;
+        store_close(sp);
+        if (r == 0)
+                r = s_open(dir, map_max, cc, keep, &n);
+        free(dir);
+        if (r < 0) {
+                free(was);
+                return r;
+        }
+        n->migrated_from = from;
+        n->rekeyed = rekeyed;
+        n->rekeyed_from = was;
+        *ret = n;
+        return 0;
+}
+
 static int
 s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **ret)
 {
@@ -647,6 +690,8 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         s->country_code = a.code;
         s->rekeyed = a.rekeyed;
         s->rekeyed_from = a.was;
+        if (s_needs_rewrite(s))
+                return s_rewrite_and_open(&s, map_max, cc, keep, ret);
         *ret = s;
         return 0;
 }

@@ -306,6 +306,24 @@ int store_del_contact(store_txn_t *txn, const char *contact, int64_t created_ms,
  * does not open. */
 int store_open_contact(store_txn_t *txn, const pb_complaint_t *c, pb_complainant_t **ret);
 
+/* Rotating the privacy key, after erasures: the details they removed may stay, sealed, in
+ * the store file's free pages; once every record is sealed with a new key and the old one is
+ * gone from privacy.key, nothing opens them. note_erasure counts an erasure (in the
+ * transaction of it); rekey_due says whether some were made since the last rotation began and
+ * interval_ms has passed since; rekey_start adds a new key to privacy.key (written at once:
+ * the rest of the rotation is resumable) and starts the pass; rekeying says whether a
+ * rotation is under way (privacy.key holds more than one key, also after a restart);
+ * rekey_step seals again, with the new key, the records sealed with an old one among the next
+ * max, saying in *ret_n how many and in *ret_done whether the pass reached the end; after the
+ * step that did commits, rekey_finish drops the old keys from privacy.key. Each returns 0 or
+ * a negative errno. */
+int store_note_erasure(store_txn_t *txn);
+int store_rekey_due(store_txn_t *txn, int64_t now_ms, int64_t interval_ms, bool *ret_due);
+int store_rekey_start(store_txn_t *txn, int64_t now_ms);
+bool store_rekeying(store_t *store);
+int store_rekey_step(store_txn_t *txn, uint32_t max, uint32_t *ret_n, bool *ret_done);
+int store_rekey_finish(store_t *store);
+
 /* The retention index: stores in ids the complaints closed or dismissed before ended_before_ms
  * whose complainant's details are still kept, oldest first, at most max, and their number in
  * *ret_n. */

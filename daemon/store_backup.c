@@ -32,7 +32,8 @@ s_sync_dir(const char *dir)
         return r;
 }
 
-/* Every table of the snapshot rt into the environment to, record by record. */
+/* Every table of the snapshot rt into the environment to, record by record, but the meta
+ * table's mark that the file needs rewriting (it is the rewritten copy). */
 static int
 s_copy_tables(store_t *s, MDB_txn *rt, MDB_env *to)
 {
@@ -52,6 +53,9 @@ s_copy_tables(store_t *s, MDB_txn *rt, MDB_env *to)
                         rc = mdb_cursor_open(rt, s->dbi[i], &cur);
                 for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
                      rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                        if (i == DB_META && k.mv_size == strlen(META_REWRITE) &&
+                            memcmp(k.mv_data, META_REWRITE, k.mv_size) == 0)
+                                continue;
                         rc = mdb_put(wt, dbi, &k, &v, MDB_APPEND);
                         if (rc != 0)
                                 break;
@@ -78,16 +82,14 @@ s_copy_tables(store_t *s, MDB_txn *rt, MDB_env *to)
         return st_err(rc);
 }
 
-/* Writes the records of the live store into dir/data.mdb. */
+/* Writes the records of the live store into a new data file at path. */
 static int
-s_copy(store_t *s, const char *dir, uint64_t map)
+s_copy(store_t *s, const char *data, uint64_t map)
 {
-        char data[4096];
         MDB_env *to = NULL;
         MDB_txn *rt = NULL;
         int rc, r, fd;
 
-        snprintf(data, sizeof(data), "%s/data.mdb", dir);
         /* One read snapshot; MDB_NOTLS lets it live beside the writer's transactions. */
         rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rt);
         if (rc == 0)
@@ -146,11 +148,12 @@ store_backup(store_t *s, const char *path)
                 }
         }
         /* The copy is no larger than the store's used part; its map is the live one's. */
-        r = s_copy(s, path, map);
-        pthread_mutex_unlock(&s->resize);
-        /* The complainants in the copy are sealed: it is no backup without its keys. */
+        r = s_copy(s, data, map);
+        /* The complainants in the copy are sealed: it is no backup without its keys (copied
+         * under the lock too: a rotation of the keys waits for it). */
         if (r == 0)
                 r = seal_write_copy(s->seal, path);
+        pthread_mutex_unlock(&s->resize);
         if (r == 0)
                 r = s_sync_dir(path);
         snprintf(parent, sizeof(parent), "%s", path);
@@ -167,5 +170,26 @@ store_backup(store_t *s, const char *path)
                         unlink(data);
                 }
         }
+        return r;
+}
+
+int
+st_rewrite_file(store_t *s)
+{
+        char data[4096], next[4096];
+        uint64_t used, map;
+        int r;
+
+        snprintf(data, sizeof(data), "%s/data.mdb", s->dir);
+        snprintf(next, sizeof(next), "%s/data.mdb.rewrite", s->dir);
+        unlink(next);
+        store_usage(s, &used, &map);
+        r = s_copy(s, next, map);
+        if (r == 0 && rename(next, data) < 0)
+                r = -errno;
+        if (r == 0)
+                r = s_sync_dir(s->dir);
+        if (r < 0)
+                unlink(next);
         return r;
 }

@@ -1,6 +1,7 @@
 /* store_contacts.c: the contact index that links a complainant's complaints, and its rebuild
  * when the country code changes. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,4 +260,128 @@ store_retain_due(store_txn_t *t, int64_t ended_before_ms, uint64_t *ids, size_t 
                 return st_err(rc);
         *ret_n = n;
         return 0;
+}
+
+/* ------------------------------------------------------------------- rotation */
+
+#define META_RESEAL_NEXT "reseal_next"
+#define META_ERASED_SINCE "erased_since_rekey"
+#define META_REKEY_AT "rekey_at"
+
+int
+store_note_erasure(store_txn_t *t)
+{
+        uint64_t n;
+        int r = st_meta_get_u64(t, META_ERASED_SINCE, &n);
+
+        return r < 0 ? r : st_meta_put_u64(t, META_ERASED_SINCE, n + 1);
+}
+
+int
+store_rekey_due(store_txn_t *t, int64_t now, int64_t interval_ms, bool *ret_due)
+{
+        uint64_t erased, at;
+        int r = st_meta_get_u64(t, META_ERASED_SINCE, &erased);
+
+        if (r == 0)
+                r = st_meta_get_u64(t, META_REKEY_AT, &at);
+        if (r < 0)
+                return r;
+        *ret_due = erased > 0 && now - (int64_t)at >= interval_ms;
+        return 0;
+}
+
+bool
+store_rekeying(store_t *s)
+{
+        return seal_rotating(s->seal);
+}
+
+int
+store_rekey_start(store_txn_t *t, int64_t now)
+{
+        store_t *s = t->store;
+        int r;
+
+        pthread_mutex_lock(&s->resize); /* a backup copies the keys meanwhile */
+        r = seal_rotating(s->seal) ? 0 : seal_rotate(s->seal, s->dir);
+        pthread_mutex_unlock(&s->resize);
+        if (r == 0)
+                r = st_meta_put_u64(t, META_ERASED_SINCE, 0);
+        if (r == 0)
+                r = st_meta_put_u64(t, META_REKEY_AT, (uint64_t)now);
+        if (r == 0)
+                r = st_meta_put_u64(t, META_RESEAL_NEXT, 0);
+        return r;
+}
+
+int
+store_rekey_step(store_txn_t *t, uint32_t max, uint32_t *ret_n, bool *ret_done)
+{
+        store_t *s = t->store;
+        uint64_t next, last = 0, *stale;
+        uint32_t examined = 0, n = 0;
+        uint8_t kb[8];
+        MDB_cursor *cur;
+        MDB_val k = {8, kb}, v;
+        int rc, r = st_meta_get_u64(t, META_RESEAL_NEXT, &next);
+
+        if (r < 0)
+                return r;
+        stale = malloc((max ? max : 1) * sizeof(*stale));
+        if (stale == NULL)
+                return -ENOMEM;
+        /* First the records sealed with an old key among the next max, then each sealed
+         * again: a put under a walking cursor could move its page. */
+        rc = mdb_cursor_open(t->txn, s->dbi[DB_COMPLAINTS], &cur);
+        if (rc != 0) {
+                free(stale);
+                return st_err(rc);
+        }
+        st_put_be64(kb, next);
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && examined < max;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), examined++) {
+                pb_complaint_t *c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+
+                if (c == NULL) {
+                        r = -EBADMSG;
+                        break;
+                }
+                last = c->id;
+                if (c->sealed_contact.len > 0 &&
+                    seal_stale(s->seal, c->sealed_contact.data, c->sealed_contact.len))
+                        stale[n++] = c->id;
+                complaint__v1__complaint__free_unpacked(c, NULL);
+        }
+        mdb_cursor_close(cur);
+        *ret_done = rc == MDB_NOTFOUND;
+        if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
+                r = st_err(rc);
+        for (uint32_t i = 0; i < n && r == 0; i++) {
+                pb_complaint_t *c = NULL;
+
+                r = store_get_complaint(t, stale[i], &c);
+                if (r == 0)
+                        r = st_complainant(s, c, &c->complainant);
+                if (r == 0)
+                        r = st_put_record(t, c);
+                if (c)
+                        complaint__v1__complaint__free_unpacked(c, NULL);
+        }
+        free(stale);
+        if (r < 0)
+                return r;
+        *ret_n = n;
+        return st_meta_put_u64(t, META_RESEAL_NEXT, *ret_done ? 0 : last + 1);
+}
+
+int
+store_rekey_finish(store_t *s)
+{
+        int r;
+
+        pthread_mutex_lock(&s->resize);
+        r = seal_drop_old(s->seal, s->dir);
+        pthread_mutex_unlock(&s->resize);
+        return r;
 }

@@ -78,6 +78,10 @@ enum {
 #define META_SEAL_CHECK "seal_check"
 #define SEAL_CHECK_TEXT "complaintd: the privacy key of this store"
 #define ERASED_TEXT STORE_ERASED_TEXT
+/* Set by a migration that rewrote records in place: their old bytes (complainants in the
+ * clear, before schema 6) stay in free pages until the file is rewritten, which the open
+ * does next (st_rewrite_file()). */
+#define META_REWRITE "rewrite_file"
 #define COUNTRY_CODE_MAX 15 /* digits: E.164 numbers are at most 15 */
 
 struct store {
@@ -161,6 +165,11 @@ int st_migrate(store_txn_t *t, uint32_t from, const char *cc);
 /* store_complaints.c: writing record c alone (no index), its complainant sealed: never in
  * the clear in the store file. */
 int st_put_record(store_txn_t *t, const pb_complaint_t *c);
+
+/* store_backup.c: replaces the store's data file with a copy written record by record (none
+ * of the old file's free bytes), for after a migration; no transaction may be open, and the
+ * environment must be closed and opened again after it. 0 or -errno (the old file stays). */
+int st_rewrite_file(store_t *s);
 
 /* store_complaints.c: the key of a department or category index entry (prefix \0 id) in buf,
  * which holds KEY_MAX bytes; returns its length. */

@@ -364,6 +364,9 @@ s_migrate_5_to_6(store_txn_t *t, const char *cc)
         free(ids);
         if (r == 0)
                 r = st_rekey_contacts(t, cc);
+        /* The records' old bytes, complainants in the clear, are in free pages now. */
+        if (r == 0)
+                r = st_meta_put_u64(t, META_REWRITE, 1);
         if (r < 0)
                 return r;
         /* Stored replies: two passes, since a rewrite may move the walk. */

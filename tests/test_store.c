@@ -9,6 +9,7 @@
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 #include "check.h"
+#include "seal.h"
 #include "store.h"
 
 CHECK_DEFINE_COUNTERS();
@@ -418,6 +419,92 @@ test_stats_drift_logged(const char *dir)
 
 /* The country code the contact index is keyed with: recorded at creation, kept by store_open(),
  * and a change of it rebuilds the index. */
+/* The privacy key is replaced after an erasure: every record is sealed again with the new key,
+ * the old one leaves privacy.key, and a box it sealed (as a free page may still hold one) no
+ * longer opens. */
+static void
+test_rekey(const char *dir)
+{
+        pb_complaint_t c, *got = NULL;
+        pb_complainant_t who = COMPLAINT__V1__COMPLAINANT__INIT, *open = NULL;
+        uint8_t old_box[256];
+        size_t old_len = 0;
+        store_t *s = NULL;
+        store_txn_t *t;
+        seal_t *seal = NULL;
+        uint8_t out[256];
+        size_t out_len;
+        bool due = true, done = false;
+        uint32_t n = 0;
+        char path[4096];
+        struct stat st;
+
+        REQUIRE(store_open(dir, 64ull << 20, &s) == 0);
+        s_complaint(&c, 1, ST_NEW, "", "billing");
+        who.name = (char *)"Wang Fang";
+        who.phone = (char *)"030 1234567";
+        c.complainant = &who;
+        REQUIRE(store_begin(s, true, &t) == 0);
+        CHECK_INT(store_put_complaint(t, &c, NULL), 0);
+        CHECK_INT(store_put_contact(t, "p:0301234567", 0, 1), 0); /* as changes.c would */
+        /* No erasure yet: nothing to replace. */
+        CHECK_INT(store_rekey_due(t, 10000, 1000, &due), 0);
+        CHECK(!due);
+        CHECK_INT(store_note_erasure(t), 0);
+        CHECK_INT(store_rekey_due(t, 10000, 1000, &due), 0);
+        CHECK(due);
+        REQUIRE(store_commit(&t) == 0);
+
+        REQUIRE(store_begin(s, false, &t) == 0);
+        REQUIRE(store_get_complaint(t, 1, &got) == 0);
+        REQUIRE(got->sealed_contact.len <= sizeof(old_box));
+        memcpy(old_box, got->sealed_contact.data, got->sealed_contact.len);
+        old_len = got->sealed_contact.len;
+        complaint__v1__complaint__free_unpacked(got, NULL);
+        store_abort(&t);
+
+        REQUIRE(store_begin(s, true, &t) == 0);
+        CHECK_INT(store_rekey_start(t, 10000), 0);
+        CHECK(store_rekeying(s));
+        REQUIRE(store_commit(&t) == 0);
+        /* Bounded: one record, steps of one. */
+        for (int i = 0; i < 4 && !done; i++) {
+                REQUIRE(store_begin(s, true, &t) == 0);
+                CHECK_INT(store_rekey_step(t, 1, &n, &done), 0);
+                REQUIRE(store_commit(&t) == 0);
+        }
+        CHECK(done);
+        CHECK_INT(store_rekey_finish(s), 0);
+        CHECK(!store_rekeying(s));
+
+        REQUIRE(store_begin(s, false, &t) == 0);
+        REQUIRE(store_get_complaint(t, 1, &got) == 0);
+        CHECK(got->sealed_contact.len != old_len ||
+              memcmp(got->sealed_contact.data, old_box, old_len) != 0);
+        CHECK_INT(store_open_contact(t, got, &open), 0);
+        if (open)
+                CHECK_STR(open->name, "Wang Fang");
+        if (open)
+                complaint__v1__complainant__free_unpacked(open, NULL);
+        /* The erasure count starts again. */
+        CHECK_INT(store_rekey_due(t, 20000, 1000, &due), 0);
+        CHECK(!due);
+        complaint__v1__complaint__free_unpacked(got, NULL);
+        store_abort(&t);
+        store_close(&s);
+
+        /* One key left in the file, mode 0600; the old box does not open with it. */
+        snprintf(path, sizeof(path), "%s/privacy.key", dir);
+        REQUIRE(stat(path, &st) == 0);
+        CHECK_INT(st.st_size, 4 + 1 + 32 + 4 + 36);
+        CHECK_INT(st.st_mode & 0777, 0600);
+        REQUIRE(seal_open(dir, false, &seal, NULL) == 0);
+        CHECK_INT(seal_unbox(seal, 1, old_box, old_len, out, &out_len), -ENOKEY);
+        seal_free(&seal);
+        /* The store opens with its key, and check-store finds it sound. */
+        CHECK_INT(store_check(dir, stderr), 0);
+}
+
 static void
 test_country_code(const char *dir)
 {
@@ -523,6 +610,8 @@ main(void)
         test_stats_drift_logged(sub);
         snprintf(sub, sizeof(sub), "%s/country", dir);
         test_country_code(sub);
+        snprintf(sub, sizeof(sub), "%s/rekey", dir);
+        test_rekey(sub);
         check_rm_tree(dir);
         return check_summary();
 }

@@ -191,15 +191,19 @@ s_select(struct ctx *x, const Complaint__V1__EraseRequest *q, uint64_t *ids, siz
                 r = store_contact_ids(x->txn, keys[i], INT64_MIN, ids + n, max - n, &m);
                 if (r < 0)
                         return request_store_fail(x, r, "reading the contact index");
-                /* An id found under both keys, or the named complaint again, counts once. */
-                for (size_t j = n; j < n + m; j++) {
+                /* An id found under both keys, or the named complaint again, counts once. The
+                 * new ids sit at ids[n .. n + m); kept ones are moved down to ids[n] on. */
+                size_t end = n + m, kept = n;
+
+                for (size_t j = n; j < end; j++) {
                         bool seen = false;
 
-                        for (size_t k = 0; k < n && !seen; k++)
+                        for (size_t k = 0; k < kept && !seen; k++)
                                 seen = ids[k] == ids[j];
                         if (!seen)
-                                ids[n++] = ids[j];
+                                ids[kept++] = ids[j];
                 }
+                n = kept;
         }
         *ret_n = n;
         return 0;

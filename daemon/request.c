@@ -306,18 +306,22 @@ request_contact_view(struct ctx *x, pb_complaint_t *c)
 }
 
 int
-request_contact_refill(struct ctx *x, pb_complaint_t *c)
+request_reply_refill(struct ctx *x, pb_complaint_t *c)
 {
         pb_complaint_t *now = NULL;
         int r;
 
-        if (c == NULL || c->complainant != NULL || !request_may_see_contact(x))
-                return request_contact_view(x, c);
+        if (c == NULL)
+                return 0;
         s_drop_sealed(c);
         r = store_get_complaint(x->txn, c->id, &now);
         if (r == 0)
+                r = request_set_string(&c->description, now->description);
+        if (r == 0 && c->complainant == NULL && request_may_see_contact(x))
                 r = store_open_contact(x->txn, now, &c->complainant);
         if (now)
                 complaint__v1__complaint__free_unpacked(now, NULL);
-        return r == -ENOENT ? 0 : r;
+        if (r < 0 && r != -ENOENT)
+                return r;
+        return request_contact_view(x, c);
 }

@@ -137,11 +137,12 @@ bool request_utf8_valid(const char *s);
  * complainants back). may_see_contact: whether x's principal sees complainants'
  * contact details (all do without access control). contact_view makes c fit to send to x's
  * principal: never with its sealed box; with its complainant in the clear (opened from the
- * box when needed) when the principal may see it, else without. contact_refill does the same
- * for a complaint from a stored reply, which holds no complainant: the record's complainant
- * as it is now (none once erased). Both return 0 or a negative errno from the store. */
+ * box when needed) when the principal may see it, else without. reply_refill does the same
+ * for a complaint from a stored reply, which holds neither the complainant nor the
+ * description (both can be erased later, and a stored reply is not rewritten then): it takes
+ * them from the record as it is now. Both return 0 or a negative errno from the store. */
 bool request_may_see_contact(const struct ctx *x);
 int request_contact_view(struct ctx *x, pb_complaint_t *c);
-int request_contact_refill(struct ctx *x, pb_complaint_t *c);
+int request_reply_refill(struct ctx *x, pb_complaint_t *c);
 
 #endif

@@ -124,7 +124,7 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                 }
                 /* The complainant as the record has it now, read in the batch's transaction. */
                 x.txn = parent;
-                r = first->complaint ? request_contact_refill(&x, first->complaint) : 0;
+                r = first->complaint ? request_reply_refill(&x, first->complaint) : 0;
                 x.txn = NULL;
                 if (r < 0) {
                         complaint__v1__reply__free_unpacked(first, NULL);
@@ -158,13 +158,16 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
 
                 x.reply.schema_version = PB_SCHEMA_VERSION;
                 x.reply.request_id = q->request_id;
-                /* The record after the change, without its complainant: stored replies hold
-                 * no personal data (a replay adds the complainant as the record has it then). */
+                /* The record after the change, without its complainant and description:
+                 * stored replies hold no personal data (a replay takes both from the record as
+                 * it is then, so an erasure reaches them too). */
                 pb_complaint_t bare = COMPLAINT__V1__COMPLAINT__INIT;
+                static char none[1];
 
                 if (x.c) {
                         bare = *x.c;
                         bare.complainant = NULL;
+                        bare.description = none;
                         bare.sealed_contact = (ProtobufCBinaryData){0, NULL};
                         x.reply.complaint = &bare;
                 }

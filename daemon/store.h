@@ -30,8 +30,9 @@
  *      idempotency window
  *   6  personal data: complainants sealed in their records with the key in privacy.key (seal.h),
  *      the contact index keyed with keyed hashes, stored replies without complainants, and
- *      closed and dismissed complaints indexed for privacy.retention */
-#define STORE_SCHEMA_VERSION 6
+ *      closed and dismissed complaints indexed for privacy.retention
+ *   7  stored replies without descriptions either (an erasure of the text reaches them) */
+#define STORE_SCHEMA_VERSION 7
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;

@@ -293,7 +293,7 @@ s_all_ids(store_txn_t *t, uint64_t **ret, size_t *ret_n)
         return 0;
 }
 
-/* A stored reply without the complainant of its complaint. */
+/* A stored reply without the complainant and the description of its complaint. */
 static int
 s_strip_reply(store_txn_t *t, MDB_val *k, MDB_val *v, bool *ret_changed)
 {
@@ -310,12 +310,18 @@ s_strip_reply(store_txn_t *t, MDB_val *k, MDB_val *v, bool *ret_changed)
         reply = complaint__v1__reply__unpack(NULL, v->mv_size - 8, (uint8_t *)v->mv_data + 8);
         if (reply == NULL)
                 return 0;
-        if (reply->complaint == NULL || reply->complaint->complainant == NULL) {
+        if (reply->complaint == NULL || (reply->complaint->complainant == NULL &&
+                                         reply->complaint->description[0] == '\0')) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return 0;
         }
-        complaint__v1__complainant__free_unpacked(reply->complaint->complainant, NULL);
+        if (reply->complaint->complainant)
+                complaint__v1__complainant__free_unpacked(reply->complaint->complainant, NULL);
         reply->complaint->complainant = NULL;
+        /* Emptied in place: the unpacked message owns the string, and packs it as absent (the
+         * empty default is read-only, hence the test). */
+        if (reply->complaint->description[0] != '\0')
+                reply->complaint->description[0] = '\0';
         len = protobuf_c_message_get_packed_size(&reply->base);
         buf = malloc(8 + len);
         if (buf == NULL) {
@@ -333,16 +339,14 @@ s_strip_reply(store_txn_t *t, MDB_val *k, MDB_val *v, bool *ret_changed)
 }
 
 /* 5 -> 6: personal data. Every complainant is sealed in its record, closed and dismissed
- * complaints get the time they ended and enter the retention index, the contact index is
- * rebuilt with keyed hashes, and stored replies lose their complainants. */
+ * complaints get the time they ended and enter the retention index, and the contact index is
+ * rebuilt with keyed hashes. */
 static int
 s_migrate_5_to_6(store_txn_t *t, const char *cc)
 {
         uint64_t *ids = NULL;
         size_t n = 0;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        int rc, r = s_all_ids(t, &ids, &n);
+        int r = s_all_ids(t, &ids, &n);
 
         for (size_t i = 0; i < n && r == 0; i++) {
                 pb_complaint_t *c = NULL;
@@ -367,9 +371,21 @@ s_migrate_5_to_6(store_txn_t *t, const char *cc)
         /* The records' old bytes, complainants in the clear, are in free pages now. */
         if (r == 0)
                 r = st_meta_put_u64(t, META_REWRITE, 1);
-        if (r < 0)
+        return r;
+}
+
+/* 6 -> 7: stored replies lose their complainants and descriptions (a replay takes both from
+ * the record as it is then, so that an erasure reaches them). */
+static int
+s_migrate_6_to_7(store_txn_t *t)
+{
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc, r = 0;
+
+        /* The replies' old bytes will be in free pages. */
+        if ((r = st_meta_put_u64(t, META_REWRITE, 1)) < 0)
                 return r;
-        /* Stored replies: two passes, since a rewrite may move the walk. */
         rc = mdb_cursor_open(t->txn, t->store->dbi[DB_REQUESTS], &cur);
         if (rc != 0)
                 return st_err(rc);
@@ -415,5 +431,7 @@ st_migrate(store_txn_t *t, uint32_t from, const char *cc)
                 r = s_migrate_4_to_5(t);
         if (r == 0 && from < 6)
                 r = s_migrate_5_to_6(t, cc);
+        if (r == 0 && from < 7)
+                r = s_migrate_6_to_7(t);
         return r;
 }

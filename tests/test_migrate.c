@@ -703,6 +703,68 @@ test_migration(const char *dir)
         fclose(report);
 }
 
+/* A stored reply as schema 6 kept it, with the complaint's description (and, from before 6,
+ * its complainant): schema 7 takes both out, and no byte of them is left in the file. */
+static void
+test_replies_6_to_7(const char *dir)
+{
+        Complaint__V1__Reply reply = COMPLAINT__V1__REPLY__INIT, *back;
+        pb_complaint_t c = COMPLAINT__V1__COMPLAINT__INIT;
+        pb_complainant_t who = COMPLAINT__V1__COMPLAINANT__INIT;
+        uint8_t buf[512], sv[4] = {0, 0, 0, 6}, *got = NULL;
+        MDB_val k = {6, (void *)"schema"}, v = {4, sv};
+        uint64_t hash = 0;
+        size_t len = 0;
+        store_t *s = NULL;
+        store_txn_t *t;
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi meta;
+
+        c.id = 5;
+        c.description = (char *)"Der Bus der Linie 42X kam nie";
+        who.phone = (char *)"+49 30 7654321";
+        c.complainant = &who;
+        reply.request_id = (char *)"rid-7";
+        reply.complaint = &c;
+        REQUIRE(store_open(dir, 64 << 20, &s) == 0);
+        REQUIRE(store_begin(s, true, &t) == 0);
+        REQUIRE(store_put_request(t, "agent-7", "rid-7", 7, buf,
+                                  protobuf_c_message_pack(&reply.base, buf), 1700000000000) == 0);
+        REQUIRE(store_commit(&t) == 0);
+        store_close(&s);
+        CHECK(s_file_holds(dir, "Linie 42X"));
+
+        REQUIRE(mdb_env_create(&env) == 0);
+        mdb_env_set_maxdbs(env, 32);
+        REQUIRE(mdb_env_open(env, dir, 0, 0640) == 0);
+        REQUIRE(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+        REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+        REQUIRE(mdb_put(txn, meta, &k, &v, 0) == 0);
+        REQUIRE(mdb_txn_commit(txn) == 0);
+        mdb_env_close(env);
+
+        REQUIRE(store_open(dir, 64 << 20, &s) == 0);
+        CHECK_INT(store_schema_migrated_from(s), 6);
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_get_request(t, "agent-7", "rid-7", &hash, &got, &len), 0);
+        CHECK_INT(hash, 7);
+        back = got ? complaint__v1__reply__unpack(NULL, len, got) : NULL;
+        CHECK(back != NULL && back->complaint != NULL);
+        if (back && back->complaint) {
+                CHECK_INT(back->complaint->id, 5);
+                CHECK_STR(back->complaint->description, "");
+                CHECK(back->complaint->complainant == NULL);
+        }
+        if (back)
+                complaint__v1__reply__free_unpacked(back, NULL);
+        free(got);
+        store_abort(&t);
+        store_close(&s);
+        CHECK(!s_file_holds(dir, "Linie 42X"));
+        CHECK(!s_file_holds(dir, "7654321"));
+}
+
 static void
 test_newer_refused(const char *dir)
 {
@@ -794,6 +856,8 @@ main(void)
         test_migration_grows(sub);
         snprintf(sub, sizeof(sub), "%s/drift", dir);
         test_check_drift(sub);
+        snprintf(sub, sizeof(sub), "%s/replies", dir);
+        test_replies_6_to_7(sub);
         check_rm_tree(dir);
         return check_summary();
 }

@@ -310,8 +310,8 @@ s_strip_reply(store_txn_t *t, MDB_val *k, MDB_val *v, bool *ret_changed)
         reply = complaint__v1__reply__unpack(NULL, v->mv_size - 8, (uint8_t *)v->mv_data + 8);
         if (reply == NULL)
                 return 0;
-        if (reply->complaint == NULL || (reply->complaint->complainant == NULL &&
-                                         reply->complaint->description[0] == '\0')) {
+        if (reply->complaint == NULL ||
+            (reply->complaint->complainant == NULL && reply->complaint->description[0] == '\0')) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return 0;
         }

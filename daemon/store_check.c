@@ -236,7 +236,8 @@ s_check_privacy(store_txn_t *t, struct check *c, const pb_complaint_t *p, struct
         }
 }
 
-/* No stored reply holds a complainant: a retry must not bring erased details back. */
+/* No stored reply holds a complainant or a description: a retry must not bring erased details
+ * back. */
 static void
 s_check_replies(store_txn_t *t, struct check *c)
 {
@@ -256,6 +257,9 @@ s_check_replies(store_txn_t *t, struct check *c)
                 if (reply && reply->complaint &&
                     (reply->complaint->complainant || reply->complaint->sealed_contact.len > 0))
                         s_problem(c, "the stored reply to request \"%.*s\" holds a complainant",
+                                  (int)strnlen(k.mv_data, k.mv_size), (const char *)k.mv_data);
+                if (reply && reply->complaint && reply->complaint->description[0] != '\0')
+                        s_problem(c, "the stored reply to request \"%.*s\" holds a description",
                                   (int)strnlen(k.mv_data, k.mv_size), (const char *)k.mv_data);
                 if (reply)
                         complaint__v1__reply__free_unpacked(reply, NULL);

@@ -4,11 +4,13 @@
  *      (one full, one by phone only, written nationally), B one, C one, D one with many notes.
  *      A is erased by phone (written a third way; the reply counts 2), C by e-mail (in another
  *      case) with text, D by complaint id with text. After the daemon has replaced its privacy
- *      key (it does after erasures: privacy.rekey, here 1s) it is stopped, and every file of the
+ *      key (it does after erasures: privacy.rekey, here 3s) it is stopped, and every file of the
  *      state directory (data.mdb above all) and of a backup made after the erasure is read
  *      byte by byte and searched for every form of the erased data the daemon could have
  *      written (s_needles() says which). B's details, sealed, are never in the clear either;
  *      the descriptions of A and B, which were not text-erased, are found (the scan's control).
+ *      Each key replacement is checked in privacy.key: one sealing key left, a new one, the old
+ *      one gone from the file; no key is ever in data.mdb.
  *      B's details are intact in a get. The report's figures are the same before and after,
  *      but for `erased`.
  *   2  The history records each erasure (actor, reason); the record says erased_at_ms and
@@ -51,6 +53,8 @@ CHECK_DEFINE_COUNTERS();
 #define LOG_WAIT_MS 20000
 /* Notes D's owner writes: more than any window of events around one history entry. */
 #define D_NOTES 30
+/* privacy.rekey in the test's configuration. */
+#define REKEY_MS 3000
 
 static harness_t h;
 static char shim[PATH_MAX];
@@ -87,6 +91,7 @@ static const struct person D = {"Dorian Wexcombe", "+49 221 8830 5174",
  * (no wide strings, no JSON, no base64 in the store), so those are not searched. */
 struct needles {
         const char *s[16];
+        bool given[16]; /* s[i] is (a part of) a detail as the client gave it */
         size_t n;
         char buf[16][96];
 };
@@ -100,6 +105,7 @@ s_add(struct needles *nd, const char *prefix, const char *arg)
         REQUIRE(nd->n < 16);
         snprintf(nd->buf[nd->n], sizeof(nd->buf[0]), "%s%s", prefix, arg);
         nd->s[nd->n] = nd->buf[nd->n];
+        nd->given[nd->n] = false;
         nd->n++;
 }
 
@@ -135,6 +141,8 @@ s_needles(struct needles *nd, const struct person *p)
         s_add(nd, "", p->name);
         s_add(nd, "", surname ? surname + 1 : NULL);
         s_add(nd, "", p->phone);
+        for (size_t i = 0; i < nd->n; i++)
+                nd->given[i] = true;
         if (p->phone && p->phone[0]) {
                 s_subscriber(p->phone, sub, sizeof(sub));
                 s_add(nd, "p:49", sub); /* the index key before hashing */
@@ -142,6 +150,8 @@ s_needles(struct needles *nd, const struct person *p)
                 s_add(nd, "", sub + 2); /* without the area code's first digits */
         }
         s_add(nd, "", p->email);
+        if (nd->n > 0 && p->email && p->email[0])
+                nd->given[nd->n - 1] = true;
         s_add(nd, "e:", p->email); /* the index key before hashing (case ignored) */
         if (p->email && p->email[0]) {
                 char local[96];
@@ -149,14 +159,17 @@ s_needles(struct needles *nd, const struct person *p)
 
                 snprintf(local, sizeof(local), "%.*s@", (int)(at - p->email), p->email);
                 s_add(nd, "", local);
+                nd->given[nd->n - 1] = true;
         }
         s_add(nd, "", p->address);
         if (p->address && p->address[0]) {
+                nd->given[nd->n - 1] = true;
                 char street[96];
 
                 snprintf(street, sizeof(street), "%s", p->address);
                 street[strcspn(street, " ,")] = '\0';
                 s_add(nd, "", street);
+                nd->given[nd->n - 1] = true;
         }
 }
 
@@ -224,6 +237,51 @@ s_read_lower(const char *path, size_t *ret_size)
         for (size_t i = 0; buf && i < *ret_size; i++)
                 buf[i] = (char)tolower((unsigned char)buf[i]);
         return buf;
+}
+
+/* What the test reads of privacy.key (daemon/seal.h: "CDPK", version 1, the 32-byte hash key,
+ * a 32-bit big-endian count of sealing keys, that many 32-bit epochs and 32-byte keys). */
+struct pkey {
+        uint32_t count, epoch; /* the number of sealing keys; the newest one's epoch */
+        uint8_t hash[32], seal[32];
+        char *raw; /* the whole file, the caller's to free */
+        size_t size;
+};
+
+static uint32_t
+s_be32(const uint8_t *p)
+{
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+s_read_pkey(const char *state, struct pkey *ret)
+{
+        char path[PATH_MAX + 16];
+        const uint8_t *p;
+
+        snprintf(path, sizeof(path), "%s/privacy.key", state);
+        memset(ret, 0, sizeof(*ret));
+        ret->raw = s_read_file(path, &ret->size);
+        REQUIRE(ret->raw != NULL && ret->size >= 41 && memcmp(ret->raw, "CDPK\1", 5) == 0);
+        p = (const uint8_t *)ret->raw;
+        memcpy(ret->hash, p + 5, 32);
+        ret->count = s_be32(p + 37);
+        REQUIRE(ret->count >= 1 && ret->size == 41 + (size_t)ret->count * 36);
+        p += 41 + (size_t)(ret->count - 1) * 36;
+        ret->epoch = s_be32(p);
+        memcpy(ret->seal, p + 4, 32);
+}
+
+/* A replaced key: one sealing key left, newer than before's, whose key is gone from the file;
+ * the hash key is kept (the contact index stays valid). */
+static void
+s_check_replaced(const struct pkey *before, const struct pkey *after)
+{
+        CHECK_INT(after->count, 1);
+        CHECK(after->epoch > before->epoch);
+        CHECK(memcmp(after->hash, before->hash, 32) == 0);
+        CHECK(memmem(after->raw, after->size, before->seal, 32) == NULL);
 }
 
 /* How many times needle (ASCII case ignored) occurs in the file at path, byte by byte; each
@@ -374,7 +432,8 @@ s_create(harness_client_t *c, struct filed *f)
         complaint__v1__reply__free_unpacked(r, NULL);
 }
 
-/* Sends a change of one of the simple kinds as actor, and checks that it succeeded. */
+/* Sends a change of one of the simple kinds as actor, and checks that it succeeded. note is
+ * the note of a NOTE, the department of an ASSIGN (NULL: the category's). */
 static void
 s_change(harness_client_t *c, int kind, uint64_t id, const char *note, const char *actor)
 {
@@ -391,6 +450,8 @@ s_change(harness_client_t *c, int kind, uint64_t id, const char *note, const cha
         switch (kind) {
         case BODY(ASSIGN):
                 assign.id = id;
+                if (note)
+                        assign.department = (char *)(uintptr_t)note; /* a reassignment */
                 req.assign = &assign;
                 break;
         case BODY(ACCEPT):
@@ -717,7 +778,7 @@ main(void)
                                             "retention = \"2y\";",
                                             "retention = \"1d\";",
                                             "rekey = \"1d\";",
-                                            "rekey = \"1s\";",
+                                            "rekey = \"3s\";",
                                             NULL};
         /* The free text of C and D (text-erased) and its control, A's and B's (kept). */
         static const char *const erased_words[] = {"Marrowgate", "Fennimore",   "Quasselbach",
@@ -746,7 +807,9 @@ main(void)
                            .category = "billing"};
         harness_client_t c;
         pb_reply_t *r, *rep0, *rep1;
-        char backup[PATH_MAX + 16], first_state[PATH_MAX], key_before[64], *buf, *out = NULL;
+        char backup[PATH_MAX + 16], first_state[PATH_MAX], *buf, *out = NULL;
+        struct pkey key0, key1, key2;
+        int64_t t_erase;
         int64_t t0 = s_utc_ms();
         off_t mark;
 
@@ -774,26 +837,47 @@ main(void)
                 /* Other complaints' events in between. */
                 if (i % 10 == 0)
                         s_change(&c, BODY(NOTE), b1.id, "Kestrelmoor: checked", "network-sys");
+                /* A change that writes an event on each department, mid-way. */
+                if (i == D_NOTES / 2)
+                        s_change(&c, BODY(ASSIGN), d1.id, "customer_care", "agent:olga");
+        }
+        /* The scan's own check: every form of every person's details as given is found in a
+         * file holding the encoded create request (protobuf, as a store would hold it). */
+        {
+                const struct filed *all[] = {&a1, &a2, &b1, &c1, &d1};
+                char dir[PATH_MAX], path[PATH_MAX + 16];
+
+                snprintf(dir, sizeof(dir), "%s/scan-control", h.dir);
+                REQUIRE(mkdir(dir, 0700) == 0);
+                for (size_t i = 0; i < 5; i++) {
+                        pb_request_t req;
+                        Complaint__V1__CreateRequest q;
+                        pb_complainant_t who;
+                        struct needles nd;
+                        size_t len = 0;
+                        uint8_t *bytes = harness_encode(s_create_req(&req, &q, &who, all[i]), &len);
+
+                        REQUIRE(bytes != NULL);
+                        snprintf(path, sizeof(path), "%s/request-%zu", dir, i);
+                        REQUIRE(s_write_file(path, (const char *)bytes, len) == 0);
+                        free(bytes);
+                        s_needles(&nd, all[i]->who);
+                        for (size_t k = 0; k < nd.n; k++)
+                                CHECK(!nd.given[k] || s_count_in_file(path, nd.s[k], false) > 0);
+                }
         }
         /* A2 is linked to A1: the same number written nationally. */
         r = s_get(&c, a2.id);
         CHECK(r->n_complainant_complaints == 1 && r->complainant_complaints[0] == a1.id);
         complaint__v1__reply__free_unpacked(r, NULL);
-        {
-                size_t k = 0;
-
-                snprintf(backup, sizeof(backup), "%s/privacy.key", h.state);
-                buf = s_read_file(backup, &k);
-                REQUIRE(buf != NULL && k > 0);
-                memset(key_before, 0, sizeof(key_before));
-                memcpy(key_before, buf, k < sizeof(key_before) ? k : sizeof(key_before));
-                free(buf);
-        }
+        s_read_pkey(h.state, &key0);
         rep0 = s_report(&c, t0 - 3600000, s_utc_ms() + 3600000);
         CHECK_INT(rep0->report->total->complaints, 5);
         CHECK_INT(rep0->report->total->erased, 0);
 
         /* ---------------------------------------------------------- 1: erasing */
+        t_erase = harness_now_ms();
+        mark = harness_log_size(&h);
         r = s_erase(&c, "0049 30 7391-2846", NULL, 0, false, "admin:erin");
         REQUIRE(r != NULL);
         CHECK_INT(r->error, E_OK);
@@ -809,19 +893,28 @@ main(void)
         CHECK_INT(r->error, E_OK);
         CHECK(r->erase != NULL && r->erase->erased == 0);
         complaint__v1__reply__free_unpacked(r, NULL);
+        /* The daemon replaces the key that sealed the erased details after an erasure (the
+         * first at once, the next REKEY_MS after the one before), so that what LMDB left of
+         * them in free pages can no longer be opened: the old key is dropped. */
+        CHECK(harness_wait_log(&h, "privacy key: replaced", mark, LOG_WAIT_MS) >= 0);
+        s_read_pkey(h.state, &key1);
+        s_check_replaced(&key0, &key1);
+        mark = harness_log_size(&h);
         r = s_erase(&c, NULL, "  cordelia.VANTABLACK@example.com", 0, true, "admin:erin");
         REQUIRE(r != NULL);
         CHECK_INT(r->error, E_OK);
         CHECK(r->erase != NULL && r->erase->erased == 1 && r->erase->n_ids == 1 &&
               r->erase->ids[0] == c1.id);
         complaint__v1__reply__free_unpacked(r, NULL);
-        mark = harness_log_size(&h);
         r = s_erase(&c, NULL, NULL, d1.id, true, "admin:erin");
         REQUIRE(r != NULL);
         CHECK_INT(r->error, E_OK);
         CHECK(r->erase != NULL && r->erase->erased == 1 && r->erase->n_ids == 1 &&
               r->erase->ids[0] == d1.id);
         complaint__v1__reply__free_unpacked(r, NULL);
+        /* The next replacement can begin no sooner than REKEY_MS after the first, which began
+         * after t_erase: when C and D were erased before that, it covers both. */
+        CHECK(harness_now_ms() - t_erase < REKEY_MS);
         /* Refusals: no reason; two names at once. */
         {
                 pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
@@ -976,22 +1069,11 @@ main(void)
                 snprintf(backup, sizeof(backup), "%s", r->backup->path);
                 complaint__v1__reply__free_unpacked(r, NULL);
         }
-        /* After the erasures the daemon replaces the key that sealed the erased details, so
-         * that what LMDB left of them in free pages can no longer be opened (privacy.rekey). */
         CHECK(harness_wait_log(&h, "privacy key: replaced", mark, LOG_WAIT_MS) >= 0);
         harness_client_close(&c);
         CHECK_INT(harness_stop(&h), 0);
-        {
-                char path[PATH_MAX + 16];
-                size_t k = 0;
-
-                snprintf(path, sizeof(path), "%s/privacy.key", h.state);
-                buf = s_read_file(path, &k);
-                REQUIRE(buf != NULL);
-                CHECK(memcmp(buf, key_before, k < sizeof(key_before) ? k : sizeof(key_before)) !=
-                      0);
-                free(buf);
-        }
+        s_read_pkey(h.state, &key2);
+        s_check_replaced(&key1, &key2);
 
         /* ---------------------------------------------------------- 1: the scans */
         {
@@ -1012,6 +1094,25 @@ main(void)
                 for (size_t i = 0; kept_words[i]; i++) {
                         CHECK(s_count_in_dir(h.state, &kept_words[i], 1, false, NULL) > 0);
                         CHECK(s_count_in_dir(backup, &kept_words[i], 1, false, NULL) > 0);
+                }
+                /* The keys are never in the store, nor in the backup's data file. */
+                {
+                        const char *dirs[] = {h.state, backup};
+                        const struct pkey *keys[] = {&key0, &key1, &key2};
+
+                        for (int i = 0; i < 2; i++) {
+                                char path[PATH_MAX + 16];
+                                size_t n = 0;
+
+                                snprintf(path, sizeof(path), "%s/data.mdb", dirs[i]);
+                                buf = s_read_file(path, &n);
+                                REQUIRE(buf != NULL);
+                                for (int j = 0; j < 3; j++) {
+                                        CHECK(!memmem(buf, n, keys[j]->seal, 32));
+                                        CHECK(!memmem(buf, n, keys[j]->hash, 32));
+                                }
+                                free(buf);
+                        }
                 }
                 /* And the daemon's log holds no one's details. */
                 for (size_t i = 0; i < 5; i++) {
@@ -1154,5 +1255,8 @@ main(void)
                 free(out);
         }
 
+        free(key0.raw);
+        free(key1.raw);
+        free(key2.raw);
         return harness_cleanup(&h, check_summary());
 }

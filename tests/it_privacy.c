@@ -47,6 +47,7 @@ CHECK_DEFINE_COUNTERS();
 #endif
 
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
+#define E_GONE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE
 #define ERASED "[erased]"
 #define DAY_MS 86400000LL
 /* How long a log line the daemon writes within a few heartbeats (100 ms) is waited for. */
@@ -612,11 +613,12 @@ s_check_erase_entry(const pb_reply_t *r, const char *actor, const char *reason_p
 }
 
 /* Every event still kept, packed again, searched for each needle; and checked to carry no
- * complainant. *ret_control counts the events that hold control (the search's own check).
- * Returns how many events were read. */
+ * complainant. *ret_control counts the events that hold control (the search's own check);
+ * *ret_oldest is the oldest event's at_ms (INT64_MAX: none). Returns how many events were
+ * read. */
 static size_t
 s_check_events(harness_client_t *c, const char *const *needles, size_t n, const char *control,
-               size_t *ret_control)
+               size_t *ret_control, int64_t *ret_oldest)
 {
         uint64_t after = 0;
         size_t events = 0;
@@ -633,8 +635,15 @@ s_check_events(harness_client_t *c, const char *const *needles, size_t n, const 
                 req.body_case = BODY(REPLAY);
                 req.replay = &q;
                 REQUIRE(harness_client_call(c, &req, HARNESS_CALL_TIMEOUT_MS, &r) == 0);
-                CHECK_INT(r->error, E_OK);
                 REQUIRE(r->replay != NULL);
+                /* Pruned events: GONE, and where to resume (the daemon answers so even to
+                 * after_offset 0, which complaint.proto calls "from the oldest kept"). */
+                if (r->error == E_GONE && page == 0 && after == 0) {
+                        after = r->replay->next_after;
+                        complaint__v1__reply__free_unpacked(r, NULL);
+                        continue;
+                }
+                CHECK_INT(r->error, E_OK);
                 for (size_t i = 0; i < r->replay->n_events; i++) {
                         pb_event_t *ev = r->replay->events[i];
                         size_t len = protobuf_c_message_get_packed_size(&ev->base);
@@ -652,6 +661,8 @@ s_check_events(harness_client_t *c, const char *const *needles, size_t n, const 
                         }
                         CHECK(ev->complaint == NULL || ev->complaint->complainant == NULL);
                         *ret_control += memmem(buf, len, control, strlen(control)) != NULL;
+                        if (ev->at_ms < *ret_oldest)
+                                *ret_oldest = ev->at_ms;
                         free(buf);
                         events++;
                 }
@@ -1047,8 +1058,9 @@ main(void)
                                 needles[n++] = nd[i].s[k];
                 }
                 size_t control = 0;
+                int64_t oldest = INT64_MAX;
 
-                CHECK(s_check_events(&c, needles, n, "Kestrelmoor", &control) >=
+                CHECK(s_check_events(&c, needles, n, "Kestrelmoor", &control, &oldest) >=
                       5 + 3 + D_NOTES + 4);
                 /* B's words are in its events: the create and its three notes at least. */
                 CHECK(control >= 4);
@@ -1135,7 +1147,7 @@ main(void)
                                                 "s.orchardson@example.org", "Am Deich 5"};
                 struct filed t_closed = {.who = &T,
                                          .description = "Retention: closed",
-                                         .note = "",
+                                         .note = "Yarrowdale: the intake's note",
                                          .category = "billing"};
                 struct filed t_open = {
                     .who = &T, .description = "Retention: open", .note = "", .category = "billing"};
@@ -1202,6 +1214,27 @@ main(void)
                 complaint__v1__reply__free_unpacked(r, NULL);
                 /* Nothing more is due: the next batch erases nothing. */
                 CHECK_INT(harness_log_count(&h, "privacy.retention: erased", mark), 1);
+                harness_client_close(&c);
+                CHECK_INT(harness_stop(&h), 0);
+
+                /* No event outlives privacy.retention, and with them go the intake's notes.
+                 * Pruning runs at the first heartbeat after a start (then once a minute). */
+                mark = harness_log_size(&h);
+                s_start();
+                REQUIRE(harness_client_open(&h, &c) == 0);
+                CHECK(harness_wait_log(&h, "event log: pruned", mark, LOG_WAIT_MS) >= 0);
+                {
+                        static const char *const gone[] = {"Yarrowdale"};
+                        size_t control = 0;
+                        int64_t oldest = INT64_MAX;
+
+                        CHECK(s_check_events(&c, gone, 1, "Retention: new", &control, &oldest) > 0);
+                        CHECK(control > 0);
+                        CHECK(oldest >= s_utc_ms() + 2 * DAY_MS - DAY_MS - 60000);
+                }
+                r = s_get(&c, t_open.id);
+                CHECK(s_intact(r, &T));
+                complaint__v1__reply__free_unpacked(r, NULL);
         }
         harness_client_close(&c);
         CHECK_INT(harness_stop(&h), 0);

@@ -1,26 +1,36 @@
 /* it_privacy.c: the personal-data guarantees of issue 15 against the real daemon.
  *
- *   1  Erasure on request and the proof that it is gone. Complainant A files two complaints
- *      (one full, one by phone only, written nationally), B one, C one, D one with many notes.
- *      A is erased by phone (written a third way; the reply counts 2), C by e-mail (in another
- *      case) with text, D by complaint id with text. After the daemon has replaced its privacy
- *      key (it does after erasures: privacy.rekey, here 3s) it is stopped, and every file of the
- *      state directory (data.mdb above all) and of a backup made after the erasure is read
- *      byte by byte and searched for every form of the erased data the daemon could have
- *      written (s_needles() says which). B's details, sealed, are never in the clear either;
- *      the descriptions of A and B, which were not text-erased, are found (the scan's control).
- *      Each key replacement is checked in privacy.key: one sealing key left, a new one, the old
- *      one gone from the file; no key is ever in data.mdb.
- *      B's details are intact in a get. The report's figures are the same before and after,
- *      but for `erased`.
+ *   1  Erasure on request, and the proof that it is gone. Complainant A files two complaints
+ *      (one with every detail, one by phone only, written nationally), B, C and D one each (D
+ *      with many notes by its owner among other complaints' events, and a reassignment). A is
+ *      erased by phone (written a third way: the reply counts 2), C by e-mail (in another case)
+ *      with text, D by complaint id with text. The daemon then replaces its privacy key
+ *      (privacy.rekey, here 3s; checked in privacy.key: one sealing key left, a newer one, the
+ *      old one gone from the file), a backup is made through the API, and the daemon is
+ *      stopped. The raw scan: every regular file of the state directory (data.mdb, lock.mdb,
+ *      privacy.key) and of the backup (data.mdb, privacy.key) is read whole and searched byte
+ *      by byte, ASCII case ignored, at every offset (memmem), for every form of every
+ *      complainant's details the daemon could have written (s_needles() lists them and says
+ *      why no other encoding is searched): none is found, of anyone (B's are sealed, never in
+ *      the clear). The backup also holds none of C's and D's erased free text (the live file
+ *      may keep it in free pages, as the README says: counted and printed, not checked). As
+ *      the scan's own control, the words of the descriptions not erased are found in both,
+ *      and every as-given form of every detail is found in a file of the encoded create
+ *      requests. No key of privacy.key is in either data.mdb, and the daemon's log holds no
+ *      one's details. B's details are intact in a get. The report's figures, in total and by
+ *      every breakdown, are the same before and after but for `erased`, which counts the 4.
  *   2  The history records each erasure (actor, reason); the record says erased_at_ms and
- *      text_erased; the events still kept hold no erased text; a later change and a replay of
- *      the create (its request id again) do not bring the details back.
+ *      text_erased, its description and its owner's notes are "[erased]" in the history, a
+ *      department's note is kept; no event still kept holds the erased text or anyone's
+ *      details (read back by replay); a later change, and the create sent again under its
+ *      request id, do not bring the details back.
  *   3  Retention (privacy.retention 1d) with the daemon's clock moved two days on (timeshim):
  *      the closed and the dismissed complaint lose their details (actor complaintd), the open
- *      ones keep them, and a new complaint from the number of an open one is linked to it.
- *   4  `complaintd --check-store` finds no problem in the store after all this, and reports
- *      the records of a store whose privacy.key is not its own.
+ *      ones keep them, a new complaint from the number of an open one is linked to it (and not
+ *      to the erased one), and after the next start's pruning no event older than the period
+ *      is kept, nor the intake note it carried.
+ *   4  `complaintd --check-store` finds no problem in the store and in the backup after all
+ *      this, and reports one in a store whose privacy.key is another store's.
  *   5  Access control, on a second state directory: an erase by intake, analyst or department
  *      principals is FORBIDDEN and erases nothing; admin's succeeds.
  *
@@ -81,15 +91,24 @@ static const struct person D = {"Dorian Wexcombe", "+49 221 8830 5174",
                                 "dorian.wexcombe@grubbstreet.example",
                                 "Grubbstrasse 23, 50667 Koeln"};
 
-/* Every form of a person's details the daemon could have written, for the scans. The daemon
- * writes contact details only as protobuf strings (UTF-8, as given, length-prefixed: a
- * substring search finds them whatever the prefix) and the contact index's keys (the
- * normalised forms: "p:" and the E.164 digits without "+", "e:" and the lower-cased address,
- * daemon/contact.c), which are hashed before they are stored; a search for the normalised
- * forms and the subscriber's digits finds them in the clear whatever surrounds them
- * ("+49...", "0049...", "030..."). The search ignores ASCII case, so the lower-cased e-mail is
- * covered by the e-mail as given. Nothing in the daemon writes UTF-16 or any other encoding
- * (no wide strings, no JSON, no base64 in the store), so those are not searched. */
+/* Every form of a person's details the daemon could have written, for the scans:
+ *
+ *   - the name as given, and the surname alone;
+ *   - the phone number as given; the normalised index key before hashing ("p:49" and the
+ *     national significant number, daemon/contact.c); that number's digits alone, which occur
+ *     in every other way of writing it without separators (E.164 with or without "+", "0049",
+ *     the national "0..."); and the same without its first two digits;
+ *   - the e-mail address as given, which with the case ignored is also the lower-cased
+ *     (normalised) one; the index key before hashing ("e:" and the address); the local part
+ *     with its "@";
+ *   - the address as given, and its first word (the street).
+ *
+ * The daemon writes text only as protobuf strings, UTF-8 as the client sent it, behind a
+ * varint length: a substring search finds them whatever the prefix. Contact details go into
+ * the store only sealed (XChaCha20-Poly1305) and into the contact index only hashed
+ * (HMAC-SHA-256), neither of which a plaintext search can find, which is the point. Nothing
+ * in the daemon writes UTF-16, JSON, base64 or any other encoding of them (no wide strings
+ * anywhere in the code), so those are not searched. */
 struct needles {
         const char *s[16];
         bool given[16]; /* s[i] is (a part of) a detail as the client gave it */

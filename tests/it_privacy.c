@@ -702,7 +702,7 @@ s_start(void)
 {
         char env_file[PATH_MAX + 16], env_asan[512];
         const char *asan = getenv("ASAN_OPTIONS");
-        const char *env[] = {"LD_PRELOAD=" TIMESHIM_LIB, env_file, env_asan, NULL};
+        const char *env[] = {("LD_PRELOAD=" TIMESHIM_LIB), env_file, env_asan, NULL};
         harness_start_opts_t opts = {.env = env};
 
         snprintf(env_file, sizeof(env_file), "TIMESHIM_FILE=%s", shim);
@@ -722,8 +722,8 @@ s_access(void)
         static const char *const lines[P_COUNT] = {
             [P_AGENT] = "name = \"agent\"; role = \"intake\"; acts_for_people = true;",
             [P_ANALYST] = "name = \"analysis\"; role = \"analyst\";",
-            [P_DEPT] = "name = \"billing-sys\"; role = \"department\"; departments = "
-                       "[\"billing\"]; contact = true;",
+            [P_DEPT] = ("name = \"billing-sys\"; role = \"department\"; departments = "
+                        "[\"billing\"]; contact = true;"),
             [P_ROOT] = "name = \"root\"; role = \"admin\";",
         };
         harness_keypair_t server, kp[P_COUNT];

@@ -27,13 +27,13 @@
  *      request id, do not bring the details back.
  *   3  Retention (privacy.retention 1d) with the daemon's clock moved two days on (timeshim):
  *      the closed and the dismissed complaint lose their details (actor complaintd), the open
- *      ones keep them, a new complaint from the number of an open one is linked to it (and not
- *      to the erased one), and after the next start's pruning no event older than the period
- *      is kept, nor the intake note it carried.
- *   4  `complaintd --check-store` finds no problem in the store and in the backup after all
- *      this, and reports one in a store whose privacy.key is another store's.
- *   5  Access control, on a second state directory: an erase by intake, analyst or department
- *      principals is FORBIDDEN and erases nothing; admin's succeeds.
+ *      ones keep them (one of them dismissed and reopened before), a new complaint from the number
+ * of an open one is linked to it (and not to the erased one), and after the next start's pruning no
+ * event older than the period is kept, nor the intake note it carried. 4  `complaintd
+ * --check-store` finds no problem in the store and in the backup after all this, and reports one in
+ * a store whose privacy.key is another store's. 5  Access control, on a second state directory: an
+ * erase by intake, analyst or department principals is FORBIDDEN and erases nothing; admin's
+ * succeeds.
  *
  * Nothing sleeps: waits are on replies, the daemon's log (inotify) or a child, all bounded. */
 #include <ctype.h>
@@ -458,7 +458,8 @@ s_create(harness_client_t *c, struct filed *f)
 }
 
 /* Sends a change of one of the simple kinds as actor, and checks that it succeeded. note is
- * the note of a NOTE, the department of an ASSIGN (NULL: the category's). */
+ * the note of a NOTE, the reason of a REOPEN, the department of an ASSIGN (NULL: the
+ * category's). */
 static void
 s_change(harness_client_t *c, int kind, uint64_t id, const char *note, const char *actor)
 {
@@ -468,6 +469,7 @@ s_change(harness_client_t *c, int kind, uint64_t id, const char *note, const cha
         Complaint__V1__ResolveRequest resolve = COMPLAINT__V1__RESOLVE_REQUEST__INIT;
         Complaint__V1__CloseRequest close_ = COMPLAINT__V1__CLOSE_REQUEST__INIT;
         Complaint__V1__DismissRequest dismiss = COMPLAINT__V1__DISMISS_REQUEST__INIT;
+        Complaint__V1__ReopenRequest reopen = COMPLAINT__V1__REOPEN_REQUEST__INIT;
         Complaint__V1__NoteRequest n = COMPLAINT__V1__NOTE_REQUEST__INIT;
         pb_reply_t *r;
 
@@ -499,6 +501,11 @@ s_change(harness_client_t *c, int kind, uint64_t id, const char *note, const cha
                 dismiss.id = id;
                 dismiss.reason = COMPLAINT__V1__DISMISS_REASON__DISMISS_REASON_DUPLICATE;
                 req.dismiss = &dismiss;
+                break;
+        case BODY(REOPEN):
+                reopen.id = id;
+                reopen.reason = (char *)(uintptr_t)note;
+                req.reopen = &reopen;
                 break;
         case BODY(NOTE):
                 n.id = id;
@@ -1217,6 +1224,12 @@ main(void)
                                       .description = "Retention: new",
                                       .note = "",
                                       .category = "billing"};
+                static const struct person U = {"Ursula Brackenridge", "+49 431 6652 0184",
+                                                "u.brackenridge@example.org", "Hafenstrasse 2"};
+                struct filed u_reopened = {.who = &U,
+                                           .description = "Retention: reopened",
+                                           .note = "",
+                                           .category = "network"};
                 struct filed s_dismissed = {.who = &S,
                                             .description = "Retention: dismissed",
                                             .note = "",
@@ -1230,6 +1243,12 @@ main(void)
                 s_create(&c, &s_dismissed);
                 s_change(&c, BODY(ASSIGN), s_dismissed.id, NULL, "agent:olga");
                 s_change(&c, BODY(DISMISS), s_dismissed.id, NULL, "agent:olga");
+                /* Dismissed, then reopened: open again, out of the retention index. */
+                s_create(&c, &u_reopened);
+                s_change(&c, BODY(ASSIGN), u_reopened.id, NULL, "agent:olga");
+                s_change(&c, BODY(DISMISS), u_reopened.id, NULL, "agent:olga");
+                s_change(&c, BODY(REOPEN), u_reopened.id, "the caller was right after all",
+                         "agent:olga");
                 s_create(&c, &t_open);
                 s_change(&c, BODY(ASSIGN), t_open.id, NULL, "agent:olga");
 
@@ -1264,6 +1283,10 @@ main(void)
                 complaint__v1__reply__free_unpacked(r, NULL);
                 r = s_get(&c, b1.id);
                 CHECK(s_intact(r, &B));
+                complaint__v1__reply__free_unpacked(r, NULL);
+                r = s_get(&c, u_reopened.id);
+                CHECK(s_intact(r, &U));
+                CHECK_INT(r->complaint->status, ST_ASSIGNED);
                 complaint__v1__reply__free_unpacked(r, NULL);
 
                 /* A new complaint from T's number, written nationally, is linked to the open

@@ -6,7 +6,7 @@
  *      erased by phone (written a third way: the reply counts 2), C by e-mail (in another case)
  *      with text, D by complaint id with text, E (filed twice, once by e-mail only) by the id
  *      of its first complaint (the reply counts 2). The daemon then replaces its privacy key
- *      (privacy.rekey, here 3s; checked in privacy.key: one sealing key left, a newer one, the
+ *      (privacy.rekey, here 5s; checked in privacy.key: one sealing key left, a newer one, the
  *      old one gone from the file), a backup is made through the API, and the daemon is
  *      stopped. The raw scan: every regular file of the state directory (data.mdb, lock.mdb,
  *      privacy.key) and of the backup (data.mdb, privacy.key) is read whole and searched byte
@@ -66,7 +66,7 @@ CHECK_DEFINE_COUNTERS();
 /* Notes D's owner writes: more than any window of events around one history entry. */
 #define D_NOTES 30
 /* privacy.rekey in the test's configuration. */
-#define REKEY_MS 3000
+#define REKEY_MS 5000
 
 static harness_t h;
 static char shim[PATH_MAX];
@@ -820,7 +820,7 @@ main(void)
                                             "retention = \"2y\";",
                                             "retention = \"1d\";",
                                             "rekey = \"1d\";",
-                                            "rekey = \"3s\";",
+                                            "rekey = \"5s\";",
                                             NULL};
         /* The free text of C and D (text-erased) and its control, A's and B's (kept). */
         static const char *const erased_words[] = {"Marrowgate", "Fennimore",   "Quasselbach",
@@ -978,7 +978,12 @@ main(void)
         complaint__v1__reply__free_unpacked(r, NULL);
         /* The next replacement can begin no sooner than REKEY_MS after the first, which began
          * after t_erase: when C, D and E were erased before that, it covers them all. */
-        CHECK(harness_now_ms() - t_erase < REKEY_MS);
+        {
+                int64_t took = harness_now_ms() - t_erase;
+
+                CHECK(took < REKEY_MS);
+                printf("erasures done %" PRId64 " ms after the first began\n", took);
+        }
         /* Refusals: no reason; two names at once. */
         {
                 pb_request_t req = COMPLAINT__V1__REQUEST__INIT;

@@ -822,7 +822,8 @@ main(void)
                                             "rekey = \"1d\";",
                                             "rekey = \"5s\";",
                                             NULL};
-        /* The free text of C and D (text-erased) and its control, A's and B's (kept). */
+        /* The free text of C and D (text-erased), and as the control the words of the texts
+         * that are kept: A's, B's and E's descriptions, the department's note on D. */
         static const char *const erased_words[] = {"Marrowgate", "Fennimore",   "Quasselbach",
                                                    "Ulverstone", "Thimblerig-", NULL};
         static const char *const kept_words[] = {"Brackwater", "Kestrelmoor", "Deptkeeps",

@@ -84,6 +84,8 @@ enum opt {
         OPT_KEY,
         OPT_SERVER_KEY,
         OPT_OUT,
+        OPT_COMPLAINT,
+        OPT_TEXT,
         OPT_MAX_
 };
 
@@ -134,6 +136,8 @@ static const struct {
     [OPT_KEY] = {"key", true},
     [OPT_SERVER_KEY] = {"server-key", true},
     [OPT_OUT] = {"out", true},
+    [OPT_COMPLAINT] = {"complaint", true},
+    [OPT_TEXT] = {"text", false},
 };
 
 #define O(x) (UINT64_C(1) << OPT_##x)
@@ -657,6 +661,113 @@ s_note(struct ctl *x)
         return s_change(x, &req, "noted");
 }
 
+/* Erasure (PROTOCOL.md, "Personal data"): the daemon erases at most a batch per request and
+ * says when more remain; each further request is a new change, under a new request id. The
+ * bound on rounds only guards against a daemon that always says "more". */
+#define ERASE_ROUNDS_MAX 10000
+
+static int
+s_erase(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__EraseRequest q = COMPLAINT__V1__ERASE_REQUEST__INIT;
+        uint64_t *ids = NULL, id = 0, total = 0;
+        size_t n_ids = 0;
+        bool replayed = false;
+        int given, r;
+
+        given = (x->val[OPT_PHONE] != NULL) + (x->val[OPT_EMAIL] != NULL) +
+                (x->val[OPT_COMPLAINT] != NULL);
+        if (given != 1)
+                return s_usage_error(x, "erase needs exactly one of --phone, --email and "
+                                        "--complaint");
+        if ((r = s_need(x, OPT_REASON)))
+                return r;
+        if (x->val[OPT_PHONE] && (r = s_need(x, OPT_PHONE)))
+                return r;
+        if (x->val[OPT_EMAIL] && (r = s_need(x, OPT_EMAIL)))
+                return r;
+        if (x->val[OPT_COMPLAINT] && (!s_parse_u64(x->val[OPT_COMPLAINT], &id) || id == 0))
+                return s_usage_error(x,
+                                     "--complaint: '%s' is not a complaint id (a positive "
+                                     "decimal number)",
+                                     x->val[OPT_COMPLAINT]);
+        q.phone = s_opt(x, OPT_PHONE);
+        q.email = s_opt(x, OPT_EMAIL);
+        q.id = id;
+        q.text = x->val[OPT_TEXT] != NULL;
+        q.reason = s_opt(x, OPT_REASON);
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_ERASE;
+        req.erase = &q;
+        for (int round = 0; round < ERASE_ROUNDS_MAX; round++) {
+                pb_reply_t *reply = NULL;
+                const Complaint__V1__EraseReply *e;
+                uint64_t *grown;
+                bool more;
+
+                if (round > 0) {
+                        r = complaint_request_id_generate(x->request_id_buf);
+                        if (r < 0) {
+                                free(ids);
+                                return s_fail("cannot make a request id: %s", strerror(-r));
+                        }
+                        x->request_id = x->request_id_buf;
+                }
+                if ((r = s_call(x, &req, &reply))) {
+                        free(ids);
+                        return r;
+                }
+                e = reply->erase;
+                if (e == NULL) {
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+                        free(ids);
+                        return s_fail("the reply from %s carries no erasure", x->endpoint);
+                }
+                grown = realloc(ids, (n_ids + e->n_ids + 1) * sizeof(*ids));
+                if (grown == NULL) {
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+                        free(ids);
+                        return s_fail("out of memory");
+                }
+                ids = grown;
+                memcpy(ids + n_ids, e->ids, e->n_ids * sizeof(*ids));
+                n_ids += e->n_ids;
+                total += e->erased;
+                replayed = replayed || reply->replayed;
+                more = e->more;
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                if (!more)
+                        break;
+        }
+        if (x->json) {
+                json_t j;
+
+                json_init(&j, stdout);
+                json_object_begin(&j);
+                json_kv_uint(&j, "erased", total);
+                json_key(&j, "ids");
+                json_array_begin(&j);
+                for (size_t i = 0; i < n_ids; i++)
+                        json_uint(&j, ids[i]);
+                json_array_end(&j);
+                json_kv_bool(&j, "text", q.text);
+                json_kv_bool(&j, "replayed", replayed);
+                json_object_end(&j);
+                json_finish(&j);
+        } else {
+                printf("erased %" PRIu64 " %s", total, total == 1 ? "complaint" : "complaints");
+                for (size_t i = 0; i < n_ids; i++)
+                        printf("%s%" PRIu64, i ? ", " : ": ", ids[i]);
+                if (q.text)
+                        printf(" (contact details and text)");
+                if (replayed)
+                        printf(" [replayed]");
+                putchar('\n');
+        }
+        free(ids);
+        return s_flush();
+}
+
 /* The rest of a complaint's history after the first page of a get: the daemon returns it in
  * pages (limits.reply), and show prints it whole. The pages are kept in *pages (the caller
  * frees them) because hist points into them. */
@@ -1161,6 +1272,13 @@ static const struct command commands[] = {
      "Add a note to a complaint's history."},
     {"escalate", s_simple, O(NOTE), 1, 1, true, "ID [--note N]",
      "Escalate a complaint one level up its department's management chain by hand."},
+    {"erase", s_erase, O(PHONE) | O(EMAIL) | O(COMPLAINT) | O(TEXT) | O(REASON), 0, 0, true,
+     "(--phone P | --email E | --complaint ID) --reason R [--text]",
+     "Erase a complainant's contact details (name, phone, e-mail, address) from every\n"
+     "complaint that holds them: the complainant with that phone number or e-mail address,\n"
+     "or the complainant of complaint ID. --text also replaces the description and the\n"
+     "intake's notes with a marker. The reason is kept in the history. Admin only under\n"
+     "access control; says how many complaints were touched."},
     {"show", s_show, 0, 1, 1, false, "ID", "Show a complaint and its full history."},
     {"list", s_list,
      O(DEPARTMENT) | O(STATUS) | O(CATEGORY) | O(OVERDUE) | O(LEVEL) | O(LIMIT) | O(BEFORE), 0, 0,

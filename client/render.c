@@ -202,6 +202,8 @@ render_complaint_members_json(json_t *j, const pb_complaint_t *c)
         json_kv_uint(j, "max_level", c->max_level);
         json_kv_bool(j, "repeat", c->repeat);
         json_kv_uint(j, "repeat_count", c->repeat_count);
+        json_kv_int(j, "erased_at_ms", c->erased_at_ms);
+        json_kv_bool(j, "text_erased", c->text_erased);
         json_key(j, "response_clock");
         s_clock_json(j, c->response_clock);
         json_key(j, "resolution_clock");
@@ -559,6 +561,9 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
                          "yes: %" PRIu32 " complaints from this complainant in the "
                          "window at intake",
                          c->repeat_count);
+        if (c->erased_at_ms)
+                s_fieldf(f, "erased", "%s (%s)", render_time(c->erased_at_ms, t1, sizeof(t1)),
+                         c->text_erased ? "contact details and text" : "contact details");
         if (c->complainant) {
                 s_field(f, "name", c->complainant->name);
                 s_field(f, "phone", c->complainant->phone);

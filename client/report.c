@@ -311,6 +311,7 @@ s_figures_json(json_t *j, const figures_t *f)
         json_object_end(j);
         json_kv_int(j, "compensation_cents", f->compensation_cents);
         json_kv_uint(j, "repeat", f->repeat);
+        json_kv_uint(j, "erased", f->erased);
         json_object_end(j);
 }
 
@@ -320,7 +321,7 @@ static const char *const csv_columns =
     "escalated_l3,escalated_l4_up,accept_p50_ms,accept_p90_ms,resolve_p50_ms,resolve_p90_ms,"
     "closed,follow_ups,calls_failed,follow_up_rate,satisfaction_1,satisfaction_2,"
     "satisfaction_3,satisfaction_4,satisfaction_5,satisfaction_avg,reopened,reopens,dismissed,"
-    "company,customer,shared,third_party,compensation,repeat\n";
+    "company,customer,shared,third_party,compensation,repeat,erased\n";
 
 static uint64_t
 s_at(const uint64_t *v, size_t n, size_t i)
@@ -356,8 +357,8 @@ s_figures_csv(FILE *out, const char *dim, const char *value, const figures_t *f)
                 f->reopens, f->dismissed);
         for (size_t i = 0; i < 4; i++)
                 fprintf(out, ",%" PRIu64, s_at(f->responsibility, f->n_responsibility, i));
-        fprintf(out, ",%s,%" PRIu64 "\n", render_cents(f->compensation_cents, cents, sizeof(cents)),
-                f->repeat);
+        fprintf(out, ",%s,%" PRIu64 ",%" PRIu64 "\n",
+                render_cents(f->compensation_cents, cents, sizeof(cents)), f->repeat, f->erased);
 }
 
 static void
@@ -408,6 +409,7 @@ s_report_text(const Complaint__V1__ReportReply *r)
         printf("\n  compensation           %8s\n",
                render_cents(f->compensation_cents, a, sizeof(a)));
         printf("  repeat complainants    %8" PRIu64 "\n", f->repeat);
+        printf("  erased (personal data) %8" PRIu64 "\n", f->erased);
         for (size_t i = 0; i < r->n_breakdown; i++) {
                 const Complaint__V1__ReportBreakdown *bd = r->breakdown[i];
                 const figures_t *g = bd->figures;

@@ -1,5 +1,6 @@
 /* render.c: JSON and text views of complaint.v1 records for complaintctl (render.h). Text tables
- * size their columns to their contents, counted in code points. */
+ * size their columns to their contents, counted in display columns (width.h): a CJK character
+ * takes two, a combining mark none. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "render.h"
+#include "width.h"
 
 /* Out of memory while printing leaves nothing sensible to do in a command-line tool. */
 static void *
@@ -317,51 +319,30 @@ render_event_json(json_t *j, const pb_event_t *e)
 
 /* ------------------------------------------------------------------------- text */
 
-/* Code points in a UTF-8 string: what a terminal shows, near enough for aligning columns. */
-static size_t
-s_width(const char *s)
-{
-        size_t n = 0;
-
-        for (; *s; s++)
-                if (((unsigned char)*s & 0xc0) != 0x80)
-                        n++;
-        return n;
-}
-
 /* A copy of s fit for one line of a terminal: line breaks and tabs become spaces, other control
- * characters '?', and at most max code points are kept (0: all), the cut marked "...". */
+ * characters '?', and at most max display columns are kept (0: all), the cut marked with an
+ * ellipsis on a character boundary (width_truncate()). */
 static char *
 s_clean(const char *s, size_t max)
 {
-        size_t len = s ? strlen(s) : 0, n = 0, i, o = 0;
-        char *out = s_oom(malloc(len + 4));
+        size_t len = s ? strlen(s) : 0, o = 0;
+        char *out = s_oom(malloc(len + 1)), *cut;
 
-        for (i = 0; i < len; i++) {
+        for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)s[i];
 
-                if ((c & 0xc0) != 0x80) {
-                        if (max > 0 && n == max)
-                                break;
-                        n++;
-                }
                 if (c == '\n' || c == '\r' || c == '\t')
                         c = ' ';
                 else if (c < 0x20 || c == 0x7f)
                         c = '?';
                 out[o++] = (char)c;
         }
-        if (i < len) {
-                /* Make room for the mark by dropping the last code point kept. */
-                while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-                        o--;
-                if (o > 0)
-                        o--;
-                memcpy(out + o, "...", 3);
-                o += 3;
-        }
         out[o] = '\0';
-        return out;
+        if (max == 0 || width_str(out) <= max)
+                return out;
+        cut = s_oom(width_truncate(out, max));
+        free(out);
+        return cut;
 }
 
 struct table {
@@ -410,7 +391,7 @@ s_table_print(struct table *t, FILE *f)
         for (size_t r = 0; r < t->nrows; r++)
                 for (size_t c = 0; c < t->ncols; c++) {
                         size_t w =
-                            s_width(t->cell[r * t->ncols + c] ? t->cell[r * t->ncols + c] : "");
+                            width_str(t->cell[r * t->ncols + c] ? t->cell[r * t->ncols + c] : "");
 
                         if (w > t->width[c])
                                 t->width[c] = w;
@@ -426,7 +407,7 @@ s_table_print(struct table *t, FILE *f)
                                 fprintf(f, "%*s%s", (int)pad, "", s);
                                 pad = 0;
                         }
-                        pad += t->width[c] - s_width(s) + 2;
+                        pad += t->width[c] - width_str(s) + 2;
                 }
                 fputc('\n', f);
         }
@@ -441,7 +422,9 @@ s_field(FILE *f, const char *label, const char *value)
 {
         char *clean = s_clean(value, 0);
 
-        fprintf(f, "  %-16s%s\n", label, clean[0] ? clean : "-");
+        fputs("  ", f);
+        width_pad(f, label, 16, false);
+        fprintf(f, "%s\n", clean[0] ? clean : "-");
         free(clean);
 }
 

@@ -10,12 +10,13 @@
 #include "json.h"
 #include "render.h"
 #include "report.h"
+#include "width.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_NO_ANSWER 3
 #define DAY_MS 86400000ll
-#define REPLY_TEXT_MAX 40 /* characters of a reply shown in the ledger's text table */
+#define REPLY_TEXT_MAX 40 /* columns of a reply shown in the ledger's text table */
 
 /* ------------------------------------------------------------------ periods */
 
@@ -241,18 +242,26 @@ s_csv(FILE *f, const char *s)
         fputc('"', f);
 }
 
-/* Text: stored strings without control characters, at most max bytes (0: all). */
+/* Text: a stored string without control characters, at most max display columns (0: all; a
+ * longer one is cut on a character boundary and ends in an ellipsis), padded with spaces to
+ * width columns. */
 static void
 s_text(FILE *f, const char *s, size_t max, int width)
 {
-        size_t n = 0;
+        char *clean = strdup(s), *cut = NULL;
 
-        for (; *s && (max == 0 || n < max); s++, n++)
-                fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
-        if (*s)
-                fputs("...", f), n += 3;
-        for (; (int)n < width; n++)
-                fputc(' ', f);
+        if (clean == NULL) {
+                fputs(s, f);
+                return;
+        }
+        for (char *p = clean; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        if (max > 0 && width_str(clean) > max)
+                cut = width_truncate(clean, max);
+        width_pad(f, cut ? cut : clean, width > 0 ? (size_t)width : 0, false);
+        free(cut);
+        free(clean);
 }
 
 /* ------------------------------------------------------------------ report */
@@ -583,21 +592,53 @@ s_row_csv(const Complaint__V1__LedgerRow *r)
                r->dismiss_reason ? pb_dismiss_reason_name(r->dismiss_reason) : "");
 }
 
+/* The ledger's text table: the columns' widths in display columns. */
+static const int ledger_cols[] = {7, 20, 9, 12, 12, 3, REPLY_TEXT_MAX, 14, 8, 8, 8};
+
+static void
+s_ledger_header(void)
+{
+        static const char *const titles[] = {"ID",         "CREATED", "STATUS",  "OWNER",
+                                             "DEPARTMENT", "OK",      "REPLY",   "FOLLOW-UP",
+                                             "RESPONSE",   "RESOLVE", "FOLLOWUP"};
+
+        for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+                if (i)
+                        putchar(' ');
+                s_text(stdout, titles[i], 0, ledger_cols[i]);
+        }
+        putchar('\n');
+}
+
 static void
 s_row_text(const Complaint__V1__LedgerRow *r)
 {
-        char t[40], fu[32];
+        char id[24], t[40], fu[32];
 
-        printf("%-7" PRIu64 " %-20s %-9s ", r->id, render_time(r->created_at_ms, t, sizeof(t)),
-               pb_status_name(r->status));
-        s_text(stdout, r->owner, 12, 12);
+        snprintf(id, sizeof(id), "%" PRIu64, r->id);
+        s_text(stdout, id, 0, ledger_cols[0]);
         putchar(' ');
-        s_text(stdout, r->department[0] ? r->department : "-", 12, 12);
-        printf(" %-3s ", r->missing ? "NO" : "yes");
-        s_text(stdout, r->reply[0] ? r->reply : "-", REPLY_TEXT_MAX, REPLY_TEXT_MAX + 3);
-        printf(" %-14s %-8s %-8s %-8s%s\n", s_follow_up_word(r, fu, sizeof(fu)),
-               s_limit_word(r->response), s_limit_word(r->resolution), s_limit_word(r->follow_up),
-               r->repeat ? " repeat" : "");
+        s_text(stdout, render_time(r->created_at_ms, t, sizeof(t)), 0, ledger_cols[1]);
+        putchar(' ');
+        s_text(stdout, pb_status_name(r->status), 0, ledger_cols[2]);
+        putchar(' ');
+        s_text(stdout, r->owner, (size_t)ledger_cols[3], ledger_cols[3]);
+        putchar(' ');
+        s_text(stdout, r->department[0] ? r->department : "-", (size_t)ledger_cols[4],
+               ledger_cols[4]);
+        putchar(' ');
+        s_text(stdout, r->missing ? "NO" : "yes", 0, ledger_cols[5]);
+        putchar(' ');
+        s_text(stdout, r->reply[0] ? r->reply : "-", (size_t)ledger_cols[6], ledger_cols[6]);
+        putchar(' ');
+        s_text(stdout, s_follow_up_word(r, fu, sizeof(fu)), 0, ledger_cols[7]);
+        putchar(' ');
+        s_text(stdout, s_limit_word(r->response), 0, ledger_cols[8]);
+        putchar(' ');
+        s_text(stdout, s_limit_word(r->resolution), 0, ledger_cols[9]);
+        putchar(' ');
+        s_text(stdout, s_limit_word(r->follow_up), 0, ledger_cols[10]);
+        printf("%s\n", r->repeat ? " repeat" : "");
 }
 
 int
@@ -631,9 +672,7 @@ report_ledger_run(const struct report_options *o)
                       "response_limit,resolution_limit,follow_up_limit,repeat,dismiss_reason\n",
                       stdout);
         } else {
-                printf("%-7s %-20s %-9s %-12s %-12s %-3s %-*s %-14s %-8s %-8s %-8s\n", "ID",
-                       "CREATED", "STATUS", "OWNER", "DEPARTMENT", "OK", REPLY_TEXT_MAX + 3,
-                       "REPLY", "FOLLOW-UP", "RESPONSE", "RESOLVE", "FOLLOWUP");
+                s_ledger_header();
         }
         /* Every page first: the rows come in order of creation, and the ledger lists those
          * without a reply or a follow-up first. */

@@ -54,6 +54,7 @@ cmd_status(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else {
+                ctl_times(x, reply->status->zone);
                 render_status_text(stdout, reply->status);
         }
         complaint__v1__reply__free_unpacked(reply, NULL);
@@ -129,6 +130,7 @@ cmd_watch(struct ctl *x)
         o.count = count;
         o.from = from;
         o.state_file = x->val[OPT_STATE_FILE];
+        ctl_times(x, NULL);
         r = watch_run(&o);
         if (settings_handshake_message(&x->settings, r, why, sizeof(why))) {
                 fprintf(stderr, "complaintctl: %s\n", why);
@@ -144,6 +146,12 @@ cmd_watch(struct ctl *x)
         if (r < 0)
                 return ctl_fail("watching %s: %s", x->endpoint, strerror(-r));
         return 0;
+}
+
+static void
+s_times(void *ctx)
+{
+        ctl_times(ctx, NULL);
 }
 
 /* report and ledger: the options as report.c takes them; it checks the period and the rest. */
@@ -169,6 +177,8 @@ s_report_options(struct ctl *x, struct report_options *o)
             .department = x->val[OPT_DEPARTMENT],
             .category = x->val[OPT_CATEGORY],
             .limit = (uint32_t)limit,
+            .times = s_times,
+            .times_ctx = x,
         };
         return 0;
 }

@@ -99,6 +99,7 @@ cmd_show(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else if (r == 0) {
+                ctl_times(x, NULL);
                 render_complaint_text(stdout, reply->complaint);
                 if (reply->n_complainant_complaints > 0) {
                         printf("\nthe complainant's other complaints (newest first)\n ");
@@ -160,6 +161,7 @@ cmd_list(struct ctl *x)
         } else if (l == NULL || l->n_complaints == 0) {
                 printf("no complaints\n");
         } else {
+                ctl_times(x, NULL);
                 render_list_text(stdout, l->complaints, l->n_complaints);
                 if (l->next_before_id)
                         printf("(more: add --before %" PRIu64 ")\n", l->next_before_id);

@@ -25,6 +25,7 @@
 
 #include "ctl.h"
 #include "settings.h"
+#include "zone.h"
 
 const struct ctl_option ctl_options[OPT_MAX_] = {
     [OPT_ENDPOINT] = {"endpoint", true},
@@ -72,12 +73,13 @@ const struct ctl_option ctl_options[OPT_MAX_] = {
     [OPT_OUT] = {"out", true},
     [OPT_COMPLAINT] = {"complaint", true},
     [OPT_TEXT] = {"text", false},
+    [OPT_UTC] = {"utc", false},
 };
 
 #define O(x) (UINT64_C(1) << OPT_##x)
 #define GLOBAL_OPTS                                                                             \
         (O(ENDPOINT) | O(JSON) | O(ACTOR) | O(TIMEOUT) | O(RETRIES) | O(REQUEST_ID) | O(HELP) | \
-         O(VERSION) | O(KEY) | O(SERVER_KEY))
+         O(VERSION) | O(KEY) | O(SERVER_KEY) | O(UTC))
 
 /* ------------------------------------------------------------------- table and help */
 
@@ -198,6 +200,8 @@ static const struct command commands[] = {
         "                    settings files)\n"                                                \
         "  --actor NAME      who does it (default: $COMPLAINT_ACTOR, else $USER)\n"            \
         "  --json            print one JSON object (watch: one per line)\n"                    \
+        "  --utc             print times in UTC (2026-12-04T07:30:00Z), not in the centre's\n" \
+        "                    time zone (2026-12-04 15:30 +08:00)\n"                            \
         "  --timeout MS      wait this long for each try (default 5000)\n"                     \
         "  --retries N       tries after the first that got no answer (default 2)\n"           \
         "  --request-id ID   the id of a change, to repeat it safely after no answer\n"        \
@@ -354,6 +358,7 @@ s_settle(struct ctl *x)
         if (x->actor[0] == '\0')
                 return ctl_usage_error(x, "--actor must not be empty");
         x->json = x->val[OPT_JSON] != NULL;
+        x->utc = x->val[OPT_UTC] != NULL;
         x->timeout_ms = DEFAULT_TIMEOUT_MS;
         if (x->val[OPT_TIMEOUT]) {
                 if (!ctl_parse_u64(x->val[OPT_TIMEOUT], &v) || v == 0 || v > INT_MAX)
@@ -406,5 +411,6 @@ main(int argc, char **argv)
         if (r == 0)
                 r = x.cmd->run(&x);
         settings_free(&x.settings);
+        zone_free(&x.zone);
         return r;
 }

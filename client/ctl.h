@@ -68,6 +68,7 @@ enum opt {
         OPT_OUT,
         OPT_COMPLAINT,
         OPT_TEXT,
+        OPT_UTC,
         OPT_MAX_
 };
 
@@ -103,6 +104,8 @@ struct ctl {
         int timeout_ms;
         int retries;
         bool json;
+        bool utc;         /* --utc: times in UTC, RFC 3339 */
+        struct tz *zone;  /* the centre's zone once ctl_times() loaded it; owned */
         char *request_id; /* NULL: the library chooses one */
         char request_id_buf[COMPLAINT_REQUEST_ID_SIZE];
 };
@@ -133,6 +136,13 @@ int ctl_number(const struct ctl *x, enum opt o, uint64_t min, uint64_t max, uint
 /* Sends req and waits for a successful reply. Returns 0 with *ret_reply set (the caller's), or
  * the exit status after saying what went wrong. */
 int ctl_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply);
+
+/* Makes the text output print times in the centre's zone (render_set_zone()): the zone the
+ * daemon reports in its status (StatusReply.zone), UTC when it reports none or cannot be asked,
+ * or the zone is unknown here. Nothing with --json or --utc, whose times stay RFC 3339 UTC.
+ * Called once a command has its reply, so a daemon that does not answer is not asked twice.
+ * zone_name, when not NULL, is the zone already known (from a status reply). */
+void ctl_times(struct ctl *x, const char *zone_name);
 
 /* Flushes stdout: 0, or EXIT_REFUSED after saying why it could not be written. */
 int ctl_flush(void);

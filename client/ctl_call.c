@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "json.h"
 #include "render.h"
+#include "zone.h"
 
 static char s_empty[1] = "";
 
@@ -247,6 +248,49 @@ ctl_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply)
         }
         *ret_reply = reply;
         return 0;
+}
+
+/* The daemon's status, asked quietly: NULL on any failure (the caller falls back). */
+static pb_reply_t *
+s_status_quiet(struct ctl *x)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest q = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        complaint_client_t *client = NULL;
+        pb_reply_t *reply = NULL;
+
+        if (complaint_client_new(x->endpoint, &client) < 0)
+                return NULL;
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        req.status = &q;
+        req.actor = x->actor;
+        if (settings_apply_client(&x->settings, client) < 0 ||
+            complaint_client_call(client, &req, x->timeout_ms, 0, &reply) < 0)
+                reply = NULL;
+        complaint_client_free(&client);
+        if (reply && (reply->error != E_OK || reply->status == NULL)) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                reply = NULL;
+        }
+        return reply;
+}
+
+void
+ctl_times(struct ctl *x, const char *zone_name)
+{
+        pb_reply_t *reply = NULL;
+
+        if (x->json || x->utc || x->zone)
+                return;
+        if (zone_name == NULL) {
+                reply = s_status_quiet(x);
+                zone_name = reply ? reply->status->zone : "";
+        }
+        if (zone_load(zone_name, &x->zone) < 0 && zone_load("UTC", &x->zone) < 0)
+                x->zone = NULL;
+        render_set_zone(x->zone);
+        if (reply)
+                complaint__v1__reply__free_unpacked(reply, NULL);
 }
 
 int

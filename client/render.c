@@ -11,6 +11,7 @@
 
 #include "render.h"
 #include "width.h"
+#include "zone.h"
 
 /* Out of memory while printing leaves nothing sensible to do in a command-line tool. */
 static void *
@@ -21,6 +22,17 @@ s_oom(void *p)
                 exit(1);
         }
         return p;
+}
+
+/* The zone of render_time(), once render_set_zone() was called; set once per run. */
+static const struct tz *s_zone;
+static bool s_local;
+
+void
+render_set_zone(const struct tz *tz)
+{
+        s_zone = tz;
+        s_local = true;
 }
 
 const char *
@@ -34,6 +46,8 @@ render_time(int64_t ms, char *buf, size_t size)
                 snprintf(buf, size, "-");
                 return buf;
         }
+        if (s_local)
+                return zone_format(s_zone, ms, buf, size);
         t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
         if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 snprintf(buf, size, "%" PRId64 "ms", ms);
@@ -485,6 +499,12 @@ s_clock_text(FILE *f, const Complaint__V1__Clock *k, bool *first)
             k->department[0] ? k->department : "-", render_time(k->started_at_ms, t, sizeof(t)));
         if (k->running && !k->paused && k->due_at_ms)
                 ADD(", due %s", render_time(k->due_at_ms, t, sizeof(t)));
+        /* Filled by daemons that know it (get and list); 0 from older ones. */
+        if (k->running && !k->paused && k->business_left_ms > 0)
+                ADD(" (%s business time left)", render_duration(k->business_left_ms, d, sizeof(d)));
+        else if (k->running && !k->paused && k->business_left_ms < 0)
+                ADD(" (overdue by %s business time)",
+                    render_duration(k->business_left_ms, d, sizeof(d)));
         if (k->paused_total_ms > 0)
                 ADD(", paused %s in all", render_duration(k->paused_total_ms, d, sizeof(d)));
         if (k->paused)

@@ -495,6 +495,8 @@ report_run(const struct report_options *o)
                         s_figures_csv(stdout, r->breakdown[i]->dimension, r->breakdown[i]->value,
                                       r->breakdown[i]->figures);
         } else {
+                if (o->times)
+                        o->times(o->times_ctx);
                 s_report_text(r);
         }
         complaint__v1__reply__free_unpacked(reply, NULL);
@@ -593,7 +595,7 @@ s_row_csv(const Complaint__V1__LedgerRow *r)
 }
 
 /* The ledger's text table: the columns' widths in display columns. */
-static const int ledger_cols[] = {7, 20, 9, 12, 12, 3, REPLY_TEXT_MAX, 14, 8, 8, 8};
+static const int ledger_cols[] = {7, 23, 9, 12, 12, 3, REPLY_TEXT_MAX, 14, 8, 8, 8};
 
 static void
 s_ledger_header(void)
@@ -671,8 +673,6 @@ report_ledger_run(const struct report_options *o)
                       "responsibility,compensation,follow_up,satisfaction,closed,"
                       "response_limit,resolution_limit,follow_up_limit,repeat,dismiss_reason\n",
                       stdout);
-        } else {
-                s_ledger_header();
         }
         /* Every page first: the rows come in order of creation, and the ledger lists those
          * without a reply or a follow-up first. */
@@ -703,6 +703,11 @@ report_ledger_run(const struct report_options *o)
                         break;
                 q.after_created_ms = l->next_after_created_ms;
                 q.after_id = l->next_after_id;
+        }
+        if (!o->json && !o->csv) {
+                if (o->times)
+                        o->times(o->times_ctx);
+                s_ledger_header();
         }
         for (int pass = 0; pass < 2; pass++) {
                 for (size_t p = 0; p < n_pages; p++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "json.h"
 #include "render.h"
 
@@ -46,7 +47,7 @@ cmd_create(struct ctl *x)
         }
         req.body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
         req.create = &q;
-        return ctl_change(x, &req, "created");
+        return ctl_change(x, &req, C_("change", "created"));
 }
 
 int
@@ -62,7 +63,7 @@ cmd_assign(struct ctl *x)
         q.note = ctl_opt(x, OPT_NOTE);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_ASSIGN;
         req.assign = &q;
-        return ctl_change(x, &req, "assigned");
+        return ctl_change(x, &req, C_("change", "assigned"));
 }
 
 /* accept, pend, resume, escalate: an id and a note. */
@@ -85,7 +86,7 @@ cmd_simple(struct ctl *x)
                 accept.note = ctl_opt(x, OPT_NOTE);
                 req.body_case = COMPLAINT__V1__REQUEST__BODY_ACCEPT;
                 req.accept = &accept;
-                return ctl_change(x, &req, "accepted");
+                return ctl_change(x, &req, C_("change", "accepted"));
         }
         if (strcmp(name, "pend") == 0) {
                 if ((r = ctl_need(x, OPT_NOTE)))
@@ -94,21 +95,21 @@ cmd_simple(struct ctl *x)
                 pend.note = ctl_opt(x, OPT_NOTE);
                 req.body_case = COMPLAINT__V1__REQUEST__BODY_PEND;
                 req.pend = &pend;
-                return ctl_change(x, &req, "paused");
+                return ctl_change(x, &req, C_("change", "paused"));
         }
         if (strcmp(name, "resume") == 0) {
                 resume.id = id;
                 resume.note = ctl_opt(x, OPT_NOTE);
                 req.body_case = COMPLAINT__V1__REQUEST__BODY_RESUME;
                 req.resume = &resume;
-                return ctl_change(x, &req, "resumed");
+                return ctl_change(x, &req, C_("change", "resumed"));
         }
         assert(strcmp(name, "escalate") == 0);
         escalate.id = id;
         escalate.note = ctl_opt(x, OPT_NOTE);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_ESCALATE;
         req.escalate = &escalate;
-        return ctl_change(x, &req, "escalated");
+        return ctl_change(x, &req, C_("change", "escalated"));
 }
 
 int
@@ -125,17 +126,18 @@ cmd_resolve(struct ctl *x)
                 return r;
         if (x->val[OPT_COMPENSATION] &&
             !ctl_parse_cents(x->val[OPT_COMPENSATION], &q.compensation_cents))
-                return ctl_usage_error(x,
-                                       "--compensation: '%s' is not an amount (units with up to 2 "
-                                       "decimals, e.g. 12.50)",
-                                       x->val[OPT_COMPENSATION]);
+                return ctl_usage_error(
+                    x,
+                    _("--compensation: '%s' is not an amount (units with up to 2 "
+                      "decimals, e.g. 12.50)"),
+                    x->val[OPT_COMPENSATION]);
         q.cause = ctl_opt(x, OPT_CAUSE);
         q.responsibility = responsibility;
         q.reply = ctl_opt(x, OPT_REPLY);
         q.note = ctl_opt(x, OPT_NOTE);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_RESOLVE;
         req.resolve = &q;
-        return ctl_change(x, &req, "resolved");
+        return ctl_change(x, &req, C_("change", "resolved"));
 }
 
 int
@@ -149,8 +151,8 @@ cmd_close(struct ctl *x)
         if ((r = ctl_id(x, &q.id)))
                 return r;
         if ((x->val[OPT_SATISFACTION] != NULL) == (x->val[OPT_CALL_FAILED] != NULL))
-                return ctl_usage_error(x,
-                                       "close needs either --satisfaction 1..5 or --call-failed");
+                return ctl_usage_error(
+                    x, _("close needs either --satisfaction 1..5 or --call-failed"));
         if ((r = ctl_number(x, OPT_SATISFACTION, 1, 5, &satisfaction)))
                 return r;
         q.satisfaction = (uint32_t)satisfaction;
@@ -158,7 +160,7 @@ cmd_close(struct ctl *x)
         q.note = ctl_opt(x, OPT_NOTE);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_CLOSE;
         req.close = &q;
-        return ctl_change(x, &req, "closed");
+        return ctl_change(x, &req, C_("change", "closed"));
 }
 
 int
@@ -174,7 +176,7 @@ cmd_reopen(struct ctl *x)
         q.department = ctl_opt(x, OPT_DEPARTMENT);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_REOPEN;
         req.reopen = &q;
-        return ctl_change(x, &req, "reopened");
+        return ctl_change(x, &req, C_("change", "reopened"));
 }
 
 int
@@ -191,7 +193,7 @@ cmd_dismiss(struct ctl *x)
         q.note = ctl_opt(x, OPT_NOTE);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_DISMISS;
         req.dismiss = &q;
-        return ctl_change(x, &req, "dismissed");
+        return ctl_change(x, &req, C_("change", "dismissed"));
 }
 
 int
@@ -204,13 +206,13 @@ cmd_note(struct ctl *x)
         if ((r = ctl_id(x, &q.id)))
                 return r;
         if (x->nargs == 2 && x->val[OPT_NOTE])
-                return ctl_usage_error(x, "give the note as TEXT or as --note, not both");
+                return ctl_usage_error(x, _("give the note as TEXT or as --note, not both"));
         q.note = x->nargs == 2 ? x->arg[1] : ctl_opt(x, OPT_NOTE);
         if (q.note[0] == '\0')
-                return ctl_usage_error(x, "note needs the text of the note");
+                return ctl_usage_error(x, _("note needs the text of the note"));
         req.body_case = COMPLAINT__V1__REQUEST__BODY_NOTE;
         req.note = &q;
-        return ctl_change(x, &req, "noted");
+        return ctl_change(x, &req, C_("change", "noted"));
 }
 
 /* Erasure (PROTOCOL.md, "Personal data"): the daemon erases at most a batch per request and
@@ -231,8 +233,8 @@ cmd_erase(struct ctl *x)
         given = (x->val[OPT_PHONE] != NULL) + (x->val[OPT_EMAIL] != NULL) +
                 (x->val[OPT_COMPLAINT] != NULL);
         if (given != 1)
-                return ctl_usage_error(x, "erase needs exactly one of --phone, --email and "
-                                          "--complaint");
+                return ctl_usage_error(x, _("erase needs exactly one of --phone, --email and "
+                                            "--complaint"));
         if ((r = ctl_need(x, OPT_REASON)))
                 return r;
         if (x->val[OPT_PHONE] && (r = ctl_need(x, OPT_PHONE)))
@@ -241,8 +243,8 @@ cmd_erase(struct ctl *x)
                 return r;
         if (x->val[OPT_COMPLAINT] && (!ctl_parse_u64(x->val[OPT_COMPLAINT], &id) || id == 0))
                 return ctl_usage_error(x,
-                                       "--complaint: '%s' is not a complaint id (a positive "
-                                       "decimal number)",
+                                       _("--complaint: '%s' is not a complaint id (a positive "
+                                         "decimal number)"),
                                        x->val[OPT_COMPLAINT]);
         q.phone = ctl_opt(x, OPT_PHONE);
         q.email = ctl_opt(x, OPT_EMAIL);
@@ -261,7 +263,7 @@ cmd_erase(struct ctl *x)
                         r = complaint_request_id_generate(x->request_id_buf);
                         if (r < 0) {
                                 free(ids);
-                                return ctl_fail("cannot make a request id: %s", strerror(-r));
+                                return ctl_fail(_("cannot make a request id: %s"), strerror(-r));
                         }
                         x->request_id = x->request_id_buf;
                 }
@@ -273,13 +275,13 @@ cmd_erase(struct ctl *x)
                 if (e == NULL) {
                         complaint__v1__reply__free_unpacked(reply, NULL);
                         free(ids);
-                        return ctl_fail("the reply from %s carries no erasure", x->endpoint);
+                        return ctl_fail(_("the reply from %s carries no erasure"), x->endpoint);
                 }
                 grown = realloc(ids, (n_ids + e->n_ids + 1) * sizeof(*ids));
                 if (grown == NULL) {
                         complaint__v1__reply__free_unpacked(reply, NULL);
                         free(ids);
-                        return ctl_fail("out of memory");
+                        return ctl_fail(_("out of memory"));
                 }
                 ids = grown;
                 memcpy(ids + n_ids, e->ids, e->n_ids * sizeof(*ids));
@@ -307,13 +309,14 @@ cmd_erase(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else {
-                printf("erased %" PRIu64 " %s", total, total == 1 ? "complaint" : "complaints");
+                printf(P_("erased %" PRIu64 " complaint", "erased %" PRIu64 " complaints", total),
+                       total);
                 for (size_t i = 0; i < n_ids; i++)
-                        printf("%s%" PRIu64, i ? ", " : ": ", ids[i]);
+                        printf("%s%" PRIu64, i ? _(", ") : _(": "), ids[i]);
                 if (q.text)
-                        printf(" (contact details and text)");
+                        printf(_(" (contact details and text)"));
                 if (replayed)
-                        printf(" [replayed]");
+                        printf(_(" [replayed]"));
                 putchar('\n');
         }
         free(ids);

@@ -11,11 +11,13 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "json.h"
 #include "render.h"
 #include "report.h"
 #include "settings.h"
 #include "watch.h"
+#include "width.h"
 
 static int
 s_status_call(struct ctl *x, pb_reply_t **ret_reply)
@@ -31,7 +33,7 @@ s_status_call(struct ctl *x, pb_reply_t **ret_reply)
                 return r;
         if (reply->status == NULL) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                return ctl_fail("the reply from %s carries no status", x->endpoint);
+                return ctl_fail(_("the reply from %s carries no status"), x->endpoint);
         }
         *ret_reply = reply;
         return 0;
@@ -80,7 +82,7 @@ cmd_backup(struct ctl *x)
                 return r;
         if (reply->backup == NULL) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                return ctl_fail("the reply from %s carries no backup", x->endpoint);
+                return ctl_fail(_("the reply from %s carries no backup"), x->endpoint);
         }
         if (x->json) {
                 json_t j;
@@ -94,8 +96,8 @@ cmd_backup(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else {
-                printf("backup written to %s: %.1f MiB in %.1f s, holding every change up to "
-                       "event %" PRIu64 "\n",
+                printf(_("backup written to %s: %.1f MiB in %.1f s, holding every change up "
+                         "to event %" PRIu64 "\n"),
                        reply->backup->path, (double)reply->backup->bytes / (1 << 20),
                        (double)reply->backup->took_ms / 1000.0, reply->backup->last_event_seq);
         }
@@ -117,13 +119,13 @@ cmd_watch(struct ctl *x)
             (r = ctl_number(x, OPT_FROM, 1, UINT64_MAX, &from)))
                 return r;
         if (level && x->val[OPT_KIND] && strcmp(x->val[OPT_KIND], "escalated") != 0)
-                return ctl_usage_error(x, "--level applies only to --kind escalated");
+                return ctl_usage_error(x, _("--level applies only to --kind escalated"));
         if ((x->val[OPT_DEPARTMENT] &&
              (x->val[OPT_DEPARTMENT][0] == '\0' || strchr(x->val[OPT_DEPARTMENT], '/'))) ||
             (x->val[OPT_KIND] && x->val[OPT_KIND][0] == '\0'))
-                return ctl_usage_error(x, "--department and --kind must be non-empty words");
+                return ctl_usage_error(x, _("--department and --kind must be non-empty words"));
         if (x->val[OPT_STATE_FILE] && x->val[OPT_STATE_FILE][0] == '\0')
-                return ctl_usage_error(x, "--state-file must not be empty");
+                return ctl_usage_error(x, _("--state-file must not be empty"));
         o.department = x->val[OPT_DEPARTMENT];
         o.kind = x->val[OPT_KIND];
         o.level = (uint32_t)level;
@@ -137,14 +139,15 @@ cmd_watch(struct ctl *x)
                 return EXIT_NO_ANSWER;
         }
         if (r == -EINVAL || r == -EPROTONOSUPPORT)
-                return ctl_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
+                return ctl_usage_error(x, _("invalid endpoint '%s': %s"), x->endpoint,
+                                       strerror(-r));
         if (r == -EPERM)
-                return ctl_fail("the daemon does not let this principal read these events "
-                                "(FORBIDDEN; complaintctl whoami shows what it may)");
+                return ctl_fail(_("the daemon does not let this principal read these events "
+                                  "(FORBIDDEN; complaintctl whoami shows what it may)"));
         if (r == -EBADMSG)
-                return ctl_fail("%s is not a state file of complaintctl watch", o.state_file);
+                return ctl_fail(_("%s is not a state file of complaintctl watch"), o.state_file);
         if (r < 0)
-                return ctl_fail("watching %s: %s", x->endpoint, strerror(-r));
+                return ctl_fail(_("watching %s: %s"), x->endpoint, strerror(-r));
         return 0;
 }
 
@@ -201,6 +204,14 @@ cmd_ledger(struct ctl *x)
         return r ? r : report_ledger_run(&o);
 }
 
+/* A label of whoami's text, padded to 17 display columns. */
+static void
+s_label(const char *label)
+{
+        width_pad(stdout, label, 16, false);
+        putchar(' ');
+}
+
 int
 cmd_whoami(struct ctl *x)
 {
@@ -217,7 +228,7 @@ cmd_whoami(struct ctl *x)
         w = reply->whoami;
         if (w == NULL) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                return ctl_fail("the reply from %s carries no whoami", x->endpoint);
+                return ctl_fail(_("the reply from %s carries no whoami"), x->endpoint);
         }
         if (x->json) {
                 json_t j;
@@ -243,26 +254,30 @@ cmd_whoami(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else if (!w->access_control) {
-                printf("access control is off: complaintd at %s takes plain connections (on ipc "
-                       "and loopback only) and knows no principals\n"
-                       "actor            %s\n",
-                       x->endpoint, w->actor[0] ? w->actor : x->actor);
+                printf(_("access control is off: complaintd at %s takes plain connections (on "
+                         "ipc and loopback only) and knows no principals\n"),
+                       x->endpoint);
+                s_label(_("actor"));
+                printf("%s\n", w->actor[0] ? w->actor : x->actor);
         } else {
-                printf("principal        %s\n"
-                       "role             %s\n"
-                       "departments      ",
-                       w->principal, w->role);
+                s_label(_("principal"));
+                printf("%s\n", w->principal);
+                s_label(_("role"));
+                printf("%s\n", w->role);
+                s_label(_("departments"));
                 for (size_t i = 0; i < w->n_departments; i++)
                         printf("%s%s", i ? ", " : "", w->departments[i]);
-                printf("%s\nlevels           ", w->n_departments ? "" : "-");
+                printf("%s\n", w->n_departments ? "" : "-");
+                s_label(_("levels"));
                 for (size_t i = 0; i < w->n_levels; i++)
                         printf("%s%" PRIu32, i ? ", " : "", w->levels[i]);
-                printf("%s\n"
-                       "contact          %s\n"
-                       "acts for people  %s\n"
-                       "actor            %s\n",
-                       w->n_levels ? "" : "all", w->contact ? "yes" : "no",
-                       w->acts_for_people ? "yes" : "no", w->actor);
+                printf("%s\n", w->n_levels ? "" : _("all"));
+                s_label(_("contact"));
+                printf("%s\n", w->contact ? _("yes") : _("no"));
+                s_label(_("acts for people"));
+                printf("%s\n", w->acts_for_people ? _("yes") : _("no"));
+                s_label(_("actor"));
+                printf("%s\n", w->actor);
         }
         complaint__v1__reply__free_unpacked(reply, NULL);
         return ctl_flush();
@@ -292,22 +307,22 @@ cmd_keygen(struct ctl *x)
 
         if (!s_principal_name_ok(name))
                 return ctl_usage_error(x,
-                                       "'%s' is not a principal name (up to 64 letters, digits, "
-                                       "'-', '_' and '.', not starting with '-' or '.')",
+                                       _("'%s' is not a principal name (up to 64 letters, digits, "
+                                         "'-', '_' and '.', not starting with '-' or '.')"),
                                        name);
         if (dir[0] == '\0')
-                return ctl_usage_error(x, "--out must not be empty");
+                return ctl_usage_error(x, _("--out must not be empty"));
         if ((size_t)snprintf(path, sizeof(path), "%s/%s.key", dir, name) >= sizeof(path))
-                return ctl_usage_error(x, "--out: the path is too long");
+                return ctl_usage_error(x, _("--out: the path is too long"));
         r = complaint_keyfile_create(path, public);
         if (r == -EEXIST)
-                return ctl_fail("%s exists already: keygen never overwrites a key (remove it "
-                                "first, or choose another name or --out)",
+                return ctl_fail(_("%s exists already: keygen never overwrites a key (remove it "
+                                  "first, or choose another name or --out)"),
                                 path);
         if (r == -ENOTSUP)
-                return ctl_fail("this libzmq was built without CURVE: it cannot make keys");
+                return ctl_fail(_("this libzmq was built without CURVE: it cannot make keys"));
         if (r < 0)
-                return ctl_fail("cannot write %s: %s", path, strerror(-r));
+                return ctl_fail(_("cannot write %s: %s"), path, strerror(-r));
         snprintf(stanza, sizeof(stanza), "{ name = \"%s\"; key = \"%s\"; role = \"intake\"; }",
                  name, public);
         if (x->json) {
@@ -322,13 +337,13 @@ cmd_keygen(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else {
-                printf("wrote %s: the key pair of %s (keep it private: mode 0600)\n"
-                       "public key: %s\n"
-                       "For the daemon's configuration, a principal in its access group (set "
-                       "its role,\nand its departments or levels where the role needs them):\n"
-                       "  %s\n"
-                       "The client uses it with --key %s and --server-key (the daemon's "
-                       "public key).\n",
+                printf(_("wrote %s: the key pair of %s (keep it private: mode 0600)\n"
+                         "public key: %s\n"
+                         "For the daemon's configuration, a principal in its access group (set "
+                         "its role,\nand its departments or levels where the role needs them):\n"
+                         "  %s\n"
+                         "The client uses it with --key %s and --server-key (the daemon's "
+                         "public key).\n"),
                        path, name, public, stanza, path);
         }
         return ctl_flush();

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "json.h"
 #include "render.h"
 
@@ -26,7 +27,7 @@ s_history_rest(struct ctl *x, pb_request_t *req, pb_reply_t *first, pb_reply_t *
 
         *hist = malloc((cap ? cap : 1) * sizeof(**hist));
         if (*hist == NULL)
-                return ctl_fail("out of memory");
+                return ctl_fail(_("out of memory"));
         memcpy(*hist, first->history, first->n_history * sizeof(**hist));
         *n_hist = first->n_history;
         /* Each page moves on by at least one entry: bounded by the history's length. */
@@ -46,7 +47,7 @@ s_history_rest(struct ctl *x, pb_request_t *req, pb_reply_t *first, pb_reply_t *
                         *hist = grown;
                 if (grown_pages == NULL || grown == NULL) {
                         complaint__v1__reply__free_unpacked(page, NULL);
-                        return ctl_fail("out of memory");
+                        return ctl_fail(_("out of memory"));
                 }
                 (*pages)[(*n_pages)++] = page;
                 memcpy(*hist + *n_hist, page->history, page->n_history * sizeof(**hist));
@@ -76,7 +77,7 @@ cmd_show(struct ctl *x)
                 return r;
         if (reply->complaint == NULL) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                return ctl_fail("the reply from %s carries no complaint", x->endpoint);
+                return ctl_fail(_("the reply from %s carries no complaint"), x->endpoint);
         }
         r = s_history_rest(x, &req, reply, &pages, &n_pages, &hist, &n_hist);
         if (r == 0 && x->json) {
@@ -102,12 +103,12 @@ cmd_show(struct ctl *x)
                 ctl_times(x, NULL);
                 render_complaint_text(stdout, reply->complaint);
                 if (reply->n_complainant_complaints > 0) {
-                        printf("\nthe complainant's other complaints (newest first)\n ");
+                        printf(_("\nthe complainant's other complaints (newest first)\n "));
                         for (size_t i = 0; i < reply->n_complainant_complaints; i++)
                                 printf(" %" PRIu64, reply->complainant_complaints[i]);
                         printf("\n");
                 }
-                printf("\nhistory\n");
+                printf(_("\nhistory\n"));
                 render_history_text(stdout, hist, n_hist);
         }
         for (size_t i = 0; i < n_pages; i++)
@@ -159,12 +160,12 @@ cmd_list(struct ctl *x)
                 json_object_end(&j);
                 json_finish(&j);
         } else if (l == NULL || l->n_complaints == 0) {
-                printf("no complaints\n");
+                printf(_("no complaints\n"));
         } else {
                 ctl_times(x, NULL);
                 render_list_text(stdout, l->complaints, l->n_complaints);
                 if (l->next_before_id)
-                        printf("(more: add --before %" PRIu64 ")\n", l->next_before_id);
+                        printf(_("(more: add --before %" PRIu64 ")\n"), l->next_before_id);
         }
         complaint__v1__reply__free_unpacked(reply, NULL);
         return ctl_flush();

@@ -149,7 +149,7 @@ int ctl_flush(void);
 
 /* Sends a change and prints the complaint it left (JSON, or one line that starts with verb).
  * Returns the exit status. */
-int ctl_change(struct ctl *x, pb_request_t *req, const char *verb);
+int ctl_change(struct ctl *x, pb_request_t *req, const char *verb); /* verb: translated */
 
 /* The commands (the command table in ctl.c): each returns complaintctl's exit status. */
 int cmd_create(struct ctl *x);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "ctl.h"
+#include "i18n.h"
 #include "json.h"
 #include "render.h"
 #include "zone.h"
@@ -30,9 +31,9 @@ ctl_usage_error(const struct ctl *x, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         if (x->cmd)
-                fprintf(stderr, "\nTry 'complaintctl %s --help'.\n", x->cmd->name);
+                fprintf(stderr, _("\nTry 'complaintctl %s --help'.\n"), x->cmd->name);
         else
-                fputs("\nTry 'complaintctl --help'.\n", stderr);
+                fputs(_("\nTry 'complaintctl --help'.\n"), stderr);
         return EXIT_USAGE;
 }
 
@@ -62,8 +63,8 @@ s_words(const char *(*name)(int), char *buf, size_t size)
         for (int v = 1; v <= n && o < size; v++)
                 o += (size_t)snprintf(buf + o, size - o, "%s%s",
                                       v == 1   ? ""
-                                      : v == n ? " or "
-                                               : ", ",
+                                      : v == n ? _(" or ")
+                                               : _(", "),
                                       name(v));
         return buf;
 }
@@ -125,7 +126,7 @@ int
 ctl_need(const struct ctl *x, enum opt o)
 {
         if (x->val[o] == NULL || x->val[o][0] == '\0')
-                return ctl_usage_error(x, "%s needs --%s", x->cmd->name, ctl_options[o].name);
+                return ctl_usage_error(x, _("%s needs --%s"), x->cmd->name, ctl_options[o].name);
         return 0;
 }
 
@@ -135,8 +136,8 @@ ctl_id(const struct ctl *x, uint64_t *ret)
         uint64_t id;
 
         if (!ctl_parse_u64(x->arg[0], &id) || id == 0)
-                return ctl_usage_error(x, "'%s' is not a complaint id (a positive decimal number)",
-                                       x->arg[0]);
+                return ctl_usage_error(
+                    x, _("'%s' is not a complaint id (a positive decimal number)"), x->arg[0]);
         *ret = id;
         return 0;
 }
@@ -153,7 +154,7 @@ ctl_enum(const struct ctl *x, enum opt o, int (*parse)(const char *), const char
                 return 0;
         v = parse(x->val[o]);
         if (v < 0)
-                return ctl_usage_error(x, "--%s: unknown word '%s' (one of %s)",
+                return ctl_usage_error(x, _("--%s: unknown word '%s' (one of %s)"),
                                        ctl_options[o].name, x->val[o],
                                        s_words(name, words, sizeof(words)));
         *ret = v;
@@ -169,7 +170,8 @@ ctl_number(const struct ctl *x, enum opt o, uint64_t min, uint64_t max, uint64_t
         if (x->val[o] == NULL)
                 return 0;
         if (!ctl_parse_u64(x->val[o], &v) || v < min || v > max)
-                return ctl_usage_error(x, "--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+                return ctl_usage_error(x,
+                                       _("--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64),
                                        ctl_options[o].name, x->val[o], min, max);
         *ret = v;
         return 0;
@@ -206,13 +208,14 @@ ctl_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply)
 
         r = complaint_client_new(x->endpoint, &client);
         if (r == -EINVAL || r == -EPROTONOSUPPORT)
-                return ctl_usage_error(x, "invalid endpoint '%s': %s", x->endpoint, strerror(-r));
+                return ctl_usage_error(x, _("invalid endpoint '%s': %s"), x->endpoint,
+                                       strerror(-r));
         if (r < 0)
-                return ctl_fail("cannot connect to %s: %s", x->endpoint, strerror(-r));
+                return ctl_fail(_("cannot connect to %s: %s"), x->endpoint, strerror(-r));
         r = settings_apply_client(&x->settings, client);
         if (r < 0) {
                 complaint_client_free(&client);
-                return ctl_fail("cannot use the keys: %s", strerror(-r));
+                return ctl_fail(_("cannot use the keys: %s"), strerror(-r));
         }
         req->actor = x->actor;
         if (x->request_id)
@@ -225,20 +228,23 @@ ctl_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply)
         }
         if (r == -ETIMEDOUT) {
                 fprintf(stderr,
-                        "complaintctl: no answer from complaintd at %s after %d %s (is it "
-                        "running?)\n",
-                        x->endpoint, x->retries + 1, x->retries ? "tries" : "try");
+                        P_("complaintctl: no answer from complaintd at %s after %d try (is it "
+                           "running?)\n",
+                           "complaintctl: no answer from complaintd at %s after %d tries (is it "
+                           "running?)\n",
+                           x->retries + 1),
+                        x->endpoint, x->retries + 1);
                 if (x->cmd->change)
                         fprintf(stderr,
-                                "complaintctl: the daemon may still apply it; to repeat it "
-                                "safely, add --request-id %s\n",
+                                _("complaintctl: the daemon may still apply it; to repeat it "
+                                  "safely, add --request-id %s\n"),
                                 x->request_id);
                 return EXIT_NO_ANSWER;
         }
         if (r == -EPROTO)
-                return ctl_fail("the answer from %s is not a complaintd reply", x->endpoint);
+                return ctl_fail(_("the answer from %s is not a complaintd reply"), x->endpoint);
         if (r < 0)
-                return ctl_fail("talking to %s: %s", x->endpoint, strerror(-r));
+                return ctl_fail(_("talking to %s: %s"), x->endpoint, strerror(-r));
         if (reply->error != E_OK) {
                 if (x->json)
                         s_print_error_json(reply);
@@ -297,7 +303,7 @@ int
 ctl_flush(void)
 {
         if (fflush(stdout) != 0 || ferror(stdout))
-                return ctl_fail("writing the output: %s", strerror(errno));
+                return ctl_fail(_("writing the output: %s"), strerror(errno));
         return 0;
 }
 
@@ -316,7 +322,7 @@ ctl_change(struct ctl *x, pb_request_t *req, const char *verb)
         c = reply->complaint;
         if (c == NULL) {
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                return ctl_fail("the reply from %s carries no complaint", x->endpoint);
+                return ctl_fail(_("the reply from %s carries no complaint"), x->endpoint);
         }
         if (x->json) {
                 json_t j;
@@ -328,21 +334,22 @@ ctl_change(struct ctl *x, pb_request_t *req, const char *verb)
                 json_object_end(&j);
                 json_finish(&j);
         } else {
-                printf("%s complaint %" PRIu64, verb, c->id);
+                /* TRANSLATORS: the first %s is a past participle: "created", "assigned"... */
+                printf(_("%s complaint %" PRIu64), verb, c->id);
                 if (req->body_case == COMPLAINT__V1__REQUEST__BODY_CREATE)
-                        printf(" (%s, owner %s)", pb_status_name(c->status), c->owner);
+                        printf(_(" (%s, owner %s)"), pb_status_name(c->status), c->owner);
                 else if (req->body_case == COMPLAINT__V1__REQUEST__BODY_ASSIGN ||
                          req->body_case == COMPLAINT__V1__REQUEST__BODY_REOPEN)
-                        printf(" to %s (%s)", c->department, pb_status_name(c->status));
+                        printf(_(" to %s (%s)"), c->department, pb_status_name(c->status));
                 else if (req->body_case == COMPLAINT__V1__REQUEST__BODY_ESCALATE)
-                        printf(" to level %" PRIu32 " (%s, %s)", c->level,
+                        printf(_(" to level %" PRIu32 " (%s, %s)"), c->level,
                                pb_status_name(c->status), c->department);
                 else if (c->department[0])
                         printf(" (%s, %s)", pb_status_name(c->status), c->department);
                 else
                         printf(" (%s)", pb_status_name(c->status));
                 if (reply->replayed)
-                        printf(" [replayed]");
+                        printf(_(" [replayed]"));
                 putchar('\n');
         }
         complaint__v1__reply__free_unpacked(reply, NULL);

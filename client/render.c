@@ -569,7 +569,7 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
                            "window at intake"),
                          c->repeat_count);
         if (c->erased_at_ms)
-                s_fieldf(f, _("erased"), "%s (%s)", render_time(c->erased_at_ms, t1, sizeof(t1)),
+                s_fieldf(f, _("erased"), _("%s (%s)"), render_time(c->erased_at_ms, t1, sizeof(t1)),
                          c->text_erased ? _("contact details and text") : _("contact details"));
         if (c->complainant) {
                 s_field(f, _("name"), c->complainant->name);

@@ -284,7 +284,8 @@ cmd_erase(struct ctl *x)
                         return ctl_fail(_("out of memory"));
                 }
                 ids = grown;
-                memcpy(ids + n_ids, e->ids, e->n_ids * sizeof(*ids));
+                if (e->n_ids) /* protobuf-c leaves an empty repeated field NULL */
+                        memcpy(ids + n_ids, e->ids, e->n_ids * sizeof(*ids));
                 n_ids += e->n_ids;
                 total += e->erased;
                 replayed = replayed || reply->replayed;

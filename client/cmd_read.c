@@ -28,7 +28,8 @@ s_history_rest(struct ctl *x, pb_request_t *req, pb_reply_t *first, pb_reply_t *
         *hist = malloc((cap ? cap : 1) * sizeof(**hist));
         if (*hist == NULL)
                 return ctl_fail(_("out of memory"));
-        memcpy(*hist, first->history, first->n_history * sizeof(**hist));
+        if (first->n_history) /* an empty repeated field is NULL: no memcpy from it */
+                memcpy(*hist, first->history, first->n_history * sizeof(**hist));
         *n_hist = first->n_history;
         /* Each page moves on by at least one entry: bounded by the history's length. */
         while (after != 0) {
@@ -50,7 +51,8 @@ s_history_rest(struct ctl *x, pb_request_t *req, pb_reply_t *first, pb_reply_t *
                         return ctl_fail(_("out of memory"));
                 }
                 (*pages)[(*n_pages)++] = page;
-                memcpy(*hist + *n_hist, page->history, page->n_history * sizeof(**hist));
+                if (page->n_history)
+                        memcpy(*hist + *n_hist, page->history, page->n_history * sizeof(**hist));
                 *n_hist += page->n_history;
                 if (page->history_next_after <= after)
                         break;

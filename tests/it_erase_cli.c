@@ -111,6 +111,8 @@ case_plain(void)
         /* Again, in JSON: idempotent, the same complaints (nothing left to erase is fine). */
         r = HARNESS_CTL(&h, "--json", "erase", "--phone", "+49 30 1234567", "--reason", "again");
         CHECK_INT(r.code, 0);
+        if (r.code)
+                fprintf(stderr, "erase again: %s%s\n", r.out ? r.out : "", r.err ? r.err : "");
         CHECK(hjson_int(r.json, "erased", -1) >= 0);
         CHECK_INT(hjson_bool(r.json, "text", -1), 0);
         harness_ctl_free(&r);

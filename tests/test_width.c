@@ -150,7 +150,7 @@ test_every_code_point(void)
         int bad = 0;
 
         for (int32_t cp = 1; cp <= 0x10ffff; cp++) {
-                char buf[16], s[16];
+                char buf[8], s[24];
                 int32_t back;
                 size_t n;
                 int w;

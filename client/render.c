@@ -1,5 +1,6 @@
 /* render.c: JSON and text views of complaint.v1 records for complaintctl (render.h). Text tables
- * size their columns to their contents, counted in code points. */
+ * size their columns to their contents, counted in display columns (width.h): a CJK character
+ * takes two, a combining mark none. */
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -8,7 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "render.h"
+#include "width.h"
+#include "zone.h"
 
 /* Out of memory while printing leaves nothing sensible to do in a command-line tool. */
 static void *
@@ -19,6 +23,17 @@ s_oom(void *p)
                 exit(1);
         }
         return p;
+}
+
+/* The zone of render_time(), once render_set_zone() was called; set once per run. */
+static const struct tz *s_zone;
+static bool s_local;
+
+void
+render_set_zone(const struct tz *tz)
+{
+        s_zone = tz;
+        s_local = true;
 }
 
 const char *
@@ -32,6 +47,8 @@ render_time(int64_t ms, char *buf, size_t size)
                 snprintf(buf, size, "-");
                 return buf;
         }
+        if (s_local)
+                return zone_format(s_zone, ms, buf, size);
         t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
         if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 snprintf(buf, size, "%" PRId64 "ms", ms);
@@ -202,6 +219,8 @@ render_complaint_members_json(json_t *j, const pb_complaint_t *c)
         json_kv_uint(j, "max_level", c->max_level);
         json_kv_bool(j, "repeat", c->repeat);
         json_kv_uint(j, "repeat_count", c->repeat_count);
+        json_kv_int(j, "erased_at_ms", c->erased_at_ms);
+        json_kv_bool(j, "text_erased", c->text_erased);
         json_key(j, "response_clock");
         s_clock_json(j, c->response_clock);
         json_key(j, "resolution_clock");
@@ -315,51 +334,30 @@ render_event_json(json_t *j, const pb_event_t *e)
 
 /* ------------------------------------------------------------------------- text */
 
-/* Code points in a UTF-8 string: what a terminal shows, near enough for aligning columns. */
-static size_t
-s_width(const char *s)
-{
-        size_t n = 0;
-
-        for (; *s; s++)
-                if (((unsigned char)*s & 0xc0) != 0x80)
-                        n++;
-        return n;
-}
-
 /* A copy of s fit for one line of a terminal: line breaks and tabs become spaces, other control
- * characters '?', and at most max code points are kept (0: all), the cut marked "...". */
+ * characters '?', and at most max display columns are kept (0: all), the cut marked with an
+ * ellipsis on a character boundary (width_truncate()). */
 static char *
 s_clean(const char *s, size_t max)
 {
-        size_t len = s ? strlen(s) : 0, n = 0, i, o = 0;
-        char *out = s_oom(malloc(len + 4));
+        size_t len = s ? strlen(s) : 0, o = 0;
+        char *out = s_oom(malloc(len + 1)), *cut;
 
-        for (i = 0; i < len; i++) {
+        for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)s[i];
 
-                if ((c & 0xc0) != 0x80) {
-                        if (max > 0 && n == max)
-                                break;
-                        n++;
-                }
                 if (c == '\n' || c == '\r' || c == '\t')
                         c = ' ';
                 else if (c < 0x20 || c == 0x7f)
                         c = '?';
                 out[o++] = (char)c;
         }
-        if (i < len) {
-                /* Make room for the mark by dropping the last code point kept. */
-                while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-                        o--;
-                if (o > 0)
-                        o--;
-                memcpy(out + o, "...", 3);
-                o += 3;
-        }
         out[o] = '\0';
-        return out;
+        if (max == 0 || width_str(out) <= max)
+                return out;
+        cut = s_oom(width_truncate(out, max));
+        free(out);
+        return cut;
 }
 
 struct table {
@@ -376,7 +374,7 @@ s_table_init(struct table *t, size_t ncols, size_t nrows, const char *const *tit
         t->cell = s_oom(calloc(t->ncols * t->nrows, sizeof(char *)));
         t->width = s_oom(calloc(ncols, sizeof(size_t)));
         for (size_t i = 0; i < ncols; i++)
-                t->cell[i] = s_oom(strdup(titles[i]));
+                t->cell[i] = s_oom(strdup(_(titles[i])));
 }
 
 /* Sets the cell of data row `row` (0-based) and column `col` to a cleaned copy of s. */
@@ -408,7 +406,7 @@ s_table_print(struct table *t, FILE *f)
         for (size_t r = 0; r < t->nrows; r++)
                 for (size_t c = 0; c < t->ncols; c++) {
                         size_t w =
-                            s_width(t->cell[r * t->ncols + c] ? t->cell[r * t->ncols + c] : "");
+                            width_str(t->cell[r * t->ncols + c] ? t->cell[r * t->ncols + c] : "");
 
                         if (w > t->width[c])
                                 t->width[c] = w;
@@ -424,7 +422,7 @@ s_table_print(struct table *t, FILE *f)
                                 fprintf(f, "%*s%s", (int)pad, "", s);
                                 pad = 0;
                         }
-                        pad += t->width[c] - s_width(s) + 2;
+                        pad += t->width[c] - width_str(s) + 2;
                 }
                 fputc('\n', f);
         }
@@ -439,7 +437,9 @@ s_field(FILE *f, const char *label, const char *value)
 {
         char *clean = s_clean(value, 0);
 
-        fprintf(f, "  %-16s%s\n", label, clean[0] ? clean : "-");
+        fputs("  ", f);
+        width_pad(f, label, 16, false);
+        fprintf(f, "%s\n", clean[0] ? clean : "-");
         free(clean);
 }
 
@@ -496,30 +496,38 @@ s_clock_text(FILE *f, const Complaint__V1__Clock *k, bool *first)
         } while (0)
         if (k == NULL || k->kind == COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_UNSPECIFIED)
                 return;
-        ADD("%s (%s): started %s", render_clock_kind(k->kind),
+        ADD(_("%s (%s): started %s"), render_clock_kind(k->kind),
             k->department[0] ? k->department : "-", render_time(k->started_at_ms, t, sizeof(t)));
         if (k->running && !k->paused && k->due_at_ms)
-                ADD(", due %s", render_time(k->due_at_ms, t, sizeof(t)));
+                ADD(_(", due %s"), render_time(k->due_at_ms, t, sizeof(t)));
+        /* Filled by daemons that know it (get and list); 0 from older ones. */
+        if (k->running && !k->paused && k->business_left_ms > 0)
+                ADD(_(" (%s business time left)"),
+                    render_duration(k->business_left_ms, d, sizeof(d)));
+        else if (k->running && !k->paused && k->business_left_ms < 0)
+                ADD(_(" (overdue by %s business time)"),
+                    render_duration(k->business_left_ms, d, sizeof(d)));
         if (k->paused_total_ms > 0)
-                ADD(", paused %s in all", render_duration(k->paused_total_ms, d, sizeof(d)));
+                ADD(_(", paused %s in all"), render_duration(k->paused_total_ms, d, sizeof(d)));
         if (k->paused)
-                ADD(", paused since %s with %s left", render_time(k->paused_at_ms, t, sizeof(t)),
+                ADD(_(", paused since %s with %s left"), render_time(k->paused_at_ms, t, sizeof(t)),
                     render_duration(k->remaining_ms, d, sizeof(d)));
         if (!k->running) {
-                ADD(", stopped %s", render_time(k->stopped_at_ms, t, sizeof(t)));
+                ADD(_(", stopped %s"), render_time(k->stopped_at_ms, t, sizeof(t)));
                 if (k->stopped_by)
-                        ADD(" by %s", pb_action_name(k->stopped_by));
-                ADD(" after %s, %s", render_duration(k->elapsed_ms, d, sizeof(d)),
-                    k->met ? "in time" : "late");
+                        ADD(_(" by %s"), pb_action_name(k->stopped_by));
+                ADD(_(" after %s, %s"), render_duration(k->elapsed_ms, d, sizeof(d)),
+                    k->met ? _("in time") : _("late"));
         }
-        ADD(", level %" PRIu32, k->level);
+        ADD(_(", level %" PRIu32), k->level);
         if (k->level > 0 && k->role[0])
-                ADD(" (%s)", k->role);
+                ADD(_(" (%s)"), k->role);
         if (k->alerts > 0)
-                ADD(", %" PRIu32 " %s past the top", k->alerts,
-                    k->alerts == 1 ? "re-alert" : "re-alerts");
+                ADD(P_(", %" PRIu32 " re-alert past the top",
+                       ", %" PRIu32 " re-alerts past the top", k->alerts),
+                    k->alerts);
 #undef ADD
-        s_field(f, *first ? "clocks" : "", line);
+        s_field(f, *first ? _("clocks") : "", line);
         *first = false;
 }
 
@@ -528,25 +536,26 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
 {
         char t1[32], t2[32], money[32];
 
-        fprintf(f, "complaint %" PRIu64 "\n", c->id);
-        s_field(f, "status", pb_status_name(c->status));
-        s_field(f, "subject", c->subject);
-        s_field_lines(f, "description", c->description);
-        s_field(f, "channel", pb_channel_name(c->channel));
-        s_field(f, "category", c->category);
-        s_field(f, "nature", pb_nature_name(c->nature));
-        s_field(f, "priority", pb_priority_name(c->priority));
-        s_field(f, "owner", c->owner);
-        s_field(f, "department", c->department);
+        fprintf(f, _("complaint %" PRIu64 "\n"), c->id);
+        s_field(f, _("status"), pb_status_name(c->status));
+        s_field(f, _("subject"), c->subject);
+        s_field_lines(f, _("description"), c->description);
+        s_field(f, _("channel"), pb_channel_name(c->channel));
+        s_field(f, _("category"), c->category);
+        s_field(f, _("nature"), pb_nature_name(c->nature));
+        s_field(f, _("priority"), pb_priority_name(c->priority));
+        s_field(f, _("owner"), c->owner);
+        s_field(f, _("department"), c->department);
         if (c->max_level > c->level)
-                s_fieldf(f, "level", "%" PRIu32 " (highest %" PRIu32 ")", c->level, c->max_level);
+                s_fieldf(f, _("level"), _("%" PRIu32 " (highest %" PRIu32 ")"), c->level,
+                         c->max_level);
         else
-                s_fieldf(f, "level", "%" PRIu32, c->level);
-        s_field(f, "created", render_time(c->created_at_ms, t1, sizeof(t1)));
-        s_field(f, "updated", render_time(c->updated_at_ms, t2, sizeof(t2)));
-        s_fieldf(f, "reopened", "%" PRIu32 " %s", c->reopen_count,
-                 c->reopen_count == 1 ? "time" : "times");
-        s_field(f, "reference", c->external_ref);
+                s_fieldf(f, _("level"), "%" PRIu32, c->level);
+        s_field(f, _("created"), render_time(c->created_at_ms, t1, sizeof(t1)));
+        s_field(f, _("updated"), render_time(c->updated_at_ms, t2, sizeof(t2)));
+        s_fieldf(f, _("reopened"), P_("%" PRIu32 " time", "%" PRIu32 " times", c->reopen_count),
+                 c->reopen_count);
+        s_field(f, _("reference"), c->external_ref);
         {
                 bool first = true;
 
@@ -555,51 +564,57 @@ render_complaint_text(FILE *f, const pb_complaint_t *c)
                 s_clock_text(f, c->follow_up_clock, &first);
         }
         if (c->repeat)
-                s_fieldf(f, "repeat",
-                         "yes: %" PRIu32 " complaints from this complainant in the "
-                         "window at intake",
+                s_fieldf(f, _("repeat"),
+                         _("yes: %" PRIu32 " complaints from this complainant in the "
+                           "window at intake"),
                          c->repeat_count);
+        if (c->erased_at_ms)
+                s_fieldf(f, _("erased"), _("%s (%s)"), render_time(c->erased_at_ms, t1, sizeof(t1)),
+                         c->text_erased ? _("contact details and text") : _("contact details"));
         if (c->complainant) {
-                s_field(f, "name", c->complainant->name);
-                s_field(f, "phone", c->complainant->phone);
-                s_field(f, "email", c->complainant->email);
-                s_field_lines(f, "address", c->complainant->address);
+                s_field(f, _("name"), c->complainant->name);
+                s_field(f, _("phone"), c->complainant->phone);
+                s_field(f, _("email"), c->complainant->email);
+                s_field_lines(f, _("address"), c->complainant->address);
         }
         if (c->resolution) {
                 const pb_resolution_t *r = c->resolution;
 
-                s_fieldf(f, "resolved", "%s by %s", render_time(r->resolved_at_ms, t1, sizeof(t1)),
+                s_fieldf(f, _("resolved"), _("%s by %s"),
+                         render_time(r->resolved_at_ms, t1, sizeof(t1)),
                          r->resolved_by[0] ? r->resolved_by : "-");
-                s_field(f, "cause", r->cause);
-                s_field(f, "responsibility", pb_responsibility_name(r->responsibility));
-                s_field(f, "compensation",
+                s_field(f, _("cause"), r->cause);
+                s_field(f, _("responsibility"), pb_responsibility_name(r->responsibility));
+                s_field(f, _("compensation"),
                         render_cents(r->compensation_cents, money, sizeof(money)));
-                s_field_lines(f, "reply", r->reply);
+                s_field_lines(f, _("reply"), r->reply);
         }
         if (c->follow_up) {
                 const pb_follow_up_t *u = c->follow_up;
 
-                s_fieldf(f, "closed", "%s by %s", render_time(u->closed_at_ms, t1, sizeof(t1)),
+                s_fieldf(f, _("closed"), _("%s by %s"),
+                         render_time(u->closed_at_ms, t1, sizeof(t1)),
                          u->closed_by[0] ? u->closed_by : "-");
                 if (u->call_failed)
-                        s_field(f, "satisfaction", "unknown (the follow-up call failed)");
+                        s_field(f, _("satisfaction"), _("unknown (the follow-up call failed)"));
                 else
-                        s_fieldf(f, "satisfaction", "%" PRIu32 " of 5", u->satisfaction);
+                        s_fieldf(f, _("satisfaction"), _("%" PRIu32 " of 5"), u->satisfaction);
                 if (u->note[0])
-                        s_field_lines(f, "follow-up note", u->note);
+                        s_field_lines(f, _("follow-up note"), u->note);
         }
         if (c->status == ST_DISMISSED || c->dismiss_reason != 0) {
-                s_field(f, "dismissed for", pb_dismiss_reason_name(c->dismiss_reason));
+                s_field(f, _("dismissed for"), pb_dismiss_reason_name(c->dismiss_reason));
                 if (c->dismiss_note[0])
-                        s_field_lines(f, "dismiss note", c->dismiss_note);
+                        s_field_lines(f, _("dismiss note"), c->dismiss_note);
         }
 }
 
 void
 render_history_text(FILE *f, pb_history_t *const *h, size_t n)
 {
-        static const char *const titles[] = {"SEQ",      "TIME",       "ACTOR", "ACTION",
-                                             "FROM->TO", "DEPARTMENT", "NOTE"};
+        static const char *const titles[] = {N_("SEQ"),    N_("TIME"),     N_("ACTOR"),
+                                             N_("ACTION"), N_("FROM->TO"), N_("DEPARTMENT"),
+                                             N_("NOTE")};
         struct table t;
         char buf[64];
 
@@ -638,9 +653,9 @@ render_history_text(FILE *f, pb_history_t *const *h, size_t n)
 void
 render_list_text(FILE *f, pb_complaint_t *const *c, size_t n)
 {
-        static const char *const titles[] = {"ID",    "STATUS",   "PRIORITY",
-                                             "LEVEL", "CATEGORY", "DEPARTMENT",
-                                             "OWNER", "UPDATED",  "SUBJECT"};
+        static const char *const titles[] = {N_("ID"),    N_("STATUS"),   N_("PRIORITY"),
+                                             N_("LEVEL"), N_("CATEGORY"), N_("DEPARTMENT"),
+                                             N_("OWNER"), N_("UPDATED"),  N_("SUBJECT")};
         struct table t;
         char buf[64];
 
@@ -678,46 +693,65 @@ s_bytes(uint64_t v, char *buf, size_t size)
         return buf;
 }
 
+/* A label of the status text, indented by indent and padded to 18 display columns. */
+static void
+s_label(FILE *f, int indent, const char *label)
+{
+        fprintf(f, "%*s", indent, "");
+        width_pad(f, label, (size_t)(18 - indent), false);
+}
+
 void
 render_status_text(FILE *f, const pb_status_reply_t *s)
 {
         int64_t up = s->now_ms > s->started_at_ms ? (s->now_ms - s->started_at_ms) / 1000 : 0;
         char t[32], used[32], map[32];
 
-        fprintf(f, "complaintd %s\n", s->version[0] ? s->version : "(unknown version)");
-        fprintf(f, "  %-16s%" PRId64 "d %02" PRId64 ":%02" PRId64 ":%02" PRId64 " (since %s)\n",
-                "uptime", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
+        fprintf(f, "complaintd %s\n", s->version[0] ? s->version : _("(unknown version)"));
+        s_label(f, 2, _("uptime"));
+        fprintf(f, _("%" PRId64 "d %02" PRId64 ":%02" PRId64 ":%02" PRId64 " (since %s)\n"),
+                up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
                 render_time(s->started_at_ms, t, sizeof(t)));
-        fprintf(f, "  %-16s%" PRIu64 "\n", "complaints", s->complaints);
-        for (size_t i = 0; i < s->n_by_status; i++)
-                fprintf(f, "    %-14s%" PRIu64 "\n", pb_status_name(s->by_status[i]->status),
-                        s->by_status[i]->count);
-        fprintf(f, "  %-16s%" PRIu64 "\n", "overdue", s->overdue);
+        s_label(f, 2, _("complaints"));
+        fprintf(f, "%" PRIu64 "\n", s->complaints);
+        for (size_t i = 0; i < s->n_by_status; i++) {
+                s_label(f, 4, pb_status_name(s->by_status[i]->status));
+                fprintf(f, "%" PRIu64 "\n", s->by_status[i]->count);
+        }
+        s_label(f, 2, _("overdue"));
+        fprintf(f, "%" PRIu64 "\n", s->overdue);
+        s_label(f, 2, _("next deadline"));
         if (s->next_deadline_ms) {
                 int64_t in = s->next_deadline_ms - s->now_ms;
                 char d[32];
 
                 render_duration(in, d, sizeof(d));
-                fprintf(f, "  %-16s%s (%s%s%s)\n", "next deadline",
-                        render_time(s->next_deadline_ms, t, sizeof(t)), in > 0 ? "in " : "",
-                        in == 0 ? "now" : d, in < 0 ? " ago" : "");
+                render_time(s->next_deadline_ms, t, sizeof(t));
+                if (in > 0)
+                        fprintf(f, _("%s (in %s)\n"), t, d);
+                else if (in == 0)
+                        fprintf(f, _("%s (now)\n"), t);
+                else
+                        fprintf(f, _("%s (%s ago)\n"), t, d);
         } else {
-                fprintf(f, "  %-16s%s\n", "next deadline", "none");
+                fprintf(f, "%s\n", _("none"));
         }
-        fprintf(f, "  %-16s%" PRIu64 " (oldest kept %" PRIu64 ")\n", "last event",
-                s->last_event_seq, s->first_kept_seq);
+        s_label(f, 2, _("last event"));
+        fprintf(f, _("%" PRIu64 " (oldest kept %" PRIu64 ")\n"), s->last_event_seq,
+                s->first_kept_seq);
         if (s->n_heads)
-                fprintf(f, "  stream heads\n");
+                fprintf(f, "  %s\n", _("stream heads"));
         for (size_t i = 0; i < s->n_heads; i++) {
                 char *name = s_clean(s->heads[i]->stream, 32);
 
-                fprintf(f, "    %-14s%" PRIu64 "\n", name[0] ? name : "(global)",
-                        s->heads[i]->offset);
+                s_label(f, 4, name[0] ? name : _("(global)"));
+                fprintf(f, "%" PRIu64 "\n", s->heads[i]->offset);
                 free(name);
         }
-        s_field(f, "api", s->api_endpoint);
-        s_field(f, "events", s->events_endpoint);
-        fprintf(f, "  %-16sschema %" PRIu32 ", %s used of %s\n", "store", s->store_schema,
+        s_field(f, _("api"), s->api_endpoint);
+        s_field(f, _("events"), s->events_endpoint);
+        s_label(f, 2, _("store"));
+        fprintf(f, _("schema %" PRIu32 ", %s used of %s\n"), s->store_schema,
                 s_bytes(s->store_used_bytes, used, sizeof(used)),
                 s_bytes(s->store_map_bytes, map, sizeof(map)));
 }
@@ -734,10 +768,11 @@ render_event_text(FILE *f, const pb_event_t *e)
         if (h) {
                 char *actor = s_clean(h->actor, 32), *note = s_clean(h->note, 0);
 
-                fprintf(f, " complaint %" PRIu64 " %s", h->complaint_id, pb_action_name(h->action));
+                fprintf(f, _(" complaint %" PRIu64 " %s"), h->complaint_id,
+                        pb_action_name(h->action));
                 if (h->level)
                         fprintf(f, " %" PRIu32, h->level);
-                fprintf(f, " %s->%s by %s", h->from_status ? pb_status_name(h->from_status) : "",
+                fprintf(f, _(" %s->%s by %s"), h->from_status ? pb_status_name(h->from_status) : "",
                         pb_status_name(h->to_status), actor);
                 if (note[0])
                         fprintf(f, ": %s", note);
@@ -747,12 +782,42 @@ render_event_text(FILE *f, const pb_event_t *e)
         fputc('\n', f);
 }
 
+/* The error codes' words, as pb_error_name() gives them, for the translators: a translation
+ * may say what the word means beside it ("not_found" as "未找到（not_found）"); in English the
+ * word stands alone, as it always has. */
+static const char *const error_words[] = {
+    N_("ok"),
+    N_("bad_request"),
+    N_("invalid_argument"),
+    N_("too_large"),
+    N_("not_found"),
+    N_("invalid_transition"),
+    N_("request_id_reused"),
+    N_("unsupported_version"),
+    N_("storage_full"),
+    N_("internal"),
+    N_("unknown_reference"),
+    N_("gone"),
+    N_("busy"),
+    N_("unavailable"),
+    N_("misconfigured"),
+    N_("forbidden"),
+};
+
 void
 render_error_text(FILE *f, const pb_reply_t *reply)
 {
-        fprintf(f, "complaintctl: %s: %s", pb_error_name(reply->error),
-                reply->message[0] ? reply->message : "(no message)");
+        const char *word = pb_error_name(reply->error);
+
+        for (size_t i = 0; i < sizeof(error_words) / sizeof(error_words[0]); i++)
+                if (strcmp(error_words[i], word) == 0) {
+                        word = _(error_words[i]);
+                        break;
+                }
+        /* The message is the daemon's, in English: its log and its replies stay English. */
+        fprintf(f, "complaintctl: %s: %s", word,
+                reply->message[0] ? reply->message : _("(no message)"));
         if (reply->field[0])
-                fprintf(f, " (field %s)", reply->field);
+                fprintf(f, _(" (field %s)"), reply->field);
         fputc('\n', f);
 }

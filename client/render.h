@@ -14,8 +14,15 @@
 #include "json.h"
 #include "pb.h"
 
-/* Formats ms since the epoch as ISO-8601 UTC ("2024-05-01T09:30:00Z") into buf; "-" for 0. */
+/* Formats ms since the epoch into buf (at least 32 bytes); "-" for 0. By default as ISO-8601 UTC
+ * ("2024-05-01T09:30:00Z"), as scripts and --utc want it; after render_set_zone(), as local
+ * time in that zone with its offset ("2024-05-01 11:30 +02:00", zone.h). */
 const char *render_time(int64_t ms, char *buf, size_t size);
+
+/* Makes render_time() print local times in tz (NULL: UTC, "+00:00"). tz is borrowed and must
+ * outlive every later call: complaintctl sets it once, for the whole run, like a locale. */
+struct tz;
+void render_set_zone(const struct tz *tz);
 
 /* Formats a duration as "2d3h", "1h20m", "3m12s", "0s" (sign dropped) into buf. */
 const char *render_duration(int64_t ms, char *buf, size_t size);

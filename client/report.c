@@ -9,13 +9,15 @@
 
 #include "json.h"
 #include "render.h"
+#include "i18n.h"
 #include "report.h"
+#include "width.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_NO_ANSWER 3
 #define DAY_MS 86400000ll
-#define REPLY_TEXT_MAX 40 /* characters of a reply shown in the ledger's text table */
+#define REPLY_TEXT_MAX 40 /* columns of a reply shown in the ledger's text table */
 
 /* ------------------------------------------------------------------ periods */
 
@@ -88,12 +90,12 @@ report_period(const char *month, const char *from, const char *to, int64_t *ret_
                 int y, m, n = 0;
 
                 if (from || to) {
-                        snprintf(err, err_size, "give --month or --from and --to, not both");
+                        snprintf(err, err_size, _("give --month or --from and --to, not both"));
                         return -EINVAL;
                 }
                 if (sscanf(month, "%4d-%2d%n", &y, &m, &n) != 2 || month[n] != '\0' || n != 7 ||
                     m < 1 || m > 12) {
-                        snprintf(err, err_size, "--month: '%s' is not a month such as 2026-11",
+                        snprintf(err, err_size, _("--month: '%s' is not a month such as 2026-11"),
                                  month);
                         return -EINVAL;
                 }
@@ -107,27 +109,27 @@ report_period(const char *month, const char *from, const char *to, int64_t *ret_
         } else {
                 if (!from || !to) {
                         snprintf(err, err_size,
-                                 "give the period: --month YYYY-MM, or --from and --to");
+                                 _("give the period: --month YYYY-MM, or --from and --to"));
                         return -EINVAL;
                 }
                 if (s_instant(from, &f, &date_only) < 0) {
                         snprintf(err, err_size,
-                                 "--from: '%s' is not a date (2026-11-01), a time "
-                                 "(2026-11-01T08:30Z) or @milliseconds",
+                                 _("--from: '%s' is not a date (2026-11-01), a time "
+                                   "(2026-11-01T08:30Z) or @milliseconds"),
                                  from);
                         return -EINVAL;
                 }
                 if (s_instant(to, &t, &date_only) < 0) {
                         snprintf(err, err_size,
-                                 "--to: '%s' is not a date (2026-11-30), a time "
-                                 "(2026-11-30T18:00Z) or @milliseconds",
+                                 _("--to: '%s' is not a date (2026-11-30), a time "
+                                   "(2026-11-30T18:00Z) or @milliseconds"),
                                  to);
                         return -EINVAL;
                 }
                 if (date_only)
                         t += DAY_MS; /* --to DATE includes that day */
                 if (t <= f) {
-                        snprintf(err, err_size, "--to must come after --from");
+                        snprintf(err, err_size, _("--to must come after --from"));
                         return -EINVAL;
                 }
         }
@@ -147,18 +149,18 @@ s_call(const struct report_options *o, pb_request_t *req, pb_reply_t **ret)
         int r = complaint_client_new(o->endpoint, &client);
 
         if (r == -EINVAL || r == -EPROTONOSUPPORT) {
-                fprintf(stderr, "complaintctl: invalid endpoint '%s': %s\n", o->endpoint,
+                fprintf(stderr, _("complaintctl: invalid endpoint '%s': %s\n"), o->endpoint,
                         strerror(-r));
                 return EXIT_USAGE;
         }
         if (r < 0) {
-                fprintf(stderr, "complaintctl: cannot connect to %s: %s\n", o->endpoint,
+                fprintf(stderr, _("complaintctl: cannot connect to %s: %s\n"), o->endpoint,
                         strerror(-r));
                 return EXIT_REFUSED;
         }
         r = settings_apply_client(o->settings, client);
         if (r < 0) {
-                fprintf(stderr, "complaintctl: cannot use the keys: %s\n", strerror(-r));
+                fprintf(stderr, _("complaintctl: cannot use the keys: %s\n"), strerror(-r));
                 complaint_client_free(&client);
                 return EXIT_REFUSED;
         }
@@ -170,12 +172,13 @@ s_call(const struct report_options *o, pb_request_t *req, pb_reply_t **ret)
                 return EXIT_NO_ANSWER;
         }
         if (r == -ETIMEDOUT) {
-                fprintf(stderr, "complaintctl: no answer from complaintd at %s (is it running?)\n",
+                fprintf(stderr,
+                        _("complaintctl: no answer from complaintd at %s (is it running?)\n"),
                         o->endpoint);
                 return EXIT_NO_ANSWER;
         }
         if (r < 0) {
-                fprintf(stderr, "complaintctl: talking to %s: %s\n", o->endpoint, strerror(-r));
+                fprintf(stderr, _("complaintctl: talking to %s: %s\n"), o->endpoint, strerror(-r));
                 return EXIT_REFUSED;
         }
         if (reply->error != E_OK) {
@@ -193,11 +196,11 @@ s_prepare(const struct report_options *o, int64_t *from, int64_t *to)
         char err[256];
 
         if (o->json && o->csv) {
-                fprintf(stderr, "complaintctl: give --json or --csv, not both\n");
+                fprintf(stderr, _("complaintctl: give --json or --csv, not both\n"));
                 return EXIT_USAGE;
         }
         if (o->department && o->category) {
-                fprintf(stderr, "complaintctl: give --department or --category, not both\n");
+                fprintf(stderr, _("complaintctl: give --department or --category, not both\n"));
                 return EXIT_USAGE;
         }
         if (report_period(o->month, o->from, o->to, from, to, err, sizeof(err)) < 0) {
@@ -211,7 +214,7 @@ static int
 s_flush(void)
 {
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                fprintf(stderr, "complaintctl: writing the output: %s\n", strerror(errno));
+                fprintf(stderr, _("complaintctl: writing the output: %s\n"), strerror(errno));
                 return EXIT_REFUSED;
         }
         return 0;
@@ -241,18 +244,26 @@ s_csv(FILE *f, const char *s)
         fputc('"', f);
 }
 
-/* Text: stored strings without control characters, at most max bytes (0: all). */
+/* Text: a stored string without control characters, at most max display columns (0: all; a
+ * longer one is cut on a character boundary and ends in an ellipsis), padded with spaces to
+ * width columns. */
 static void
 s_text(FILE *f, const char *s, size_t max, int width)
 {
-        size_t n = 0;
+        char *clean = strdup(s), *cut = NULL;
 
-        for (; *s && (max == 0 || n < max); s++, n++)
-                fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
-        if (*s)
-                fputs("...", f), n += 3;
-        for (; (int)n < width; n++)
-                fputc(' ', f);
+        if (clean == NULL) {
+                fputs(s, f);
+                return;
+        }
+        for (char *p = clean; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        if (max > 0 && width_str(clean) > max)
+                cut = width_truncate(clean, max);
+        width_pad(f, cut ? cut : clean, width > 0 ? (size_t)width : 0, false);
+        free(cut);
+        free(clean);
 }
 
 /* ------------------------------------------------------------------ report */
@@ -311,6 +322,7 @@ s_figures_json(json_t *j, const figures_t *f)
         json_object_end(j);
         json_kv_int(j, "compensation_cents", f->compensation_cents);
         json_kv_uint(j, "repeat", f->repeat);
+        json_kv_uint(j, "erased", f->erased);
         json_object_end(j);
 }
 
@@ -320,7 +332,7 @@ static const char *const csv_columns =
     "escalated_l3,escalated_l4_up,accept_p50_ms,accept_p90_ms,resolve_p50_ms,resolve_p90_ms,"
     "closed,follow_ups,calls_failed,follow_up_rate,satisfaction_1,satisfaction_2,"
     "satisfaction_3,satisfaction_4,satisfaction_5,satisfaction_avg,reopened,reopens,dismissed,"
-    "company,customer,shared,third_party,compensation,repeat\n";
+    "company,customer,shared,third_party,compensation,repeat,erased\n";
 
 static uint64_t
 s_at(const uint64_t *v, size_t n, size_t i)
@@ -356,8 +368,25 @@ s_figures_csv(FILE *out, const char *dim, const char *value, const figures_t *f)
                 f->reopens, f->dismissed);
         for (size_t i = 0; i < 4; i++)
                 fprintf(out, ",%" PRIu64, s_at(f->responsibility, f->n_responsibility, i));
-        fprintf(out, ",%s,%" PRIu64 "\n", render_cents(f->compensation_cents, cents, sizeof(cents)),
-                f->repeat);
+        fprintf(out, ",%s,%" PRIu64 ",%" PRIu64 "\n",
+                render_cents(f->compensation_cents, cents, sizeof(cents)), f->repeat, f->erased);
+}
+
+/* A label of the report's text, indented and padded to 22 display columns. */
+static void
+s_rlabel(const char *label)
+{
+        fputs("  ", stdout);
+        width_pad(stdout, label, 22, false);
+        putchar(' ');
+}
+
+/* A heading of the breakdown's columns, right-aligned in cols display columns after a space. */
+static void
+s_rhead(const char *title, size_t cols)
+{
+        putchar(' ');
+        width_pad(stdout, title, cols, true);
 }
 
 static void
@@ -367,59 +396,81 @@ s_report_text(const Complaint__V1__ReportReply *r)
         char a[40], b[40], d1[32], d2[32], d3[32], d4[32];
         const char *last_dim = "";
 
-        printf("Report of complaints created %s to %s", render_time(r->from_ms, a, sizeof(a)),
+        printf(_("Report of complaints created %s to %s"), render_time(r->from_ms, a, sizeof(a)),
                render_time(r->to_ms, b, sizeof(b)));
         if (r->department[0])
-                printf(", department %s", r->department);
+                printf(_(", department %s"), r->department);
         if (r->category[0])
-                printf(", category %s", r->category);
+                printf(_(", category %s"), r->category);
         printf("\n\n");
-        printf("  complaints             %8" PRIu64 "\n", f->complaints);
-        printf("  accepted               %8" PRIu64 "   within the response limit %" PRIu64
-               " (%.1f %%)\n",
-               f->accepted, f->response_met, s_pct(f->response_met_share));
-        printf("  resolved (replied)     %8" PRIu64 "   within the resolution limit %" PRIu64
-               " of %" PRIu64 " timed (%.1f %%)\n",
+        s_rlabel(_("complaints"));
+        printf("%8" PRIu64 "\n", f->complaints);
+        s_rlabel(_("accepted"));
+        printf(_("%8" PRIu64 "   within the response limit %" PRIu64 " (%.1f %%)\n"), f->accepted,
+               f->response_met, s_pct(f->response_met_share));
+        s_rlabel(_("resolved (replied)"));
+        printf(_("%8" PRIu64 "   within the resolution limit %" PRIu64 " of %" PRIu64
+                 " timed (%.1f %%)\n"),
                f->resolved, f->resolution_met, f->resolution_timed, s_pct(f->resolution_met_share));
-        printf("  time to acceptance     median %s, 90th percentile %s (business time)\n",
+        s_rlabel(_("time to acceptance"));
+        printf(_("median %s, 90th percentile %s (business time)\n"),
                render_duration(f->accept_p50_ms, d1, sizeof(d1)),
                render_duration(f->accept_p90_ms, d2, sizeof(d2)));
-        printf("  time to resolution     median %s, 90th percentile %s (business time)\n",
+        s_rlabel(_("time to resolution"));
+        printf(_("median %s, 90th percentile %s (business time)\n"),
                render_duration(f->resolve_p50_ms, d3, sizeof(d3)),
                render_duration(f->resolve_p90_ms, d4, sizeof(d4)));
-        printf("  escalated              %8" PRIu64 "  ", f->escalated);
+        s_rlabel(_("escalated"));
+        printf("%8" PRIu64 "  ", f->escalated);
         for (size_t i = 0; i < f->n_escalated_by_level; i++)
                 if (f->escalated_by_level[i])
-                        printf(" level %zu%s: %" PRIu64, i + 1,
+                        printf(_(" level %zu%s: %" PRIu64), i + 1,
                                i + 1 == f->n_escalated_by_level ? "+" : "",
                                f->escalated_by_level[i]);
-        printf("\n  follow-up calls        %8" PRIu64 "   rate %.1f %% of resolved, %" PRIu64
-               " failed\n",
-               f->follow_ups, s_pct(f->follow_up_rate), f->calls_failed);
-        printf("  satisfaction           average %.2f  ", f->satisfaction_avg);
+        putchar('\n');
+        s_rlabel(_("follow-up calls"));
+        printf(_("%8" PRIu64 "   rate %.1f %% of resolved, %" PRIu64 " failed\n"), f->follow_ups,
+               s_pct(f->follow_up_rate), f->calls_failed);
+        s_rlabel(_("satisfaction"));
+        printf(_("average %.2f  "), f->satisfaction_avg);
         for (size_t i = 0; i < f->n_satisfaction; i++)
                 printf(" %zu: %" PRIu64, i + 1, f->satisfaction[i]);
-        printf("\n  reopened               %8" PRIu64 "   (%" PRIu64 " reopenings)\n", f->reopened,
-               f->reopens);
-        printf("  dismissed              %8" PRIu64 "\n", f->dismissed);
-        printf("  responsibility        ");
+        putchar('\n');
+        s_rlabel(_("reopened"));
+        printf(_("%8" PRIu64 "   (%" PRIu64 " reopenings)\n"), f->reopened, f->reopens);
+        s_rlabel(_("dismissed"));
+        printf("%8" PRIu64 "\n", f->dismissed);
+        fputs("  ", stdout);
+        width_pad(stdout, _("responsibility"), 22, false);
         for (size_t i = 0; i < f->n_responsibility; i++)
                 printf(" %s: %" PRIu64, pb_responsibility_name((int)i + 1), f->responsibility[i]);
-        printf("\n  compensation           %8s\n",
-               render_cents(f->compensation_cents, a, sizeof(a)));
-        printf("  repeat complainants    %8" PRIu64 "\n", f->repeat);
+        putchar('\n');
+        s_rlabel(_("compensation"));
+        printf("%8s\n", render_cents(f->compensation_cents, a, sizeof(a)));
+        s_rlabel(_("repeat complainants"));
+        printf("%8" PRIu64 "\n", f->repeat);
+        s_rlabel(_("erased (personal data)"));
+        printf("%8" PRIu64 "\n", f->erased);
         for (size_t i = 0; i < r->n_breakdown; i++) {
                 const Complaint__V1__ReportBreakdown *bd = r->breakdown[i];
                 const figures_t *g = bd->figures;
 
                 if (strcmp(bd->dimension, last_dim) != 0) {
-                        printf("\nBy %s\n  %-24s %10s %9s %9s %9s %10s %9s %6s\n", bd->dimension,
-                               bd->dimension, "complaints", "resolved", "resp.met", "resol.met",
-                               "escalated", "dismissed", "satisf");
+                        printf(_("\nBy %s\n"), bd->dimension);
+                        fputs("  ", stdout);
+                        width_pad(stdout, bd->dimension, 24, false);
+                        s_rhead(_("complaints"), 10);
+                        s_rhead(_("resolved"), 9);
+                        s_rhead(_("resp.met"), 9);
+                        s_rhead(_("resol.met"), 9);
+                        s_rhead(_("escalated"), 10);
+                        s_rhead(_("dismissed"), 9);
+                        s_rhead(_("satisf"), 6);
+                        putchar('\n');
                         last_dim = bd->dimension;
                 }
                 printf("  ");
-                s_text(stdout, bd->value[0] ? bd->value : "(none)", 24, 24);
+                s_text(stdout, bd->value[0] ? bd->value : _("(none)"), 24, 24);
                 printf(" %10" PRIu64 " %9" PRIu64 " %8.1f%% %8.1f%% %10" PRIu64 " %9" PRIu64
                        " %6.2f\n",
                        g->complaints, g->resolved, s_pct(g->response_met_share),
@@ -447,7 +498,8 @@ report_run(const struct report_options *o)
                 return rc;
         r = reply->report;
         if (r == NULL || r->total == NULL) {
-                fprintf(stderr, "complaintctl: the reply from %s carries no report\n", o->endpoint);
+                fprintf(stderr, _("complaintctl: the reply from %s carries no report\n"),
+                        o->endpoint);
                 complaint__v1__reply__free_unpacked(reply, NULL);
                 return EXIT_REFUSED;
         }
@@ -484,6 +536,8 @@ report_run(const struct report_options *o)
                         s_figures_csv(stdout, r->breakdown[i]->dimension, r->breakdown[i]->value,
                                       r->breakdown[i]->figures);
         } else {
+                if (o->times)
+                        o->times(o->times_ctx);
                 s_report_text(r);
         }
         complaint__v1__reply__free_unpacked(reply, NULL);
@@ -497,13 +551,13 @@ s_limit_word(int v)
 {
         switch (v) {
         case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MET:
-                return "met";
+                return N_("met");
         case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_MISSED:
-                return "missed";
+                return N_("missed");
         case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_RUNNING:
-                return "running";
+                return N_("running");
         case COMPLAINT__V1__LIMIT_RESULT__LIMIT_RESULT_ENDED:
-                return "ended";
+                return N_("ended");
         default:
                 return "-";
         }
@@ -517,6 +571,18 @@ s_follow_up_word(const Complaint__V1__LedgerRow *r, char *buf, size_t size)
         if (r->call_failed)
                 return "call failed";
         snprintf(buf, size, "satisfaction %u", r->satisfaction);
+        return buf;
+}
+
+/* The follow-up of a ledger row for the text table, translated. */
+static const char *
+s_follow_up_text(const Complaint__V1__LedgerRow *r, char *buf, size_t size)
+{
+        if (!r->follow_up_done)
+                return _("none");
+        if (r->call_failed)
+                return _("call failed");
+        snprintf(buf, size, _("satisfaction %u"), r->satisfaction);
         return buf;
 }
 
@@ -581,21 +647,53 @@ s_row_csv(const Complaint__V1__LedgerRow *r)
                r->dismiss_reason ? pb_dismiss_reason_name(r->dismiss_reason) : "");
 }
 
+/* The ledger's text table: the columns' widths in display columns. */
+static const int ledger_cols[] = {7, 23, 9, 12, 12, 3, REPLY_TEXT_MAX, 14, 8, 8, 8};
+
+static void
+s_ledger_header(void)
+{
+        static const char *const titles[] = {
+            N_("ID"),    N_("CREATED"),   N_("STATUS"),   N_("OWNER"),   N_("DEPARTMENT"), N_("OK"),
+            N_("REPLY"), N_("FOLLOW-UP"), N_("RESPONSE"), N_("RESOLVE"), N_("FOLLOWUP")};
+
+        for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+                if (i)
+                        putchar(' ');
+                s_text(stdout, _(titles[i]), (size_t)ledger_cols[i], ledger_cols[i]);
+        }
+        putchar('\n');
+}
+
 static void
 s_row_text(const Complaint__V1__LedgerRow *r)
 {
-        char t[40], fu[32];
+        char id[24], t[40], fu[32];
 
-        printf("%-7" PRIu64 " %-20s %-9s ", r->id, render_time(r->created_at_ms, t, sizeof(t)),
-               pb_status_name(r->status));
-        s_text(stdout, r->owner, 12, 12);
+        snprintf(id, sizeof(id), "%" PRIu64, r->id);
+        s_text(stdout, id, 0, ledger_cols[0]);
         putchar(' ');
-        s_text(stdout, r->department[0] ? r->department : "-", 12, 12);
-        printf(" %-3s ", r->missing ? "NO" : "yes");
-        s_text(stdout, r->reply[0] ? r->reply : "-", REPLY_TEXT_MAX, REPLY_TEXT_MAX + 3);
-        printf(" %-14s %-8s %-8s %-8s%s\n", s_follow_up_word(r, fu, sizeof(fu)),
-               s_limit_word(r->response), s_limit_word(r->resolution), s_limit_word(r->follow_up),
-               r->repeat ? " repeat" : "");
+        s_text(stdout, render_time(r->created_at_ms, t, sizeof(t)), 0, ledger_cols[1]);
+        putchar(' ');
+        s_text(stdout, pb_status_name(r->status), 0, ledger_cols[2]);
+        putchar(' ');
+        s_text(stdout, r->owner, (size_t)ledger_cols[3], ledger_cols[3]);
+        putchar(' ');
+        s_text(stdout, r->department[0] ? r->department : "-", (size_t)ledger_cols[4],
+               ledger_cols[4]);
+        putchar(' ');
+        s_text(stdout, r->missing ? _("NO") : _("yes"), 0, ledger_cols[5]);
+        putchar(' ');
+        s_text(stdout, r->reply[0] ? r->reply : "-", (size_t)ledger_cols[6], ledger_cols[6]);
+        putchar(' ');
+        s_text(stdout, s_follow_up_text(r, fu, sizeof(fu)), 0, ledger_cols[7]);
+        putchar(' ');
+        s_text(stdout, _(s_limit_word(r->response)), 0, ledger_cols[8]);
+        putchar(' ');
+        s_text(stdout, _(s_limit_word(r->resolution)), 0, ledger_cols[9]);
+        putchar(' ');
+        s_text(stdout, _(s_limit_word(r->follow_up)), 0, ledger_cols[10]);
+        printf("%s\n", r->repeat ? _(" repeat") : "");
 }
 
 int
@@ -628,10 +726,6 @@ report_ledger_run(const struct report_options *o)
                       "responsibility,compensation,follow_up,satisfaction,closed,"
                       "response_limit,resolution_limit,follow_up_limit,repeat,dismiss_reason\n",
                       stdout);
-        } else {
-                printf("%-7s %-20s %-9s %-12s %-12s %-3s %-*s %-14s %-8s %-8s %-8s\n", "ID",
-                       "CREATED", "STATUS", "OWNER", "DEPARTMENT", "OK", REPLY_TEXT_MAX + 3,
-                       "REPLY", "FOLLOW-UP", "RESPONSE", "RESOLVE", "FOLLOWUP");
         }
         /* Every page first: the rows come in order of creation, and the ledger lists those
          * without a reply or a follow-up first. */
@@ -643,7 +737,7 @@ report_ledger_run(const struct report_options *o)
                         goto out;
                 l = reply->ledger;
                 if (l == NULL) {
-                        fprintf(stderr, "complaintctl: the reply from %s carries no ledger\n",
+                        fprintf(stderr, _("complaintctl: the reply from %s carries no ledger\n"),
                                 o->endpoint);
                         complaint__v1__reply__free_unpacked(reply, NULL);
                         rc = EXIT_REFUSED;
@@ -651,7 +745,7 @@ report_ledger_run(const struct report_options *o)
                 }
                 grown = realloc(pages, (n_pages + 1) * sizeof(*pages));
                 if (grown == NULL) {
-                        fprintf(stderr, "complaintctl: out of memory reading the ledger\n");
+                        fprintf(stderr, _("complaintctl: out of memory reading the ledger\n"));
                         complaint__v1__reply__free_unpacked(reply, NULL);
                         rc = EXIT_REFUSED;
                         goto out;
@@ -662,6 +756,11 @@ report_ledger_run(const struct report_options *o)
                         break;
                 q.after_created_ms = l->next_after_created_ms;
                 q.after_id = l->next_after_id;
+        }
+        if (!o->json && !o->csv) {
+                if (o->times)
+                        o->times(o->times_ctx);
+                s_ledger_header();
         }
         for (int pass = 0; pass < 2; pass++) {
                 for (size_t p = 0; p < n_pages; p++) {
@@ -693,7 +792,7 @@ report_ledger_run(const struct report_options *o)
                         goto out;
                 }
         } else if (!o->csv) {
-                printf("\n%" PRIu64 " complaints, %" PRIu64 " without a reply or a follow-up\n",
+                printf(_("\n%" PRIu64 " complaints, %" PRIu64 " without a reply or a follow-up\n"),
                        rows, missing);
         }
         rc = s_flush();

@@ -30,6 +30,10 @@ struct report_options {
         const char *department; /* NULL: all */
         const char *category;   /* NULL: all; not with department */
         uint32_t limit;         /* ledger rows per request; 0: the daemon's default */
+        /* Called, when not NULL, once the reply is in and before text (not JSON or CSV) is
+         * printed: complaintctl sets the zone of the times there (ctl_times()). */
+        void (*times)(void *ctx);
+        void *times_ctx;
 };
 
 /* Turns the options' period into [*ret_from, *ret_to) in UTC milliseconds. Returns 0, or

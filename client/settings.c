@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "settings.h"
 
 #define LINE_MAX_ 4096
@@ -81,7 +82,7 @@ s_file_read(const char *path, bool system, struct found found[S_MAX_], char *err
         if (f == NULL) {
                 if (errno == ENOENT || errno == ENOTDIR || (system && errno == EACCES))
                         return 0;
-                return s_err(err, size, "%s: cannot read it: %s", path, strerror(errno));
+                return s_err(err, size, _("%s: cannot read it: %s"), path, strerror(errno));
         }
         while (r == 0 && fgets(line, sizeof(line), f)) {
                 char *t, *eq, *name, *value;
@@ -90,11 +91,12 @@ s_file_read(const char *path, bool system, struct found found[S_MAX_], char *err
 
                 n++;
                 if (strchr(line, '\n') == NULL && !feof(f)) {
-                        r = s_err(err, size, "%s:%d: the line is too long", path, n);
+                        r = s_err(err, size, _("%s:%d: the line is too long"), path, n);
                         break;
                 }
                 if (n > LINES_MAX) {
-                        r = s_err(err, size, "%s:%d: too many lines for a settings file", path, n);
+                        r = s_err(err, size, _("%s:%d: too many lines for a settings file"), path,
+                                  n);
                         break;
                 }
                 t = s_trim(line);
@@ -102,7 +104,7 @@ s_file_read(const char *path, bool system, struct found found[S_MAX_], char *err
                         continue;
                 eq = strchr(t, '=');
                 if (eq == NULL) {
-                        r = s_err(err, size, "%s:%d: not a `name = value` line", path, n);
+                        r = s_err(err, size, _("%s:%d: not a `name = value` line"), path, n);
                         break;
                 }
                 *eq = '\0';
@@ -117,17 +119,17 @@ s_file_read(const char *path, bool system, struct found found[S_MAX_], char *err
                         ;
                 if (k == S_MAX_) {
                         r = s_err(err, size,
-                                  "%s:%d: %s: unknown setting (endpoint, key or server_key)", path,
-                                  n, name);
+                                  _("%s:%d: %s: unknown setting (endpoint, key or server_key)"),
+                                  path, n, name);
                         break;
                 }
                 if (seen[k]) {
-                        r = s_err(err, size, "%s:%d: %s: given twice", path, n, name);
+                        r = s_err(err, size, _("%s:%d: %s: given twice"), path, n, name);
                         break;
                 }
                 seen[k] = true;
                 if (value[0] == '\0') {
-                        r = s_err(err, size, "%s:%d: %s: empty value", path, n, name);
+                        r = s_err(err, size, _("%s:%d: %s: empty value"), path, n, name);
                         break;
                 }
                 if (found[k].value)
@@ -139,7 +141,7 @@ s_file_read(const char *path, bool system, struct found found[S_MAX_], char *err
                 }
         }
         if (r == 0 && ferror(f))
-                r = s_err(err, size, "%s: cannot read it: %s", path, strerror(errno));
+                r = s_err(err, size, _("%s: cannot read it: %s"), path, strerror(errno));
         fclose(f);
         return r;
 }
@@ -176,33 +178,33 @@ s_keys(struct settings *s, char *err, size_t size)
         r = complaint_keyfile_load(s->key_file, s->client_public, s->client_secret);
         if (r == -EBADMSG)
                 return s_err(err, size,
-                             "%s (from %s) is not a key file: it needs the lines `public = KEY` "
-                             "and `secret = KEY` of one key pair, 40 characters each (see "
-                             "complaintctl keygen)",
+                             _("%s (from %s) is not a key file: it needs the lines `public = KEY` "
+                               "and `secret = KEY` of one key pair, 40 characters each (see "
+                               "complaintctl keygen)"),
                              s->key_file, s->key_from);
         if (r < 0)
-                return s_err(err, size, "cannot read the key file %s (from %s): %s", s->key_file,
+                return s_err(err, size, _("cannot read the key file %s (from %s): %s"), s->key_file,
                              s->key_from, strerror(-r));
         s->key_exposed = complaint_keyfile_check_mode(s->key_file) == -EPERM;
         if (s->server_key == NULL)
                 return s_err(err, size,
-                             "the key %s (from %s) needs the daemon's public key too: "
-                             "--server-key KEY|FILE, $COMPLAINT_SERVER_KEY or server_key in a "
-                             "settings file",
+                             _("the key %s (from %s) needs the daemon's public key too: "
+                               "--server-key KEY|FILE, $COMPLAINT_SERVER_KEY or server_key in a "
+                               "settings file"),
                              s->key_file, s->key_from);
         r = complaint_public_key_load(s->server_key, s->server_public);
         if (r == -EBADMSG)
                 return s_err(err, size,
-                             "%s (from %s) holds no public key: its first line must be the 40 "
-                             "characters or `public = KEY`",
+                             _("%s (from %s) holds no public key: its first line must be the 40 "
+                               "characters or `public = KEY`"),
                              s->server_key, s->server_key_from);
         if (r == -ENOENT)
                 return s_err(err, size,
-                             "'%s' (from %s) is neither a public key (40 Z85 characters) nor a "
-                             "file",
+                             _("'%s' (from %s) is neither a public key (40 Z85 characters) nor a "
+                               "file"),
                              s->server_key, s->server_key_from);
         if (r < 0)
-                return s_err(err, size, "cannot read the server key %s (from %s): %s",
+                return s_err(err, size, _("cannot read the server key %s (from %s): %s"),
                              s->server_key, s->server_key_from, strerror(-r));
         s->curve = true;
         return 0;
@@ -240,7 +242,7 @@ settings_load(struct settings *s, const char *opt_endpoint, const char *opt_key,
         }
         free(user);
         if (r == 0 && found[S_ENDPOINT].value == NULL)
-                r = s_found_set(&found[S_ENDPOINT], COMPLAINT_DEFAULT_ENDPOINT, "the default");
+                r = s_found_set(&found[S_ENDPOINT], COMPLAINT_DEFAULT_ENDPOINT, _("the default"));
         s->endpoint = found[S_ENDPOINT].value;
         free(found[S_ENDPOINT].from);
         s->key_file = found[S_KEY].value;
@@ -250,9 +252,9 @@ settings_load(struct settings *s, const char *opt_endpoint, const char *opt_key,
         if (r < 0)
                 return r;
         if (s->endpoint[0] == '\0')
-                return s_err(err, err_size, "--endpoint must not be empty");
+                return s_err(err, err_size, _("--endpoint must not be empty"));
         if (s->key_file && s->key_file[0] == '\0')
-                return s_err(err, err_size, "--key must not be empty (none: no key)");
+                return s_err(err, err_size, _("--key must not be empty (none: no key)"));
         if (s->key_file == NULL || strcmp(s->key_file, "none") == 0)
                 return 0;
         return s_keys(s, err, err_size);
@@ -294,33 +296,34 @@ settings_handshake_message(const struct settings *s, int r, char *buf, size_t si
         switch (r) {
         case -EACCES:
                 snprintf(buf, size,
-                         "the daemon refused this client's key (%s): it is not a principal in "
-                         "its configuration",
+                         _("the daemon refused this client's key (%s): it is not a principal in "
+                           "its configuration"),
                          s->client_public);
                 return buf;
         case -EKEYREJECTED:
                 snprintf(buf, size,
-                         "the daemon's key does not match the server key given (%s): refusing "
-                         "to talk to it",
+                         _("the daemon's key does not match the server key given (%s): refusing "
+                           "to talk to it"),
                          s->server_public);
                 return buf;
         case -ENOKEY:
-                snprintf(buf, size,
-                         "the daemon at %s runs with access control and wants a client key: "
-                         "give --key FILE and --server-key KEY (complaintctl keygen makes a key)",
-                         s->endpoint);
+                snprintf(
+                    buf, size,
+                    _("the daemon at %s runs with access control and wants a client key: "
+                      "give --key FILE and --server-key KEY (complaintctl keygen makes a key)"),
+                    s->endpoint);
                 return buf;
         case -ENOPROTOOPT:
                 snprintf(buf, size,
-                         "the daemon at %s runs without access control (plain connections, on "
-                         "ipc or loopback only), so it cannot take the key %s (from %s): give "
-                         "--key none to talk to it",
+                         _("the daemon at %s runs without access control (plain connections, on "
+                           "ipc or loopback only), so it cannot take the key %s (from %s): give "
+                           "--key none to talk to it"),
                          s->endpoint, s->key_file, s->key_from);
                 return buf;
         case -ECONNREFUSED:
                 snprintf(buf, size,
-                         "the daemon at %s could not check this client's key (its "
-                         "authentication failed): try again later",
+                         _("the daemon at %s could not check this client's key (its "
+                           "authentication failed): try again later"),
                          s->endpoint);
                 return buf;
         default:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "complaint_sub.h"
 #include "json.h"
 #include "render.h"
@@ -76,9 +77,9 @@ s_on_gap(void *arg, const char *stream, uint64_t after, uint64_t resume_after)
 {
         (void)arg;
         fprintf(stderr,
-                "complaintctl: events %" PRIu64 " to %" PRIu64 " of %s%s are no longer kept; "
-                "going on after them\n",
-                after + 1, resume_after, stream[0] ? "stream " : "the global stream", stream);
+                _("complaintctl: events %" PRIu64 " to %" PRIu64 " of %s%s are no longer kept; "
+                  "going on after them\n"),
+                after + 1, resume_after, stream[0] ? _("stream ") : _("the global stream"), stream);
 }
 
 static int
@@ -125,8 +126,8 @@ s_loop(const struct watch_options *o, complaint_sub_t *sub)
                 if (r == -ETIMEDOUT || r == -EINTR || r == -ESTALE)
                         continue;
                 if (r == -ERANGE) {
-                        fputs("complaintctl: the daemon's events end before the position "
-                              "(was its store restored?); waiting for new ones\n",
+                        fputs(_("complaintctl: the daemon's events end before the position "
+                                "(was its store restored?); waiting for new ones\n"),
                               stderr);
                         continue;
                 }
@@ -173,7 +174,7 @@ watch_run(const struct watch_options *o)
         s_stop = 0;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
-        fprintf(stderr, "complaintctl: watching %s for \"%s\"\n", o->endpoint, prefix);
+        fprintf(stderr, _("complaintctl: watching %s for \"%s\"\n"), o->endpoint, prefix);
         r = s_loop(o, sub);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

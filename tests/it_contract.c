@@ -1025,7 +1025,7 @@ static void
 test_reopen(void)
 {
         uint64_t dismissed = s_create(), closed = s_create();
-        const pb_event_t *ev[16];
+        const pb_event_t *ev[16] = {0};
         struct evlog log;
         pb_reply_t *r;
         size_t n;

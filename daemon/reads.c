@@ -277,6 +277,7 @@ reads_status(struct ctx *x)
         st->now_ms = x->now;
         st->events_endpoint = x->s->cfg->events;
         st->api_endpoint = x->s->cfg->api;
+        st->zone = x->s->cfg->zone;
         st->store_schema = store_schema(x->s->store);
         store_usage(x->s->store, &st->store_used_bytes, &st->store_map_bytes);
         r = store_count(x->txn, ST_NONE, &st->complaints);

@@ -138,6 +138,25 @@ s_assign(harness_client_t *c, uint64_t id)
                 complaint__v1__reply__free_unpacked(r, NULL);
 }
 
+/* The response clock's business_left_ms of complaint id, as get answers it. */
+static int64_t
+s_left(harness_client_t *c, uint64_t id)
+{
+        Complaint__V1__GetRequest q = COMPLAINT__V1__GET_REQUEST__INIT;
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        pb_reply_t *r = NULL;
+        int64_t left = 0;
+
+        q.id = id;
+        req.body_case = BODY(GET);
+        req.get = &q;
+        REQUIRE(harness_client_call(c, &req, HARNESS_CALL_TIMEOUT_MS, &r) == 0);
+        REQUIRE(r->error == E_OK && r->complaint && r->complaint->response_clock);
+        left = r->complaint->response_clock->business_left_ms;
+        complaint__v1__reply__free_unpacked(r, NULL);
+        return left;
+}
+
 /* The reply to a report of [from, to), the caller's. */
 static pb_reply_t *
 s_report_reply(harness_client_t *c, int64_t from, int64_t to, const char *dept, const char *cat)
@@ -279,7 +298,7 @@ main(void)
         pb_reply_t *r;
         uint64_t a, b, x;
         off_t at, started, rebuilt, escalated;
-        int64_t t0;
+        int64_t t0, left;
         char needle[128], *out = NULL;
         bool busy = false;
 
@@ -318,6 +337,9 @@ main(void)
         /* A complaint whose response deadline (1h, 24x7) will fall due during the rebuild. */
         x = s_create(&c);
         s_assign(&c, x);
+        /* An hour on a 24x7 calendar, less the moments since the assignment. */
+        left = s_left(&c, x);
+        CHECK(left > 3500000 && left <= 3600000);
 
         /* The centre moves to New York: a reload rebuilds the counters, a complaint a step. */
         at = harness_log_size(&h);
@@ -366,6 +388,10 @@ main(void)
         s_check_report(&c, "October (New York)", NY_OCT_FROM, NY_NOV_FROM, FILLER + 3, 31);
         s_check_report(&c, "31 October (New York)", s_utc(2026, 10, 31, 4, 0), NY_NOV_FROM, 3, 1);
         s_check_report(&c, "November (New York)", NY_NOV_FROM, s_utc(2026, 12, 1, 5, 0), 0, 30);
+        /* Escalated, and the department's limit (16:30 + 1h) passed some ten minutes ago:
+         * negative, by that much business time. */
+        left = s_left(&c, x);
+        CHECK(left < -9 * 60000 && left > -HOUR_MS);
         r = harness_status(&h);
         REQUIRE(r != NULL && r->status != NULL);
         CHECK_STR(r->status->zone, "America/New_York");

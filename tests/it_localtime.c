@@ -12,6 +12,7 @@
  * during the rebuild fires before it ends (the log's order says so, no timing is measured);
  * afterwards both complaints are in New York's October. `complaintd --check-store` finds the
  * counters consistent with their zone. */
+#include <lmdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -231,13 +232,13 @@ s_ledger(harness_client_t *c, int64_t from, int64_t to, const char *dept, const 
 
 /* The two complaints by the Shanghai calendar: a in October, b in November. */
 static void
-s_check_shanghai(harness_client_t *c, uint64_t a, uint64_t b, const char *when)
+s_check_shanghai(harness_client_t *c, uint64_t a, uint64_t b, uint64_t filler, const char *when)
 {
         uint64_t ids[8];
         long n;
 
         fprintf(stderr, "checking Shanghai's days and months %s\n", when);
-        s_check_report(c, "October (Shanghai)", SH(2026, 10, 1), SH(2026, 11, 1), FILLER + 1, 31);
+        s_check_report(c, "October (Shanghai)", SH(2026, 10, 1), SH(2026, 11, 1), filler + 1, 31);
         s_check_report(c, "November (Shanghai)", SH(2026, 11, 1), SH(2026, 12, 1), 1, 30);
         s_check_report(c, "31 October (Shanghai)", SH(2026, 10, 31), SH(2026, 11, 1), 1, 1);
         s_check_report(c, "1 November (Shanghai)", SH(2026, 11, 1), SH(2026, 11, 2), 1, 1);
@@ -287,6 +288,31 @@ s_check_unknown(harness_client_t *c)
         free(msg);
 }
 
+/* Makes the store in dir what a daemon of schema 7 left: the same tables, the counters by UTC
+ * day (the daemon that wrote it kept the centre in UTC), no zone recorded for them. */
+static void
+s_make_schema_7(const char *dir)
+{
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi meta;
+        uint8_t sv[4] = {0, 0, 0, 7};
+        MDB_val k = {6, (void *)"schema"}, v = {4, sv};
+        MDB_val zk = {10, (void *)"stats_zone"}, zv;
+
+        REQUIRE(mdb_env_create(&env) == 0);
+        mdb_env_set_maxdbs(env, 32);
+        REQUIRE(mdb_env_open(env, dir, 0, 0640) == 0);
+        REQUIRE(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+        REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+        REQUIRE(mdb_get(txn, meta, &zk, &zv) == 0);
+        CHECK(zv.mv_size == 3 && memcmp(zv.mv_data, "UTC", 3) == 0);
+        REQUIRE(mdb_del(txn, meta, &zk, NULL) == 0);
+        REQUIRE(mdb_put(txn, meta, &k, &v, 0) == 0);
+        REQUIRE(mdb_txn_commit(txn) == 0);
+        mdb_env_close(env);
+}
+
 /* New York: EDT (UTC-4) until 1 November 2026, 02:00. */
 #define NY_OCT_FROM (s_utc(2026, 10, 1, 4, 0))
 #define NY_NOV_FROM (s_utc(2026, 11, 1, 4, 0))
@@ -306,25 +332,43 @@ main(void)
         snprintf(shim, sizeof(shim), "%s/clock", h.dir);
         snprintf(env_preload, sizeof(env_preload), "LD_PRELOAD=%s", TIMESHIM_LIB);
         snprintf(env_shim, sizeof(env_shim), "TIMESHIM_FILE=%s", shim);
-        s_write_conf("");
-        s_clock_at(s_utc(2026, 10, 15, 4, 0));
+        /* The two complaints, filed by a daemon of a centre kept in UTC, whose store is then
+         * made one of schema 7: its counters by UTC day, both in October. */
+        s_write_conf("zone = \"UTC\";\n");
+        s_clock_at(s_utc(2026, 10, 31, 15, 30));
         s_start();
         REQUIRE(harness_client_open(&h, &c) == 0);
-
-        r = harness_status(&h);
-        REQUIRE(r != NULL && r->status != NULL);
-        CHECK_STR(r->status->zone, "Asia/Shanghai");
-        complaint__v1__reply__free_unpacked(r, NULL);
-
-        t0 = harness_now_ms();
-        for (int i = 0; i < FILLER; i++)
-                s_create(&c);
-        fprintf(stderr, "%d complaints filed in %" PRId64 " ms\n", FILLER, harness_now_ms() - t0);
-        s_clock_at(s_utc(2026, 10, 31, 15, 30));
         a = s_create(&c);
         s_clock_at(s_utc(2026, 10, 31, 16, 30));
         b = s_create(&c);
-        s_check_shanghai(&c, a, b, "as filed");
+        s_check_report(&c, "October (UTC)", s_utc(2026, 10, 1, 0, 0), s_utc(2026, 11, 1, 0, 0), 2,
+                       31);
+        harness_client_close(&c);
+        REQUIRE(harness_stop(&h) == 0);
+        s_make_schema_7(h.state);
+
+        /* The migration, then the rebuild for the centre's zone, Shanghai's (its calendar's). */
+        at = harness_log_size(&h);
+        s_write_conf("");
+        s_start();
+        REQUIRE(harness_client_open(&h, &c) == 0);
+        CHECK(harness_wait_log(&h, "migrated from schema 7 to 8", at, 10000) >= 0);
+        if (harness_wait_log(&h, "rebuilt for zone Asia/Shanghai: ", at, 30000) < 0)
+                harness_dump_log(&h);
+        r = harness_status(&h);
+        REQUIRE(r != NULL && r->status != NULL);
+        CHECK_STR(r->status->zone, "Asia/Shanghai");
+        CHECK_INT(r->status->store_schema, 8);
+        complaint__v1__reply__free_unpacked(r, NULL);
+        s_check_shanghai(&c, a, b, 0, "after the migration of a store of schema 7");
+
+        t0 = harness_now_ms();
+        s_clock_at(s_utc(2026, 10, 15, 4, 0));
+        for (int i = 0; i < FILLER; i++)
+                s_create(&c);
+        fprintf(stderr, "%d complaints filed in %" PRId64 " ms\n", FILLER, harness_now_ms() - t0);
+        s_clock_at(s_utc(2026, 10, 31, 16, 40));
+        s_check_shanghai(&c, a, b, FILLER, "with more complaints");
         s_check_unknown(&c);
 
         /* The same after a restart. */
@@ -332,7 +376,7 @@ main(void)
         REQUIRE(harness_stop(&h) == 0);
         s_start();
         REQUIRE(harness_client_open(&h, &c) == 0);
-        s_check_shanghai(&c, a, b, "after a restart");
+        s_check_shanghai(&c, a, b, FILLER, "after a restart");
 
         /* A complaint whose response deadline (1h, 24x7) will fall due during the rebuild. */
         x = s_create(&c);
@@ -353,7 +397,7 @@ main(void)
                 harness_dump_log(&h);
         REQUIRE(started >= 0);
         /* The deadline is due now; the next turn of the loop must fire it, rebuild or not. */
-        s_clock_at(s_utc(2026, 10, 31, 17, 40));
+        s_clock_at(s_utc(2026, 10, 31, 17, 50));
         r = s_report_reply(&c, NY_OCT_FROM, NY_NOV_FROM, NULL, NULL);
         if (r->error == E_BUSY) {
                 busy = true;
@@ -388,7 +432,7 @@ main(void)
         s_check_report(&c, "October (New York)", NY_OCT_FROM, NY_NOV_FROM, FILLER + 3, 31);
         s_check_report(&c, "31 October (New York)", s_utc(2026, 10, 31, 4, 0), NY_NOV_FROM, 3, 1);
         s_check_report(&c, "November (New York)", NY_NOV_FROM, s_utc(2026, 12, 1, 5, 0), 0, 30);
-        /* Escalated, and the department's limit (16:30 + 1h) passed some ten minutes ago:
+        /* Escalated, and the department's limit (16:40 + 1h) passed some ten minutes ago:
          * negative, by that much business time. */
         left = s_left(&c, x);
         CHECK(left < -9 * 60000 && left > -HOUR_MS);

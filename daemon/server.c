@@ -139,7 +139,7 @@ s_stats_zone(server_t *s, const conf_t *cfg)
         if (started) {
                 log_struct(LOG_NOTICE, 0, NULL, "counters-rebuild",
                            "store %s: the report's counters are rebuilt for zone %s (they were "
-                           "kept in %s), %u complaints a step; reports answer BUSY until done",
+                           "kept in %s), %u complaint(s) a step; reports answer BUSY until done",
                            cfg->state_dir, cfg->zone, was, cfg->rebuild_batch);
         } else if (strcmp(was, cfg->zone) != 0) {
                 log_notice("store %s: the report's counters are kept in zone %s (no complaints "
@@ -188,9 +188,9 @@ s_rebuild(server_t *s)
         s->rebuilding = false;
         log_struct(LOG_NOTICE, 0, NULL, "counters-rebuilt",
                    "store %s: the report's counters are rebuilt for zone %s: %" PRIu64
-                   " complaints in %u steps, %" PRId64 " ms",
+                   " complaints in %u step%s, %" PRId64 " ms",
                    s->cfg->state_dir, store_stats_zone(s->store), s->rebuild_n, s->rebuild_steps,
-                   mono_ms() - s->rebuild_started);
+                   s->rebuild_steps == 1 ? "" : "s", mono_ms() - s->rebuild_started);
 }
 
 /* Whether endpoint can be reached only from this machine. */

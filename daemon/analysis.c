@@ -212,7 +212,7 @@ analysis_report(struct ctx *x)
          * a report from them would be wrong, so there is none until the rebuild is done. */
         r = store_stats_rebuilding(x->txn, &next);
         if (r == 0)
-                return request_fail(x, E_BUSY, "",
+                return request_fail(x, E_BUSY, NULL,
                                     "the report's counters are being rebuilt for the centre's "
                                     "zone %s (complaint %" PRIu64 " reached): try again shortly",
                                     store_stats_zone(x->s->store), next);

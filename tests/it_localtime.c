@@ -403,6 +403,7 @@ main(void)
                 busy = true;
                 fprintf(stderr, "report during the rebuild: %s\n", r->message);
                 CHECK(strstr(r->message, "America/New_York") != NULL);
+                CHECK_STR(r->field, "");
         }
         complaint__v1__reply__free_unpacked(r, NULL);
         /* Not a timing check: with one complaint a step over thousands, the rebuild is still

@@ -1,92 +1,30 @@
-/* complaint_sub.c: the guaranteed-delivery subscriber (complaint_sub.h). It owns the SUB socket
- * and its ZeroMQ context, the API client used for status, replay and acknowledgements, the
- * streams the subscription reads, the bounded queue of events ready for the caller, the
- * positions, the state file that keeps them, and a copy of the CURVE keys for the SUB socket
- * (the secret wiped when it goes). */
+/* complaint_sub.c: the guaranteed-delivery subscriber (complaint_sub.h): set-up and teardown,
+ * the SUB socket, delivery to the caller and acknowledgements. A subscription owns the SUB
+ * socket and its ZeroMQ context, the API client used for status, replay and acknowledgements,
+ * the streams it reads, the bounded queue of events ready for the caller, the positions, the
+ * state file that keeps them, and a copy of the CURVE keys for the SUB socket (the secret wiped
+ * when it goes). Positions and the state file are in complaint_sub_state.c, the streams and
+ * replay in complaint_sub_replay.c. */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <zmq.h>
 
 #include "complaint_sub.h"
+#include "complaint_sub_int.h"
 
-#define STREAM_MAX 64       /* bytes of a stream (department) id */
 #define PREFIX_MAX 200      /* bytes of a topic prefix, the daemon's limit */
-#define PAGE_MAX 256        /* events asked for per replay request */
 #define DRAIN_MAX 4096      /* live messages taken per round, so a flood cannot starve us */
 #define BACKOFF_MIN_MS 100  /* first wait after an API request failed */
 #define BACKOFF_MAX_MS 2000 /* longest wait between tries */
-#define STATE_MAGIC "complaint-sub 1"
-#define STATE_LINES_MAX 4096 /* positions a state file may hold */
 #define ACK_RETRIES 2
-
-/* One stream the subscription reads. */
-struct stream {
-        char *name;
-        char *prefix[COMPLAINT_SUB_PREFIXES_MAX]; /* borrowed from sub->prefix */
-        size_t n_prefix;
-        uint64_t examined; /* every offset up to here is queued, delivered or filtered out */
-        bool need_replay;  /* the head is (or may be) past `examined` */
-};
-
-struct position {
-        char *stream;
-        uint64_t offset; /* COMPLAINT_SUB_END until resolved */
-};
-
-/* A queued event, or (ev NULL) a gap: offsets after gap_after up to pos are lost. */
-struct item {
-        pb_event_t *ev;
-        struct stream *st;
-        uint64_t pos;
-        uint64_t gap_after;
-};
-
-struct complaint_sub {
-        char *api;
-        complaint_client_t *client;
-        void *ctx;
-        void *sock; /* NULL until started */
-        char *prefix[COMPLAINT_SUB_PREFIXES_MAX];
-        size_t n_prefix;
-        struct stream *streams;
-        size_t n_streams;
-        bool global; /* one stream, "", at offset = seq */
-        struct position *pos;
-        size_t n_pos;
-        struct item *queue; /* a ring of queue_max */
-        size_t queue_max, qhead, qlen;
-        struct stream *flight_st; /* the event in flight: its stream and offset */
-        uint64_t flight_pos;
-        char *state_file;
-        bool state_dirty;
-        bool state_dir_synced;
-        int rcvhwm; /* -1: ZeroMQ's default */
-        bool curve; /* the keys below are set (on the API client too) */
-        char client_public[COMPLAINT_KEY_SIZE];
-        char client_secret[COMPLAINT_KEY_SIZE];
-        char server_public[COMPLAINT_KEY_SIZE];
-        int call_timeout_ms;
-        char *actor;
-        complaint_sub_gap_fn *gap_fn;
-        void *gap_arg;
-        bool started;
-        bool resolve_end; /* a position is COMPLAINT_SUB_END and the head must be asked for */
-        int64_t retry_at; /* no API request before this (monotonic ms) */
-        int backoff_ms;
-        int pending_error; /* returned once by the next complaint_sub_next() */
-        complaint_sub_stats_t stats;
-};
 
 static int64_t
 s_mono_ms(void)
@@ -293,390 +231,7 @@ complaint_events_endpoint(const char *api, const char *events)
         return out;
 }
 
-/* ------------------------------------------------------------------- positions */
-
-static struct position *
-s_pos_find(const complaint_sub_t *sub, const char *stream)
-{
-        for (size_t i = 0; i < sub->n_pos; i++)
-                if (strcmp(sub->pos[i].stream, stream) == 0)
-                        return &sub->pos[i];
-        return NULL;
-}
-
-static int
-s_pos_set(complaint_sub_t *sub, const char *stream, uint64_t offset)
-{
-        struct position *p = s_pos_find(sub, stream), *grown;
-
-        if (p) {
-                p->offset = offset;
-                return 0;
-        }
-        grown = realloc(sub->pos, (sub->n_pos + 1) * sizeof(*grown));
-        if (grown == NULL)
-                return -ENOMEM;
-        sub->pos = grown;
-        p = &sub->pos[sub->n_pos];
-        p->stream = strdup(stream);
-        if (p->stream == NULL)
-                return -ENOMEM;
-        p->offset = offset;
-        sub->n_pos++;
-        return 0;
-}
-
-static struct stream *
-s_stream_find(const complaint_sub_t *sub, const char *name)
-{
-        for (size_t i = 0; i < sub->n_streams; i++)
-                if (strcmp(sub->streams[i].name, name) == 0)
-                        return &sub->streams[i];
-        return NULL;
-}
-
-/* Drops the queued events of st, keeping the order of the others. */
-static void
-s_queue_drop_stream(complaint_sub_t *sub, const struct stream *st)
-{
-        size_t kept = 0;
-
-        for (size_t i = 0; i < sub->qlen; i++) {
-                struct item it = sub->queue[(sub->qhead + i) % sub->queue_max];
-
-                if (it.st == st)
-                        complaint__v1__event__free_unpacked(it.ev, NULL);
-                else
-                        sub->queue[(sub->qhead + kept++) % sub->queue_max] = it;
-        }
-        sub->qlen = kept;
-}
-
-int
-complaint_sub_set_position(complaint_sub_t *sub, const char *stream, uint64_t offset)
-{
-        struct stream *st;
-        int r;
-
-        assert(sub && stream);
-        if (strlen(stream) > STREAM_MAX)
-                return -EINVAL;
-        r = s_pos_set(sub, stream, offset);
-        if (r < 0)
-                return r;
-        sub->state_dirty = true;
-        st = s_stream_find(sub, stream);
-        if (st == NULL || !sub->started)
-                return 0;
-        s_queue_drop_stream(sub, st);
-        if (sub->flight_st == st)
-                sub->flight_st = NULL;
-        st->need_replay = true;
-        if (offset == COMPLAINT_SUB_END)
-                sub->resolve_end = true;
-        else
-                st->examined = offset;
-        return 0;
-}
-
-int
-complaint_sub_position(const complaint_sub_t *sub, const char *stream, uint64_t *ret_offset)
-{
-        const struct position *p;
-
-        assert(sub && stream && ret_offset);
-        p = s_pos_find(sub, stream);
-        if (p == NULL)
-                return -ENOENT;
-        *ret_offset = p->offset;
-        return 0;
-}
-
-/* ------------------------------------------------------------------- the state file */
-
-/* Writes every position to a temporary file, syncs it and renames it over the state file; the
- * first time, the directory is synced too, so the file's existence survives a crash. */
-static int
-s_state_save(complaint_sub_t *sub)
-{
-        char *tmp = NULL, *dir = NULL, *slash;
-        FILE *f = NULL;
-        int fd = -1, r = 0;
-
-        if (sub->state_file == NULL || !sub->state_dirty)
-                return 0;
-        if (asprintf(&tmp, "%s.tmp", sub->state_file) < 0)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-                r = -errno;
-                goto out;
-        }
-        fd = -1; /* owned by f now */
-        fprintf(f, "%s\n", STATE_MAGIC);
-        for (size_t i = 0; i < sub->n_pos; i++) {
-                if (sub->pos[i].offset == COMPLAINT_SUB_END)
-                        fprintf(f, "end\t%s\n", sub->pos[i].stream);
-                else
-                        fprintf(f, "%" PRIu64 "\t%s\n", sub->pos[i].offset, sub->pos[i].stream);
-        }
-        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-                r = -errno;
-                goto out;
-        }
-        r = fclose(f);
-        f = NULL;
-        if (r != 0 || rename(tmp, sub->state_file) < 0) {
-                r = -errno;
-                goto out;
-        }
-        if (!sub->state_dir_synced) {
-                dir = strdup(sub->state_file);
-                if (dir == NULL) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                slash = strrchr(dir, '/');
-                if (slash == dir)
-                        slash[1] = '\0';
-                else if (slash)
-                        *slash = '\0';
-                fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0 || fsync(fd) < 0) {
-                        r = -errno;
-                        goto out;
-                }
-                sub->state_dir_synced = true;
-        }
-        sub->state_dirty = false;
-out:
-        if (f)
-                fclose(f);
-        if (fd >= 0)
-                close(fd);
-        if (r < 0 && r != -ENOMEM)
-                unlink(tmp);
-        free(tmp);
-        free(dir);
-        return r;
-}
-
-/* Reads the state file into the positions. */
-static int
-s_state_load(complaint_sub_t *sub, const char *path)
-{
-        char line[STREAM_MAX + 32];
-        FILE *f = fopen(path, "re");
-        size_t n = 0;
-        int r = 0;
-
-        if (f == NULL)
-                return errno == ENOENT ? 0 : -errno;
-        if (fgets(line, sizeof(line), f) == NULL || strcmp(line, STATE_MAGIC "\n") != 0) {
-                fclose(f);
-                return -EBADMSG;
-        }
-        while (r == 0 && fgets(line, sizeof(line), f)) {
-                char *tab = strchr(line, '\t'), *nl = strchr(line, '\n'), *end;
-                uint64_t offset;
-
-                if (tab == NULL || nl == NULL || ++n > STATE_LINES_MAX) {
-                        r = -EBADMSG;
-                        break;
-                }
-                *tab = '\0';
-                *nl = '\0';
-                if (strcmp(line, "end") == 0) {
-                        offset = COMPLAINT_SUB_END;
-                } else {
-                        errno = 0;
-                        offset = strtoull(line, &end, 10);
-                        if (errno || end == line || *end || line[0] == '-') {
-                                r = -EBADMSG;
-                                break;
-                        }
-                }
-                r = s_pos_set(sub, tab + 1, offset);
-        }
-        if (r == 0 && ferror(f))
-                r = -EIO;
-        fclose(f);
-        return r;
-}
-
-int
-complaint_sub_set_state_file(complaint_sub_t *sub, const char *path)
-{
-        char *copy;
-        int r;
-
-        assert(sub && path);
-        if (sub->started)
-                return -EBUSY;
-        copy = strdup(path);
-        if (copy == NULL)
-                return -ENOMEM;
-        r = s_state_load(sub, path);
-        if (r < 0) {
-                free(copy);
-                return r;
-        }
-        free(sub->state_file);
-        sub->state_file = copy;
-        sub->state_dir_synced = access(path, F_OK) == 0;
-        return 0;
-}
-
-int
-complaint_sub_commit(complaint_sub_t *sub)
-{
-        assert(sub);
-        if (sub->flight_st) {
-                int r = s_pos_set(sub, sub->flight_st->name, sub->flight_pos);
-
-                if (r < 0)
-                        return r;
-                sub->flight_st = NULL;
-                sub->state_dirty = true;
-        }
-        return s_state_save(sub) < 0 ? -EIO : 0;
-}
-
-/* ------------------------------------------------------------------- streams */
-
-/* Groups the prefixes into streams: by department, or all in the global stream when any prefix
- * names no department. */
-static int
-s_streams_build(complaint_sub_t *sub)
-{
-        sub->global = sub->n_prefix == 0;
-        for (size_t i = 0; i < sub->n_prefix; i++)
-                if (strchr(sub->prefix[i], '/') == NULL)
-                        sub->global = true;
-        sub->streams = calloc(sub->global ? 1 : sub->n_prefix, sizeof(*sub->streams));
-        if (sub->streams == NULL)
-                return -ENOMEM;
-        if (sub->global) {
-                struct stream *st = &sub->streams[0];
-
-                sub->n_streams = 1;
-                st->name = strdup("");
-                if (st->name == NULL)
-                        return -ENOMEM;
-                for (size_t i = 0; i < sub->n_prefix; i++)
-                        st->prefix[st->n_prefix++] = sub->prefix[i];
-                if (sub->n_prefix == 0) /* nothing added: everything */
-                        st->prefix[st->n_prefix++] = (char *)"";
-                return 0;
-        }
-        for (size_t i = 0; i < sub->n_prefix; i++) {
-                const char *p = sub->prefix[i];
-                size_t len = (size_t)(strchr(p, '/') - p);
-                struct stream *st = NULL;
-
-                for (size_t k = 0; k < sub->n_streams && st == NULL; k++)
-                        if (strlen(sub->streams[k].name) == len &&
-                            strncmp(sub->streams[k].name, p, len) == 0)
-                                st = &sub->streams[k];
-                if (st == NULL) {
-                        st = &sub->streams[sub->n_streams];
-                        st->name = strndup(p, len);
-                        if (st->name == NULL)
-                                return -ENOMEM;
-                        sub->n_streams++;
-                }
-                st->prefix[st->n_prefix++] = sub->prefix[i];
-        }
-        return 0;
-}
-
-static bool
-s_stream_matches(const struct stream *st, const char *topic, size_t len)
-{
-        for (size_t i = 0; i < st->n_prefix; i++) {
-                size_t plen = strlen(st->prefix[i]);
-
-                if (plen <= len && memcmp(topic, st->prefix[i], plen) == 0)
-                        return true;
-        }
-        return false;
-}
-
-/* The stream and offset an event has in this subscription; NULL when it is not ours. */
-static struct stream *
-s_event_place(complaint_sub_t *sub, const pb_event_t *ev, uint64_t *ret_pos)
-{
-        struct stream *st;
-
-        if (sub->global) {
-                *ret_pos = ev->seq;
-                st = &sub->streams[0];
-        } else {
-                *ret_pos = ev->offset;
-                st = s_stream_find(sub, ev->stream);
-        }
-        if (st == NULL || *ret_pos == 0 || !s_stream_matches(st, ev->topic, strlen(ev->topic)))
-                return NULL;
-        return st;
-}
-
-static void
-s_push(complaint_sub_t *sub, pb_event_t *ev, struct stream *st, uint64_t pos, uint64_t gap_after)
-{
-        assert(sub->qlen < sub->queue_max);
-        sub->queue[(sub->qhead + sub->qlen) % sub->queue_max] =
-            (struct item){.ev = ev, .st = st, .pos = pos, .gap_after = gap_after};
-        sub->qlen++;
-}
-
-/* ------------------------------------------------------------------- the API */
-
-static int
-s_status(complaint_sub_t *sub, pb_reply_t **ret_reply)
-{
-        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
-        Complaint__V1__StatusRequest q = COMPLAINT__V1__STATUS_REQUEST__INIT;
-        pb_reply_t *reply = NULL;
-        int r;
-
-        req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
-        req.status = &q;
-        r = complaint_client_call(sub->client, &req, sub->call_timeout_ms, 0, &reply);
-        if (r < 0)
-                return r;
-        if (reply->error != E_OK || reply->status == NULL) {
-                r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN ? -EPERM
-                                                                                    : -EPROTO;
-                complaint__v1__reply__free_unpacked(reply, NULL);
-                return r;
-        }
-        *ret_reply = reply;
-        return 0;
-}
-
-/* Sets every stream whose position is COMPLAINT_SUB_END to its head in status s. */
-static void
-s_resolve_ends(complaint_sub_t *sub, const pb_status_reply_t *s)
-{
-        for (size_t i = 0; i < sub->n_streams; i++) {
-                struct stream *st = &sub->streams[i];
-                struct position *p = s_pos_find(sub, st->name);
-                uint64_t head = 0;
-
-                if (p == NULL || p->offset != COMPLAINT_SUB_END)
-                        continue;
-                for (size_t k = 0; k < s->n_heads; k++)
-                        if (strcmp(s->heads[k]->stream, st->name) == 0)
-                                head = s->heads[k]->offset;
-                if (st->name[0] == '\0' && head < s->last_event_seq)
-                        head = s->last_event_seq;
-                p->offset = head;
-                st->examined = head;
-                st->need_replay = true;
-                sub->state_dirty = true;
-        }
-        sub->resolve_end = false;
-}
+/* ------------------------------------------------------------------- starting */
 
 static int
 s_socket_open(complaint_sub_t *sub, const char *endpoint)
@@ -730,12 +285,12 @@ s_start(complaint_sub_t *sub)
         int r;
 
         if (sub->streams == NULL) {
-                r = s_streams_build(sub);
+                r = sub_streams_build(sub);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < sub->n_streams; i++) {
                         struct stream *st = &sub->streams[i];
-                        struct position *p = s_pos_find(sub, st->name);
+                        struct position *p = sub_pos_find(sub, st->name);
 
                         st->need_replay = true;
                         if (p && p->offset == COMPLAINT_SUB_END)
@@ -749,10 +304,10 @@ s_start(complaint_sub_t *sub)
                 if (sub->queue == NULL)
                         return -ENOMEM;
         }
-        r = s_status(sub, &reply);
+        r = sub_status(sub, &reply);
         if (r < 0)
                 return r;
-        s_resolve_ends(sub, reply->status);
+        sub_resolve_ends(sub, reply->status);
         endpoint = complaint_events_endpoint(sub->api, reply->status->events_endpoint);
         complaint__v1__reply__free_unpacked(reply, NULL);
         if (endpoint == NULL)
@@ -763,88 +318,7 @@ s_start(complaint_sub_t *sub)
                 return r;
         sub->started = true;
         /* A head resolved to COMPLAINT_SUB_END must survive a crash before the first event. */
-        (void)s_state_save(sub);
-        return 0;
-}
-
-/* Replays st from `examined` towards the head, a page at a time, while the queue has room. */
-static int
-s_replay(complaint_sub_t *sub, struct stream *st)
-{
-        /* Only with room for a page (or an empty queue), so that a caller catching up does not
-         * cost one request per event. */
-        while (st->need_replay && sub->qlen <= sub->queue_max / 2) {
-                pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
-                Complaint__V1__ReplayRequest q = COMPLAINT__V1__REPLAY_REQUEST__INIT;
-                Complaint__V1__ReplayReply *rp;
-                pb_reply_t *reply = NULL;
-                size_t space = sub->queue_max - sub->qlen, taken = 0;
-                uint64_t before = st->examined;
-                int r;
-
-                q.stream = st->name;
-                q.after_offset = st->examined;
-                q.topic_prefixes = st->prefix;
-                q.n_topic_prefixes = st->n_prefix;
-                q.limit = (uint32_t)(space < PAGE_MAX ? space : PAGE_MAX);
-                req.body_case = COMPLAINT__V1__REQUEST__BODY_REPLAY;
-                req.replay = &q;
-                r = complaint_client_call(sub->client, &req, sub->call_timeout_ms, 0, &reply);
-                if (r < 0) {
-                        sub->stats.call_errors++;
-                        return r;
-                }
-                rp = reply->replay;
-                if (reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE && rp &&
-                    rp->next_after > st->examined) {
-                        /* The caller learns of the loss in order, after what came before. */
-                        s_push(sub, NULL, st, rp->next_after, st->examined);
-                        st->examined = rp->next_after;
-                        complaint__v1__reply__free_unpacked(reply, NULL);
-                        continue;
-                }
-                if (reply->error != E_OK || rp == NULL) {
-                        /* Not allowed to read this stream: no later try will be. */
-                        r = reply->error == COMPLAINT__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN
-                                ? -EPERM
-                                : -EPROTO;
-                        sub->stats.call_errors++;
-                        complaint__v1__reply__free_unpacked(reply, NULL);
-                        return r;
-                }
-                sub->stats.replay_calls++;
-                if (rp->head < st->examined) {
-                        st->need_replay = false;
-                        sub->pending_error = -ERANGE;
-                        complaint__v1__reply__free_unpacked(reply, NULL);
-                        return 0;
-                }
-                for (; taken < rp->n_events && sub->qlen < sub->queue_max; taken++) {
-                        pb_event_t *ev = rp->events[taken];
-                        uint64_t pos;
-
-                        if (s_event_place(sub, ev, &pos) != st || pos <= st->examined) {
-                                complaint__v1__event__free_unpacked(ev, NULL);
-                                continue;
-                        }
-                        s_push(sub, ev, st, pos, 0);
-                        st->examined = pos;
-                        sub->stats.replayed++;
-                }
-                /* The events now belong to the queue (or were freed); the rest stay in the
-                 * reply and go with it. */
-                if (taken == rp->n_events && rp->next_after > st->examined)
-                        st->examined = rp->next_after;
-                if (taken < rp->n_events)
-                        memmove(rp->events, rp->events + taken,
-                                (rp->n_events - taken) * sizeof(*rp->events));
-                rp->n_events -= taken;
-                if (st->examined >= rp->head)
-                        st->need_replay = false;
-                complaint__v1__reply__free_unpacked(reply, NULL);
-                if (st->examined == before && st->need_replay)
-                        return -EPROTO; /* no progress: try again later, not in a loop */
-        }
+        (void)sub_state_save(sub);
         return 0;
 }
 
@@ -870,7 +344,7 @@ static void
 s_on_event(complaint_sub_t *sub, pb_event_t *ev)
 {
         uint64_t pos;
-        struct stream *st = s_event_place(sub, ev, &pos);
+        struct stream *st = sub_event_place(sub, ev, &pos);
 
         if (st == NULL) {
                 complaint__v1__event__free_unpacked(ev, NULL);
@@ -880,7 +354,7 @@ s_on_event(complaint_sub_t *sub, pb_event_t *ev)
                 sub->stats.duplicates++;
                 complaint__v1__event__free_unpacked(ev, NULL);
         } else if (pos == st->examined + 1 && sub->qlen < sub->queue_max) {
-                s_push(sub, ev, st, pos, 0);
+                sub_push(sub, ev, st, pos, 0);
                 st->examined = pos;
                 sub->stats.live++;
         } else {
@@ -979,14 +453,14 @@ s_work(complaint_sub_t *sub)
         } else if (sub->resolve_end) {
                 pb_reply_t *reply = NULL;
 
-                r = s_status(sub, &reply);
+                r = sub_status(sub, &reply);
                 if (r == 0) {
-                        s_resolve_ends(sub, reply->status);
+                        sub_resolve_ends(sub, reply->status);
                         complaint__v1__reply__free_unpacked(reply, NULL);
                 }
         }
         for (size_t i = 0; r == 0 && sub->started && i < sub->n_streams; i++)
-                r = s_replay(sub, &sub->streams[i]);
+                r = sub_replay(sub, &sub->streams[i]);
         if (r == 0) {
                 sub->backoff_ms = 0;
                 return 0;

@@ -26,8 +26,18 @@
 #define GROW_TRIES 16
 #define FIRE_RETRY_MS 1000         /* after a batch of deadlines failed on the store */
 #define FULL_LOG_INTERVAL_MS 60000 /* a full store is logged at most this often */
+#define COMMIT_LOG_MS 10000        /* the commits of changes are summed up in the log this often */
 
 struct report_out; /* analysis.h */
+
+/* The commits of batches of changes since the last line that sums them up (service.c). */
+struct service_commits {
+        int64_t since; /* monotonic ms of the first of them */
+        uint64_t commits;
+        uint64_t changes;
+        uint64_t max_changes; /* the most in one commit */
+        int64_t longest_us;   /* the longest store_commit() */
+};
 
 /* The service (service_t of service.h). */
 struct service {
@@ -39,6 +49,7 @@ struct service {
         int64_t next_due;        /* the first deadline in the index; 0: none */
         int64_t next_full_log;   /* monotonic ms: a full store is logged once a minute */
         int64_t fire_retry_at;   /* UTC ms: deadlines wait after a batch that failed */
+        struct service_commits commits;
 };
 
 /* The state of one request while it is handled, from request_init() to request_finish(), which

@@ -19,6 +19,42 @@
 
 /* ------------------------------------------------------------------- batch */
 
+/* One info line that sums up the commits of changes since the last: how many changes a commit
+ * held and how long the longest took, what explains a rate or a stall (the benchmark reads the
+ * batch size it achieved from these lines). Written every COMMIT_LOG_MS while changes come, and
+ * for the rest when the service ends: a few lines a minute at most. */
+static void
+s_commits_log(service_t *s)
+{
+        struct service_commits *c = &s->commits;
+
+        if (c->commits == 0)
+                return;
+        log_info("store: %" PRIu64 " commits, %" PRIu64 " changes in %.1f s (%.1f a commit, at "
+                 "most %" PRIu64 "; the longest commit %.1f ms)",
+                 c->commits, c->changes, (double)(mono_ms() - c->since) / 1e3,
+                 (double)c->changes / (double)c->commits, c->max_changes,
+                 (double)c->longest_us / 1e3);
+        *c = (struct service_commits){0};
+}
+
+static void
+s_commits_note(service_t *s, size_t n_changes, int64_t commit_us)
+{
+        struct service_commits *c = &s->commits;
+
+        if (c->commits == 0)
+                c->since = mono_ms();
+        c->commits++;
+        c->changes += n_changes;
+        if (n_changes > c->max_changes)
+                c->max_changes = n_changes;
+        if (commit_us > c->longest_us)
+                c->longest_us = commit_us;
+        if (mono_ms() - c->since >= COMMIT_LOG_MS)
+                s_commits_log(s);
+}
+
 static bool
 s_is_change(const pb_request_t *q)
 {
@@ -294,7 +330,7 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
         pb_request_t **decoded = calloc(n ? n : 1, sizeof(*decoded));
         size_t n_changes = 0, mark = out->n;
         store_txn_t *txn = NULL;
-        int64_t reads_start;
+        int64_t reads_start, commit_us = 0;
         int r = 0;
 
         if (decoded == NULL)
@@ -319,7 +355,9 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                                 full =
                                     s_handle_change(s, txn, &reqs[i], decoded[i], out) == -ENOSPC;
                 if (r == 0 && !full) {
+                        commit_us = mono_us();
                         r = store_commit(&txn);
+                        commit_us = mono_us() - commit_us;
                         full = r == -ENOSPC;
                 } else {
                         store_abort(&txn);
@@ -354,8 +392,10 @@ service_handle_batch(service_t *s, struct service_request *reqs, size_t n,
                 }
         }
 
-        if (n_changes > 0 && r == 0)
+        if (n_changes > 0 && r == 0) {
+                s_commits_note(s, n_changes, commit_us);
                 deadlines_refresh(s);
+        }
         reads_start = mono_ms();
 
         /* Reads: after the changes commit, so a client sees its own writes. Each is bounded
@@ -534,6 +574,7 @@ service_free(service_t **s)
 {
         if (*s == NULL)
                 return;
+        s_commits_log(*s);
         policies_free(&(*s)->policies);
         free(*s);
         *s = NULL;

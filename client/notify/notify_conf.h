@@ -3,7 +3,7 @@
  * calendars (the daemon's syntax, compiled with its calendar code), the recipients, the routes
  * from events to recipients, and the messages to complainants. An nconf_t is immutable once
  * loaded; a reload builds a new one and swaps it only when it is entirely valid. Only
- * notify_conf.c includes libconfig.h. */
+ * the notify_conf*.c files include libconfig.h (through notify_conf_int.h). */
 #ifndef COMPLAINT_NOTIFY_CONF_H
 #define COMPLAINT_NOTIFY_CONF_H
 

@@ -1,10 +1,13 @@
 /* bench.c: the helpers behind bench.h. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -132,6 +135,27 @@ bench_latch_wait(struct bench_latch *l, int n, long timeout_ms)
         r = l->count >= n;
         pthread_mutex_unlock(&l->lock);
         return r;
+}
+
+int
+bench_run_command(const char *cmd)
+{
+        pid_t pid;
+        int status;
+
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void

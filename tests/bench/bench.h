@@ -59,6 +59,10 @@ void bench_latch_arrive(struct bench_latch *l);
 /* Waits until the count reaches n or timeout_ms pass; true when it reached n. */
 bool bench_latch_wait(struct bench_latch *l, int n, long timeout_ms);
 
+/* Runs cmd with /bin/sh -c, its stdout and stderr this process's, and waits for it. Returns
+ * its exit status, or -1 when it could not be run or was killed. */
+int bench_run_command(const char *cmd);
+
 /* Prints a message on stderr and exits with status 1: for set-up failures only. */
 _Noreturn void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

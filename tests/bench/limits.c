@@ -5,7 +5,9 @@
  *           complaintd's changes, --batch changes per transaction. One change writes what
  *           the daemon writes for one request: the record, a history entry, the event, the
  *           stored reply of its request id, two index entries and a counter. Default sync,
- *           no WRITEMAP: the daemon's durability.
+ *           no WRITEMAP: the daemon's durability. Its figures are named limit.lmdb.bBATCH.*,
+ *           or LABEL.* with --label (tests/bench/run measures a limit right before and after
+ *           each scenario, at the batch size the scenario achieved, under the scenario's name).
  *   dealer  DEALER/ROUTER round trips with --window requests in flight against an echoing
  *           ROUTER thread, on --endpoint (the endpoint type the daemon's API uses).
  *   pubsub  PUB/SUB messages of --size bytes as [topic][body] to one subscriber, with
@@ -25,6 +27,7 @@
 #include "bench.h"
 
 struct opts {
+        const char *label;
         const char *dir;
         const char *endpoint;
         int batch;
@@ -111,7 +114,7 @@ s_lmdb(const struct opts *o)
         MDB_dbi dbi[DBS];
         uint64_t n = 0, txs = 0;
         int64_t start, end;
-        char key[96];
+        char prefix[128], key[160];
 
         if (o->dir == NULL)
                 bench_die("lmdb: --dir is required");
@@ -140,11 +143,15 @@ s_lmdb(const struct opts *o)
         end = bench_mono_us();
         mdb_env_close(env);
 
-        snprintf(key, sizeof(key), "limit.lmdb.b%d.tx_per_s", o->batch);
+        if (o->label)
+                snprintf(prefix, sizeof(prefix), "%s", o->label);
+        else
+                snprintf(prefix, sizeof(prefix), "limit.lmdb.b%d", o->batch);
+        snprintf(key, sizeof(key), "%s.tx_per_s", prefix);
         bench_figure(key, (double)txs * 1e6 / (double)(end - start));
-        snprintf(key, sizeof(key), "limit.lmdb.b%d.changes_per_s", o->batch);
+        snprintf(key, sizeof(key), "%s.changes_per_s", prefix);
         bench_figure(key, (double)n * 1e6 / (double)(end - start));
-        snprintf(key, sizeof(key), "limit.lmdb.b%d.commit", o->batch);
+        snprintf(key, sizeof(key), "%s.commit", prefix);
         bench_figure_quantiles(key, "us", &lat);
         bench_samples_free(&lat);
 }
@@ -318,7 +325,7 @@ static void
 s_usage(FILE *f)
 {
         fprintf(f,
-                "usage: bench_limits lmdb --dir DIR [--batch N] [--seconds S]\n"
+                "usage: bench_limits lmdb --dir DIR [--batch N] [--seconds S] [--label NAME]\n"
                 "       bench_limits dealer --endpoint EP [--window N] [--size B] [--seconds S]\n"
                 "       bench_limits pubsub --endpoint EP [--count N] [--size B]\n");
 }
@@ -334,6 +341,7 @@ main(int argc, char **argv)
             {"size", required_argument, NULL, 's'},
             {"seconds", required_argument, NULL, 't'},
             {"count", required_argument, NULL, 'n'},
+            {"label", required_argument, NULL, 'l'}, /* names the lmdb figures */
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -363,6 +371,9 @@ main(int argc, char **argv)
                         break;
                 case 'n':
                         o.count = atol(optarg);
+                        break;
+                case 'l':
+                        o.label = optarg;
                         break;
                 case 'h':
                         s_usage(stdout);

@@ -10,7 +10,10 @@
  *   lifecycle  the work of a real centre against a preloaded store (--seed complaints, ids
  *              1..N, all dispatched): creates, dispatches, accepts, notes, resolves, closes.
  *   storm      --count complaints dispatched to --dept, whose calendar makes them all due at
- *              --due-at; measures when each escalation arrives on the event socket.
+ *              --due-at; measures when each escalation arrives on the event socket. With
+ *              --before-due CMD it runs CMD (tests/bench/run: the limit at the storm's commit
+ *              size, which takes --before-due-seconds) once the block is dispatched, so that
+ *              it ends just before the deadline: the limit is measured next to the storm.
  *   flood      the storm's block (smaller) falling due under a read flood: one complaint with
  *              --notes notes, then --clients hostile readers sending --window gets of it and
  *              lists that scan limits.scan_max entries at a time, leaving their replies unread,
@@ -69,6 +72,8 @@ struct opts {
         const char *notify;
         const char *log;
         const char *curve;
+        const char *before_due;
+        double before_due_s;
         int clients;
         int window;
         int subscribers;
@@ -666,6 +671,8 @@ s_intake(const struct opts *o)
         s_totals(o, ws, &t);
         s_fig(o, "complaints_per_s", (double)t.in_window[OP_ASSIGN] * 1e6 / (double)us);
         s_fig(o, "changes_per_s", (double)t.all_in_window * 1e6 / (double)us);
+        /* All of them, in the window or just after: what the daemon's writes are divided by. */
+        s_fig(o, "created", (double)t.ok[OP_CREATE]);
         s_fig(o, "failed", (double)t.all_failed);
         s_fig_quantiles(o, "create", "us", &t.lat[OP_CREATE]);
         s_fig_quantiles(o, "assign", "us", &t.lat[OP_ASSIGN]);
@@ -955,6 +962,24 @@ s_storm_run(void *arg)
         return NULL;
 }
 
+static void s_wait_until(int64_t ms);
+
+/* Runs o->before_due so that it ends about 1.5 s before the block falls due; not when the
+ * dispatch left no time for it (the run then has no limit before it, and says so). */
+static void
+s_storm_before_due(const struct opts *o)
+{
+        int64_t start = o->due_at_ms - (int64_t)(o->before_due_s * 1e3) - 1500;
+
+        if (start <= bench_wall_ms()) {
+                bench_note("storm: no time left for --before-due before the deadline");
+                return;
+        }
+        s_wait_until(start);
+        if (bench_run_command(o->before_due) != 0)
+                bench_die("storm: --before-due failed: %s", o->before_due);
+}
+
 static void
 s_storm(const struct opts *o)
 {
@@ -987,6 +1012,8 @@ s_storm(const struct opts *o)
         atomic_store(&s.expect, t.ok[OP_ASSIGN]);
         s_totals_free(&t);
         s_workers_free(o, &ws);
+        if (o->before_due)
+                s_storm_before_due(o);
 
         pthread_join(thread, NULL);
         zmq_close(s.sock);
@@ -1620,6 +1647,8 @@ s_usage(FILE *f)
                 "  --seed N                complaints preloaded as ids 1..N (lifecycle, flood)\n"
                 "  --dept ID --category ID where complaints go (billing, billing)\n"
                 "  --due-at MS             the block's deadline, UTC ms (storm, flood)\n"
+                "  --before-due CMD        run CMD, of --before-due-seconds S (2), to end\n"
+                "                          just before the deadline (storm)\n"
                 "  --pid PID               the daemon, whose memory is read (flood)\n"
                 "  --notes N --note-bytes B  the complaint the flood reads (1000, 3900)\n"
                 "  --subscribers N         SUB sockets (fanout, 10)\n"
@@ -1655,6 +1684,8 @@ main(int argc, char **argv)
             {"notes", required_argument, NULL, 'M'},
             {"note-bytes", required_argument, NULL, 'B'},
             {"curve", required_argument, NULL, 'K'},
+            {"before-due", required_argument, NULL, 'y'},
+            {"before-due-seconds", required_argument, NULL, 'Y'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -1665,7 +1696,8 @@ main(int argc, char **argv)
                          .dept = "billing",
                          .category = "billing",
                          .notes = 1000,
-                         .note_bytes = 3900};
+                         .note_bytes = 3900,
+                         .before_due_s = 2};
         FILE *urandom;
         int c, r = 0;
 
@@ -1697,6 +1729,12 @@ main(int argc, char **argv)
                         break;
                 case 'D':
                         o.dept = optarg;
+                        break;
+                case 'y':
+                        o.before_due = optarg;
+                        break;
+                case 'Y':
+                        o.before_due_s = atof(optarg);
                         break;
                 case 'C':
                         o.category = optarg;

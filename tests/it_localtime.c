@@ -1,17 +1,22 @@
 /* it_localtime.c: the centre's own days and months (issue 17), against the real daemon through
  * the API, its wall clock moved by the timeshim (timeshim.h).
  *
- * With the centre in Asia/Shanghai (the zone of its calendar), a complaint filed at 23:30 on
- * 31 October and one at 00:30 on 1 November local time (15:30 and 16:30 UTC on 31 October)
- * land in October and November respectively: in the report of each local month, in the report
- * of each local day (read from the day counters alone: days_counted says so), and in the
- * ledger; the same after a restart. A report or ledger for a department or category that is
+ * The two complaints are filed first by a daemon whose centre is in UTC, and its store made
+ * one of schema 7 (counters by UTC day, no zone recorded). Started with the centre in
+ * Asia/Shanghai (the zone of its calendar), the daemon migrates it and rebuilds the counters:
+ * the complaint filed at 23:30 on 31 October and the one at 00:30 on 1 November local time
+ * (15:30 and 16:30 UTC on 31 October) land in October and November respectively: in the report
+ * of each local month, in the report of each local day (read from the day counters alone:
+ * days_counted says so), and in the ledger; the same with more complaints and after a
+ * restart. A report or ledger for a department or category that is
  * not configured is UNKNOWN_REFERENCE naming it. Then a reload moves the centre to
  * America/New_York: the counters are rebuilt one complaint a step (daemon.rebuild_batch = 1)
  * over a few thousand complaints; a report meanwhile answers BUSY; a deadline that falls due
  * during the rebuild fires before it ends (the log's order says so, no timing is measured);
- * afterwards both complaints are in New York's October. `complaintd --check-store` finds the
- * counters consistent with their zone. */
+ * afterwards both complaints are in New York's October, and the clock's business_left_ms is
+ * negative by the time its limit is overdue. Back to Shanghai, the daemon is killed during the
+ * rebuild and the next start finishes it. `complaintd --check-store` finds the counters
+ * consistent with their zone. */
 #include <lmdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -455,6 +460,37 @@ main(void)
         CHECK_STR(r->status->zone, "America/New_York");
         complaint__v1__reply__free_unpacked(r, NULL);
 
+        /* Back to Shanghai, and the daemon killed while it rebuilds: the next start goes on
+         * from the last step that committed. x (16:40 UTC) is 1 November's there. */
+        at = harness_log_size(&h);
+        s_write_conf("");
+        REQUIRE(kill(h.pid, SIGHUP) == 0);
+        REQUIRE(harness_wait_log(&h,
+                                 "rebuilt for zone Asia/Shanghai (they were kept in "
+                                 "America/New_York)",
+                                 at, 10000) >= 0);
+        r = s_report_reply(&c, SH(2026, 10, 1), SH(2026, 11, 1), NULL, NULL);
+        CHECK_INT(r->error, E_BUSY);
+        complaint__v1__reply__free_unpacked(r, NULL);
+        harness_client_close(&c);
+        REQUIRE(harness_kill(&h) == 0);
+        at = harness_log_size(&h);
+        s_start();
+        REQUIRE(harness_client_open(&h, &c) == 0);
+        /* Killed before its last step (the BUSY above says it had steps left), so it resumes;
+         * unless the kill landed after that step, which this run would then say. */
+        if (harness_wait_log(&h, "goes on where it stopped", at, 10000) < 0)
+                fprintf(stderr, "the rebuild was done before the kill: not resumed\n");
+        else
+                fprintf(stderr, "the rebuild goes on after the kill\n");
+        rebuilt = harness_wait_log(&h, "rebuilt for zone Asia/Shanghai: ", at, 60000);
+        if (rebuilt < 0)
+                harness_dump_log(&h);
+        s_check_report(&c, "October (Shanghai, after a kill)", SH(2026, 10, 1), SH(2026, 11, 1),
+                       FILLER + 1, 31);
+        s_check_report(&c, "November (Shanghai, after a kill)", SH(2026, 11, 1), SH(2026, 12, 1), 2,
+                       30);
+
         /* The store agrees with itself, counters in their zone. */
         harness_client_close(&c);
         REQUIRE(harness_stop(&h) == 0);
@@ -463,7 +499,7 @@ main(void)
                 int code = harness_run(COMPLAINTD_BIN, args, 60000, &out, NULL);
 
                 CHECK_INT(code, 0);
-                CHECK(out && strstr(out, "by local day in zone America/New_York"));
+                CHECK(out && strstr(out, "by local day in zone Asia/Shanghai"));
                 if (code != 0 && out)
                         fprintf(stderr, "%s", out);
                 free(out);

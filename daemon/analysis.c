@@ -1,4 +1,5 @@
-/* analysis.c: the report and the ledger. See analysis.h. */
+/* analysis.c: the report and the ledger, and the steps of a rebuild of the report's counters.
+ * See analysis.h and service.h. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -158,10 +159,13 @@ s_cmp_item(const void *a, const void *b)
         return strcmp(x->value, y->value);
 }
 
-/* Checks a period [from_ms, to_ms) and its filters. */
+/* Checks a period [from_ms, to_ms) and its filters: a department or category the
+ * configuration does not know is named, not answered with a table of zeros. */
 static int
 s_check_period(struct ctx *x, int64_t from, int64_t to, const char *dept, const char *cat)
 {
+        const conf_t *cfg = x->s->cfg;
+
         if (from < 0 || to <= from)
                 return request_fail(x, E_INVALID_ARGUMENT, "to_ms",
                                     "the period is empty: from_ms %" PRId64
@@ -181,6 +185,12 @@ s_check_period(struct ctx *x, int64_t from, int64_t to, const char *dept, const 
         if (dept[0] && cat[0])
                 return request_fail(x, E_INVALID_ARGUMENT, "category",
                                     "give a department or a category, not both");
+        if (dept[0] && config_find_department(cfg, dept) == NULL)
+                return request_fail(x, E_UNKNOWN_REFERENCE, "department",
+                                    "unknown department \"%s\": it is not configured", dept);
+        if (cat[0] && config_find_category(cfg, cat) == NULL)
+                return request_fail(x, E_UNKNOWN_REFERENCE, "category",
+                                    "unknown category \"%s\": it is not configured", cat);
         return 0;
 }
 
@@ -190,28 +200,49 @@ analysis_report(struct ctx *x)
         const Complaint__V1__ReportRequest *q = x->req->report;
         uint8_t scope[STATS_KEY_MAX];
         struct report_out *rep;
-        int64_t from = q->from_ms, to = q->to_ms, whole_from, whole_to;
+        const tz_t *tz = store_stats_tz(x->s->store);
+        int64_t from = q->from_ms, to = q->to_ms, start_from, start_to;
+        uint32_t whole_from, whole_to;
+        uint64_t next;
         int r = 0;
 
         if (s_check_period(x, from, to, q->department, q->category) < 0)
                 return -1;
+        /* The counters hold only part of the complaints while they are rebuilt for a new zone:
+         * a report from them would be wrong, so there is none until the rebuild is done. */
+        r = store_stats_rebuilding(x->txn, &next);
+        if (r == 0)
+                return request_fail(x, E_BUSY, NULL,
+                                    "the report's counters are being rebuilt for the centre's "
+                                    "zone %s (complaint %" PRIu64 " reached): try again shortly",
+                                    store_stats_zone(x->s->store), next);
+        if (r != -ENOENT)
+                return request_store_fail(x, r, "making the report");
+        r = 0;
         rep = x->report = calloc(1, sizeof(*rep));
         if (rep == NULL)
                 return request_store_fail(x, -ENOMEM, "making the report");
         complaint__v1__report_reply__init(&rep->reply);
         rep->scope = scope;
         rep->scope_len = stats_scope(q->department, q->category, scope, sizeof(scope));
-        /* Whole UTC days come from the counters; the parts of days at the edges are read. */
-        whole_from = (from + DAY_MS - 1) / DAY_MS;
-        whole_to = to / DAY_MS;
+        /* Whole local days of the centre's zone (the counters' days) come from the counters;
+         * the parts of days at the edges are read. A day d holds the complaints created in
+         * [start(d), start(d + 1)), so the period's whole days are those from the first that
+         * starts at or after from to the last that ends at or before to. */
+        whole_from = store_local_day(tz, from);
+        if (store_local_day_start(tz, whole_from) < from)
+                whole_from++;
+        whole_to = store_local_day(tz, to);
+        start_from = store_local_day_start(tz, whole_from);
+        start_to = store_local_day_start(tz, whole_to);
         if (whole_from < whole_to) {
-                r = store_stats_rows(x->txn, (uint32_t)whole_from, (uint32_t)whole_to, scope,
-                                     rep->scope_len, s_report_row, rep);
+                r = store_stats_rows(x->txn, whole_from, whole_to, scope, rep->scope_len,
+                                     s_report_row, rep);
                 if (r == 0)
-                        r = s_report_scan(x, rep, from, whole_from * DAY_MS);
+                        r = s_report_scan(x, rep, from, start_from);
                 if (r == 0)
-                        r = s_report_scan(x, rep, whole_to * DAY_MS, to);
-                rep->reply.days_counted = (uint32_t)(whole_to - whole_from);
+                        r = s_report_scan(x, rep, start_to, to);
+                rep->reply.days_counted = whole_to - whole_from;
         } else {
                 r = s_report_scan(x, rep, from, to);
         }
@@ -244,6 +275,44 @@ analysis_report(struct ctx *x)
         rep->reply.n_breakdown = rep->n;
         x->reply.report = &rep->reply;
         return 0;
+}
+
+/* ------------------------------------------------------------- the rebuild */
+
+int
+service_rebuild_stats(service_t *s, uint32_t max, uint32_t *ret_n, bool *ret_done)
+{
+        store_txn_t *txn = NULL;
+        uint32_t n = 0;
+        bool done = false;
+        int r = store_begin(s->store, true, &txn);
+
+        if (r == 0)
+                r = store_stats_rebuild_step(txn, max, &n, &done);
+        if (r == 0)
+                r = store_commit(&txn);
+        store_abort(&txn);
+        /* A full map grows, and the step runs again on the next turn. */
+        if (r == -ENOSPC && store_grow(s->store) == 0)
+                return 0;
+        if (r == 0) {
+                *ret_n = n;
+                *ret_done = done;
+        }
+        return r;
+}
+
+bool
+service_stats_rebuilding(service_t *s)
+{
+        store_txn_t *txn = NULL;
+        bool rebuilding = false;
+
+        if (store_begin(s->store, false, &txn) == 0) {
+                rebuilding = store_stats_rebuilding(txn, NULL) == 0;
+                store_abort(&txn);
+        }
+        return rebuilding;
 }
 
 /* ------------------------------------------------------------------ ledger */

@@ -1,6 +1,7 @@
 /* analysis.h: the report and the ledger, the reads over a period. The report sums the figures
- * of the complaints created in it, by dimension: whole UTC days from the day counters
- * (stats.h), the parts of days at its edges from the complaints themselves. The ledger lists
+ * of the complaints created in it, by dimension: whole local days of the centre's zone from the
+ * day counters (stats.h), the parts of days at its edges from the complaints themselves; while
+ * the counters are rebuilt for a new zone it answers BUSY. The ledger lists
  * the period's complaints one row each, in pages. service.c calls both inside the batch's read
  * transaction; request_finish() frees a report with the request's context. */
 #ifndef COMPLAINTD_ANALYSIS_H

@@ -208,9 +208,9 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
 }
 
 static const char *const daemon_keys[] = {
-    "backup_dir",  "event_hwm",          "state_dir", "api",       "events",
-    "log_level",   "heartbeat",          "store_max", "batch_max", "read_budget",
-    "reply_queue", "idempotency_window", NULL};
+    "backup_dir",  "event_hwm",          "state_dir",     "api",       "events",
+    "log_level",   "heartbeat",          "store_max",     "batch_max", "read_budget",
+    "reply_queue", "idempotency_window", "rebuild_batch", NULL};
 
 static void
 s_load_daemon(struct loader *l, const config_setting_t *g)
@@ -218,6 +218,7 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         conf_t *cfg = l->cfg;
         _cleanup_free_ char *level = NULL, *store_max = NULL;
         long long batch = cfg->batch_max, hwm = cfg->event_hwm, queue = cfg->reply_queue;
+        long long rebuild = cfg->rebuild_batch;
 
         if (!cfg_group(l, g, daemon_keys))
                 return;
@@ -250,6 +251,8 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         cfg->event_hwm = (uint32_t)hwm;
         s_get_uint(l, g, "reply_queue", 1, 100000, &queue);
         cfg->reply_queue = (uint32_t)queue;
+        s_get_uint(l, g, "rebuild_batch", 1, 1000000, &rebuild);
+        cfg->rebuild_batch = (uint32_t)rebuild;
 }
 
 static void
@@ -328,301 +331,6 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
                                   "decimals");
                 else
                         l->cfg->priority_scale[p] = v;
-        }
-}
-
-static const char *const weekday_keys[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
-
-/* "09:00-12:30" into minutes; end 24:00 allowed; end <= start crosses midnight. */
-static bool
-s_parse_interval(const char *s, int *ret_start, int *ret_end)
-{
-        int h1, m1, h2, m2, n = 0;
-
-        if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] != '\0' || h1 < 0 ||
-            h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
-            (h2 == 24 && m2 != 0))
-                return false;
-        *ret_start = h1 * 60 + m1;
-        *ret_end = h2 * 60 + m2;
-        return true;
-}
-
-/* "2026-10-01", or for make-up days "2026-10-11=mon". */
-static bool
-s_parse_date(const char *s, bool with_weekday, struct config_date *d)
-{
-        int n = 0;
-        char wd[4] = "";
-
-        d->as_weekday = 1;
-        if (sscanf(s, "%4d-%2d-%2d%n", &d->year, &d->month, &d->day, &n) != 3)
-                return false;
-        if (s[n] == '=' && with_weekday) {
-                if (strlen(s + n + 1) != 3)
-                        return false;
-                memcpy(wd, s + n + 1, 3);
-                d->as_weekday = -1;
-                for (int i = 0; weekday_keys[i]; i++)
-                        if (strcmp(weekday_keys[i], wd) == 0)
-                                d->as_weekday = i;
-                if (d->as_weekday < 0)
-                        return false;
-        } else if (s[n] != '\0') {
-                return false;
-        }
-        return d->year >= 1970 && d->year <= 9999 && d->month >= 1 && d->month <= 12 &&
-               d->day >= 1 && d->day <= tz_days_in_month(d->year, d->month);
-}
-
-static void
-s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, bool with_weekday,
-             struct config_date **ret, size_t *ret_n)
-{
-        const config_setting_t *list = config_setting_get_member(cal, key);
-        int n;
-
-        if (list == NULL)
-                return;
-        if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
-                cfg_error(l, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
-                return;
-        }
-        n = config_setting_length(list);
-        *ret = calloc((size_t)n + 1, sizeof(**ret));
-        if (*ret == NULL)
-                return;
-        for (int i = 0; i < n; i++) {
-                const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-                const char *v = config_setting_get_string(e);
-
-                if (v == NULL || !s_parse_date(v, with_weekday, &(*ret)[*ret_n]))
-                        cfg_error(l, e, NULL, "\"%s\" is not a date such as \"2026-10-01\"%s",
-                                  v ? v : "", with_weekday ? " or \"2026-10-11=mon\"" : "");
-                else
-                        (*ret_n)++;
-        }
-}
-
-/* The element of the date list that names date d (as_weekday aside), or NULL. */
-static const config_setting_t *
-s_find_date(const config_setting_t *list, bool with_weekday, const struct config_date *d)
-{
-        int n = list ? config_setting_length(list) : 0;
-
-        for (int i = 0; i < n; i++) {
-                const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-                const char *v = config_setting_get_string(e);
-                struct config_date x;
-
-                if (v && s_parse_date(v, with_weekday, &x) && x.year == d->year &&
-                    x.month == d->month && x.day == d->day)
-                        return e;
-        }
-        return NULL;
-}
-
-/* Refuses a make-up working day that is also a holiday. The calendar would keep such a date
- * closed (calendar.h), so the file says two things and the daemon would silently do one. */
-static void
-s_check_workdays(struct loader *l, const config_setting_t *c, const struct config_calendar *cal)
-{
-        const config_setting_t *holidays = config_setting_get_member(c, "holidays");
-        const config_setting_t *workdays = config_setting_get_member(c, "workdays");
-
-        for (size_t i = 0; i < cal->n_workdays; i++) {
-                const struct config_date *w = &cal->workdays[i];
-
-                for (size_t j = 0; j < cal->n_holidays; j++) {
-                        const struct config_date *d = &cal->holidays[j];
-
-                        if (d->year != w->year || d->month != w->month || d->day != w->day)
-                                continue;
-                        cfg_error(l, s_find_date(workdays, true, w), NULL,
-                                  "%04d-%02d-%02d is also a holiday (line %u): a date is either "
-                                  "closed or worked; remove it from holidays or from workdays",
-                                  w->year, w->month, w->day,
-                                  config_setting_source_line(s_find_date(holidays, false, d)));
-                        break;
-                }
-        }
-}
-
-/* Builds the calendar cal describes, as policy.c will; *ret is the caller's. */
-static int
-s_compile_calendar(const struct config_calendar *cal, calendar_t **ret)
-{
-        calendar_t *c = NULL;
-        int r = calendar_new(cal->zone, &c);
-
-        if (r < 0)
-                return r;
-        if (cal->always_open)
-                r = calendar_set_always_open(c);
-        for (size_t i = 0; r == 0 && i < cal->n_hours; i++)
-                r = calendar_add_hours(c, cal->hours[i].weekday, cal->hours[i].start_min,
-                                       cal->hours[i].end_min);
-        for (size_t i = 0; r == 0 && i < cal->n_holidays; i++)
-                r = calendar_add_holiday(c, cal->holidays[i].year, cal->holidays[i].month,
-                                         cal->holidays[i].day);
-        for (size_t i = 0; r == 0 && i < cal->n_workdays; i++)
-                r = calendar_add_workday(c, cal->workdays[i].year, cal->workdays[i].month,
-                                         cal->workdays[i].day, cal->workdays[i].as_weekday);
-        if (r < 0) {
-                calendar_free(&c);
-                return r;
-        }
-        *ret = c;
-        return 0;
-}
-
-/* Refuses a calendar whose holidays close more days in a row than a deadline is searched
- * across: every deadline reaching into such a run would fail, on every retry. The error is put
- * on the first holiday of the run. */
-static void
-s_check_closed_days(struct loader *l, const config_setting_t *c, const struct config_calendar *cal)
-{
-        const config_setting_t *where = c;
-        calendar_t *compiled = NULL;
-        int64_t first, days, best = INT64_MAX, y;
-        int m, d, r;
-
-        /* A missing zone or missing hours have their own errors already. */
-        if (cal->zone == NULL || (!cal->always_open && cal->n_hours == 0) ||
-            s_compile_calendar(cal, &compiled) < 0)
-                return;
-        r = calendar_check_closed_days(compiled, &first, &days);
-        calendar_free(&compiled);
-        if (r == 0)
-                return;
-        for (size_t i = 0; i < cal->n_holidays; i++) {
-                const struct config_date *h = &cal->holidays[i];
-                int64_t day = tz_days_from_civil(h->year, h->month, h->day);
-
-                if (day >= first && day - first < days && day < best) {
-                        best = day;
-                        where = s_find_date(config_setting_get_member(c, "holidays"), false, h);
-                }
-        }
-        tz_civil_from_days(first, &y, &m, &d);
-        cfg_error(l, where, NULL,
-                  "calendar \"%s\" has no business time for %" PRId64
-                  " days in a row from %04" PRId64 "-%02d-%02d, longer than the %d days a deadline "
-                  "is searched across: open a day in between",
-                  cal->id, days, y, m, d, CALENDAR_MAX_CLOSED_DAYS);
-}
-
-static const char *const calendar_keys[] = {"id",       "zone",     "always_open", "hours",
-                                            "holidays", "workdays", NULL};
-
-static void
-s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calendar *cal)
-{
-        const config_setting_t *hours, *open;
-        calendar_t *probe = NULL;
-        int r;
-
-        cfg_check_keys(l, c, calendar_keys);
-        if (cfg_get_string(l, c, "zone", true, &cal->zone) > 0) {
-                r = calendar_new(cal->zone, &probe);
-                if (r < 0)
-                        cfg_error(l, config_setting_get_member(c, "zone"), NULL,
-                                  "\"%s\" is not a time zone this machine knows (%s)", cal->zone,
-                                  strerror(-r));
-                calendar_free(&probe);
-        }
-        open = config_setting_get_member(c, "always_open");
-        if (open && config_setting_type(open) != CONFIG_TYPE_BOOL)
-                cfg_error(l, open, NULL, "must be true or false");
-        else if (open)
-                cal->always_open = config_setting_get_bool(open);
-        hours = config_setting_get_member(c, "hours");
-        if (hours && !config_setting_is_group(hours)) {
-                cfg_error(l, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
-        } else if (hours) {
-                cfg_check_keys(l, hours, weekday_keys);
-                cal->hours = calloc(7 * 32, sizeof(*cal->hours));
-                for (int wd = 0; wd < 7 && cal->hours; wd++) {
-                        const config_setting_t *day =
-                            config_setting_get_member(hours, weekday_keys[wd]);
-                        int n;
-
-                        if (day == NULL)
-                                continue;
-                        if (!config_setting_is_array(day) && !config_setting_is_list(day)) {
-                                cfg_error(l, day, NULL, "must be a list [\"09:00-12:00\", ...]");
-                                continue;
-                        }
-                        n = config_setting_length(day);
-                        for (int i = 0; i < n; i++) {
-                                const config_setting_t *e =
-                                    config_setting_get_elem(day, (unsigned)i);
-                                const char *v = config_setting_get_string(e);
-                                struct config_interval iv = {.weekday = wd};
-
-                                if (v == NULL || !s_parse_interval(v, &iv.start_min, &iv.end_min))
-                                        cfg_error(
-                                            l, e, NULL,
-                                            "\"%s\" is not working hours such as \"09:00-12:00\" "
-                                            "(\"22:00-06:00\" runs past midnight)",
-                                            v ? v : "");
-                                else if (i >= 32)
-                                        cfg_error(l, e, NULL, "at most 32 intervals a day");
-                                else
-                                        cal->hours[cal->n_hours++] = iv;
-                        }
-                }
-        }
-        if (!cal->always_open && cal->n_hours == 0)
-                cfg_error(l, c, NULL,
-                          "calendar \"%s\" has no working hours: give hours or always_open = true",
-                          cal->id);
-        s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
-        s_load_dates(l, c, "workdays", true, &cal->workdays, &cal->n_workdays);
-        s_check_workdays(l, c, cal);
-        s_check_closed_days(l, c, cal);
-}
-
-static void
-s_load_calendars(struct loader *l, const config_setting_t *list)
-{
-        conf_t *cfg = l->cfg;
-        int n = list ? config_setting_length(list) : 0;
-
-        if (list && !config_setting_is_list(list)) {
-                cfg_error(l, list, NULL, "must be a list ( { ... }, ... )");
-                return;
-        }
-        /* One more for the built-in "24x7" (UTC, always open). */
-        cfg->calendars = calloc((size_t)n + 1, sizeof(*cfg->calendars));
-        if (cfg->calendars == NULL)
-                return;
-        for (int i = 0; i < n; i++) {
-                const config_setting_t *c = config_setting_get_elem(list, (unsigned)i);
-                struct config_calendar *cal = &cfg->calendars[cfg->n_calendars];
-
-                if (!config_setting_is_group(c)) {
-                        cfg_error(l, c, NULL, "must be a group { id = ...; zone = ...; ... }");
-                        continue;
-                }
-                if (cfg_get_id(l, c, "id", &cal->id) <= 0)
-                        continue;
-                if (config_find_calendar(cfg, cal->id) != NULL) {
-                        cfg_error(l, config_setting_get_member(c, "id"), NULL,
-                                  "duplicate calendar id \"%s\"", cal->id);
-                        free(cal->id);
-                        cal->id = NULL;
-                        continue;
-                }
-                cfg->n_calendars++;
-                s_load_calendar(l, c, cal);
-        }
-        if (config_find_calendar(cfg, "24x7") == NULL) {
-                struct config_calendar *cal = &cfg->calendars[cfg->n_calendars++];
-
-                cal->id = strdup("24x7");
-                cal->zone = strdup("UTC");
-                cal->always_open = true;
         }
 }
 
@@ -807,7 +515,7 @@ s_load_categories(struct loader *l, const config_setting_t *root)
 
 static const char *const top_keys[] = {
     "access",      "daemon",     "limits",    "centre", "priorities", "escalation", "calendars",
-    "departments", "categories", "event_log", "repeat", "privacy",    NULL};
+    "departments", "categories", "event_log", "repeat", "privacy",    "zone",       NULL};
 
 static void
 s_load_privacy(struct loader *l, const config_setting_t *g)
@@ -896,6 +604,7 @@ s_set_defaults(conf_t *cfg)
         cfg->reply_queue = 100;
         cfg->store_max = 8ull << 30;
         cfg->batch_max = 256;
+        cfg->rebuild_batch = 2000;
         cfg->event_hwm = 100000;
         cfg->limits = (struct config_limits){
             .message = 65536,
@@ -970,7 +679,7 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         s_load_event_log(&l, config_setting_get_member(root, "event_log"));
         s_load_repeat(&l, config_setting_get_member(root, "repeat"));
         s_load_privacy(&l, config_setting_get_member(root, "privacy"));
-        s_load_calendars(&l, config_setting_get_member(root, "calendars"));
+        cfg_load_calendars(&l, config_setting_get_member(root, "calendars"));
         s_load_departments(&l, root);
         s_load_categories(&l, root);
         cfg_load_access(&l, config_setting_get_member(root, "access"));
@@ -979,6 +688,7 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
                 cfg_error(&l, config_setting_get_member(root, "centre"), NULL,
                           "unknown department \"%s\": the centre is configured as a department",
                           l.cfg->centre);
+        cfg_load_zone(&l, root);
 out:
         config_destroy(&lc);
         if (r == 0 && l.n_errors == 0) {
@@ -1003,14 +713,7 @@ config_free(conf_t **cfgp)
                 return;
         for (size_t i = 0; i < cfg->n_departments; i++)
                 s_free_department(&cfg->departments[i]);
-        for (size_t i = 0; i < cfg->n_calendars; i++) {
-                free(cfg->calendars[i].id);
-                free(cfg->calendars[i].zone);
-                free(cfg->calendars[i].hours);
-                free(cfg->calendars[i].holidays);
-                free(cfg->calendars[i].workdays);
-        }
-        free(cfg->calendars);
+        config_free_calendars(cfg);
         free(cfg->departments);
         for (size_t i = 0; i < cfg->n_categories; i++)
                 s_free_category(&cfg->categories[i]);
@@ -1021,6 +724,7 @@ config_free(conf_t **cfgp)
         free(cfg->events);
         free(cfg->backup_dir);
         free(cfg->centre);
+        free(cfg->zone);
         free(cfg->country_code);
         config_free_access(cfg);
         free(cfg);

@@ -122,6 +122,9 @@ typedef struct conf {
         uint32_t event_hwm; /* events queued per subscriber before ZeroMQ drops them */
         struct config_limits limits;
         char *centre;
+        char *zone; /* the centre's time zone (IANA name): the report's days and months; by
+                     * default the zone of the centre's calendar (config_calendar.c) */
+        uint32_t rebuild_batch;    /* complaints counted again per step of a counter rebuild */
         double priority_scale[4];  /* indexed by the Priority enum value; six decimals at most */
         double warning;            /* fraction of an allowance at which to warn; 0: never; six
                                     * decimals at most */

@@ -5,6 +5,7 @@
 
 #include "access.h"
 #include "changes.h"
+#include "clock.h"
 #include "log.h"
 #include "macro.h"
 #include "reads.h"
@@ -27,6 +28,40 @@ s_may_replay(const struct config_principal *p, const Complaint__V1__ReplayReques
                 if (!access_may_topic(p, q->topic_prefixes[i], strlen(q->topic_prefixes[i])))
                         return false;
         return true;
+}
+
+/* Clock.business_left_ms of a running clock that is not paused: the business time from now to
+ * the clock's limit (limit_due_at_ms, the department's limit, which an escalation does not
+ * move; due_at_ms for a clock stored before it had one), on the calendar of the clock's own
+ * policy; negative, the business time by which the limit is overdue. 0 for any other clock,
+ * and when the policy cannot be read (a read does not fail for it). */
+static void
+s_business_left(struct ctx *x, pb_clock_t *k)
+{
+        const policy_t *pol = NULL;
+        int64_t due, ms = 0;
+
+        if (k == NULL)
+                return;
+        k->business_left_ms = 0;
+        due = k->limit_due_at_ms > 0 ? k->limit_due_at_ms : k->due_at_ms;
+        if (!k->running || k->paused || due <= 0)
+                return;
+        if (store_get_policy(x->txn, x->s->policies, k->policy_id, &pol) < 0 || pol->cal == NULL)
+                return;
+        if (x->now <= due && calendar_business_time_between(pol->cal, x->now, due, &ms) == 0)
+                k->business_left_ms = ms;
+        else if (x->now > due && calendar_business_time_between(pol->cal, due, x->now, &ms) == 0)
+                k->business_left_ms = -ms;
+}
+
+/* Fills business_left_ms in the clocks of a complaint being answered (never stored). */
+static void
+s_clocks_left(struct ctx *x, pb_complaint_t *c)
+{
+        s_business_left(x, c->response_clock);
+        s_business_left(x, c->resolution_clock);
+        s_business_left(x, c->follow_up_clock);
 }
 
 int
@@ -73,6 +108,7 @@ reads_get(struct ctx *x)
         }
         if (r < 0)
                 return request_store_fail(x, r, "reading a complaint");
+        s_clocks_left(x, x->c);
         x->reply.complaint = x->c;
         x->reply.history = x->hist;
         x->reply.n_history = x->n_hist;
@@ -110,8 +146,10 @@ reads_list(struct ctx *x)
                        &x->n_list, &x->list_reply.next_before_id);
         if (r < 0)
                 return request_store_fail(x, r, "listing complaints");
-        for (size_t i = 0; i < x->n_list && r == 0; i++)
+        for (size_t i = 0; i < x->n_list && r == 0; i++) {
                 r = request_contact_view(x, x->list[i]);
+                s_clocks_left(x, x->list[i]);
+        }
         if (r < 0)
                 return request_store_fail(x, r, "opening a complainant's details");
         x->list_reply.complaints = x->list;
@@ -277,6 +315,7 @@ reads_status(struct ctx *x)
         st->now_ms = x->now;
         st->events_endpoint = x->s->cfg->events;
         st->api_endpoint = x->s->cfg->api;
+        st->zone = x->s->cfg->zone;
         st->store_schema = store_schema(x->s->store);
         store_usage(x->s->store, &st->store_used_bytes, &st->store_map_bytes);
         r = store_count(x->txn, ST_NONE, &st->complaints);

@@ -20,6 +20,7 @@
 #define BODY(x) COMPLAINT__V1__REQUEST__BODY_##x
 #define K(x) COMPLAINT__V1__CLOCK_KIND__CLOCK_KIND_##x
 #define E_GONE COMPLAINT__V1__ERROR_CODE__ERROR_CODE_GONE
+#define E_BUSY COMPLAINT__V1__ERROR_CODE__ERROR_CODE_BUSY
 
 /* How often a write transaction that filled the map runs again on a grown one. */
 #define GROW_TRIES 16

@@ -38,6 +38,12 @@ struct server {
         int64_t next_fd_warning; /* monotonic ms: descriptors running out, said once a minute */
         DIR *fd_dir;             /* /proc/self/fd, to count them */
         struct service_outbox out;
+        /* The report's counters being rebuilt for the centre's zone, a step per turn. */
+        bool rebuilding;
+        uint64_t rebuild_n; /* complaints counted so far */
+        uint32_t rebuild_steps;
+        int64_t rebuild_started;  /* monotonic ms */
+        int64_t rebuild_retry_at; /* monotonic ms: after a step that failed */
 };
 
 #define FIRE_BATCH 1000
@@ -109,6 +115,82 @@ s_country_code(server_t *s, const char *cc)
                            : old[0]    ? old
                                        : "none");
         return 0;
+}
+
+/* The report's counters follow the centre's zone: when the store keeps them in another, they
+ * are rebuilt, a step of daemon.rebuild_batch complaints per turn of the loop (s_rebuild()).
+ * Logs what it did. */
+static int
+s_stats_zone(server_t *s, const conf_t *cfg)
+{
+        _cleanup_free_ char *was = strdup(store_stats_zone(s->store));
+        bool started = false;
+        int r = was ? store_set_stats_zone(s->store, cfg->zone, &started) : -ENOMEM;
+
+        if (r < 0) {
+                log_error("store %s: cannot key the report's counters in zone %s: %s; they stay "
+                          "in %s",
+                          cfg->state_dir, cfg->zone,
+                          r == -ENOSPC ? "the store is full (daemon.store_max) or the disk is"
+                                       : strerror(-r),
+                          store_stats_zone(s->store));
+                return r;
+        }
+        if (started) {
+                log_struct(LOG_NOTICE, 0, NULL, "counters-rebuild",
+                           "store %s: the report's counters are rebuilt for zone %s (they were "
+                           "kept in %s), %u complaint(s) a step; reports answer BUSY until done",
+                           cfg->state_dir, cfg->zone, was, cfg->rebuild_batch);
+        } else if (strcmp(was, cfg->zone) != 0) {
+                log_notice("store %s: the report's counters are kept in zone %s (no complaints "
+                           "to count again)",
+                           cfg->state_dir, cfg->zone);
+        }
+        if (started || (!s->rebuilding && service_stats_rebuilding(s->service))) {
+                if (!started)
+                        log_notice("store %s: the rebuild of the report's counters for zone %s "
+                                   "goes on where it stopped",
+                                   cfg->state_dir, store_stats_zone(s->store));
+                s->rebuilding = true;
+                s->rebuild_n = 0;
+                s->rebuild_steps = 0;
+                s->rebuild_started = mono_ms();
+                s->rebuild_retry_at = 0;
+        }
+        return 0;
+}
+
+/* One step of a rebuild of the report's counters; the loop turns between steps, so deadlines
+ * and requests go on while it runs. */
+static void
+s_rebuild(server_t *s)
+{
+        uint32_t n = 0;
+        bool done = false;
+        int r;
+
+        if (!s->rebuilding || mono_ms() < s->rebuild_retry_at)
+                return;
+        r = service_rebuild_stats(s->service, s->cfg->rebuild_batch, &n, &done);
+        if (r < 0) {
+                log_error("store %s: a step of the rebuild of the report's counters failed: %s; "
+                          "trying again in a second",
+                          s->cfg->state_dir, strerror(-r));
+                s->rebuild_retry_at = mono_ms() + 1000;
+                return;
+        }
+        s->rebuild_n += n;
+        s->rebuild_steps++;
+        log_debug("store %s: report counters: %u complaints counted in step %u", s->cfg->state_dir,
+                  n, s->rebuild_steps);
+        if (!done)
+                return;
+        s->rebuilding = false;
+        log_struct(LOG_NOTICE, 0, NULL, "counters-rebuilt",
+                   "store %s: the report's counters are rebuilt for zone %s: %" PRIu64
+                   " complaints in %u step%s, %" PRId64 " ms",
+                   s->cfg->state_dir, store_stats_zone(s->store), s->rebuild_n, s->rebuild_steps,
+                   s->rebuild_steps == 1 ? "" : "s", mono_ms() - s->rebuild_started);
 }
 
 /* Whether endpoint can be reached only from this machine. */
@@ -196,6 +278,9 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notif
                 log_error("store: cannot read the event log: %s", strerror(-r));
                 goto fail;
         }
+        r = s_stats_zone(s, cfg);
+        if (r < 0)
+                goto fail;
         r = s_check_exposure(cfg);
         if (r < 0)
                 goto fail;
@@ -332,6 +417,9 @@ s_reload(server_t *s)
                 auth_set_config(s->auth, next);
         service_set_config(s->service, next);
         api_set_config(s->api, next);
+        /* A zone the store cannot take (a full store) leaves the counters in the old one:
+         * reports stay right for it, and the next reload tries again. */
+        s_stats_zone(s, next);
         log_set_level(next->log_level);
         config_free(&s->owned_cfg);
         s->owned_cfg = next;
@@ -578,6 +666,9 @@ server_run(server_t *s)
                         s_check_descriptors(s);
                         s_heartbeat(s);
                 }
+                s_rebuild(s);
+                if (store_failed(s->store) && !s_store_usable(s))
+                        return -EIO;
                 s_keepalive(s);
                 items[4].fd = api_backup_fd(s->api);
                 s_rebind(s);
@@ -586,11 +677,12 @@ server_run(server_t *s)
                 /* Bound again by a reload; none (ignored) while it is being bound. */
                 items[1].socket = s->events ? events_socket(s->events) : NULL;
                 /* Reads deferred by the last batch's budget: a look at the sockets, no wait. */
-                n = zmq_poll(items, items[4].fd >= 0 ? 5 : 4,
-                             api_pending(s->api) ? 0
-                             : api_holding(s->api) || s->events == NULL
-                                 ? (s_timeout(s) < HOLD_RETRY_MS ? s_timeout(s) : HOLD_RETRY_MS)
-                                 : s_timeout(s));
+                n = zmq_poll(
+                    items, items[4].fd >= 0 ? 5 : 4,
+                    api_pending(s->api) || (s->rebuilding && mono_ms() >= s->rebuild_retry_at) ? 0
+                    : api_holding(s->api) || s->events == NULL
+                        ? (s_timeout(s) < HOLD_RETRY_MS ? s_timeout(s) : HOLD_RETRY_MS)
+                        : s_timeout(s));
                 if (api_holding(s->api))
                         api_flush(s->api);
                 if (n < 0 && zmq_errno() != EINTR) {

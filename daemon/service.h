@@ -7,6 +7,7 @@
 #ifndef COMPLAINTD_SERVICE_H
 #define COMPLAINTD_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,6 +95,14 @@ int service_retain(service_t *service, int64_t now, uint32_t max, struct service
  * the new key; *ret_n says how many, *ret_done whether the old key is gone now (privacy.c).
  * Returns 0 or a negative errno (the next call resumes). */
 int service_rekey(service_t *service, int64_t now, uint32_t max, uint32_t *ret_n, bool *ret_done);
+
+/* The report's counters follow the centre's zone (store.h, store_set_stats_zone()): after the
+ * zone changed, each call counts the next max complaints into them in a transaction of its own
+ * (analysis.c). *ret_n says how many, *ret_done whether the rebuild is over (also when none was
+ * under way). Returns 0 or a negative errno (the next call goes on from the last step that
+ * committed; a full map is grown first). stats_rebuilding says whether one is under way. */
+int service_rebuild_stats(service_t *service, uint32_t max, uint32_t *ret_n, bool *ret_done);
+bool service_stats_rebuilding(service_t *service);
 
 /* The time of the next warning or escalation due (UTC ms), 0 when none is. */
 int64_t service_next_deadline(const service_t *service);

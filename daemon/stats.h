@@ -1,8 +1,9 @@
 /* stats.h: the arithmetic of the monthly analysis (the `report` request), kept apart from the
  * store so that it can be tested alone. It owns nothing and does no I/O.
  *
- * A complaint counts in the UTC day of its creation. What it contributes to the figures is a
- * sparse vector of counters (stats_contrib()), added to a handful of rows (stats_keys()): one
+ * A complaint counts in the local day of its creation in the zone the store keeps the
+ * counters in (the centre's: store.h, store_set_stats_zone()). What it contributes to the figures
+ * is a sparse vector of counters (stats_contrib()), added to a handful of rows (stats_keys()): one
  * per (scope, dimension, value), where the scope is all complaints, those of one department or
  * those of one category, and the dimension is the total, or the category, nature, priority,
  * channel or department with its value. The store keeps one encoded row per (day, key) and

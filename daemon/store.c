@@ -531,6 +531,8 @@ s_open_txn(store_txn_t *t, void *arg)
                 r = s_seal_keys(t, true);
                 if (r == 0)
                         r = st_meta_put_str(t, META_COUNTRY, code);
+                if (r == 0)
+                        r = st_meta_put_str(t, META_STATS_ZONE, "UTC");
         } else if (rc != 0) {
                 return st_err(rc);
         } else if (v.mv_size != 4) {
@@ -574,6 +576,28 @@ s_open_txn(store_txn_t *t, void *arg)
 }
 
 static int s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **ret);
+
+/* The zone the counters are keyed in, as recorded. One that cannot be loaded (this machine
+ * lacks it) is taken for UTC, so the store opens; the daemon's zone, which it has, then
+ * differs and the counters are rebuilt in it. */
+static void
+s_load_stats_zone(store_t *s)
+{
+        store_txn_t *t;
+        char *zone = NULL;
+        tz_t *tz = NULL;
+
+        if (store_begin(s, false, &t) == 0) {
+                st_meta_get_str(t, META_STATS_ZONE, &zone);
+                store_abort(&t);
+        }
+        if (zone != NULL && tz_load(zone, &tz) == 0) {
+                tz_free(&s->stats_tz);
+                s->stats_tz = tz;
+        }
+        free(s->stats_zone);
+        s->stats_zone = zone;
+}
 
 /* Whether a migration left old records' bytes in the file's free pages (META_REWRITE). */
 static bool
@@ -677,9 +701,13 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
                 free(s);
                 return st_err(rc);
         }
-        rc = s_write_growing(s, s_open_txn, &a);
+        /* A migration counts in UTC days, as the daemons before schema 8 did. */
+        rc = tz_load("UTC", &s->stats_tz);
+        if (rc == 0)
+                rc = s_write_growing(s, s_open_txn, &a);
         if (rc < 0) {
                 s_open_args_reset(&a);
+                tz_free(&s->stats_tz);
                 mdb_env_close(s->env);
                 pthread_mutex_destroy(&s->resize);
                 seal_free(&s->seal);
@@ -690,6 +718,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
         s->country_code = a.code;
         s->rekeyed = a.rekeyed;
         s->rekeyed_from = a.was;
+        s_load_stats_zone(s);
         if (s_needs_rewrite(s))
                 return s_rewrite_and_open(&s, map_max, cc, keep, ret);
         *ret = s;
@@ -741,6 +770,83 @@ store_set_country_code(store_t *s, const char *country_code, bool *ret_rebuilt)
         return 0;
 }
 
+struct zone_args {
+        const char *zone;
+        bool started; /* valid after the commit */
+};
+
+/* Empties the counters and records zone for them; a rebuild starts unless there is nothing
+ * to count. */
+static int
+s_stats_zone_txn(store_txn_t *t, void *arg)
+{
+        struct zone_args *a = arg;
+        MDB_val mk = {strlen(META_STATS_REBUILD), (void *)META_STATS_REBUILD};
+        MDB_stat st;
+        int r, rc;
+
+        a->started = false;
+        r = st_err(mdb_drop(t->txn, t->store->dbi[DB_STATS], 0));
+        if (r == 0)
+                r = st_meta_put_str(t, META_STATS_ZONE, a->zone);
+        if (r == 0)
+                r = st_err(mdb_stat(t->txn, t->store->dbi[DB_COMPLAINTS], &st));
+        if (r < 0)
+                return r;
+        if (st.ms_entries > 0) {
+                a->started = true;
+                return st_meta_put_u64(t, META_STATS_REBUILD, 1);
+        }
+        rc = mdb_del(t->txn, t->store->dbi[DB_META], &mk, NULL);
+        return rc == MDB_NOTFOUND ? 0 : st_err(rc);
+}
+
+int
+store_set_stats_zone(store_t *s, const char *zone, bool *ret_started)
+{
+        struct zone_args a = {.zone = zone};
+        tz_t *tz = NULL;
+        char *copy;
+        int r;
+
+        if (s->stats_zone && strcmp(s->stats_zone, zone) == 0) {
+                *ret_started = false;
+                return 0;
+        }
+        r = tz_load(zone, &tz);
+        if (r < 0)
+                return r;
+        copy = strdup(zone);
+        if (copy == NULL) {
+                tz_free(&tz);
+                return -ENOMEM;
+        }
+        r = s_write_growing(s, s_stats_zone_txn, &a);
+        if (r < 0) {
+                tz_free(&tz);
+                free(copy);
+                return r;
+        }
+        tz_free(&s->stats_tz);
+        s->stats_tz = tz;
+        free(s->stats_zone);
+        s->stats_zone = copy;
+        *ret_started = a.started;
+        return 0;
+}
+
+const char *
+store_stats_zone(store_t *s)
+{
+        return s->stats_zone ? s->stats_zone : "UTC";
+}
+
+const tz_t *
+store_stats_tz(store_t *s)
+{
+        return s->stats_tz;
+}
+
 const char *
 store_country_code(store_t *s)
 {
@@ -766,6 +872,8 @@ store_close(store_t **sp)
         free((*sp)->dir);
         free((*sp)->country_code);
         free((*sp)->rekeyed_from);
+        free((*sp)->stats_zone);
+        tz_free(&(*sp)->stats_tz);
         free(*sp);
         *sp = NULL;
 }

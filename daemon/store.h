@@ -18,6 +18,7 @@
 
 #include "pb.h"
 #include "policy.h"
+#include "tz.h"
 
 /* The layout version this daemon writes. A store with a higher one is refused; a lower one is
  * migrated on open, in one transaction. History of the layout:
@@ -31,8 +32,10 @@
  *   6  personal data: complainants sealed in their records with the key in privacy.key (seal.h),
  *      the contact index keyed with keyed hashes, stored replies without complainants, and
  *      closed and dismissed complaints indexed for privacy.retention
- *   7  stored replies without descriptions either (an erasure of the text reaches them) */
-#define STORE_SCHEMA_VERSION 7
+ *   7  stored replies without descriptions either (an erasure of the text reaches them)
+ *   8  the report's counters record the zone whose local days key them (UTC before: the
+ *      migration records it, and a daemon whose centre is elsewhere rebuilds them) */
+#define STORE_SCHEMA_VERSION 8
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;
@@ -257,14 +260,43 @@ int store_list(store_txn_t *txn, const struct store_filter *f, uint64_t before_i
                uint32_t scan_max, pb_complaint_t ***ret, size_t *ret_n, uint64_t *ret_next);
 void store_free_list(pb_complaint_t ***list, size_t n);
 
-/* The report's counters (stats.h), kept by store_put_complaint() by the UTC day of creation
- * (days since the epoch). Calls fn for every row of the days [day_from, day_to) whose key
- * starts with the scope prefix scope (stats_scope()); key and row are borrowed for the call.
- * fn returns 0 to go on, or a negative errno that ends the walk and is returned. */
+/* The report's counters (stats.h), kept by store_put_complaint() by the local day of creation
+ * (days since 1970-01-01 on the local calendar) in the zone the store records for them. Calls fn
+ * for every row of the days [day_from, day_to) whose key starts with the scope prefix scope
+ * (stats_scope()); key and row are borrowed for the call. fn returns 0 to go on, or a negative
+ * errno that ends the walk and is returned. */
 typedef int (*store_stats_fn)(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *row,
                               size_t row_len);
 int store_stats_rows(store_txn_t *txn, uint32_t day_from, uint32_t day_to, const uint8_t *scope,
                      size_t scope_len, store_stats_fn fn, void *ctx);
+
+/* The zone of the counters. set_stats_zone makes zone (an IANA name) the zone whose local days
+ * key the counters: when it is not the one recorded, the counters are emptied and a rebuild
+ * starts, in a write transaction of its own (no transaction may be open; the map grows as
+ * for store_set_country_code()); *ret_started says whether it did. A store without
+ * complaints records the zone and has nothing to rebuild. -ENOENT or -EINVAL (tz_load()) for
+ * a zone that cannot be loaded, -ENOSPC, -errno; on failure nothing changes.
+ * stats_zone and stats_tz are the recorded zone, borrowed until the next set_stats_zone. */
+int store_set_stats_zone(store_t *store, const char *zone, bool *ret_started);
+const char *store_stats_zone(store_t *store);
+const tz_t *store_stats_tz(store_t *store);
+
+/* The rebuild of the counters, in bounded steps so that the loop goes on between them.
+ * stats_rebuilding is 0 while one is under way, storing the first complaint id it has not
+ * counted yet in *ret_next (may be NULL), and -ENOENT when none is; the counters hold only
+ * the complaints below it meanwhile (store_put_complaint() leaves the others to the rebuild),
+ * so a report must not read them. rebuild_step counts the next max complaints into the
+ * counters in write transaction txn (the caller commits it), *ret_n says how many and
+ * *ret_done whether it reached the last complaint (the rebuild is over once txn commits).
+ * A rebuild survives a restart: the next step goes on where the last committed one ended. */
+int store_stats_rebuilding(store_txn_t *txn, uint64_t *ret_next);
+int store_stats_rebuild_step(store_txn_t *txn, uint32_t max, uint32_t *ret_n, bool *ret_done);
+
+/* The local day (store_stats_rows()) of instant ms in tz, and the UTC instant (ms) its first
+ * second begins at: a day's counters hold the complaints created in [start(day),
+ * start(day + 1)). Instants before the first day count in day 0. */
+uint32_t store_local_day(const tz_t *tz, int64_t ms);
+int64_t store_local_day_start(const tz_t *tz, uint32_t day);
 
 /* The ledger: every complaint by creation time, kept by store_put_complaint(), those not closed
  * (without a reply or without a follow-up) before the closed ones. next stores in *ret the

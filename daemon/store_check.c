@@ -101,7 +101,7 @@ s_acc_find(const struct stats_acc *a, const uint8_t *key, size_t len)
 
 /* Adds complaint p's contribution to its rows. */
 static int
-s_acc_add(struct stats_acc *a, const pb_complaint_t *p)
+s_acc_add(struct stats_acc *a, const tz_t *tz, const pb_complaint_t *p)
 {
         struct stats_key keys[STATS_KEYS_MAX];
         struct stats_sparse contrib;
@@ -111,7 +111,7 @@ s_acc_add(struct stats_acc *a, const pb_complaint_t *p)
         if (a->scratch == NULL && (a->scratch = malloc(STATS_ROW_MAX)) == NULL)
                 return -ENOMEM;
         stats_contrib(p, &contrib);
-        st_put_be32(kb, st_day(p->created_at_ms));
+        st_put_be32(kb, st_day(tz, p->created_at_ms));
         for (size_t i = 0; i < n; i++) {
                 size_t len = 4 + keys[i].len, out_len = 0;
                 struct stats_acc_row *r;
@@ -160,6 +160,8 @@ struct check3 {
         uint64_t n_missing;   /* of them, not found */
         struct stats_acc acc; /* the report's rows */
         int acc_err;
+        const tz_t *tz;         /* the zone the rows are keyed in; NULL: not checked */
+        uint64_t counted_below; /* a rebuild has counted the complaints below this id */
 };
 
 /* What a complaint must find in the tables of schema 3: its ledger entry, its contact keys and
@@ -190,8 +192,8 @@ s_check_complaint_3(store_txn_t *t, struct check *c, const pb_complaint_t *p, st
                                   p->id, keys[i]);
                 }
         }
-        if (x->acc_err == 0)
-                x->acc_err = s_acc_add(&x->acc, p);
+        if (x->acc_err == 0 && x->tz && p->id < x->counted_below)
+                x->acc_err = s_acc_add(&x->acc, x->tz, p);
 }
 
 /* Personal data: what a complaint holds of its complainant, and its retention entry. */
@@ -265,6 +267,44 @@ s_check_replies(store_txn_t *t, struct check *c)
                         complaint__v1__reply__free_unpacked(reply, NULL);
         }
         mdb_cursor_close(cur);
+}
+
+/* The zone the report's counters are keyed in, and how far a rebuild of them has come: the
+ * rows must hold the complaints it has counted, as they are now. */
+static void
+s_check_stats_zone(store_txn_t *t, struct check *c, struct check3 *x, char **ret_zone,
+                   tz_t **ret_tz)
+{
+        uint64_t next = 0;
+        int r = st_meta_get_str(t, META_STATS_ZONE, ret_zone);
+
+        if (r < 0) {
+                s_problem(c, "report counters: no zone recorded for their days");
+                return;
+        }
+        r = tz_load(*ret_zone, ret_tz);
+        if (r < 0) {
+                fprintf(c->out,
+                        "report counters: keyed in zone %s, which this machine cannot load (%s): "
+                        "not checked\n",
+                        *ret_zone, strerror(-r));
+                return;
+        }
+        x->tz = *ret_tz;
+        x->counted_below = UINT64_MAX;
+        r = store_stats_rebuilding(t, &next);
+        if (r == 0) {
+                x->counted_below = next;
+                fprintf(c->out,
+                        "report counters: being rebuilt for zone %s, complaints below %" PRIu64
+                        " counted so far (checked as far as that)\n",
+                        *ret_zone, next);
+        } else if (r == -ENOENT) {
+                fprintf(c->out, "report counters: by local day in zone %s\n", *ret_zone);
+        } else {
+                s_problem(c, "report counters: the state of their rebuild cannot be read");
+                x->tz = NULL;
+        }
 }
 
 /* Every stored report row against the rows the complaints add up to, both ways. */
@@ -563,7 +603,8 @@ store_check(const char *dir, FILE *report)
         uint64_t first_event = 0;
         struct check3 x = {0};
         struct check_privacy xp = {0};
-        char *cc = NULL, *seal_check = NULL;
+        char *cc = NULL, *seal_check = NULL, *zone = NULL;
+        tz_t *tz = NULL;
         store_t s = {0};
         store_txn_t t = {.store = &s, .root = &t};
         MDB_cursor *cur;
@@ -643,6 +684,7 @@ store_check(const char *dir, FILE *report)
                                         "older daemon): not checked, rebuilt on the next start\n");
                 else if (rc < 0)
                         s_problem(&c, "the country code of the contact index cannot be read");
+                s_check_stats_zone(&t, &c, &x, &zone, &tz);
         }
         if (mdb_cursor_open(t.txn, s.dbi[DB_COMPLAINTS], &cur) == 0) {
                 for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -718,12 +760,16 @@ store_check(const char *dir, FILE *report)
                         " erased, %" PRIu64 " awaiting retention\n",
                         xp.sealed, xp.erased, xp.retained);
         }
-        if (s.schema == STORE_SCHEMA_VERSION && x.acc_err == 0)
+        if (s.schema == STORE_SCHEMA_VERSION && x.tz == NULL)
+                ; /* said by s_check_stats_zone() */
+        else if (s.schema == STORE_SCHEMA_VERSION && x.acc_err == 0)
                 s_check_stats(&t, &c, &x.acc);
         else if (s.schema == STORE_SCHEMA_VERSION)
                 fprintf(report, "report counters: not checked: %s\n", strerror(-x.acc_err));
         s_acc_free(&x.acc);
         free(cc);
+        free(zone);
+        tz_free(&tz);
         if (s_entries(&t, DB_OVERDUE) != n_overdue)
                 s_problem(&c, "overdue index holds %" PRIu64 " entries, expected %" PRIu64,
                           s_entries(&t, DB_OVERDUE), n_overdue);

@@ -3,7 +3,10 @@
  *
  * Databases (keys big-endian so that byte order is numeric order):
  *   meta        "schema" -> u32, "next_id" -> u64, "count/<status>" -> u64,
- *               "country_code" -> digits ("" for none) the contact index is keyed with
+ *               "country_code" -> digits ("" for none) the contact index is keyed with,
+ *               "stats_zone" -> the zone (IANA name) whose local days key the counters,
+ *               "stats_rebuild" -> u64, only while the counters are rebuilt for that zone:
+ *               the first complaint id not counted yet (store_stats_rebuild_step())
  *   complaints  id u64 -> Complaint
  *   history     id u64 . seq u32 -> HistoryEntry
  *   events      seq u64 -> Event
@@ -18,7 +21,8 @@
  *   policies    id u64 -> Policy
  *   streams     stream \0 . offset u64 -> seq u64   each department's stream of events
  *   stats       day u32 . stats key -> row           the report's counters (stats.h), by the
- *                                                    UTC day of creation
+ *                                                    local day of creation in "stats_zone"
+ *                                                    (UTC up to schema 7)
  *   ledger      complete u8 . created i64 . id u64 -> ""   every complaint by creation time,
  *                                                    those not closed (complete 0) first
  *   contacts    contact key \0 . created i64 . id u64 -> ""   complaints by phone and e-mail
@@ -43,6 +47,7 @@
 #include "seal.h"
 #include "stats.h"
 #include "store.h"
+#include "tz.h"
 
 #define INITIAL_MAP (64ull << 20)
 /* Below this much free space, a failed commit is taken for a full disk, not an I/O error. */
@@ -74,6 +79,8 @@ enum {
 #define LEDGER_KEY 17
 
 #define META_COUNTRY "country_code"
+#define META_STATS_ZONE "stats_zone"
+#define META_STATS_REBUILD "stats_rebuild"
 /* The keyed hash of SEAL_CHECK_TEXT with the store's privacy key: tells a wrong key file. */
 #define META_SEAL_CHECK "seal_check"
 #define SEAL_CHECK_TEXT "complaintd: the privacy key of this store"
@@ -94,6 +101,8 @@ struct store {
         bool rekeyed;       /* the open rebuilt the contact index */
         char *rekeyed_from; /* the code it had before (NULL: none recorded) */
         char *dir;
+        char *stats_zone;       /* the zone the counters are keyed in (META_STATS_ZONE) */
+        tz_t *stats_tz;         /* ... loaded; UTC when it cannot be (a rebuild follows) */
         seal_t *seal;           /* the privacy keys (seal.h) */
         bool created;           /* the open made a new, empty store */
         bool failed;            /* an I/O error left the environment unusable: stop */
@@ -182,11 +191,12 @@ size_t st_deadline_key(uint8_t *kb, const struct store_deadline *d);
 int st_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
 int st_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *old);
 
-/* store_report.c: the UTC day of an instant and its name (YYYY-MM-DD), a counter row's name
+/* store_report.c: the local day of an instant in the counters' zone and a day's name
+ * (YYYY-MM-DD), a counter row's name
  * for reports of problems, writing a transaction's pending counter rows (at the top-level
  * commit), the ledger key (LEDGER_KEY bytes), and moving a complaint's counters and ledger
  * entry from old (NULL: new) to c. */
-uint32_t st_day(int64_t ms);
+uint32_t st_day(const tz_t *tz, int64_t ms);
 void st_day_name(uint32_t day, char *buf, size_t size);
 void st_row_name(const uint8_t *key, size_t len, char *buf, size_t size);
 int st_stats_flush(store_txn_t *t);

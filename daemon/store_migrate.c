@@ -433,5 +433,9 @@ st_migrate(store_txn_t *t, uint32_t from, const char *cc)
                 r = s_migrate_5_to_6(t, cc);
         if (r == 0 && from < 7)
                 r = s_migrate_6_to_7(t);
+        /* 7 -> 8: the counters were kept by UTC day; recorded so, a daemon whose centre keeps
+         * another zone rebuilds them in steps (store_set_stats_zone()). */
+        if (r == 0 && from < 8)
+                r = st_meta_put_str(t, META_STATS_ZONE, "UTC");
         return r;
 }

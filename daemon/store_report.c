@@ -9,10 +9,32 @@
 #include "macro.h"
 #include "store_int.h"
 
-uint32_t
-st_day(int64_t ms)
+static int64_t
+s_floor_div(int64_t a, int64_t b)
 {
-        return ms < 0 ? 0 : (uint32_t)(ms / DAY_MS);
+        int64_t q = a / b;
+
+        return a % b != 0 && (a < 0) != (b < 0) ? q - 1 : q;
+}
+
+uint32_t
+store_local_day(const tz_t *tz, int64_t ms)
+{
+        int64_t day = s_floor_div(tz_local_of_utc(tz, s_floor_div(ms, 1000)), 86400);
+
+        return day < 0 ? 0 : day > UINT32_MAX ? UINT32_MAX : (uint32_t)day;
+}
+
+int64_t
+store_local_day_start(const tz_t *tz, uint32_t day)
+{
+        return tz_utc_of_local(tz, (int64_t)day * 86400) * 1000;
+}
+
+uint32_t
+st_day(const tz_t *tz, int64_t ms)
+{
+        return store_local_day(tz, ms);
 }
 
 /* A day for people: "2026-06-01". */
@@ -138,10 +160,20 @@ st_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *
         struct stats_sparse cn, co = {0}, none = {0}, d;
         bool matched[STATS_KEYS_MAX] = {false};
         size_t nn = stats_keys(c, kn), no = old ? stats_keys(old, ko) : 0;
-        uint32_t day = st_day(c->created_at_ms), old_day = old ? st_day(old->created_at_ms) : day;
+        const tz_t *tz = t->store->stats_tz;
+        uint32_t day = st_day(tz, c->created_at_ms);
+        uint32_t old_day = old ? st_day(tz, old->created_at_ms) : day;
+        uint64_t next;
         int rc = s_update_ledger(t, c, old);
 
         if (rc < 0)
+                return rc;
+        /* While the counters are rebuilt, those of the complaints the rebuild has not reached
+         * are its to count, as the complaint is then. */
+        rc = store_stats_rebuilding(t, &next);
+        if (rc == 0 && c->id >= next)
+                return 0;
+        if (rc < 0 && rc != -ENOENT)
                 return rc;
         stats_contrib(c, &cn);
         if (old)
@@ -167,6 +199,98 @@ st_update_report(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *
                 if ((rc = s_stats_apply(t, old_day, &ko[j], &d, c->id)) < 0)
                         return rc;
         }
+        return 0;
+}
+
+int
+store_stats_rebuilding(store_txn_t *t, uint64_t *ret_next)
+{
+        uint64_t next = 0;
+        int r = st_meta_get_u64(t, META_STATS_REBUILD, &next);
+
+        if (r < 0)
+                return r;
+        /* Ids begin at 1, so a rebuild's mark is never 0, which is what a missing key reads. */
+        if (next == 0)
+                return -ENOENT;
+        if (ret_next)
+                *ret_next = next;
+        return 0;
+}
+
+/* Adds what complaint c adds to the counters, as the rebuild counts it. */
+static int
+s_count(store_txn_t *t, const pb_complaint_t *c)
+{
+        struct stats_key keys[STATS_KEYS_MAX];
+        struct stats_sparse contrib;
+        size_t n = stats_keys(c, keys);
+        uint32_t day = st_day(t->store->stats_tz, c->created_at_ms);
+        int r = 0;
+
+        stats_contrib(c, &contrib);
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = s_stats_apply(t, day, &keys[i], &contrib, c->id);
+        return r;
+}
+
+int
+store_stats_rebuild_step(store_txn_t *t, uint32_t max, uint32_t *ret_n, bool *ret_done)
+{
+        uint64_t next;
+        uint8_t kb[8];
+        MDB_cursor *cur;
+        MDB_val k = {8, kb}, v;
+        uint32_t n = 0;
+        bool done;
+        int rc, r = store_stats_rebuilding(t, &next);
+
+        if (r == -ENOENT) {
+                *ret_n = 0;
+                *ret_done = true;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        rc = mdb_cursor_open(t->txn, t->store->dbi[DB_COMPLAINTS], &cur);
+        if (rc != 0)
+                return st_err(rc);
+        st_put_be64(kb, next);
+        /* The counts go to the transaction's pending rows, written at commit: the walk's
+         * cursor is not disturbed by them. */
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n < max && r == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+                pb_complaint_t *c;
+
+                if (k.mv_size != 8)
+                        continue;
+                c = complaint__v1__complaint__unpack(NULL, v.mv_size, v.mv_data);
+                if (c == NULL) {
+                        r = -EBADMSG;
+                        break;
+                }
+                next = st_get_be64(k.mv_data) + 1;
+                r = s_count(t, c);
+                complaint__v1__complaint__free_unpacked(c, NULL);
+                n++;
+        }
+        mdb_cursor_close(cur);
+        if (r < 0)
+                return r;
+        if (rc != 0 && rc != MDB_NOTFOUND)
+                return st_err(rc);
+        done = rc == MDB_NOTFOUND;
+        if (done) {
+                MDB_val mk = {strlen(META_STATS_REBUILD), (void *)META_STATS_REBUILD};
+
+                rc = mdb_del(t->txn, t->store->dbi[DB_META], &mk, NULL);
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                        return st_err(rc);
+        } else if ((r = st_meta_put_u64(t, META_STATS_REBUILD, next)) < 0) {
+                return r;
+        }
+        *ret_n = n;
+        *ret_done = done;
         return 0;
 }
 

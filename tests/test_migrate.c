@@ -1,8 +1,8 @@
 /* test_migrate.c: schema upgrades (the clocks, report counters, ledger and contact index of
- * schema 3, in a map the migration outgrows), refusal of newer stores, offline checks (drifted
- * counters and contact entries among them) and backups. The fixtures are written with LMDB
- * directly, as the previous daemon laid them out, so the test does not depend on the code it
- * checks to make them. */
+ * schema 3, in a map the migration outgrows; the zone of the counters, schema 8), refusal of newer
+ * stores, offline checks (drifted counters and contact entries among them) and backups. The
+ * fixtures are written with LMDB directly, as the previous daemon laid them out, so the test does
+ * not depend on the code it checks to make them. */
 #include <errno.h>
 #include <stdio.h>
 #include <ftw.h>
@@ -662,7 +662,11 @@ test_migration(const char *dir)
         REQUIRE(store_open(dir, 64 << 20, &s) == 0);
         CHECK_INT(store_schema(s), STORE_SCHEMA_VERSION);
         CHECK_INT(store_schema_migrated_from(s), 1);
+        /* Schema 8: the counters the migration built are by UTC day, and recorded so; no
+         * rebuild is under way until a daemon sets another zone. */
+        CHECK_STR(store_stats_zone(s), "UTC");
         REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_stats_rebuilding(t, NULL), -ENOENT);
         /* billing had events 1, 3, 5; network 2 and 4. */
         CHECK_INT(store_stream_head(t, "billing", &head), 0);
         CHECK_INT(head, 3);

@@ -537,6 +537,185 @@ test_store_full_at_commit(void)
         check_rm_tree(dir);
 }
 
+/* The complaints of local day day (of the counters' zone), from the counters alone. */
+static int64_t
+s_day_total(store_t *s, uint32_t day)
+{
+        struct collect col = {0};
+        uint8_t scope[16];
+        size_t scope_len = stats_scope(NULL, NULL, scope, sizeof(scope));
+        store_txn_t *t;
+
+        REQUIRE(store_begin(s, false, &t) == 0);
+        CHECK_INT(store_stats_rows(t, day, day + 1, scope, scope_len, s_collect, &col), 0);
+        store_abort(&t);
+        return col.total[SF_COMPLAINTS];
+}
+
+static bool
+s_rebuilding(store_t *s, uint64_t *ret_next)
+{
+        store_txn_t *t;
+        bool r;
+
+        REQUIRE(store_begin(s, false, &t) == 0);
+        r = store_stats_rebuilding(t, ret_next) == 0;
+        store_abort(&t);
+        return r;
+}
+
+/* Local days: the day of an instant and where a day begins, in zones east and west of UTC and
+ * across a change of offset; then the counters of a store keyed by them, rebuilt in steps
+ * when the zone changes, with changes made while the rebuild runs. */
+static void
+test_local_days(void)
+{
+        char dir[] = "/tmp/test_stats.XXXXXX";
+        /* 2026-10-31T15:30Z and 16:30Z: 23:30 on 31 October and 00:30 on 1 November in
+         * Shanghai (UTC+8); 11:30 and 12:30 on 31 October in New York (UTC-4). */
+        const int64_t a_at = 1793460600000, b_at = a_at + 3600000;
+        const uint32_t oct31 = (uint32_t)tz_days_from_civil(2026, 10, 31);
+        struct fixture a, b, b2, c, a2;
+        tz_t *sh = NULL, *ny = NULL, *utc = NULL;
+        store_t *s = NULL;
+        uint64_t next = 0;
+        uint32_t n, steps = 0;
+        bool started = false, done = false;
+
+        REQUIRE(tz_load("Asia/Shanghai", &sh) == 0);
+        REQUIRE(tz_load("America/New_York", &ny) == 0);
+        REQUIRE(tz_load("UTC", &utc) == 0);
+        CHECK_INT(store_local_day(utc, a_at), oct31);
+        CHECK_INT(store_local_day(utc, b_at), oct31);
+        CHECK_INT(store_local_day(sh, a_at), oct31);
+        CHECK_INT(store_local_day(sh, b_at), oct31 + 1);
+        CHECK_INT(store_local_day(ny, b_at), oct31);
+        /* Shanghai's 1 November began at 16:00 UTC the day before. */
+        CHECK_INT(store_local_day_start(sh, oct31 + 1), a_at + 30 * 60000);
+        CHECK_INT(store_local_day(sh, a_at + 30 * 60000), oct31 + 1);
+        CHECK_INT(store_local_day(sh, a_at + 30 * 60000 - 1), oct31);
+        /* New York's 1 November has 25 hours (EDT ends at 02:00): 04:00Z to 05:00Z next day. */
+        CHECK_INT(store_local_day_start(ny, oct31 + 1), 1793505600000);
+        CHECK_INT(store_local_day_start(ny, oct31 + 2) - store_local_day_start(ny, oct31 + 1),
+                  25 * 3600000ll);
+        /* Before 1970 everything is day 0. */
+        CHECK_INT(store_local_day(ny, 0), 0);
+        CHECK_INT(store_local_day(utc, -1), 0);
+
+        REQUIRE(mkdtemp(dir) != NULL);
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        CHECK_STR(store_stats_zone(s), "UTC");
+        s_fixture(&a, 1, a_at);
+        s_fixture(&b, 2, b_at);
+        s_put(s, &a.c, NULL);
+        s_put(s, &b.c, NULL);
+        CHECK_INT(s_day_total(s, oct31), 2);
+        CHECK_INT(s_day_total(s, oct31 + 1), 0);
+
+        /* To Shanghai: emptied, and rebuilt a complaint a step. */
+        CHECK_INT(store_set_stats_zone(s, "Asia/Shanghai", &started), 0);
+        CHECK(started);
+        CHECK_STR(store_stats_zone(s), "Asia/Shanghai");
+        CHECK(s_rebuilding(s, &next));
+        CHECK_INT(next, 1);
+        CHECK_INT(s_day_total(s, oct31), 0);
+        {
+                store_txn_t *t;
+
+                REQUIRE(store_begin(s, true, &t) == 0);
+                CHECK_INT(store_stats_rebuild_step(t, 1, &n, &done), 0);
+                CHECK_INT(n, 1);
+                CHECK(!done);
+                REQUIRE(store_commit(&t) == 0);
+        }
+        CHECK(s_rebuilding(s, &next));
+        CHECK_INT(next, 2);
+        CHECK_INT(s_day_total(s, oct31), 1);
+        /* Half-way: the offline check checks what the rebuild counted so far; a reopened
+         * store goes on where the last step ended. */
+        store_close(&s);
+        {
+                char *out = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&out, &len);
+
+                REQUIRE(f != NULL);
+                CHECK_INT(store_check(dir, f), 0);
+                fclose(f);
+                CHECK(strstr(out, "being rebuilt for zone Asia/Shanghai, complaints below 2") !=
+                      NULL);
+                free(out);
+        }
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        CHECK_STR(store_stats_zone(s), "Asia/Shanghai");
+        CHECK(s_rebuilding(s, &next));
+        CHECK_INT(next, 2);
+        /* Changes meanwhile: to a complaint counted (1, closed), to one not yet (2, closed),
+         * and a new one (3): the first goes to the counters now, the others with the rebuild. */
+        s_fixture(&a2, 1, a_at);
+        s_closed(&a2);
+        s_put(s, &a2.c, &a.c);
+        s_fixture(&b2, 2, b_at);
+        s_closed(&b2);
+        s_put(s, &b2.c, &b.c);
+        s_fixture(&c, 3, b_at + 1000);
+        s_put(s, &c.c, NULL);
+        CHECK_INT(s_day_total(s, oct31), 1);
+        CHECK_INT(s_day_total(s, oct31 + 1), 0);
+        for (done = false; !done && steps < 10; steps++) {
+                store_txn_t *t;
+
+                REQUIRE(store_begin(s, true, &t) == 0);
+                CHECK_INT(store_stats_rebuild_step(t, 1, &n, &done), 0);
+                REQUIRE(store_commit(&t) == 0);
+        }
+        CHECK(done);
+        CHECK_INT(steps, 2);
+        CHECK(!s_rebuilding(s, NULL));
+        CHECK_INT(s_day_total(s, oct31), 1);
+        CHECK_INT(s_day_total(s, oct31 + 1), 2);
+        /* The same zone again: nothing to do. A step with none under way is done at once. */
+        CHECK_INT(store_set_stats_zone(s, "Asia/Shanghai", &started), 0);
+        CHECK(!started);
+        {
+                store_txn_t *t;
+
+                REQUIRE(store_begin(s, true, &t) == 0);
+                CHECK_INT(store_stats_rebuild_step(t, 5, &n, &done), 0);
+                CHECK(done);
+                CHECK_INT(n, 0);
+                store_abort(&t);
+        }
+        /* An unknown zone changes nothing. */
+        CHECK(store_set_stats_zone(s, "Nowhere/Town", &started) < 0);
+        CHECK_STR(store_stats_zone(s), "Asia/Shanghai");
+        store_close(&s);
+        CHECK_INT(store_check(dir, stderr), 0);
+        /* Recorded: a reopened store keys by Shanghai's days. */
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        CHECK_STR(store_stats_zone(s), "Asia/Shanghai");
+        CHECK_INT(s_day_total(s, oct31 + 1), 2);
+        store_close(&s);
+        check_rm_tree(dir);
+
+        /* A store without complaints takes a new zone without a rebuild. */
+        {
+                char empty[] = "/tmp/test_stats.XXXXXX";
+
+                REQUIRE(mkdtemp(empty) != NULL);
+                REQUIRE(store_open(empty, 1ull << 30, &s) == 0);
+                CHECK_INT(store_set_stats_zone(s, "America/New_York", &started), 0);
+                CHECK(!started);
+                CHECK(!s_rebuilding(s, NULL));
+                CHECK_STR(store_stats_zone(s), "America/New_York");
+                store_close(&s);
+                check_rm_tree(empty);
+        }
+        tz_free(&sh);
+        tz_free(&ny);
+        tz_free(&utc);
+}
+
 int
 main(void)
 {
@@ -548,5 +727,6 @@ main(void)
         test_store();
         test_store_batch();
         test_store_full_at_commit();
+        test_local_days();
         return check_summary();
 }

@@ -161,10 +161,19 @@ s_times(void *ctx)
 static int
 s_report_options(struct ctl *x, struct report_options *o)
 {
+        const struct tz *zone = NULL;
         uint64_t limit;
+        int64_t from, to;
+        char err[256];
         int r;
 
         if ((r = ctl_number(x, OPT_LIMIT, 1, UINT32_MAX, &limit)))
+                return r;
+        /* The period is the centre's: check its form first, then ask the daemon for its zone. */
+        if (report_period(x->val[OPT_MONTH], x->val[OPT_FROM], x->val[OPT_TO], NULL, &from, &to,
+                          err, sizeof(err)) < 0)
+                return ctl_usage_error(x, "%s", err);
+        if ((r = ctl_centre_zone(x, &zone)))
                 return r;
         *o = (struct report_options){
             .endpoint = x->endpoint,
@@ -180,6 +189,7 @@ s_report_options(struct ctl *x, struct report_options *o)
             .department = x->val[OPT_DEPARTMENT],
             .category = x->val[OPT_CATEGORY],
             .limit = (uint32_t)limit,
+            .zone = zone,
             .times = s_times,
             .times_ctx = x,
         };

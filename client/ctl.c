@@ -154,9 +154,10 @@ static const struct command commands[] = {
         "priority, channel and department; the share handled within the response and\n"
         "resolution limits; escalations by level; median and 90th-percentile business time to\n"
         "acceptance and to resolution; follow-up rate and satisfaction; reopened and dismissed;\n"
-        "responsibility and compensation. Periods are in UTC; WHEN is a date (2026-11-01, --to\n"
-        "includes that day), a time (2026-11-01T08:30Z) or @MILLISECONDS. --csv: one line per\n"
-        "figure set, for spreadsheets.")},
+        "responsibility and compensation. Periods are the centre's, in its time zone; WHEN is a\n"
+        "date (2026-11-01, --to includes that day), a local time (2026-11-01T08:30; with a Z,\n"
+        "2026-11-01T08:30Z, a UTC one) or @MILLISECONDS. --csv: one line per figure set, for\n"
+        "spreadsheets.")},
     {"ledger", cmd_ledger,
      O(MONTH) | O(FROM) | O(TO) | O(DEPARTMENT) | O(CATEGORY) | O(CSV) | O(LIMIT), 0, 0, false,
      "(--month YYYY-MM | --from WHEN --to WHEN) [--department D | --category C] [--csv]",

@@ -144,6 +144,13 @@ int ctl_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply);
  * zone_name, when not NULL, is the zone already known (from a status reply). */
 void ctl_times(struct ctl *x, const char *zone_name);
 
+/* The centre's zone, in which report periods are read (--month is the centre's month): the one
+ * already loaded, or the zone of the daemon's status, loaded into x->zone (still owned by x).
+ * Unlike ctl_times() it asks with --json and --utc too, and a failure is the command's: returns
+ * 0, or the exit status after saying what failed (no answer, or a zone this machine's tzdata
+ * lacks). */
+int ctl_centre_zone(struct ctl *x, const struct tz **ret);
+
 /* Flushes stdout: 0, or EXIT_REFUSED after saying why it could not be written. */
 int ctl_flush(void);
 

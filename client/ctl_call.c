@@ -286,17 +286,50 @@ ctl_times(struct ctl *x, const char *zone_name)
 {
         pb_reply_t *reply = NULL;
 
-        if (x->json || x->utc || x->zone)
+        if (x->json || x->utc)
                 return;
-        if (zone_name == NULL) {
-                reply = s_status_quiet(x);
-                zone_name = reply ? reply->status->zone : "";
+        if (x->zone == NULL) {
+                if (zone_name == NULL) {
+                        reply = s_status_quiet(x);
+                        zone_name = reply ? reply->status->zone : "";
+                }
+                if (zone_load(zone_name, &x->zone) < 0 && zone_load("UTC", &x->zone) < 0)
+                        x->zone = NULL;
         }
-        if (zone_load(zone_name, &x->zone) < 0 && zone_load("UTC", &x->zone) < 0)
-                x->zone = NULL;
         render_set_zone(x->zone);
         if (reply)
                 complaint__v1__reply__free_unpacked(reply, NULL);
+}
+
+int
+ctl_centre_zone(struct ctl *x, const struct tz **ret)
+{
+        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
+        Complaint__V1__StatusRequest q = COMPLAINT__V1__STATUS_REQUEST__INIT;
+        pb_reply_t *reply = NULL;
+        int r;
+
+        if (x->zone == NULL) {
+                req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+                req.status = &q;
+                if ((r = ctl_call(x, &req, &reply)))
+                        return r;
+                if (reply->status == NULL) {
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+                        return ctl_fail(_("the reply from %s carries no status"), x->endpoint);
+                }
+                r = zone_load(reply->status->zone, &x->zone);
+                if (r < 0) {
+                        r = ctl_fail(_("the centre's time zone '%s' is not in this machine's "
+                                       "time zone data (install tzdata): %s"),
+                                     reply->status->zone, strerror(-r));
+                        complaint__v1__reply__free_unpacked(reply, NULL);
+                        return r;
+                }
+                complaint__v1__reply__free_unpacked(reply, NULL);
+        }
+        *ret = x->zone;
+        return 0;
 }
 
 int

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tz.h"
+
 #include "json.h"
 #include "render.h"
 #include "i18n.h"
@@ -16,35 +18,46 @@
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_NO_ANSWER 3
-#define DAY_MS 86400000ll
 #define REPLY_TEXT_MAX 40 /* columns of a reply shown in the ledger's text table */
 
 /* ------------------------------------------------------------------ periods */
 
-/* "2026-11-01", "2026-11-01T08:30Z", "2026-11-01T08:30:15Z" or "@ms"; *ret_date_only says
- * whether it was a date alone. */
-static int
-s_instant(const char *s, int64_t *ret, bool *ret_date_only)
+/* Seconds since the epoch of a wall time read in zone (NULL: UTC). A wall time that the clocks
+ * skip (spring forward) is the instant the gap ends; one that occurs twice, the first. */
+static int64_t
+s_wall(const struct tz *zone, int64_t days, int h, int mi, int se)
 {
-        struct tm tm = {0};
+        int64_t wall = days * 86400 + h * 3600 + mi * 60 + se;
+
+        return zone ? tz_utc_of_local(zone, wall) : wall;
+}
+
+/* "2026-11-01", "2026-11-01T08:30", "2026-11-01T08:30:15", either time with a Z (then UTC), or
+ * "@ms". A date or a time without Z is the centre's wall time (zone; NULL is UTC). A date
+ * alone is the start of that day, or with end set the start of the next one (--to includes its
+ * day; a local day can be 23 or 25 hours long). */
+static int
+s_instant(const char *s, const struct tz *zone, bool end, int64_t *ret)
+{
         int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+        bool date_only, utc = false;
+        int64_t days;
 
         if (s[0] == '@') {
-                char *end;
+                char *e;
                 long long v;
 
                 errno = 0;
-                v = strtoll(s + 1, &end, 10);
-                if (errno || end == s + 1 || *end || v < 0)
+                v = strtoll(s + 1, &e, 10);
+                if (errno || e == s + 1 || *e || v < 0)
                         return -EINVAL;
                 *ret = v;
-                *ret_date_only = false;
                 return 0;
         }
         if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
                 return -EINVAL;
-        *ret_date_only = s[n] == '\0';
-        if (!*ret_date_only) {
+        date_only = s[n] == '\0';
+        if (!date_only) {
                 int m = 0;
 
                 if (sscanf(s + n, "T%2d:%2d%n", &h, &mi, &m) != 2 || m != 6)
@@ -55,38 +68,25 @@ s_instant(const char *s, int64_t *ret, bool *ret_date_only)
                                 return -EINVAL;
                         n += m;
                 }
-                if (strcmp(s + n, "Z") != 0 && s[n] != '\0')
+                utc = strcmp(s + n, "Z") == 0;
+                if (!utc && s[n] != '\0')
                         return -EINVAL;
         }
-        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
+        if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > tz_days_in_month(y, mo) ||
+            h > 23 || mi > 59 || se > 59)
                 return -EINVAL;
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = se;
-        *ret = (int64_t)timegm(&tm) * 1000;
-        /* timegm() normalises 2026-02-30 into March: refuse it. */
-        {
-                time_t t = (time_t)(*ret / 1000);
-                struct tm back;
-
-                if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
-                        return -EINVAL;
-        }
+        days = tz_days_from_civil(y, mo, d) + (date_only && end ? 1 : 0);
+        *ret = s_wall(utc ? NULL : zone, days, h, mi, se) * 1000;
         return 0;
 }
 
 int
-report_period(const char *month, const char *from, const char *to, int64_t *ret_from,
-              int64_t *ret_to, char *err, size_t err_size)
+report_period(const char *month, const char *from, const char *to, const struct tz *zone,
+              int64_t *ret_from, int64_t *ret_to, char *err, size_t err_size)
 {
         int64_t f, t;
-        bool date_only;
 
         if (month) {
-                char buf[32];
                 int y, m, n = 0;
 
                 if (from || to) {
@@ -94,40 +94,36 @@ report_period(const char *month, const char *from, const char *to, int64_t *ret_
                         return -EINVAL;
                 }
                 if (sscanf(month, "%4d-%2d%n", &y, &m, &n) != 2 || month[n] != '\0' || n != 7 ||
-                    m < 1 || m > 12) {
+                    y < 1970 || m < 1 || m > 12) {
                         snprintf(err, err_size, _("--month: '%s' is not a month such as 2026-11"),
                                  month);
                         return -EINVAL;
                 }
-                snprintf(buf, sizeof(buf), "%04d-%02d-01", y, m);
-                if (s_instant(buf, &f, &date_only) < 0)
-                        return -EINVAL;
-                snprintf(buf, sizeof(buf), "%04d-%02d-01", m == 12 ? y + 1 : y,
-                         m == 12 ? 1 : m + 1);
-                if (s_instant(buf, &t, &date_only) < 0)
-                        return -EINVAL;
+                f = s_wall(zone, tz_days_from_civil(y, m, 1), 0, 0, 0) * 1000;
+                t = s_wall(zone, tz_days_from_civil(y, m, 1) + tz_days_in_month(y, m), 0, 0, 0) *
+                    1000;
         } else {
                 if (!from || !to) {
                         snprintf(err, err_size,
                                  _("give the period: --month YYYY-MM, or --from and --to"));
                         return -EINVAL;
                 }
-                if (s_instant(from, &f, &date_only) < 0) {
+                if (s_instant(from, zone, false, &f) < 0) {
                         snprintf(err, err_size,
                                  _("--from: '%s' is not a date (2026-11-01), a time "
-                                   "(2026-11-01T08:30Z) or @milliseconds"),
+                                   "(2026-11-01T08:30, or 2026-11-01T08:30Z in UTC) or "
+                                   "@milliseconds"),
                                  from);
                         return -EINVAL;
                 }
-                if (s_instant(to, &t, &date_only) < 0) {
+                if (s_instant(to, zone, true, &t) < 0) {
                         snprintf(err, err_size,
                                  _("--to: '%s' is not a date (2026-11-30), a time "
-                                   "(2026-11-30T18:00Z) or @milliseconds"),
+                                   "(2026-11-30T18:00, or 2026-11-30T18:00Z in UTC) or "
+                                   "@milliseconds"),
                                  to);
                         return -EINVAL;
                 }
-                if (date_only)
-                        t += DAY_MS; /* --to DATE includes that day */
                 if (t <= f) {
                         snprintf(err, err_size, _("--to must come after --from"));
                         return -EINVAL;
@@ -203,7 +199,7 @@ s_prepare(const struct report_options *o, int64_t *from, int64_t *to)
                 fprintf(stderr, _("complaintctl: give --department or --category, not both\n"));
                 return EXIT_USAGE;
         }
-        if (report_period(o->month, o->from, o->to, from, to, err, sizeof(err)) < 0) {
+        if (report_period(o->month, o->from, o->to, o->zone, from, to, err, sizeof(err)) < 0) {
                 fprintf(stderr, "complaintctl: %s\n", err);
                 return EXIT_USAGE;
         }

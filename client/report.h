@@ -1,11 +1,12 @@
 /* report.h: complaintctl's `report` (the monthly analysis) and `ledger` (the reply ledger)
  * commands: the period they cover, the requests, and the output as text tables, JSON or CSV.
  *
- * Periods are in UTC: --month 2026-11 is [2026-11-01T00:00Z, 2026-12-01T00:00Z). --from and
- * --to take a date (2026-11-01: --from at the start of that day, --to at its end, so the day is
- * included), a time (2026-11-01T08:30Z or 2026-11-01T08:30:15Z: an instant, --to excluded),
- * or @MILLISECONDS since the epoch (excluded for --to). A complaint belongs to the period of
- * the instant it was created. */
+ * Periods are the centre's (its zone, StatusReply.zone): --month 2026-11 is from midnight on 1
+ * November to midnight on 1 December on the centre's clocks. --from and --to take a date
+ * (2026-11-01: --from at the start of that local day, --to at its end, so the day is included),
+ * a local time (2026-11-01T08:30 or 2026-11-01T08:30:15; with a Z, 2026-11-01T08:30Z, a UTC
+ * one; --to excluded), or @MILLISECONDS since the epoch (excluded for --to). A complaint
+ * belongs to the period of the instant it was created. */
 #ifndef COMPLAINTD_REPORT_H
 #define COMPLAINTD_REPORT_H
 
@@ -15,6 +16,8 @@
 
 #include "complaint_client.h"
 #include "settings.h"
+
+struct tz;
 
 /* What complaintctl parsed for report and ledger; every string is borrowed. */
 struct report_options {
@@ -30,17 +33,19 @@ struct report_options {
         const char *department; /* NULL: all */
         const char *category;   /* NULL: all; not with department */
         uint32_t limit;         /* ledger rows per request; 0: the daemon's default */
+        const struct tz *zone;  /* the centre's zone, in which the period is read; NULL: UTC */
         /* Called, when not NULL, once the reply is in and before text (not JSON or CSV) is
          * printed: complaintctl sets the zone of the times there (ctl_times()). */
         void (*times)(void *ctx);
         void *times_ctx;
 };
 
-/* Turns the options' period into [*ret_from, *ret_to) in UTC milliseconds. Returns 0, or
+/* Turns the options' period, read in zone (NULL: UTC), into [*ret_from, *ret_to) in UTC
+ * milliseconds. Returns 0, or
  * -EINVAL after writing what is wrong (one sentence, naming the option) into err; the
  * out-parameters are then untouched. */
-int report_period(const char *month, const char *from, const char *to, int64_t *ret_from,
-                  int64_t *ret_to, char *err, size_t err_size);
+int report_period(const char *month, const char *from, const char *to, const struct tz *zone,
+                  int64_t *ret_from, int64_t *ret_to, char *err, size_t err_size);
 
 /* Runs `report` or `ledger` against the daemon and prints the result on stdout, messages on
  * stderr. Returns complaintctl's exit status: 0 done, 1 the daemon refused (or the output could

@@ -270,6 +270,62 @@ s_check_shanghai(harness_client_t *c, uint64_t a, uint64_t b, uint64_t filler, c
         CHECK_INT(n >= 1 ? ids[0] : 0, b);
 }
 
+/* complaintctl report of a period given as the user types it; checks the instants it asked
+ * for and the complaints counted. */
+static void
+s_check_ctl_report(const char *const *period, int64_t from, int64_t to, int64_t complaints)
+{
+        const char *args[8] = {"--json", "report"};
+        size_t n = 2;
+        harness_ctl_t r;
+
+        for (size_t i = 0; period[i] && n < 7; i++)
+                args[n++] = period[i];
+        args[n] = NULL;
+        r = harness_ctl(&h, args);
+        if (r.code != 0 || r.json == NULL)
+                fprintf(stderr, "complaintctl report %s: exit %d: %s\n", period[1], r.code,
+                        r.err ? r.err : "");
+        REQUIRE(r.code == 0 && r.json != NULL);
+        CHECK_INT(hjson_int(r.json, "from_ms", -1), from);
+        CHECK_INT(hjson_int(r.json, "to_ms", -1), to);
+        CHECK_INT(hjson_int(r.json, "total.complaints", -1), complaints);
+        harness_ctl_free(&r);
+}
+
+/* The same periods typed on complaintctl's command line: dates, months and wall times without
+ * a Z are the centre's (Shanghai), times with a Z are UTC. */
+static void
+s_check_ctl_shanghai(uint64_t filler)
+{
+        harness_ctl_t r;
+
+        fprintf(stderr, "checking complaintctl's periods in Shanghai\n");
+        s_check_ctl_report((const char *const[]){"--month", "2026-10", NULL}, SH(2026, 10, 1),
+                           SH(2026, 11, 1), (int64_t)filler + 1);
+        s_check_ctl_report((const char *const[]){"--month", "2026-11", NULL}, SH(2026, 11, 1),
+                           SH(2026, 12, 1), 1);
+        s_check_ctl_report(
+            (const char *const[]){"--from", "2026-10-31", "--to", "2026-10-31", NULL},
+            SH(2026, 10, 31), SH(2026, 11, 1), 1);
+        s_check_ctl_report(
+            (const char *const[]){"--from", "2026-10-31T12:00", "--to", "2026-11-01T12:00", NULL},
+            SH(2026, 10, 31) + 12 * HOUR_MS, SH(2026, 11, 1) + 12 * HOUR_MS, 2);
+        s_check_ctl_report(
+            (const char *const[]){"--from", "2026-10-31T00:00Z", "--to", "2026-11-01T00:00Z", NULL},
+            s_utc(2026, 10, 31, 0, 0), s_utc(2026, 11, 1, 0, 0), 2);
+        r = HARNESS_CTL(&h, "--json", "ledger", "--month", "2026-11");
+        REQUIRE(r.code == 0 && r.json != NULL);
+        CHECK_INT(hjson_int(r.json, "from_ms", -1), SH(2026, 11, 1));
+        CHECK_INT(hjson_len(r.json, "rows"), 1);
+        harness_ctl_free(&r);
+        /* A malformed period is the user's mistake, named before the daemon is asked. */
+        r = HARNESS_CTL(&h, "report", "--month", "2026-13");
+        CHECK_INT(r.code, 2);
+        CHECK(r.err && strstr(r.err, "--month"));
+        harness_ctl_free(&r);
+}
+
 static void
 s_check_unknown(harness_client_t *c)
 {
@@ -392,6 +448,7 @@ main(void)
         s_start();
         REQUIRE(harness_client_open(&h, &c) == 0);
         s_check_shanghai(&c, a, b, FILLER, "after a restart");
+        s_check_ctl_shanghai(FILLER);
 
         /* A complaint whose response deadline (1h, 24x7) will fall due during the rebuild. */
         x = s_create(&c);

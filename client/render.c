@@ -58,6 +58,12 @@ render_time(int64_t ms, char *buf, size_t size)
 const char *
 render_duration(int64_t ms, char *buf, size_t size)
 {
+        return render_duration_in(ms, true, buf, size);
+}
+
+const char *
+render_duration_in(int64_t ms, bool days, char *buf, size_t size)
+{
         uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms, sec = u / 1000;
         size_t o = 0;
 
@@ -67,10 +73,11 @@ render_duration(int64_t ms, char *buf, size_t size)
                 snprintf(buf, size, u ? "%" PRIu64 "ms" : "0s", u);
                 return buf;
         }
-        if (sec >= 86400)
+        if (days && sec >= 86400)
                 o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "d", sec / 86400);
-        if (sec % 86400 >= 3600 && o < size)
-                o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "h", sec % 86400 / 3600);
+        if ((days ? sec % 86400 : sec) >= 3600 && o < size)
+                o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "h",
+                                      (days ? sec % 86400 : sec) / 3600);
         if (sec % 3600 >= 60 && o < size)
                 o += (size_t)snprintf(buf + o, size - o, "%" PRIu64 "m", sec % 3600 / 60);
         if (sec % 60 && o < size)
@@ -503,10 +510,10 @@ s_clock_text(FILE *f, const Complaint__V1__Clock *k, bool *first)
         /* Filled by daemons that know it (get and list); 0 from older ones. */
         if (k->running && !k->paused && k->business_left_ms > 0)
                 ADD(_(" (%s business time left)"),
-                    render_duration(k->business_left_ms, d, sizeof(d)));
+                    render_duration_in(k->business_left_ms, false, d, sizeof(d)));
         else if (k->running && !k->paused && k->business_left_ms < 0)
                 ADD(_(" (overdue by %s business time)"),
-                    render_duration(k->business_left_ms, d, sizeof(d)));
+                    render_duration_in(k->business_left_ms, false, d, sizeof(d)));
         if (k->paused_total_ms > 0)
                 ADD(_(", paused %s in all"), render_duration(k->paused_total_ms, d, sizeof(d)));
         if (k->paused)

@@ -8,6 +8,7 @@
 #define COMPLAINTD_RENDER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,6 +27,10 @@ void render_set_zone(const struct tz *tz);
 
 /* Formats a duration as "2d3h", "1h20m", "3m12s", "0s" (sign dropped) into buf. */
 const char *render_duration(int64_t ms, char *buf, size_t size);
+
+/* The same, with days left out when days is false ("26h30m"): for business time, where a "day"
+ * of 24 hours would read as a working day. */
+const char *render_duration_in(int64_t ms, bool days, char *buf, size_t size);
 
 /* The word of a ClockKind: "response", "resolution", "follow_up"; "" when unspecified. */
 const char *render_clock_kind(int kind);

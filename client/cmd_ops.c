@@ -19,33 +19,13 @@
 #include "watch.h"
 #include "width.h"
 
-static int
-s_status_call(struct ctl *x, pb_reply_t **ret_reply)
-{
-        pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
-        Complaint__V1__StatusRequest q = COMPLAINT__V1__STATUS_REQUEST__INIT;
-        pb_reply_t *reply = NULL;
-        int r;
-
-        req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
-        req.status = &q;
-        if ((r = ctl_call(x, &req, &reply)))
-                return r;
-        if (reply->status == NULL) {
-                complaint__v1__reply__free_unpacked(reply, NULL);
-                return ctl_fail(_("the reply from %s carries no status"), x->endpoint);
-        }
-        *ret_reply = reply;
-        return 0;
-}
-
 int
 cmd_status(struct ctl *x)
 {
         pb_reply_t *reply = NULL;
         int r;
 
-        if ((r = s_status_call(x, &reply)))
+        if ((r = ctl_status(x, &reply)))
                 return r;
         if (x->json) {
                 json_t j;

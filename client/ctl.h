@@ -137,6 +137,10 @@ int ctl_number(const struct ctl *x, enum opt o, uint64_t min, uint64_t max, uint
  * the exit status after saying what went wrong. */
 int ctl_call(struct ctl *x, pb_request_t *req, pb_reply_t **ret_reply);
 
+/* The daemon's status through ctl_call(): 0 with *ret_reply (the caller's, status set), or
+ * the exit status after saying what failed. */
+int ctl_status(struct ctl *x, pb_reply_t **ret_reply);
+
 /* Makes the text output print times in the centre's zone (render_set_zone()): the zone the
  * daemon reports in its status (StatusReply.zone), UTC when it reports none or cannot be asked,
  * or the zone is unknown here. Nothing with --json or --utc, whose times stay RFC 3339 UTC.

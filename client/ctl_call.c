@@ -302,31 +302,42 @@ ctl_times(struct ctl *x, const char *zone_name)
 }
 
 int
-ctl_centre_zone(struct ctl *x, const struct tz **ret)
+ctl_status(struct ctl *x, pb_reply_t **ret_reply)
 {
         pb_request_t req = COMPLAINT__V1__REQUEST__INIT;
         Complaint__V1__StatusRequest q = COMPLAINT__V1__STATUS_REQUEST__INIT;
         pb_reply_t *reply = NULL;
         int r;
 
+        req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
+        req.status = &q;
+        if ((r = ctl_call(x, &req, &reply)))
+                return r;
+        if (reply->status == NULL) {
+                complaint__v1__reply__free_unpacked(reply, NULL);
+                return ctl_fail(_("the reply from %s carries no status"), x->endpoint);
+        }
+        *ret_reply = reply;
+        return 0;
+}
+
+int
+ctl_centre_zone(struct ctl *x, const struct tz **ret)
+{
+        pb_reply_t *reply = NULL;
+        int r;
+
         if (x->zone == NULL) {
-                req.body_case = COMPLAINT__V1__REQUEST__BODY_STATUS;
-                req.status = &q;
-                if ((r = ctl_call(x, &req, &reply)))
+                if ((r = ctl_status(x, &reply)))
                         return r;
-                if (reply->status == NULL) {
-                        complaint__v1__reply__free_unpacked(reply, NULL);
-                        return ctl_fail(_("the reply from %s carries no status"), x->endpoint);
-                }
                 r = zone_load(reply->status->zone, &x->zone);
-                if (r < 0) {
+                if (r < 0)
                         r = ctl_fail(_("the centre's time zone '%s' is not in this machine's "
                                        "time zone data (install tzdata): %s"),
                                      reply->status->zone, strerror(-r));
-                        complaint__v1__reply__free_unpacked(reply, NULL);
-                        return r;
-                }
                 complaint__v1__reply__free_unpacked(reply, NULL);
+                if (r)
+                        return r;
         }
         *ret = x->zone;
         return 0;

@@ -17,106 +17,6 @@
 #include "log.h"
 #include "macro.h"
 
-/* Writes the path of a setting ("departments[2].id") into buf. */
-static void
-s_path(const config_setting_t *s, char *buf, size_t size)
-{
-        const config_setting_t *parent = config_setting_parent(s);
-        char prefix[256] = "";
-
-        if (parent == NULL) {
-                buf[0] = '\0';
-                return;
-        }
-        s_path(parent, prefix, sizeof(prefix));
-        if (config_setting_name(s))
-                snprintf(buf, size, "%s%s%s", prefix, prefix[0] ? "." : "", config_setting_name(s));
-        else
-                snprintf(buf, size, "%s[%d]", prefix, config_setting_index(s));
-}
-
-static void
-s_add_error(struct loader *l, const char *line)
-{
-        size_t n = strlen(line);
-        char *p = realloc(l->errors, l->errors_len + n + 2);
-
-        if (p == NULL)
-                return;
-        l->errors = p;
-        memcpy(l->errors + l->errors_len, line, n);
-        /* One error, one line: a value quoted in it may hold a newline or another control. */
-        for (size_t i = l->errors_len; i < l->errors_len + n; i++)
-                if ((unsigned char)l->errors[i] < 0x20 || l->errors[i] == 0x7f)
-                        l->errors[i] = '?';
-        l->errors_len += n;
-        l->errors[l->errors_len++] = '\n';
-        l->errors[l->errors_len] = '\0';
-        l->n_errors++;
-}
-
-/* Records "file:line: setting[.key]: reason". s may be NULL for the whole file; key names a
- * missing member of s. */
-void
-cfg_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-        char path[256] = "", reason[512], line[1024];
-        const char *file = l->path;
-        unsigned lineno = 0;
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(reason, sizeof(reason), fmt, ap);
-        va_end(ap);
-        if (s != NULL) {
-                s_path(s, path, sizeof(path));
-                lineno = config_setting_source_line(s);
-                if (config_setting_source_file(s))
-                        file = config_setting_source_file(s);
-        }
-        if (key != NULL) {
-                size_t n = strlen(path);
-                snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", key);
-        }
-        snprintf(line, sizeof(line), "%s:%u: %s: %s", file, lineno, path[0] ? path : "(top)",
-                 reason);
-        s_add_error(l, line);
-}
-
-/* Refuses members of group that are not in the NULL-terminated list known. */
-void
-cfg_check_keys(struct loader *l, const config_setting_t *group, const char *const *known)
-{
-        int n = config_setting_length(group);
-
-        for (int i = 0; i < n; i++) {
-                const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
-                const char *name = config_setting_name(m);
-                bool found = false;
-
-                for (const char *const *k = known; *k && name; k++)
-                        if (strcmp(*k, name) == 0)
-                                found = true;
-                if (!found)
-                        cfg_error(l, m, NULL, "unknown setting");
-        }
-}
-
-/* Whether the optional group g is there to be read: false when it is absent, and after an
- * error when it is not a group; its members not in known are refused. */
-bool
-cfg_group(struct loader *l, const config_setting_t *g, const char *const *known)
-{
-        if (g == NULL)
-                return false;
-        if (!config_setting_is_group(g)) {
-                cfg_error(l, g, NULL, "must be a group { ... }");
-                return false;
-        }
-        cfg_check_keys(l, g, known);
-        return true;
-}
-
 /* Copies a string member. Returns 1 when present and valid, 0 when absent (an error if
  * required), -1 when present but wrong. */
 int
@@ -128,12 +28,12 @@ cfg_get_string(struct loader *l, const config_setting_t *group, const char *key,
 
         if (m == NULL) {
                 if (required)
-                        cfg_error(l, group, key, "missing");
+                        cfg_error(&l->log, group, key, "missing");
                 return 0;
         }
         v = config_setting_get_string(m);
         if (v == NULL) {
-                cfg_error(l, m, NULL, "must be a string");
+                cfg_error(&l->log, m, NULL, "must be a string");
                 return -1;
         }
         if (config_set_string(field, v) < 0)
@@ -160,7 +60,7 @@ cfg_get_id(struct loader *l, const config_setting_t *group, const char *key, cha
         if (r <= 0)
                 return r;
         if (strlen(*field) > 64 || !s_valid_id(*field)) {
-                cfg_error(l, config_setting_get_member(group, key), NULL,
+                cfg_error(&l->log, config_setting_get_member(group, key), NULL,
                           "\"%s\" is not an id: use 1 to 64 lower-case letters, digits and '_', "
                           "starting with a letter",
                           *field);
@@ -182,12 +82,12 @@ s_get_uint(struct loader *l, const config_setting_t *group, const char *key, lon
                 return;
         if (config_setting_type(m) != CONFIG_TYPE_INT &&
             config_setting_type(m) != CONFIG_TYPE_INT64) {
-                cfg_error(l, m, NULL, "must be an integer");
+                cfg_error(&l->log, m, NULL, "must be an integer");
                 return;
         }
         v = config_setting_get_int64(m);
         if (v < min || v > max) {
-                cfg_error(l, m, NULL, "%lld is out of range (%lld to %lld)", v, min, max);
+                cfg_error(&l->log, m, NULL, "%lld is out of range (%lld to %lld)", v, min, max);
                 return;
         }
         *field = v;
@@ -203,7 +103,7 @@ s_get_duration(struct loader *l, const config_setting_t *group, const char *key,
                 return;
         v = config_setting_get_string(m);
         if (v == NULL || config_parse_duration(v, field) < 0)
-                cfg_error(l, m, NULL,
+                cfg_error(&l->log, m, NULL,
                           "must be a duration such as \"90s\", \"30m\", \"2h\", \"1h30m\"");
 }
 
@@ -220,7 +120,7 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         long long batch = cfg->batch_max, hwm = cfg->event_hwm, queue = cfg->reply_queue;
         long long rebuild = cfg->rebuild_batch;
 
-        if (!cfg_group(l, g, daemon_keys))
+        if (!cfg_group(&l->log, g, daemon_keys))
                 return;
         cfg_get_string(l, g, "state_dir", false, &cfg->state_dir);
         cfg_get_string(l, g, "api", false, &cfg->api);
@@ -229,21 +129,21 @@ s_load_daemon(struct loader *l, const config_setting_t *g)
         if (cfg_get_string(l, g, "log_level", false, &level) > 0) {
                 cfg->log_level = log_level_parse(level);
                 if (cfg->log_level < 0)
-                        cfg_error(l, config_setting_get_member(g, "log_level"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(g, "log_level"), NULL,
                                   "\"%s\" is not one of debug, info, notice, warning, err", level);
         }
         s_get_duration(l, g, "heartbeat", &cfg->heartbeat_ms);
         s_get_duration(l, g, "read_budget", &cfg->read_budget_ms);
         s_get_duration(l, g, "idempotency_window", &cfg->idempotency_window_ms);
         if (cfg->idempotency_window_ms < 60000)
-                cfg_error(l, config_setting_get_member(g, "idempotency_window"), NULL,
+                cfg_error(&l->log, config_setting_get_member(g, "idempotency_window"), NULL,
                           "must be at least 1m: clients retry within minutes");
         if (cfg->read_budget_ms < 1 || cfg->read_budget_ms > 10000)
-                cfg_error(l, config_setting_get_member(g, "read_budget"), NULL,
+                cfg_error(&l->log, config_setting_get_member(g, "read_budget"), NULL,
                           "must be from 1ms to 10s");
         if (cfg_get_string(l, g, "store_max", false, &store_max) > 0 &&
             (config_parse_size(store_max, &cfg->store_max) < 0 || cfg->store_max < (1u << 20)))
-                cfg_error(l, config_setting_get_member(g, "store_max"), NULL,
+                cfg_error(&l->log, config_setting_get_member(g, "store_max"), NULL,
                           "must be a size of at least 1M, such as \"512M\" or \"8G\"");
         s_get_uint(l, g, "batch_max", 1, 100000, &batch);
         cfg->batch_max = (uint32_t)batch;
@@ -282,7 +182,7 @@ s_load_limits(struct loader *l, const config_setting_t *g)
                 known[i] = table[i].key;
         known[ELEMENTSOF(table)] = "compensation_max";
         known[ELEMENTSOF(table) + 1] = NULL;
-        if (!cfg_group(l, g, known))
+        if (!cfg_group(&l->log, g, known))
                 return;
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 uint32_t *field = (uint32_t *)((char *)lim + table[i].offset);
@@ -311,7 +211,7 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
 {
         static const char *const known[] = {"normal", "major", "urgent", NULL};
 
-        if (!cfg_group(l, g, known))
+        if (!cfg_group(&l->log, g, known))
                 return;
         for (int p = 1; p <= 3; p++) {
                 const config_setting_t *m = config_setting_get_member(g, known[p - 1]);
@@ -326,7 +226,7 @@ s_load_priorities(struct loader *l, const config_setting_t *g)
                 else
                         v = NAN;
                 if (!(v > 0.0 && v <= 100.0) || !s_whole_millionths(v))
-                        cfg_error(l, m, NULL,
+                        cfg_error(&l->log, m, NULL,
                                   "must be a number above 0 and at most 100, with at most six "
                                   "decimals");
                 else
@@ -343,7 +243,7 @@ s_load_chain(struct loader *l, const config_setting_t *d, struct config_departme
         if (list == NULL)
                 return;
         if (!config_setting_is_list(list)) {
-                cfg_error(l, list, NULL,
+                cfg_error(&l->log, list, NULL,
                           "must be a list ( { role = ...; allowance = ...; }, ... )");
                 return;
         }
@@ -357,18 +257,19 @@ s_load_chain(struct loader *l, const config_setting_t *d, struct config_departme
                 struct config_level *lv = &dep->chain[dep->n_chain];
 
                 if (!config_setting_is_group(e)) {
-                        cfg_error(l, e, NULL, "must be a group { role = ...; allowance = ...; }");
+                        cfg_error(&l->log, e, NULL,
+                                  "must be a group { role = ...; allowance = ...; }");
                         continue;
                 }
-                cfg_check_keys(l, e, keys);
+                cfg_check_keys(&l->log, e, keys);
                 cfg_get_string(l, e, "role", true, &lv->role);
                 if (config_setting_get_member(e, "allowance") == NULL)
-                        cfg_error(l, e, "allowance", "missing");
+                        cfg_error(&l->log, e, "allowance", "missing");
                 s_get_duration(l, e, "allowance", &lv->allowance_ms);
                 dep->n_chain++;
         }
         if (n > 32)
-                cfg_error(l, list, NULL, "at most 32 levels");
+                cfg_error(&l->log, list, NULL, "at most 32 levels");
 }
 
 static const char *const department_keys[] = {"id",         "name",  "calendar", "response",
@@ -385,14 +286,14 @@ s_load_timing(struct loader *l, const config_setting_t *d, struct config_departm
         if (cfg_get_string(l, d, "calendar", false, &cal) > 0) {
                 dep->calendar = config_find_calendar(l->cfg, cal);
                 if (dep->calendar == NULL)
-                        cfg_error(l, config_setting_get_member(d, "calendar"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(d, "calendar"), NULL,
                                   "unknown calendar \"%s\"", cal);
         }
         if ((dep->response_ms || dep->resolution_ms) && dep->calendar == NULL && cal == NULL)
-                cfg_error(l, d, "calendar", "missing: time limits are counted on a calendar");
+                cfg_error(&l->log, d, "calendar", "missing: time limits are counted on a calendar");
         if ((dep->response_ms || dep->resolution_ms) && dep->n_chain == 0 &&
             config_setting_get_member(d, "chain") == NULL)
-                cfg_error(l, d, "chain",
+                cfg_error(&l->log, d, "chain",
                           "missing: a department with time limits escalates up a chain");
 }
 
@@ -405,11 +306,11 @@ s_list_length(struct loader *l, const config_setting_t *root, const char *key, b
 
         if (list == NULL) {
                 if (required)
-                        cfg_error(l, NULL, key, "missing: at least one is needed");
+                        cfg_error(&l->log, NULL, key, "missing: at least one is needed");
                 return required ? -1 : 0;
         }
         if (!config_setting_is_list(list)) {
-                cfg_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                cfg_error(&l->log, list, NULL, "must be a list ( { ... }, ... )");
                 return -1;
         }
         return config_setting_length(list);
@@ -452,16 +353,16 @@ s_load_departments(struct loader *l, const config_setting_t *root)
                 struct config_department *dep = &cfg->departments[cfg->n_departments];
 
                 if (!config_setting_is_group(d)) {
-                        cfg_error(l, d, NULL, "must be a group { id = ...; name = ...; }");
+                        cfg_error(&l->log, d, NULL, "must be a group { id = ...; name = ...; }");
                         continue;
                 }
-                cfg_check_keys(l, d, department_keys);
+                cfg_check_keys(&l->log, d, department_keys);
                 if (cfg_get_id(l, d, "id", &dep->id) <= 0)
                         continue;
                 cfg_get_string(l, d, "name", true, &dep->name);
                 s_load_timing(l, d, dep);
                 if (config_find_department(cfg, dep->id) != NULL) {
-                        cfg_error(l, config_setting_get_member(d, "id"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(d, "id"), NULL,
                                   "duplicate department id \"%s\"", dep->id);
                         s_free_department(dep);
                         continue;
@@ -490,10 +391,11 @@ s_load_categories(struct loader *l, const config_setting_t *root)
                 struct config_category *cat = &cfg->categories[cfg->n_categories];
 
                 if (!config_setting_is_group(c)) {
-                        cfg_error(l, c, NULL, "must be a group { id = ...; department = ...; }");
+                        cfg_error(&l->log, c, NULL,
+                                  "must be a group { id = ...; department = ...; }");
                         continue;
                 }
-                cfg_check_keys(l, c, category_keys);
+                cfg_check_keys(&l->log, c, category_keys);
                 if (cfg_get_id(l, c, "id", &cat->id) <= 0)
                         continue;
                 cfg_get_string(l, c, "name", true, &cat->name);
@@ -501,10 +403,10 @@ s_load_categories(struct loader *l, const config_setting_t *root)
                 s_get_duration(l, c, "resolution", &cat->resolution_ms);
                 if (cfg_get_string(l, c, "department", true, &cat->department) > 0 &&
                     config_find_department(cfg, cat->department) == NULL)
-                        cfg_error(l, config_setting_get_member(c, "department"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(c, "department"), NULL,
                                   "unknown department \"%s\"", cat->department);
                 if (config_find_category(cfg, cat->id) != NULL) {
-                        cfg_error(l, config_setting_get_member(c, "id"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(c, "id"), NULL,
                                   "duplicate category id \"%s\"", cat->id);
                         s_free_category(cat);
                         continue;
@@ -522,11 +424,11 @@ s_load_privacy(struct loader *l, const config_setting_t *g)
 {
         static const char *const known[] = {"retention", "rekey", NULL};
 
-        if (!cfg_group(l, g, known))
+        if (!cfg_group(&l->log, g, known))
                 return;
         s_get_duration(l, g, "retention", &l->cfg->privacy_retention_ms);
         if (l->cfg->privacy_retention_ms > 0 && l->cfg->privacy_retention_ms < 1000)
-                cfg_error(l, config_setting_get_member(g, "retention"), NULL,
+                cfg_error(&l->log, config_setting_get_member(g, "retention"), NULL,
                           "must be at least 1s");
         s_get_duration(l, g, "rekey", &l->cfg->privacy_rekey_ms);
 }
@@ -537,7 +439,7 @@ s_load_event_log(struct loader *l, const config_setting_t *g)
         static const char *const known[] = {"keep_for", "keep_count", NULL};
         long long count = (long long)l->cfg->keep_events;
 
-        if (!cfg_group(l, g, known))
+        if (!cfg_group(&l->log, g, known))
                 return;
         s_get_duration(l, g, "keep_for", &l->cfg->keep_events_ms);
         s_get_uint(l, g, "keep_count", 1000, INT64_MAX / 2, &count);
@@ -551,7 +453,7 @@ s_load_repeat(struct loader *l, const config_setting_t *g)
         long long threshold = l->cfg->repeat_threshold;
         _cleanup_free_ char *cc = NULL;
 
-        if (!cfg_group(l, g, known))
+        if (!cfg_group(&l->log, g, known))
                 return;
         /* 0: no flagging. At most 1000: intake counts up to that many earlier complaints per
          * phone number or e-mail address (changes.h, CONTACT_SCAN_MAX). */
@@ -561,12 +463,12 @@ s_load_repeat(struct loader *l, const config_setting_t *g)
         if (cfg_get_string(l, g, "country_code", false, &cc) > 0) {
                 if (cc[0] == '\0' || strlen(cc) > 4 || strspn(cc, "0123456789") != strlen(cc) ||
                     cc[0] == '0')
-                        cfg_error(l, config_setting_get_member(g, "country_code"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(g, "country_code"), NULL,
                                   "\"%s\" is not a country code: 1 to 4 digits without a leading 0 "
                                   "or +, such as \"49\"",
                                   cc);
                 else if (config_set_string(&l->cfg->country_code, cc) < 0)
-                        cfg_error(l, g, "country_code", "out of memory");
+                        cfg_error(&l->log, g, "country_code", "out of memory");
         }
 }
 
@@ -576,7 +478,7 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
         static const char *const known[] = {"warning", "realert", "followup", NULL};
         const config_setting_t *w;
 
-        if (!cfg_group(l, g, known))
+        if (!cfg_group(&l->log, g, known))
                 return;
         w = config_setting_get_member(g, "warning");
         if (w) {
@@ -584,7 +486,7 @@ s_load_escalation(struct loader *l, const config_setting_t *g)
                            : config_setting_type(w) == CONFIG_TYPE_INT ? config_setting_get_int(w)
                                                                        : -1;
                 if (!(v >= 0.0 && v < 1.0) || !s_whole_millionths(v))
-                        cfg_error(l, w, NULL,
+                        cfg_error(&l->log, w, NULL,
                                   "must be a fraction of the allowance from 0 (no warnings) to "
                                   "below 1 with at most six decimals, such as 0.8");
                 else
@@ -641,7 +543,7 @@ s_set_defaults(conf_t *cfg)
 int
 config_load(const char *path, conf_t **ret, char **ret_errors)
 {
-        struct loader l = {.path = path};
+        struct loader l = {.log = {.path = path}};
         config_setting_t *root;
         config_t lc;
         char line[1024];
@@ -660,11 +562,11 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
                         snprintf(line, sizeof(line), "%s:%d: syntax: %s",
                                  config_error_file(&lc) ? config_error_file(&lc) : path,
                                  config_error_line(&lc), config_error_text(&lc));
-                s_add_error(&l, line);
+                cfg_error_line(&l.log, "%s", line);
                 goto out;
         }
         root = config_root_setting(&lc);
-        cfg_check_keys(&l, root, top_keys);
+        cfg_check_keys(&l.log, root, top_keys);
         if (config_set_string(&l.cfg->file, path) < 0 ||
             config_set_string(&l.cfg->state_dir, "state") < 0 ||
             config_set_string(&l.cfg->api, "tcp://127.0.0.1:7410") < 0 ||
@@ -685,22 +587,22 @@ config_load(const char *path, conf_t **ret, char **ret_errors)
         cfg_load_access(&l, config_setting_get_member(root, "access"));
         if (cfg_get_id(&l, root, "centre", &l.cfg->centre) > 0 &&
             config_find_department(l.cfg, l.cfg->centre) == NULL)
-                cfg_error(&l, config_setting_get_member(root, "centre"), NULL,
+                cfg_error(&l.log, config_setting_get_member(root, "centre"), NULL,
                           "unknown department \"%s\": the centre is configured as a department",
                           l.cfg->centre);
         cfg_load_zone(&l, root);
 out:
         config_destroy(&lc);
-        if (r == 0 && l.n_errors == 0) {
+        if (r == 0 && l.log.n_errors == 0) {
                 *ret = l.cfg;
-                free(l.errors);
+                free(l.log.errors);
                 return 0;
         }
         config_free(&l.cfg);
         if (ret_errors)
-                *ret_errors = l.errors;
+                *ret_errors = l.log.errors;
         else
-                free(l.errors);
+                free(l.log.errors);
         return r < 0 ? r : -EINVAL;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cfg.h"
 #include "config_int.h"
 #include "macro.h"
 
@@ -167,18 +168,19 @@ s_load_departments(struct loader *l, const config_setting_t *g, struct config_pr
         int n = list ? config_setting_length(list) : 0;
 
         if (list && !config_setting_is_array(list) && !config_setting_is_list(list)) {
-                cfg_error(l, list, NULL, "must be a list of department ids [\"billing\", ...]");
+                cfg_error(&l->log, list, NULL,
+                          "must be a list of department ids [\"billing\", ...]");
                 return;
         }
         if (p->role != ROLE_DEPARTMENT && p->role != ROLE_SUPERVISOR) {
                 if (list)
-                        cfg_error(l, list, NULL,
+                        cfg_error(&l->log, list, NULL,
                                   "only department and supervisor principals are "
                                   "limited to departments");
                 return;
         }
         if (n == 0) {
-                cfg_error(l, g, "departments", "a %s principal needs its departments",
+                cfg_error(&l->log, g, "departments", "a %s principal needs its departments",
                           config_role_name(p->role));
                 return;
         }
@@ -190,7 +192,7 @@ s_load_departments(struct loader *l, const config_setting_t *g, struct config_pr
                 const char *id = config_setting_get_string(e);
 
                 if (id == NULL || config_find_department(l->cfg, id) == NULL) {
-                        cfg_error(l, e, NULL, "\"%s\" is not a configured department",
+                        cfg_error(&l->log, e, NULL, "\"%s\" is not a configured department",
                                   id ? id : "(not a string)");
                         continue;
                 }
@@ -209,7 +211,7 @@ s_load_levels(struct loader *l, const config_setting_t *g, struct config_princip
         if (list == NULL)
                 return;
         if (p->role != ROLE_SUPERVISOR) {
-                cfg_error(l, list, NULL, "only supervisors are limited to levels");
+                cfg_error(&l->log, list, NULL, "only supervisors are limited to levels");
                 return;
         }
         p->levels = calloc((size_t)n + 1, sizeof(*p->levels));
@@ -220,7 +222,7 @@ s_load_levels(struct loader *l, const config_setting_t *g, struct config_princip
 
                 if (config_setting_type(e) != CONFIG_TYPE_INT || config_setting_get_int(e) < 1 ||
                     config_setting_get_int(e) > 9) {
-                        cfg_error(l, e, NULL, "a level is a number from 1 to 9");
+                        cfg_error(&l->log, e, NULL, "a level is a number from 1 to 9");
                         continue;
                 }
                 p->levels[p->n_levels++] = (uint32_t)config_setting_get_int(e);
@@ -235,7 +237,7 @@ s_get_bool(struct loader *l, const config_setting_t *g, const char *key, bool df
         if (m == NULL)
                 return dflt;
         if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
-                cfg_error(l, m, NULL, "must be true or false");
+                cfg_error(&l->log, m, NULL, "must be true or false");
                 return dflt;
         }
         return config_setting_get_bool(m);
@@ -247,9 +249,9 @@ s_load_principal(struct loader *l, const config_setting_t *g, struct config_prin
         _cleanup_free_ char *key = NULL, *role = NULL;
         const config_setting_t *contact = config_setting_get_member(g, "contact");
 
-        cfg_check_keys(l, g, principal_keys);
+        cfg_check_keys(&l->log, g, principal_keys);
         if (cfg_get_string(l, g, "name", true, &p->name) > 0 && !s_valid_name(p->name))
-                cfg_error(l, config_setting_get_member(g, "name"), NULL,
+                cfg_error(&l->log, config_setting_get_member(g, "name"), NULL,
                           "\"%s\" is not a principal's name: use 1 to 64 lower-case letters, "
                           "digits, '.', '-' and '_'",
                           p->name);
@@ -257,14 +259,14 @@ s_load_principal(struct loader *l, const config_setting_t *g, struct config_prin
                 if (s_z85_key(key))
                         memcpy(p->key, key, sizeof(p->key));
                 else
-                        cfg_error(l, config_setting_get_member(g, "key"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(g, "key"), NULL,
                                   "not a public key: 40 characters of Z85, as `complaintctl "
                                   "keygen` prints them");
         }
         if (cfg_get_string(l, g, "role", true, &role) > 0) {
                 p->role = config_role_parse(role);
                 if (p->role < 0)
-                        cfg_error(l, config_setting_get_member(g, "role"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(g, "role"), NULL,
                                   "\"%s\" is not one of intake, department, supervisor, "
                                   "analyst, admin",
                                   role);
@@ -277,7 +279,7 @@ s_load_principal(struct loader *l, const config_setting_t *g, struct config_prin
          * department system when it is configured to, nobody else. */
         p->contact = p->role == ROLE_INTAKE || p->role == ROLE_ADMIN;
         if (contact && p->role != ROLE_DEPARTMENT)
-                cfg_error(l, contact, NULL,
+                cfg_error(&l->log, contact, NULL,
                           "only a department principal's access to contact "
                           "details is configured (intake and admin always see "
                           "them, supervisors and analysts never)");
@@ -295,7 +297,7 @@ cfg_load_access(struct loader *l, const config_setting_t *g)
         struct stat st;
         int n, r;
 
-        if (!cfg_group(l, g, access_keys))
+        if (!cfg_group(&l->log, g, access_keys))
                 return;
         a = calloc(1, sizeof(*a));
         if (a == NULL)
@@ -304,20 +306,20 @@ cfg_load_access(struct loader *l, const config_setting_t *g)
         if (cfg_get_string(l, g, "server_key", true, &keyfile) > 0) {
                 r = config_read_keyfile(keyfile, a->server_public, a->server_secret);
                 if (r < 0)
-                        cfg_error(l, config_setting_get_member(g, "server_key"), NULL, "%s: %s",
-                                  keyfile,
+                        cfg_error(&l->log, config_setting_get_member(g, "server_key"), NULL,
+                                  "%s: %s", keyfile,
                                   r == -EBADMSG ? "not a key file (public = ...; secret = ...), "
                                                   "as `complaintctl keygen` writes them"
                                                 : strerror(-r));
                 else if (stat(keyfile, &st) == 0 && (st.st_mode & 077) != 0)
-                        cfg_error(l, config_setting_get_member(g, "server_key"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(g, "server_key"), NULL,
                                   "%s: the daemon's secret key is readable by others (mode "
                                   "%04o): chmod 0600 it",
                                   keyfile, (unsigned)(st.st_mode & 07777));
         }
         list = config_setting_get_member(g, "principals");
         if (list == NULL || !config_setting_is_list(list)) {
-                cfg_error(l, list ? list : g, list ? NULL : "principals",
+                cfg_error(&l->log, list ? list : g, list ? NULL : "principals",
                           "must be a list of principals ( { name = ...; key = ...; role = ...; "
                           "}, ... )");
                 return;
@@ -332,7 +334,7 @@ cfg_load_access(struct loader *l, const config_setting_t *g)
                 bool dup = false;
 
                 if (!config_setting_is_group(e)) {
-                        cfg_error(l, e, NULL, "must be a group { name = ...; key = ...; }");
+                        cfg_error(&l->log, e, NULL, "must be a group { name = ...; key = ...; }");
                         continue;
                 }
                 s_load_principal(l, e, p);
@@ -340,9 +342,10 @@ cfg_load_access(struct loader *l, const config_setting_t *g)
                         const struct config_principal *q = &a->principals[j];
 
                         if (q->name && strcmp(q->name, p->name) == 0)
-                                cfg_error(l, e, "name", "a second principal named \"%s\"", p->name);
+                                cfg_error(&l->log, e, "name", "a second principal named \"%s\"",
+                                          p->name);
                         else if (strcmp(q->key, p->key) == 0)
-                                cfg_error(l, e, "key",
+                                cfg_error(&l->log, e, "key",
                                           "the key of principal \"%s\" again: a key "
                                           "is one principal",
                                           q->name ? q->name : "?");

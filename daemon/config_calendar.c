@@ -8,25 +8,11 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "cfg.h"
 #include "config_int.h"
 #include "tz.h"
 
 static const char *const weekday_keys[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
-
-/* "09:00-12:30" into minutes; end 24:00 allowed; end <= start crosses midnight. */
-static bool
-s_parse_interval(const char *s, int *ret_start, int *ret_end)
-{
-        int h1, m1, h2, m2, n = 0;
-
-        if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] != '\0' || h1 < 0 ||
-            h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
-            (h2 == 24 && m2 != 0))
-                return false;
-        *ret_start = h1 * 60 + m1;
-        *ret_end = h2 * 60 + m2;
-        return true;
-}
 
 /* "2026-10-01", or for make-up days "2026-10-11=mon". */
 static bool
@@ -65,7 +51,7 @@ s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, boo
         if (list == NULL)
                 return;
         if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
-                cfg_error(l, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
+                cfg_error(&l->log, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
                 return;
         }
         n = config_setting_length(list);
@@ -77,7 +63,7 @@ s_load_dates(struct loader *l, const config_setting_t *cal, const char *key, boo
                 const char *v = config_setting_get_string(e);
 
                 if (v == NULL || !s_parse_date(v, with_weekday, &(*ret)[*ret_n]))
-                        cfg_error(l, e, NULL, "\"%s\" is not a date such as \"2026-10-01\"%s",
+                        cfg_error(&l->log, e, NULL, "\"%s\" is not a date such as \"2026-10-01\"%s",
                                   v ? v : "", with_weekday ? " or \"2026-10-11=mon\"" : "");
                 else
                         (*ret_n)++;
@@ -118,7 +104,7 @@ s_check_workdays(struct loader *l, const config_setting_t *c, const struct confi
 
                         if (d->year != w->year || d->month != w->month || d->day != w->day)
                                 continue;
-                        cfg_error(l, s_find_date(workdays, true, w), NULL,
+                        cfg_error(&l->log, s_find_date(workdays, true, w), NULL,
                                   "%04d-%02d-%02d is also a holiday (line %u): a date is either "
                                   "closed or worked; remove it from holidays or from workdays",
                                   w->year, w->month, w->day,
@@ -185,7 +171,7 @@ s_check_closed_days(struct loader *l, const config_setting_t *c, const struct co
                 }
         }
         tz_civil_from_days(first, &y, &m, &d);
-        cfg_error(l, where, NULL,
+        cfg_error(&l->log, where, NULL,
                   "calendar \"%s\" has no business time for %" PRId64
                   " days in a row from %04" PRId64 "-%02d-%02d, longer than the %d days a deadline "
                   "is searched across: open a day in between",
@@ -202,25 +188,25 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
         calendar_t *probe = NULL;
         int r;
 
-        cfg_check_keys(l, c, calendar_keys);
+        cfg_check_keys(&l->log, c, calendar_keys);
         if (cfg_get_string(l, c, "zone", true, &cal->zone) > 0) {
                 r = calendar_new(cal->zone, &probe);
                 if (r < 0)
-                        cfg_error(l, config_setting_get_member(c, "zone"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(c, "zone"), NULL,
                                   "\"%s\" is not a time zone this machine knows (%s)", cal->zone,
                                   strerror(-r));
                 calendar_free(&probe);
         }
         open = config_setting_get_member(c, "always_open");
         if (open && config_setting_type(open) != CONFIG_TYPE_BOOL)
-                cfg_error(l, open, NULL, "must be true or false");
+                cfg_error(&l->log, open, NULL, "must be true or false");
         else if (open)
                 cal->always_open = config_setting_get_bool(open);
         hours = config_setting_get_member(c, "hours");
         if (hours && !config_setting_is_group(hours)) {
-                cfg_error(l, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
+                cfg_error(&l->log, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
         } else if (hours) {
-                cfg_check_keys(l, hours, weekday_keys);
+                cfg_check_keys(&l->log, hours, weekday_keys);
                 cal->hours = calloc(7 * 32, sizeof(*cal->hours));
                 for (int wd = 0; wd < 7 && cal->hours; wd++) {
                         const config_setting_t *day =
@@ -230,7 +216,8 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                         if (day == NULL)
                                 continue;
                         if (!config_setting_is_array(day) && !config_setting_is_list(day)) {
-                                cfg_error(l, day, NULL, "must be a list [\"09:00-12:00\", ...]");
+                                cfg_error(&l->log, day, NULL,
+                                          "must be a list [\"09:00-12:00\", ...]");
                                 continue;
                         }
                         n = config_setting_length(day);
@@ -240,21 +227,21 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct config_calen
                                 const char *v = config_setting_get_string(e);
                                 struct config_interval iv = {.weekday = wd};
 
-                                if (v == NULL || !s_parse_interval(v, &iv.start_min, &iv.end_min))
+                                if (v == NULL || !cfg_parse_interval(v, &iv.start_min, &iv.end_min))
                                         cfg_error(
-                                            l, e, NULL,
+                                            &l->log, e, NULL,
                                             "\"%s\" is not working hours such as \"09:00-12:00\" "
                                             "(\"22:00-06:00\" runs past midnight)",
                                             v ? v : "");
                                 else if (i >= 32)
-                                        cfg_error(l, e, NULL, "at most 32 intervals a day");
+                                        cfg_error(&l->log, e, NULL, "at most 32 intervals a day");
                                 else
                                         cal->hours[cal->n_hours++] = iv;
                         }
                 }
         }
         if (!cal->always_open && cal->n_hours == 0)
-                cfg_error(l, c, NULL,
+                cfg_error(&l->log, c, NULL,
                           "calendar \"%s\" has no working hours: give hours or always_open = true",
                           cal->id);
         s_load_dates(l, c, "holidays", false, &cal->holidays, &cal->n_holidays);
@@ -270,7 +257,7 @@ cfg_load_calendars(struct loader *l, const config_setting_t *list)
         int n = list ? config_setting_length(list) : 0;
 
         if (list && !config_setting_is_list(list)) {
-                cfg_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                cfg_error(&l->log, list, NULL, "must be a list ( { ... }, ... )");
                 return;
         }
         /* One more for the built-in "24x7" (UTC, always open). */
@@ -282,13 +269,14 @@ cfg_load_calendars(struct loader *l, const config_setting_t *list)
                 struct config_calendar *cal = &cfg->calendars[cfg->n_calendars];
 
                 if (!config_setting_is_group(c)) {
-                        cfg_error(l, c, NULL, "must be a group { id = ...; zone = ...; ... }");
+                        cfg_error(&l->log, c, NULL,
+                                  "must be a group { id = ...; zone = ...; ... }");
                         continue;
                 }
                 if (cfg_get_id(l, c, "id", &cal->id) <= 0)
                         continue;
                 if (config_find_calendar(cfg, cal->id) != NULL) {
-                        cfg_error(l, config_setting_get_member(c, "id"), NULL,
+                        cfg_error(&l->log, config_setting_get_member(c, "id"), NULL,
                                   "duplicate calendar id \"%s\"", cal->id);
                         free(cal->id);
                         cal->id = NULL;
@@ -339,7 +327,7 @@ cfg_load_zone(struct loader *l, const config_setting_t *root)
                 r = calendar_new(cfg->zone, &probe);
                 calendar_free(&probe);
                 if (r < 0)
-                        cfg_error(l, m, NULL,
+                        cfg_error(&l->log, m, NULL,
                                   "\"%s\" is not a time zone this machine knows (%s): give an "
                                   "IANA name such as \"Asia/Shanghai\"",
                                   cfg->zone, strerror(-r));
@@ -350,5 +338,5 @@ cfg_load_zone(struct loader *l, const config_setting_t *root)
         else if (cfg->n_calendars > 0 && cfg->calendars[0].zone)
                 zone = cfg->calendars[0].zone;
         if (config_set_string(&cfg->zone, zone) < 0)
-                cfg_error(l, NULL, "zone", "out of memory");
+                cfg_error(&l->log, NULL, "zone", "out of memory");
 }

@@ -8,28 +8,14 @@
 #include <libconfig.h>
 #include <stdbool.h>
 
+#include "cfg.h"
 #include "config.h"
 
-/* The state of one load: the file, the result being built and the errors found so far. */
+/* The state of one load: its errors so far (cfg.h) and the result being built. */
 struct loader {
-        const char *path;
+        struct cfg_log log;
         conf_t *cfg;
-        char *errors;
-        size_t errors_len;
-        unsigned n_errors;
 };
-
-/* Records "file:line: setting[.key]: reason". s may be NULL for the whole file; key names a
- * missing member of s. */
-void cfg_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Refuses members of group that are not in the NULL-terminated list known. */
-void cfg_check_keys(struct loader *l, const config_setting_t *group, const char *const *known);
-
-/* Whether the optional group g is there to be read (false when absent, and after an error when
- * it is not a group); its members not in known are refused. */
-bool cfg_group(struct loader *l, const config_setting_t *g, const char *const *known);
 
 /* Copies a string member. Returns 1 when present and valid, 0 when absent (an error if
  * required), -1 when present but wrong. */

@@ -58,9 +58,9 @@ s_load_sendmail(struct loader *l, const config_setting_t *m)
         if (argv == NULL)
                 return;
         if (n == 0 || argv[0][0] != '/') {
-                nc_error(l, m, NULL,
-                         "must name a command by its absolute path, such as "
-                         "\"/usr/sbin/sendmail -t -oi\"");
+                cfg_error(&l->log, m, NULL,
+                          "must name a command by its absolute path, such as "
+                          "\"/usr/sbin/sendmail -t -oi\"");
                 nc_free_strings(&argv, &n);
                 return;
         }
@@ -77,32 +77,33 @@ s_load_notify(struct loader *l, const config_setting_t *g)
         char *level = NULL, *zone = NULL, addr[320];
         const config_setting_t *m;
 
-        if (!nc_group(l, g, notify_keys))
+        if (!cfg_group(&l->log, g, notify_keys))
                 return;
         nc_get_line(l, g, "api", false, &cfg->api);
         nc_get_line(l, g, "key", false, &cfg->key);
         nc_get_line(l, g, "server_key", false, &cfg->server_key);
         if ((cfg->key == NULL) != (cfg->server_key == NULL))
-                nc_error(l, g, cfg->key ? "server_key" : "key",
-                         "key and server_key go together: a daemon with access control needs "
-                         "both");
+                cfg_error(&l->log, g, cfg->key ? "server_key" : "key",
+                          "key and server_key go together: a daemon with access control needs "
+                          "both");
         nc_get_line(l, g, "state_dir", false, &cfg->state_dir);
         if (nc_get_line(l, g, "actor", false, &cfg->actor) > 0 &&
             (strlen(cfg->actor) > 100 || cfg->actor[0] == '\0'))
-                nc_error(l, config_setting_get_member(g, "actor"), NULL, "must be 1 to 100 bytes");
+                cfg_error(&l->log, config_setting_get_member(g, "actor"), NULL,
+                          "must be 1 to 100 bytes");
         if (nc_get_line(l, g, "log_level", false, &level) > 0) {
                 cfg->log_level = s_log_level(level);
                 if (cfg->log_level < 0)
-                        nc_error(l, config_setting_get_member(g, "log_level"), NULL,
-                                 "\"%s\" is not one of debug, info, notice, warning, err", level);
+                        cfg_error(&l->log, config_setting_get_member(g, "log_level"), NULL,
+                                  "\"%s\" is not one of debug, info, notice, warning, err", level);
         }
         free(level);
         if (nc_get_line(l, g, "from", false, &cfg->from) > 0 &&
             nc_address_of(cfg->from, addr, sizeof(addr)) == NULL)
-                nc_error(l, config_setting_get_member(g, "from"), NULL,
-                         "\"%s\" is not an address such as \"Complaint centre "
-                         "<complaints@example.org>\"",
-                         cfg->from);
+                cfg_error(&l->log, config_setting_get_member(g, "from"), NULL,
+                          "\"%s\" is not an address such as \"Complaint centre "
+                          "<complaints@example.org>\"",
+                          cfg->from);
         if ((m = config_setting_get_member(g, "sendmail")) != NULL)
                 s_load_sendmail(l, m);
         if (nc_get_line(l, g, "zone", false, &zone) > 0) {
@@ -110,9 +111,9 @@ s_load_notify(struct loader *l, const config_setting_t *g)
                 int r = tz_load(zone, &tz);
 
                 if (r < 0) {
-                        nc_error(l, config_setting_get_member(g, "zone"), NULL,
-                                 "\"%s\" is not a time zone this machine knows (%s)", zone,
-                                 strerror(-r));
+                        cfg_error(&l->log, config_setting_get_member(g, "zone"), NULL,
+                                  "\"%s\" is not a time zone this machine knows (%s)", zone,
+                                  strerror(-r));
                 } else {
                         tz_free(&cfg->zone);
                         cfg->zone = tz;
@@ -126,7 +127,7 @@ s_load_notify(struct loader *l, const config_setting_t *g)
         nc_get_duration(l, g, "retry_max", 10, &cfg->retry_max_ms);
         nc_get_duration(l, g, "give_up", 100, &cfg->give_up_ms);
         if (cfg->retry_max_ms < cfg->retry_min_ms)
-                nc_error(l, g, "retry_max", "must be at least retry_min");
+                cfg_error(&l->log, g, "retry_max", "must be at least retry_min");
 }
 
 /* ----------------------------------------------------------------- the file */
@@ -176,7 +177,7 @@ s_finish(nconf_t *cfg)
 int
 nconf_load(const char *path, nconf_t **ret, char **ret_errors)
 {
-        struct loader l = {.path = path};
+        struct loader l = {.log = {.path = path}};
         config_setting_t *root;
         config_t lc;
         int r;
@@ -188,16 +189,15 @@ nconf_load(const char *path, nconf_t **ret, char **ret_errors)
         config_init(&lc);
         if (r == 0 && config_read_file(&lc, path) != CONFIG_TRUE) {
                 if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-                        buf_printf(&l.errors, "%s: cannot open: %s\n", path,
-                                   strerror(errno ? errno : ENOENT));
+                        cfg_error_line(&l.log, "%s: cannot open: %s", path,
+                                       strerror(errno ? errno : ENOENT));
                 else
-                        buf_printf(&l.errors, "%s:%d: syntax: %s\n",
-                                   config_error_file(&lc) ? config_error_file(&lc) : path,
-                                   config_error_line(&lc), config_error_text(&lc));
-                l.n_errors++;
+                        cfg_error_line(&l.log, "%s:%d: syntax: %s",
+                                       config_error_file(&lc) ? config_error_file(&lc) : path,
+                                       config_error_line(&lc), config_error_text(&lc));
         } else if (r == 0) {
                 root = config_root_setting(&lc);
-                nc_check_keys(&l, root, top_keys);
+                cfg_check_keys(&l.log, root, top_keys);
                 r = nc_set(&l.cfg->file, path);
                 s_load_notify(&l, config_setting_get_member(root, "notify"));
                 nc_load_calendars(&l, config_setting_get_member(root, "calendars"));
@@ -205,21 +205,20 @@ nconf_load(const char *path, nconf_t **ret, char **ret_errors)
                 nc_load_routes(&l, config_setting_get_member(root, "routes"));
                 nc_load_sms(&l, config_setting_get_member(root, "sms"));
                 nc_load_feedback(&l, config_setting_get_member(root, "feedback"));
-                if (r == 0 && l.n_errors == 0)
+                if (r == 0 && l.log.n_errors == 0)
                         r = s_finish(l.cfg);
         }
         config_destroy(&lc);
-        if (r == 0 && buf_failed(&l.errors))
-                r = -ENOMEM;
-        if (r == 0 && l.n_errors == 0) {
+        if (r == 0 && l.log.n_errors == 0) {
                 *ret = l.cfg;
-                buf_free(&l.errors);
+                free(l.log.errors);
                 return 0;
         }
         nconf_free(&l.cfg);
         if (ret_errors && r != -ENOMEM)
-                *ret_errors = buf_steal(&l.errors);
-        buf_free(&l.errors);
+                *ret_errors = l.log.errors;
+        else
+                free(l.log.errors);
         return r < 0 ? r : -EINVAL;
 }
 

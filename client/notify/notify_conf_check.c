@@ -13,83 +13,6 @@
 #include "notify_conf_int.h"
 #include "text.h"
 
-/* Writes the path of a setting ("routes[2].to") into buf. */
-static void
-s_path(const config_setting_t *s, char *buf, size_t size)
-{
-        const config_setting_t *parent = config_setting_parent(s);
-        char prefix[256] = "";
-
-        if (parent == NULL) {
-                buf[0] = '\0';
-                return;
-        }
-        s_path(parent, prefix, sizeof(prefix));
-        if (config_setting_name(s))
-                snprintf(buf, size, "%s%s%s", prefix, prefix[0] ? "." : "", config_setting_name(s));
-        else
-                snprintf(buf, size, "%s[%d]", prefix, config_setting_index(s));
-}
-
-/* Records "file:line: setting[.key]: reason". s may be NULL for the whole file; key names a
- * missing member of s. */
-void __attribute__((format(printf, 4, 5)))
-nc_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-        char path[300] = "", reason[512];
-        const char *file = l->path;
-        unsigned line = 0;
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(reason, sizeof(reason), fmt, ap);
-        va_end(ap);
-        if (s != NULL) {
-                s_path(s, path, sizeof(path));
-                line = config_setting_source_line(s);
-                if (config_setting_source_file(s))
-                        file = config_setting_source_file(s);
-        }
-        if (key != NULL) {
-                size_t n = strlen(path);
-                snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", key);
-        }
-        buf_printf(&l->errors, "%s:%u: %s: %s\n", file, line, path[0] ? path : "(top)", reason);
-        l->n_errors++;
-}
-
-void
-nc_check_keys(struct loader *l, const config_setting_t *group, const char *const *known)
-{
-        int n = config_setting_length(group);
-
-        for (int i = 0; i < n; i++) {
-                const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
-                const char *name = config_setting_name(m);
-                bool found = false;
-
-                for (const char *const *k = known; *k && name; k++)
-                        if (strcmp(*k, name) == 0)
-                                found = true;
-                if (!found)
-                        nc_error(l, m, NULL, "unknown setting");
-        }
-}
-
-/* Whether the optional group g is there to be read; its members not in known are refused. */
-bool
-nc_group(struct loader *l, const config_setting_t *g, const char *const *known)
-{
-        if (g == NULL)
-                return false;
-        if (!config_setting_is_group(g)) {
-                nc_error(l, g, NULL, "must be a group { ... }");
-                return false;
-        }
-        nc_check_keys(l, g, known);
-        return true;
-}
-
 int
 nc_set(char **field, const char *v)
 {
@@ -124,16 +47,16 @@ nc_get_string(struct loader *l, const config_setting_t *group, const char *key, 
 
         if (m == NULL) {
                 if (required)
-                        nc_error(l, group, key, "missing");
+                        cfg_error(&l->log, group, key, "missing");
                 return 0;
         }
         v = config_setting_get_string(m);
         if (v == NULL) {
-                nc_error(l, m, NULL, "must be a string");
+                cfg_error(&l->log, m, NULL, "must be a string");
                 return -1;
         }
         if (!nc_clean(v, true)) {
-                nc_error(l, m, NULL, "must be UTF-8 without control characters");
+                cfg_error(&l->log, m, NULL, "must be UTF-8 without control characters");
                 return -1;
         }
         return nc_set(field, v) < 0 ? -1 : 1;
@@ -147,8 +70,8 @@ nc_get_line(struct loader *l, const config_setting_t *group, const char *key, bo
         int r = nc_get_string(l, group, key, required, field);
 
         if (r > 0 && !nc_clean(*field, false)) {
-                nc_error(l, config_setting_get_member(group, key), NULL,
-                         "must be one line without tabs");
+                cfg_error(&l->log, config_setting_get_member(group, key), NULL,
+                          "must be one line without tabs");
                 return -1;
         }
         return r;
@@ -174,10 +97,10 @@ nc_get_id(struct loader *l, const config_setting_t *group, const char *key, char
         int r = nc_get_string(l, group, key, true, field);
 
         if (r > 0 && !s_valid_id(*field)) {
-                nc_error(l, config_setting_get_member(group, key), NULL,
-                         "\"%s\" is not an id: 1 to 64 letters, digits, '_' and '-', starting "
-                         "with a letter",
-                         *field);
+                cfg_error(&l->log, config_setting_get_member(group, key), NULL,
+                          "\"%s\" is not an id: 1 to 64 letters, digits, '_' and '-', starting "
+                          "with a letter",
+                          *field);
                 return -1;
         }
         return r;
@@ -195,11 +118,11 @@ nc_get_duration(struct loader *l, const config_setting_t *group, const char *key
                 return;
         v = config_setting_get_string(m);
         if (v == NULL || nconf_parse_duration(v, &ms) < 0)
-                nc_error(l, m, NULL,
-                         "must be a duration such as \"500ms\", \"90s\", \"30m\", \"2h\", "
-                         "\"1h30m\"");
+                cfg_error(&l->log, m, NULL,
+                          "must be a duration such as \"500ms\", \"90s\", \"30m\", \"2h\", "
+                          "\"1h30m\"");
         else if (ms < min_ms)
-                nc_error(l, m, NULL, "must be at least %lldms", (long long)min_ms);
+                cfg_error(&l->log, m, NULL, "must be at least %lldms", (long long)min_ms);
         else
                 *field = ms;
 }
@@ -211,7 +134,7 @@ nc_get_strings(struct loader *l, const config_setting_t *m, char ***ret, size_t 
         int n;
 
         if (!config_setting_is_array(m) && !config_setting_is_list(m)) {
-                nc_error(l, m, NULL, "must be a list [\"...\", ...]");
+                cfg_error(&l->log, m, NULL, "must be a list [\"...\", ...]");
                 return -1;
         }
         n = config_setting_length(m);
@@ -223,7 +146,7 @@ nc_get_strings(struct loader *l, const config_setting_t *m, char ***ret, size_t 
                 const char *v = config_setting_get_string(e);
 
                 if (v == NULL || !nc_clean(v, false)) {
-                        nc_error(l, e, NULL, "must be a string on one line");
+                        cfg_error(&l->log, e, NULL, "must be a string on one line");
                         continue;
                 }
                 if (nc_set(&(*ret)[*ret_n], v) == 0)

@@ -28,26 +28,27 @@ s_get_template(struct loader *l, const config_setting_t *g, const char *key, cha
 
         if (nc_get_string(l, g, key, false, field) > 0 &&
             text_template_check(*field, nconf_feedback_fields, bad, sizeof(bad)) < 0)
-                nc_error(l, config_setting_get_member(g, key), NULL,
-                         "%s is not a placeholder: use {ref}, {id}, {subject}, {category}, "
-                         "{department}, {status}, {due}, {reply}, {contact}, {name}, {created}, "
-                         "{priority}, {external_ref}, and {{ or }} for a brace",
-                         bad);
+                cfg_error(&l->log, config_setting_get_member(g, key), NULL,
+                          "%s is not a placeholder: use {ref}, {id}, {subject}, {category}, "
+                          "{department}, {status}, {due}, {reply}, {contact}, {name}, {created}, "
+                          "{priority}, {external_ref}, and {{ or }} for a brace",
+                          bad);
 }
 
 static void
 s_load_message(struct loader *l, const config_setting_t *g, struct nc_message *msg)
 {
-        if (!nc_group(l, g, message_keys))
+        if (!cfg_group(&l->log, g, message_keys))
                 return;
         s_get_template(l, g, "subject", &msg->subject);
         s_get_template(l, g, "text", &msg->text);
         s_get_template(l, g, "sms", &msg->sms);
         if (msg->subject && strchr(msg->subject, '\n'))
-                nc_error(l, config_setting_get_member(g, "subject"), NULL, "must be one line");
+                cfg_error(&l->log, config_setting_get_member(g, "subject"), NULL,
+                          "must be one line");
         if ((msg->subject == NULL) != (msg->text == NULL))
-                nc_error(l, g, msg->subject ? "text" : "subject",
-                         "missing: a message has a subject and a text");
+                cfg_error(&l->log, g, msg->subject ? "text" : "subject",
+                          "missing: a message has a subject and a text");
 }
 
 static const char *const feedback_keys[] = {
@@ -62,11 +63,12 @@ nc_load_feedback(struct loader *l, const config_setting_t *g)
         char **via = NULL;
         size_t n_via = 0;
 
-        if (!nc_group(l, g, feedback_keys))
+        if (!cfg_group(&l->log, g, feedback_keys))
                 return;
         fb->enabled = true;
         if ((m = config_setting_get_member(g, "via")) == NULL) {
-                nc_error(l, g, "via", "missing: [\"email\"], [\"sms\"] or [\"email\", \"sms\"]");
+                cfg_error(&l->log, g, "via",
+                          "missing: [\"email\"], [\"sms\"] or [\"email\", \"sms\"]");
         } else if (nc_get_strings(l, m, &via, &n_via) >= 0) {
                 for (size_t i = 0; i < n_via; i++) {
                         if (strcmp(via[i], "email") == 0)
@@ -74,8 +76,8 @@ nc_load_feedback(struct loader *l, const config_setting_t *g)
                         else if (strcmp(via[i], "sms") == 0)
                                 fb->via_sms = true;
                         else
-                                nc_error(l, config_setting_get_elem(m, (unsigned)i), NULL,
-                                         "\"%s\" is not email or sms", via[i]);
+                                cfg_error(&l->log, config_setting_get_elem(m, (unsigned)i), NULL,
+                                          "\"%s\" is not email or sms", via[i]);
                 }
         }
         nc_free_strings(&via, &n_via);
@@ -83,32 +85,33 @@ nc_load_feedback(struct loader *l, const config_setting_t *g)
         if ((m = config_setting_get_member(g, "progress_every")) != NULL) {
                 if (config_setting_type(m) != CONFIG_TYPE_INT || config_setting_get_int(m) < 0 ||
                     config_setting_get_int(m) > 365)
-                        nc_error(l, m, NULL, "must be a number of business days, 0 to 365");
+                        cfg_error(&l->log, m, NULL, "must be a number of business days, 0 to 365");
                 else
                         fb->progress_every = (uint32_t)config_setting_get_int(m);
                 if (fb->progress_every && fb->calendar == NULL)
-                        nc_error(l, g, "calendar",
-                                 "missing: business days are counted on a calendar");
+                        cfg_error(&l->log, g, "calendar",
+                                  "missing: business days are counted on a calendar");
         }
         nc_get_line(l, g, "reference", false, &fb->reference);
         if (fb->reference &&
             text_template_check(fb->reference, (const char *const[]){"id", NULL}, NULL, 0) < 0)
-                nc_error(l, config_setting_get_member(g, "reference"), NULL,
-                         "may use only {id}, such as \"C-{id}\"");
+                cfg_error(&l->log, config_setting_get_member(g, "reference"), NULL,
+                          "may use only {id}, such as \"C-{id}\"");
         nc_get_string(l, g, "contact", false, &fb->contact);
         nc_get_line(l, g, "no_due", false, &fb->no_due);
         if ((m = config_setting_get_member(g, "departments")) != NULL) {
                 int n = config_setting_length(m);
 
                 if (!config_setting_is_group(m)) {
-                        nc_error(l, m, NULL, "must be a group { billing = \"Billing\"; ... }");
+                        cfg_error(&l->log, m, NULL,
+                                  "must be a group { billing = \"Billing\"; ... }");
                 } else if ((fb->names = calloc(2 * (size_t)n + 1, sizeof(char *))) != NULL) {
                         for (int i = 0; i < n; i++) {
                                 const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
                                 const char *v = config_setting_get_string(e);
 
                                 if (v == NULL || !nc_clean(v, false)) {
-                                        nc_error(l, e, NULL, "must be a name on one line");
+                                        cfg_error(&l->log, e, NULL, "must be a name on one line");
                                         continue;
                                 }
                                 fb->names[fb->n_names++] = strdup(config_setting_name(e));
@@ -119,7 +122,7 @@ nc_load_feedback(struct loader *l, const config_setting_t *g)
         for (int k = 0; k < FEEDBACK_COUNT; k++)
                 s_load_message(l, config_setting_get_member(g, message_names[k]), &fb->msg[k]);
         if (fb->via_sms && l->cfg->sms.url == NULL)
-                nc_error(l, g, "via", "\"sms\" needs the gateway: sms = { url = ...; }");
+                cfg_error(&l->log, g, "via", "\"sms\" needs the gateway: sms = { url = ...; }");
 }
 
 static const char *const sms_keys[] = {"url",    "user",    "password", "token",
@@ -130,17 +133,18 @@ nc_load_sms(struct loader *l, const config_setting_t *g)
 {
         struct nc_sms *sms = &l->cfg->sms;
 
-        if (!nc_group(l, g, sms_keys))
+        if (!cfg_group(&l->log, g, sms_keys))
                 return;
         if (nc_get_line(l, g, "url", true, &sms->url) > 0 && !nc_valid_url(sms->url))
-                nc_error(l, config_setting_get_member(g, "url"), NULL,
-                         "\"%s\" is not an http:// or https:// URL", sms->url);
+                cfg_error(&l->log, config_setting_get_member(g, "url"), NULL,
+                          "\"%s\" is not an http:// or https:// URL", sms->url);
         nc_get_line(l, g, "user", false, &sms->user);
         nc_get_line(l, g, "password", false, &sms->password);
         nc_get_line(l, g, "token", false, &sms->token);
         nc_get_line(l, g, "sender", false, &sms->sender);
         if ((sms->user == NULL) != (sms->password == NULL))
-                nc_error(l, g, sms->user ? "password" : "user", "missing: give user and password");
+                cfg_error(&l->log, g, sms->user ? "password" : "user",
+                          "missing: give user and password");
         nc_load_headers(l, g, &sms->headers, &sms->n_headers);
 }
 

@@ -3,7 +3,7 @@
  * errors ("file:line: setting: reason"). notify_conf.c loads the file and its [notify] group;
  * notify_conf_check.c holds the checks every group uses; notify_conf_targets.c the calendars,
  * recipients and routes; notify_conf_feedback.c the messages to complainants and the SMS
- * gateway. Only these files include libconfig.h. */
+ * gateway. Only these files (and daemon/cfg.h) include libconfig.h. */
 #ifndef COMPLAINT_NOTIFY_CONF_INT_H
 #define COMPLAINT_NOTIFY_CONF_INT_H
 
@@ -12,30 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfg.h"
 #include "notify_conf.h"
 #include "text.h"
 
-/* The state of one load: the file, the result being built and the errors found so far. */
+/* The state of one load: its errors so far (daemon/cfg.h, shared with complaintd's loader:
+ * "file:line: setting[.key]: reason", unknown settings, groups) and the result being built. */
 struct loader {
-        const char *path;
+        struct cfg_log log;
         nconf_t *cfg;
-        buf_t errors;
-        unsigned n_errors;
 };
 
 /* notify_conf_check.c */
-
-/* Records "file:line: setting[.key]: reason". s may be NULL for the whole file; key names a
- * missing member of s. */
-void nc_error(struct loader *l, const config_setting_t *s, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Refuses members of group that are not in the NULL-terminated list known. */
-void nc_check_keys(struct loader *l, const config_setting_t *group, const char *const *known);
-
-/* Whether the optional group g is there to be read (false when absent, and after an error when
- * it is not a group); its members not in known are refused. */
-bool nc_group(struct loader *l, const config_setting_t *g, const char *const *known);
 
 /* Replaces *field with a copy of v. Returns 0 or -ENOMEM (*field untouched). */
 int nc_set(char **field, const char *v);

@@ -16,21 +16,6 @@
 
 static const char *const weekday_keys[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
-/* "09:00-12:30" into minutes; end 24:00 allowed; end <= start crosses midnight. */
-static bool
-s_parse_interval(const char *s, int *ret_start, int *ret_end)
-{
-        int h1, m1, h2, m2, n = 0;
-
-        if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || s[n] != '\0' || h1 < 0 ||
-            h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 ||
-            (h2 == 24 && m2 != 0))
-                return false;
-        *ret_start = h1 * 60 + m1;
-        *ret_end = h2 * 60 + m2;
-        return true;
-}
-
 /* "2026-10-01", or for make-up days "2026-10-11=mon". */
 static bool
 s_parse_date(const char *s, bool with_weekday, int *y, int *mo, int *d, int *wd)
@@ -63,7 +48,7 @@ s_load_dates(struct loader *l, const config_setting_t *c, const char *key, calen
         if (list == NULL)
                 return;
         if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
-                nc_error(l, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
+                cfg_error(&l->log, list, NULL, "must be a list of dates [\"2026-10-01\", ...]");
                 return;
         }
         n = config_setting_length(list);
@@ -73,14 +58,14 @@ s_load_dates(struct loader *l, const config_setting_t *c, const char *key, calen
                 int y, mo, d, wd, r;
 
                 if (v == NULL || !s_parse_date(v, workdays, &y, &mo, &d, &wd)) {
-                        nc_error(l, e, NULL, "\"%s\" is not a date such as %s", v ? v : "",
-                                 workdays ? "\"2026-10-11=mon\"" : "\"2026-10-01\"");
+                        cfg_error(&l->log, e, NULL, "\"%s\" is not a date such as %s", v ? v : "",
+                                  workdays ? "\"2026-10-11=mon\"" : "\"2026-10-01\"");
                         continue;
                 }
                 r = workdays ? calendar_add_workday(cal, y, mo, d, wd)
                              : calendar_add_holiday(cal, y, mo, d);
                 if (r < 0)
-                        nc_error(l, e, NULL, "%s", strerror(-r));
+                        cfg_error(&l->log, e, NULL, "%s", strerror(-r));
         }
 }
 
@@ -96,27 +81,27 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct nc_calendar 
         bool always = false;
         int r;
 
-        nc_check_keys(l, c, calendar_keys);
+        cfg_check_keys(&l->log, c, calendar_keys);
         if (nc_get_line(l, c, "zone", true, &zone) <= 0)
                 return;
         r = calendar_new(zone, &nc->cal);
         if (r < 0) {
-                nc_error(l, config_setting_get_member(c, "zone"), NULL,
-                         "\"%s\" is not a time zone this machine knows (%s)", zone, strerror(-r));
+                cfg_error(&l->log, config_setting_get_member(c, "zone"), NULL,
+                          "\"%s\" is not a time zone this machine knows (%s)", zone, strerror(-r));
                 free(zone);
                 return;
         }
         free(zone);
         open = config_setting_get_member(c, "always_open");
         if (open && config_setting_type(open) != CONFIG_TYPE_BOOL)
-                nc_error(l, open, NULL, "must be true or false");
+                cfg_error(&l->log, open, NULL, "must be true or false");
         else if (open && config_setting_get_bool(open))
                 always = calendar_set_always_open(nc->cal) == 0;
         hours = config_setting_get_member(c, "hours");
         if (hours && !config_setting_is_group(hours)) {
-                nc_error(l, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
+                cfg_error(&l->log, hours, NULL, "must be a group { mon = [\"09:00-17:00\"]; ... }");
         } else if (hours) {
-                nc_check_keys(l, hours, weekday_keys);
+                cfg_check_keys(&l->log, hours, weekday_keys);
                 for (int wd = 0; wd < 7; wd++) {
                         const config_setting_t *day =
                             config_setting_get_member(hours, weekday_keys[wd]);
@@ -125,7 +110,8 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct nc_calendar 
                         if (day == NULL)
                                 continue;
                         if (!config_setting_is_array(day) && !config_setting_is_list(day)) {
-                                nc_error(l, day, NULL, "must be a list [\"09:00-12:00\", ...]");
+                                cfg_error(&l->log, day, NULL,
+                                          "must be a list [\"09:00-12:00\", ...]");
                                 continue;
                         }
                         n = config_setting_length(day);
@@ -135,15 +121,15 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct nc_calendar 
                                 const char *v = config_setting_get_string(e);
                                 int start, end;
 
-                                if (v == NULL || !s_parse_interval(v, &start, &end)) {
-                                        nc_error(l, e, NULL,
-                                                 "\"%s\" is not working hours such as "
-                                                 "\"09:00-12:00\" (\"22:00-06:00\" runs past "
-                                                 "midnight)",
-                                                 v ? v : "");
+                                if (v == NULL || !cfg_parse_interval(v, &start, &end)) {
+                                        cfg_error(&l->log, e, NULL,
+                                                  "\"%s\" is not working hours such as "
+                                                  "\"09:00-12:00\" (\"22:00-06:00\" runs past "
+                                                  "midnight)",
+                                                  v ? v : "");
                                 } else if ((r = calendar_add_hours(nc->cal, wd, start, end)) < 0) {
-                                        nc_error(l, e, NULL, "at most %d intervals a day",
-                                                 CALENDAR_MAX_INTERVALS);
+                                        cfg_error(&l->log, e, NULL, "at most %d intervals a day",
+                                                  CALENDAR_MAX_INTERVALS);
                                 } else {
                                         n_hours++;
                                 }
@@ -151,9 +137,9 @@ s_load_calendar(struct loader *l, const config_setting_t *c, struct nc_calendar 
                 }
         }
         if (!always && n_hours == 0)
-                nc_error(l, c, NULL,
-                         "calendar \"%s\" has no working hours: give hours or always_open = true",
-                         nc->id);
+                cfg_error(&l->log, c, NULL,
+                          "calendar \"%s\" has no working hours: give hours or always_open = true",
+                          nc->id);
         s_load_dates(l, c, "holidays", nc->cal);
         s_load_dates(l, c, "workdays", nc->cal);
 }
@@ -176,7 +162,7 @@ nc_load_calendars(struct loader *l, const config_setting_t *list)
         if (list == NULL)
                 return;
         if (!config_setting_is_list(list)) {
-                nc_error(l, list, NULL, "must be a list ( { ... }, ... )");
+                cfg_error(&l->log, list, NULL, "must be a list ( { ... }, ... )");
                 return;
         }
         n = config_setting_length(list);
@@ -188,7 +174,8 @@ nc_load_calendars(struct loader *l, const config_setting_t *list)
                 struct nc_calendar *nc = &cfg->calendars[cfg->n_calendars];
 
                 if (!config_setting_is_group(c)) {
-                        nc_error(l, c, NULL, "must be a group { id = ...; zone = ...; ... }");
+                        cfg_error(&l->log, c, NULL,
+                                  "must be a group { id = ...; zone = ...; ... }");
                         continue;
                 }
                 if (nc_get_id(l, c, "id", &nc->id) <= 0) {
@@ -197,8 +184,8 @@ nc_load_calendars(struct loader *l, const config_setting_t *list)
                         continue;
                 }
                 if (s_find_calendar(cfg, nc->id)) {
-                        nc_error(l, config_setting_get_member(c, "id"), NULL,
-                                 "duplicate calendar id \"%s\"", nc->id);
+                        cfg_error(&l->log, config_setting_get_member(c, "id"), NULL,
+                                  "duplicate calendar id \"%s\"", nc->id);
                         free(nc->id);
                         nc->id = NULL;
                         continue;
@@ -218,8 +205,8 @@ nc_get_calendar(struct loader *l, const config_setting_t *g, const char *key)
         if (nc_get_line(l, g, key, false, &id) > 0) {
                 cal = s_find_calendar(l->cfg, id);
                 if (cal == NULL || cal->cal == NULL)
-                        nc_error(l, config_setting_get_member(g, key), NULL,
-                                 "unknown calendar \"%s\"", id);
+                        cfg_error(&l->log, config_setting_get_member(g, key), NULL,
+                                  "unknown calendar \"%s\"", id);
         }
         free(id);
         return cal && cal->cal ? cal : NULL;
@@ -259,8 +246,9 @@ nc_load_headers(struct loader *l, const config_setting_t *g, char ***ret, size_t
 
                 if (colon == NULL || colon == (*ret)[i] ||
                     strcspn((*ret)[i], " :") != (size_t)(colon - (*ret)[i]))
-                        nc_error(l, config_setting_get_elem(m, (unsigned)i), NULL,
-                                 "\"%s\" is not a header such as \"X-Api-Key: secret\"", (*ret)[i]);
+                        cfg_error(&l->log, config_setting_get_elem(m, (unsigned)i), NULL,
+                                  "\"%s\" is not a header such as \"X-Api-Key: secret\"",
+                                  (*ret)[i]);
         }
 }
 
@@ -272,26 +260,27 @@ s_load_recipient(struct loader *l, const config_setting_t *c, struct nc_recipien
         char *format = NULL;
         bool email, hook;
 
-        nc_check_keys(l, c, recipient_keys);
+        cfg_check_keys(&l->log, c, recipient_keys);
         email = nc_get_line(l, c, "email", false, &rc->email) > 0;
         hook = nc_get_line(l, c, "webhook", false, &rc->url) > 0;
         if (email == hook) {
-                nc_error(l, c, NULL, "give either email = \"...\" or webhook = \"https://...\"");
+                cfg_error(&l->log, c, NULL,
+                          "give either email = \"...\" or webhook = \"https://...\"");
                 return;
         }
         if (email) {
                 rc->format = FORMAT_EMAIL;
                 if (!s_valid_email(rc->email))
-                        nc_error(l, config_setting_get_member(c, "email"), NULL,
-                                 "\"%s\" is not an e-mail address", rc->email);
+                        cfg_error(&l->log, config_setting_get_member(c, "email"), NULL,
+                                  "\"%s\" is not an e-mail address", rc->email);
                 if (config_setting_get_member(c, "format") ||
                     config_setting_get_member(c, "headers"))
-                        nc_error(l, c, NULL, "format and headers are for webhooks");
+                        cfg_error(&l->log, c, NULL, "format and headers are for webhooks");
                 return;
         }
         if (!nc_valid_url(rc->url))
-                nc_error(l, config_setting_get_member(c, "webhook"), NULL,
-                         "\"%s\" is not an http:// or https:// URL", rc->url);
+                cfg_error(&l->log, config_setting_get_member(c, "webhook"), NULL,
+                          "\"%s\" is not an http:// or https:// URL", rc->url);
         rc->format = FORMAT_JSON;
         if (nc_get_line(l, c, "format", false, &format) > 0) {
                 rc->format = -1;
@@ -299,8 +288,8 @@ s_load_recipient(struct loader *l, const config_setting_t *c, struct nc_recipien
                         if (strcmp(format, format_names[f]) == 0)
                                 rc->format = f;
                 if (rc->format < 0)
-                        nc_error(l, config_setting_get_member(c, "format"), NULL,
-                                 "\"%s\" is not one of json, slack, wecom, dingtalk", format);
+                        cfg_error(&l->log, config_setting_get_member(c, "format"), NULL,
+                                  "\"%s\" is not one of json, slack, wecom, dingtalk", format);
         }
         free(format);
         nc_load_headers(l, c, &rc->headers, &rc->n_headers);
@@ -324,12 +313,13 @@ nc_load_recipients(struct loader *l, const config_setting_t *list)
         if (list == NULL)
                 return;
         if (!config_setting_is_list(list)) {
-                nc_error(l, list, NULL, "must be a list ( { id = ...; email = ...; }, ... )");
+                cfg_error(&l->log, list, NULL,
+                          "must be a list ( { id = ...; email = ...; }, ... )");
                 return;
         }
         n = config_setting_length(list);
         if (n > NC_RECIPIENTS_MAX) {
-                nc_error(l, list, NULL, "at most %d recipients", NC_RECIPIENTS_MAX);
+                cfg_error(&l->log, list, NULL, "at most %d recipients", NC_RECIPIENTS_MAX);
                 return;
         }
         cfg->recipients = calloc((size_t)n + 1, sizeof(*cfg->recipients));
@@ -340,7 +330,7 @@ nc_load_recipients(struct loader *l, const config_setting_t *list)
                 struct nc_recipient *rc = &cfg->recipients[cfg->n_recipients];
 
                 if (!config_setting_is_group(c)) {
-                        nc_error(l, c, NULL, "must be a group { id = ...; email = ...; }");
+                        cfg_error(&l->log, c, NULL, "must be a group { id = ...; email = ...; }");
                         continue;
                 }
                 if (nc_get_id(l, c, "id", &rc->id) <= 0) {
@@ -349,8 +339,8 @@ nc_load_recipients(struct loader *l, const config_setting_t *list)
                         continue;
                 }
                 if (nconf_recipient(cfg, rc->id)) {
-                        nc_error(l, config_setting_get_member(c, "id"), NULL,
-                                 "duplicate recipient id \"%s\"", rc->id);
+                        cfg_error(&l->log, config_setting_get_member(c, "id"), NULL,
+                                  "duplicate recipient id \"%s\"", rc->id);
                         free(rc->id);
                         rc->id = NULL;
                         continue;
@@ -382,7 +372,7 @@ s_load_route(struct loader *l, const config_setting_t *c, struct nc_route *rt)
         char **words = NULL;
         size_t n_words = 0;
 
-        nc_check_keys(l, c, route_keys);
+        cfg_check_keys(&l->log, c, route_keys);
         if ((m = config_setting_get_member(c, "departments")) != NULL)
                 nc_get_strings(l, m, &rt->departments, &rt->n_departments);
         rt->kinds = KIND_WARNING | KIND_ESCALATED | KIND_REALERT;
@@ -396,28 +386,28 @@ s_load_route(struct loader *l, const config_setting_t *c, struct nc_route *rt)
                                 if (strcmp(words[i], kind_names[k]) == 0)
                                         bit = 1u << k;
                         if (bit == 0)
-                                nc_error(l, config_setting_get_elem(m, (unsigned)i), NULL,
-                                         "\"%s\" is not one of warning, escalated, realert, "
-                                         "assigned",
-                                         words[i]);
+                                cfg_error(&l->log, config_setting_get_elem(m, (unsigned)i), NULL,
+                                          "\"%s\" is not one of warning, escalated, realert, "
+                                          "assigned",
+                                          words[i]);
                         rt->kinds |= bit;
                 }
                 if (n_words == 0)
-                        nc_error(l, m, NULL, "names no kind");
+                        cfg_error(&l->log, m, NULL, "names no kind");
         }
         nc_free_strings(&words, &n_words);
         if ((m = config_setting_get_member(c, "levels")) != NULL) {
                 int n = config_setting_length(m);
 
                 if (!config_setting_is_array(m) && !config_setting_is_list(m)) {
-                        nc_error(l, m, NULL, "must be a list of levels [1, 2]");
+                        cfg_error(&l->log, m, NULL, "must be a list of levels [1, 2]");
                 } else if ((rt->levels = calloc((size_t)n + 1, sizeof(*rt->levels))) != NULL) {
                         for (int i = 0; i < n; i++) {
                                 const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
 
                                 if (config_setting_type(e) != CONFIG_TYPE_INT ||
                                     config_setting_get_int(e) < 0 || config_setting_get_int(e) > 32)
-                                        nc_error(l, e, NULL, "must be a level 0 to 32");
+                                        cfg_error(&l->log, e, NULL, "must be a level 0 to 32");
                                 else
                                         rt->levels[rt->n_levels++] =
                                             (uint32_t)config_setting_get_int(e);
@@ -426,20 +416,20 @@ s_load_route(struct loader *l, const config_setting_t *c, struct nc_route *rt)
         }
         m = config_setting_get_member(c, "to");
         if (m == NULL) {
-                nc_error(l, c, "to", "missing: the recipients of the route");
+                cfg_error(&l->log, c, "to", "missing: the recipients of the route");
         } else if (nc_get_strings(l, m, &words, &n_words) >= 0) {
                 rt->to = calloc(n_words + 1, sizeof(*rt->to));
                 for (size_t i = 0; rt->to && i < n_words; i++) {
                         const struct nc_recipient *rc = nconf_recipient(l->cfg, words[i]);
 
                         if (rc == NULL)
-                                nc_error(l, config_setting_get_elem(m, (unsigned)i), NULL,
-                                         "unknown recipient \"%s\"", words[i]);
+                                cfg_error(&l->log, config_setting_get_elem(m, (unsigned)i), NULL,
+                                          "unknown recipient \"%s\"", words[i]);
                         else
                                 rt->to[rt->n_to++] = (size_t)(rc - l->cfg->recipients);
                 }
                 if (n_words == 0)
-                        nc_error(l, m, NULL, "names no recipient");
+                        cfg_error(&l->log, m, NULL, "names no recipient");
         }
         nc_free_strings(&words, &n_words);
         rt->calendar = nc_get_calendar(l, c, "calendar");
@@ -454,12 +444,13 @@ nc_load_routes(struct loader *l, const config_setting_t *list)
         if (list == NULL)
                 return;
         if (!config_setting_is_list(list)) {
-                nc_error(l, list, NULL, "must be a list ( { kinds = ...; to = ...; }, ... )");
+                cfg_error(&l->log, list, NULL,
+                          "must be a list ( { kinds = ...; to = ...; }, ... )");
                 return;
         }
         n = config_setting_length(list);
         if (n > NC_ROUTES_MAX) {
-                nc_error(l, list, NULL, "at most %d routes", NC_ROUTES_MAX);
+                cfg_error(&l->log, list, NULL, "at most %d routes", NC_ROUTES_MAX);
                 return;
         }
         cfg->routes = calloc((size_t)n + 1, sizeof(*cfg->routes));
@@ -467,7 +458,7 @@ nc_load_routes(struct loader *l, const config_setting_t *list)
                 const config_setting_t *c = config_setting_get_elem(list, (unsigned)i);
 
                 if (!config_setting_is_group(c)) {
-                        nc_error(l, c, NULL, "must be a group { kinds = ...; to = ...; }");
+                        cfg_error(&l->log, c, NULL, "must be a group { kinds = ...; to = ...; }");
                         continue;
                 }
                 s_load_route(l, c, &cfg->routes[cfg->n_routes++]);

@@ -227,7 +227,7 @@ cmd_erase(struct ctl *x)
         Complaint__V1__EraseRequest q = COMPLAINT__V1__ERASE_REQUEST__INIT;
         uint64_t *ids = NULL, id = 0, total = 0;
         size_t n_ids = 0;
-        bool replayed = false;
+        bool replayed = false, more = false;
         int given, r;
 
         given = (x->val[OPT_PHONE] != NULL) + (x->val[OPT_EMAIL] != NULL) +
@@ -253,11 +253,10 @@ cmd_erase(struct ctl *x)
         q.reason = ctl_opt(x, OPT_REASON);
         req.body_case = COMPLAINT__V1__REQUEST__BODY_ERASE;
         req.erase = &q;
-        for (int round = 0; round < ERASE_ROUNDS_MAX; round++) {
+        for (int round = 0; round < ERASE_ROUNDS_MAX && (round == 0 || more); round++) {
                 pb_reply_t *reply = NULL;
                 const Complaint__V1__EraseReply *e;
                 uint64_t *grown;
-                bool more;
 
                 if (round > 0) {
                         r = complaint_request_id_generate(x->request_id_buf);
@@ -291,8 +290,6 @@ cmd_erase(struct ctl *x)
                 replayed = replayed || reply->replayed;
                 more = e->more;
                 complaint__v1__reply__free_unpacked(reply, NULL);
-                if (!more)
-                        break;
         }
         if (x->json) {
                 json_t j;
@@ -307,6 +304,7 @@ cmd_erase(struct ctl *x)
                 json_array_end(&j);
                 json_kv_bool(&j, "text", q.text);
                 json_kv_bool(&j, "replayed", replayed);
+                json_kv_bool(&j, "more", more);
                 json_object_end(&j);
                 json_finish(&j);
         } else {
@@ -321,5 +319,11 @@ cmd_erase(struct ctl *x)
                 putchar('\n');
         }
         free(ids);
-        return ctl_flush();
+        if ((r = ctl_flush()))
+                return r;
+        /* A privacy tool does not say done while details remain. */
+        if (more)
+                return ctl_fail(_("more complaints of this complainant remain: run the same "
+                                  "erase again"));
+        return 0;
 }

@@ -42,8 +42,9 @@ struct server {
         bool rebuilding;
         uint64_t rebuild_n; /* complaints counted so far */
         uint32_t rebuild_steps;
-        int64_t rebuild_started;  /* monotonic ms */
-        int64_t rebuild_retry_at; /* monotonic ms: after a step that failed */
+        int64_t rebuild_started;   /* monotonic ms */
+        int64_t rebuild_retry_at;  /* monotonic ms: after a step that failed */
+        unsigned rebuild_failures; /* steps failed in a row */
 };
 
 #define FIRE_BATCH 1000
@@ -134,9 +135,7 @@ s_stats_zone(server_t *s, const conf_t *cfg)
                           r == -ENOSPC ? "the store is full (daemon.store_max) or the disk is"
                                        : strerror(-r),
                           store_stats_zone(s->store));
-                return r;
-        }
-        if (started) {
+        } else if (started) {
                 log_struct(LOG_NOTICE, 0, NULL, "counters-rebuild",
                            "store %s: the report's counters are rebuilt for zone %s (they were "
                            "kept in %s), %u complaint(s) a step; reports answer BUSY until done",
@@ -156,8 +155,9 @@ s_stats_zone(server_t *s, const conf_t *cfg)
                 s->rebuild_steps = 0;
                 s->rebuild_started = mono_ms();
                 s->rebuild_retry_at = 0;
+                s->rebuild_failures = 0;
         }
-        return 0;
+        return r;
 }
 
 /* One step of a rebuild of the report's counters; the loop turns between steps, so deadlines
@@ -173,12 +173,23 @@ s_rebuild(server_t *s)
                 return;
         r = service_rebuild_stats(s->service, s->cfg->rebuild_batch, &n, &done);
         if (r < 0) {
-                log_error("store %s: a step of the rebuild of the report's counters failed: %s; "
-                          "trying again in a second",
-                          s->cfg->state_dir, strerror(-r));
-                s->rebuild_retry_at = mono_ms() + 1000;
+                /* A step that keeps failing (a full store, a record that does not decode) is
+                 * tried again after 1, 2, 4 ... s, at most a minute, and logged at those times
+                 * only, not every second for ever. */
+                int64_t wait = s->rebuild_failures < 6 ? 1000LL << s->rebuild_failures : 60000;
+
+                s->rebuild_failures++;
+                log_error("store %s: a step of the rebuild of the report's counters failed (%u "
+                          "time(s) in a row): %s; reports answer BUSY until it succeeds; trying "
+                          "again in %" PRId64 " s",
+                          s->cfg->state_dir, s->rebuild_failures,
+                          r == -ENOSPC ? "the store is full (daemon.store_max) or the disk is"
+                                       : strerror(-r),
+                          wait / 1000);
+                s->rebuild_retry_at = mono_ms() + wait;
                 return;
         }
+        s->rebuild_failures = 0;
         s->rebuild_n += n;
         s->rebuild_steps++;
         log_debug("store %s: report counters: %u complaints counted in step %u", s->cfg->state_dir,
@@ -278,8 +289,10 @@ server_new(conf_t *cfg, const char *config_path, store_t *store, notify_t *notif
                 log_error("store: cannot read the event log: %s", strerror(-r));
                 goto fail;
         }
+        /* A full store keeps the counters in the zone they are in, as on a reload: the daemon
+         * still serves (reads, and the changes that fit), and the next reload tries again. */
         r = s_stats_zone(s, cfg);
-        if (r < 0)
+        if (r < 0 && r != -ENOSPC)
                 goto fail;
         r = s_check_exposure(cfg);
         if (r < 0)

@@ -159,6 +159,11 @@ test_errors(void)
                           DEPARTMENTS(""));
         CHECK(strstr(e, "c.conf:2: daemon.rebuild_batch: 0 is out of range") != NULL);
         free(e);
+        e = s_refused("daemon = {\n  rebuild_batch = 20001;\n};\n" CALENDARS("Europe/Berlin", "UTC")
+                          DEPARTMENTS(""));
+        CHECK(strstr(e, "c.conf:2: daemon.rebuild_batch: 20001 is out of range (1 to 20000)") !=
+              NULL);
+        free(e);
         e = s_refused("daemon = { rebuild_batch = \"many\"; };\n" CALENDARS("Europe/Berlin", "UTC")
                           DEPARTMENTS(""));
         CHECK(strstr(e, "daemon.rebuild_batch: must be an integer") != NULL);

@@ -137,9 +137,14 @@ s_stats_zone(server_t *s, const conf_t *cfg)
                           store_stats_zone(s->store));
         } else if (started) {
                 log_struct(LOG_NOTICE, 0, NULL, "counters-rebuild",
-                           "store %s: the report's counters are rebuilt for zone %s (they were "
-                           "kept in %s), %u complaint(s) a step; reports answer BUSY until done",
-                           cfg->state_dir, cfg->zone, was, cfg->rebuild_batch);
+                           "store %s: the report's counters are rebuilt for zone %s (%s%s), %u "
+                           "complaint(s) a step; reports answer BUSY until done",
+                           cfg->state_dir, cfg->zone,
+                           strcmp(was, cfg->zone) == 0
+                               ? "its rules changed since they were kept in it, or could not "
+                                 "be read"
+                               : "they were kept in ",
+                           strcmp(was, cfg->zone) == 0 ? "" : was, cfg->rebuild_batch);
         } else if (strcmp(was, cfg->zone) != 0) {
                 log_notice("store %s: the report's counters are kept in zone %s (no complaints "
                            "to count again)",

@@ -578,22 +578,30 @@ s_open_txn(store_txn_t *t, void *arg)
 static int s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **ret);
 
 /* The zone the counters are keyed in, as recorded. One that cannot be loaded (this machine
- * lacks it) is taken for UTC, so the store opens; the daemon's zone, which it has, then
- * differs and the counters are rebuilt in it. */
+ * lacks it, or could not read it now) is taken for UTC, so the store opens, and the counters are
+ * marked stale: the daemon's zone then rebuilds them, even under the same name. So does a zone
+ * whose rules changed (a tzdata update) since the counters were keyed in it. */
 static void
 s_load_stats_zone(store_t *s)
 {
         store_txn_t *t;
         char *zone = NULL;
+        uint64_t rules = 0;
         tz_t *tz = NULL;
 
+        s->stats_rules_known = false;
         if (store_begin(s, false, &t) == 0) {
                 st_meta_get_str(t, META_STATS_ZONE, &zone);
+                s->stats_rules_known = st_meta_get_u64(t, META_STATS_RULES, &rules) == 0;
                 store_abort(&t);
         }
+        s->stats_stale = false;
         if (zone != NULL && tz_load(zone, &tz) == 0) {
                 tz_free(&s->stats_tz);
                 s->stats_tz = tz;
+                s->stats_stale = s->stats_rules_known && rules != tz_rules_digest(tz);
+        } else if (zone != NULL) {
+                s->stats_stale = true;
         }
         free(s->stats_zone);
         s->stats_zone = zone;
@@ -772,7 +780,8 @@ store_set_country_code(store_t *s, const char *country_code, bool *ret_rebuilt)
 
 struct zone_args {
         const char *zone;
-        bool started; /* valid after the commit */
+        uint64_t rules; /* tz_rules_digest() of zone */
+        bool started;   /* valid after the commit */
 };
 
 /* Empties the counters and records zone for them; a rebuild starts unless there is nothing
@@ -790,6 +799,8 @@ s_stats_zone_txn(store_txn_t *t, void *arg)
         if (r == 0)
                 r = st_meta_put_str(t, META_STATS_ZONE, a->zone);
         if (r == 0)
+                r = st_meta_put_u64(t, META_STATS_RULES, a->rules);
+        if (r == 0)
                 r = st_err(mdb_stat(t->txn, t->store->dbi[DB_COMPLAINTS], &st));
         if (r < 0)
                 return r;
@@ -801,6 +812,14 @@ s_stats_zone_txn(store_txn_t *t, void *arg)
         return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
+static int
+s_stats_rules_txn(store_txn_t *t, void *arg)
+{
+        const struct zone_args *a = arg;
+
+        return st_meta_put_u64(t, META_STATS_RULES, a->rules);
+}
+
 int
 store_set_stats_zone(store_t *s, const char *zone, bool *ret_started)
 {
@@ -809,13 +828,21 @@ store_set_stats_zone(store_t *s, const char *zone, bool *ret_started)
         char *copy;
         int r;
 
-        if (s->stats_zone && strcmp(s->stats_zone, zone) == 0) {
-                *ret_started = false;
-                return 0;
-        }
         r = tz_load(zone, &tz);
         if (r < 0)
                 return r;
+        a.rules = tz_rules_digest(tz);
+        if (s->stats_zone && strcmp(s->stats_zone, zone) == 0 && !s->stats_stale) {
+                /* A store kept before the rules were recorded takes today's for its own. */
+                if (!s->stats_rules_known)
+                        r = s_write_growing(s, s_stats_rules_txn, &a);
+                tz_free(&tz);
+                if (r < 0)
+                        return r;
+                s->stats_rules_known = true;
+                *ret_started = false;
+                return 0;
+        }
         copy = strdup(zone);
         if (copy == NULL) {
                 tz_free(&tz);
@@ -831,6 +858,8 @@ store_set_stats_zone(store_t *s, const char *zone, bool *ret_started)
         s->stats_tz = tz;
         free(s->stats_zone);
         s->stats_zone = copy;
+        s->stats_stale = false;
+        s->stats_rules_known = true;
         *ret_started = a.started;
         return 0;
 }

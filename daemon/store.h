@@ -271,12 +271,14 @@ int store_stats_rows(store_txn_t *txn, uint32_t day_from, uint32_t day_to, const
                      size_t scope_len, store_stats_fn fn, void *ctx);
 
 /* The zone of the counters. set_stats_zone makes zone (an IANA name) the zone whose local days
- * key the counters: when it is not the one recorded, the counters are emptied and a rebuild
- * starts, in a write transaction of its own (no transaction may be open; the map grows as
- * for store_set_country_code()); *ret_started says whether it did. A store without
- * complaints records the zone and has nothing to rebuild. -ENOENT or -EINVAL (tz_load()) for
- * a zone that cannot be loaded, -ENOSPC, -errno; on failure nothing changes.
- * stats_zone and stats_tz are the recorded zone, borrowed until the next set_stats_zone. */
+ * key the counters: when it is not the one recorded, or it is but its rules changed since the
+ * counters were keyed in it (a tzdata update: tz_rules_digest()), or the recorded zone could not
+ * be loaded at open, the counters are emptied and a rebuild starts, in a write transaction of its
+ * own (no transaction may be open; the map grows as for store_set_country_code()); *ret_started
+ * says whether it did. A store without complaints records the zone and has nothing to rebuild.
+ * -ENOENT or -EINVAL (tz_load()) for a zone that cannot be loaded, -ENOSPC, -errno; on failure
+ * nothing changes. stats_zone and stats_tz are the recorded zone, borrowed until the next
+ * set_stats_zone. */
 int store_set_stats_zone(store_t *store, const char *zone, bool *ret_started);
 const char *store_stats_zone(store_t *store);
 const tz_t *store_stats_tz(store_t *store);

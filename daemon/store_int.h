@@ -81,6 +81,10 @@ enum {
 #define META_COUNTRY "country_code"
 #define META_STATS_ZONE "stats_zone"
 #define META_STATS_REBUILD "stats_rebuild"
+/* tz_rules_digest() of the zone the counters are keyed in, as it was when they were: a tzdata
+ * update that changes the zone's rules moves local days, and the counters are rebuilt. Absent
+ * in stores kept before it was recorded: the rules then in force are taken for theirs. */
+#define META_STATS_RULES "stats_rules"
 /* The keyed hash of SEAL_CHECK_TEXT with the store's privacy key: tells a wrong key file. */
 #define META_SEAL_CHECK "seal_check"
 #define SEAL_CHECK_TEXT "complaintd: the privacy key of this store"
@@ -103,6 +107,10 @@ struct store {
         char *dir;
         char *stats_zone;       /* the zone the counters are keyed in (META_STATS_ZONE) */
         tz_t *stats_tz;         /* ... loaded; UTC when it cannot be (a rebuild follows) */
+        bool stats_stale;       /* the counters' zone could not be loaded, or its rules changed
+                                 * since they were keyed (META_STATS_RULES): rebuild them even
+                                 * for the same zone name */
+        bool stats_rules_known; /* META_STATS_RULES is recorded */
         seal_t *seal;           /* the privacy keys (seal.h) */
         bool created;           /* the open made a new, empty store */
         bool failed;            /* an I/O error left the environment unusable: stop */

@@ -675,6 +675,55 @@ tz_free(tz_t **tz)
         *tz = NULL;
 }
 
+/* FNV-1a, 64 bits, over v as 8 little-endian bytes: the digest must not depend on the host. */
+static uint64_t
+s_fnv(uint64_t h, int64_t v)
+{
+        uint64_t u = (uint64_t)v;
+
+        for (int i = 0; i < 8; i++) {
+                h ^= (u >> (8 * i)) & 0xff;
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+static uint64_t
+s_fnv_rule_date(uint64_t h, const struct rule_date *d)
+{
+        h = s_fnv(h, d->kind);
+        h = s_fnv(h, d->day);
+        h = s_fnv(h, d->month);
+        h = s_fnv(h, d->week);
+        h = s_fnv(h, d->wday);
+        return s_fnv(h, d->time);
+}
+
+uint64_t
+tz_rules_digest(const tz_t *tz)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        /* What the offsets are and when they change, not how the file spelt it. */
+        h = s_fnv(h, (int64_t)tz->n_trans);
+        h = s_fnv(h, tz->n_types ? tz->type_off[0] : 0);
+        for (size_t i = 0; i < tz->n_trans; i++) {
+                h = s_fnv(h, tz->trans[i]);
+                h = s_fnv(h, tz->type_off[tz->trans_type[i]]);
+        }
+        h = s_fnv(h, tz->has_rule);
+        if (tz->has_rule) {
+                h = s_fnv(h, tz->rule.has_dst);
+                h = s_fnv(h, tz->rule.std_off);
+                h = s_fnv(h, tz->rule.dst_off);
+                if (tz->rule.has_dst) {
+                        h = s_fnv_rule_date(h, &tz->rule.start);
+                        h = s_fnv_rule_date(h, &tz->rule.end);
+                }
+        }
+        return h;
+}
+
 const char *
 tz_name(const tz_t *tz)
 {

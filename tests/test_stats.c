@@ -4,6 +4,8 @@
  * ledger order. Also the contact keys (contact.h) that link a complainant's complaints. */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -716,6 +718,102 @@ test_local_days(void)
         tz_free(&utc);
 }
 
+/* Copies the system's zone from into dir/Centre, the zone every store below is keyed in. */
+static void
+s_centre_zone(const char *dir, const char *from)
+{
+        char cmd[PATH_MAX * 2 + 64];
+
+        snprintf(cmd, sizeof(cmd), "cp /usr/share/zoneinfo/%s %s/Centre", from, dir);
+        REQUIRE(system(cmd) == 0);
+}
+
+/* Rebuilds the counters of s to the end, a complaint a step; the steps taken. */
+static uint32_t
+s_rebuild_all(store_t *s)
+{
+        uint32_t n, steps = 0;
+        bool done = false;
+
+        for (; !done && steps < 100; steps++) {
+                store_txn_t *t;
+
+                REQUIRE(store_begin(s, true, &t) == 0);
+                CHECK_INT(store_stats_rebuild_step(t, 1, &n, &done), 0);
+                REQUIRE(store_commit(&t) == 0);
+        }
+        CHECK(done);
+        return steps;
+}
+
+/* The counters are keyed by the zone's rules, not only its name: a tzdata update that changes
+ * the rules of the centre's zone, and a zone that could not be read when the store was opened,
+ * rebuild them under the same name. The zone "Centre" is Shanghai's rules, then Tokyo's. */
+static void
+test_zone_rules(void)
+{
+        char zi[] = "/tmp/test_stats_zi.XXXXXX", dir[] = "/tmp/test_stats.XXXXXX";
+        /* 2026-10-31T15:30Z: 23:30 on 31 October in Shanghai (UTC+8), 00:30 on 1 November in
+         * Tokyo (UTC+9). */
+        const int64_t at = 1793460600000;
+        const uint32_t oct31 = (uint32_t)tz_days_from_civil(2026, 10, 31);
+        struct fixture a;
+        store_t *s = NULL;
+        bool started = false;
+
+        REQUIRE(mkdtemp(zi) != NULL);
+        REQUIRE(mkdtemp(dir) != NULL);
+        REQUIRE(setenv("COMPLAINTD_ZONEINFO", zi, 1) == 0);
+        s_centre_zone(zi, "Asia/Shanghai");
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        s_fixture(&a, 1, at);
+        s_put(s, &a.c, NULL);
+        CHECK_INT(store_set_stats_zone(s, "Centre", &started), 0);
+        CHECK(started);
+        s_rebuild_all(s);
+        CHECK_INT(s_day_total(s, oct31), 1);
+        /* Same name, same rules: nothing to do, across a reopen too. */
+        CHECK_INT(store_set_stats_zone(s, "Centre", &started), 0);
+        CHECK(!started);
+        store_close(&s);
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        CHECK_INT(store_set_stats_zone(s, "Centre", &started), 0);
+        CHECK(!started);
+        store_close(&s);
+
+        /* tzdata changed Centre's rules: the same name rebuilds, and the complaint moves to
+         * Tokyo's 1 November. */
+        s_centre_zone(zi, "Asia/Tokyo");
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        CHECK_INT(store_set_stats_zone(s, "Centre", &started), 0);
+        CHECK(started);
+        s_rebuild_all(s);
+        CHECK_INT(s_day_total(s, oct31), 0);
+        CHECK_INT(s_day_total(s, oct31 + 1), 1);
+        store_close(&s);
+        CHECK_INT(store_check(dir, stderr), 0);
+
+        /* Centre unreadable when the store opens (taken for UTC), readable when the daemon sets
+         * it: rebuilt, not kept by UTC days under Centre's name. */
+        {
+                char path[PATH_MAX];
+
+                snprintf(path, sizeof(path), "%s/Centre", zi);
+                REQUIRE(unlink(path) == 0);
+        }
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        s_centre_zone(zi, "Asia/Tokyo");
+        CHECK_INT(store_set_stats_zone(s, "Centre", &started), 0);
+        CHECK(started);
+        s_rebuild_all(s);
+        CHECK_INT(s_day_total(s, oct31 + 1), 1);
+        store_close(&s);
+        CHECK_INT(store_check(dir, stderr), 0);
+        REQUIRE(unsetenv("COMPLAINTD_ZONEINFO") == 0);
+        check_rm_tree(dir);
+        check_rm_tree(zi);
+}
+
 int
 main(void)
 {
@@ -728,5 +826,6 @@ main(void)
         test_store_batch();
         test_store_full_at_commit();
         test_local_days();
+        test_zone_rules();
         return check_summary();
 }

@@ -13,9 +13,9 @@
 #include "store_int.h"
 
 const char *const st_db_names[DB_COUNT] = {
-    "meta",  "complaints", "history",   "events",        "request_ids",
-    "lists", "overdue",    "deadlines", "policies",      "streams",
-    "stats", "ledger",     "contacts",  "request_times", "retain",
+    "meta",    "complaints",  "history",  "events",        "request_ids", "by_status",
+    "by_dept", "by_category", "overdue",  "deadlines",     "policies",    "streams",
+    "stats",   "ledger",      "contacts", "request_times", "retain",
 };
 
 /* LMDB's own codes become errno values here, at the boundary. */
@@ -681,7 +681,7 @@ s_open(const char *dir, uint64_t map_max, const char *cc, bool keep, store_t **r
                 free(s);
                 return st_err(rc);
         }
-        mdb_env_set_maxdbs(s->env, DB_COUNT + ST_OLD_DBS); /* the trees migrations empty */
+        mdb_env_set_maxdbs(s->env, DB_COUNT + 1); /* + "requests", migrated from schema 3 */
         /* MDB_NOTLS lets a backup or a reader live beside the writer on the same thread. The
          * defaults stay: full sync on commit, no WRITEMAP (a full disk must be an error, not a
          * SIGBUS). */

@@ -34,10 +34,8 @@
  *      closed and dismissed complaints indexed for privacy.retention
  *   7  stored replies without descriptions either (an erasure of the text reaches them)
  *   8  the report's counters record the zone whose local days key them (UTC before: the
- *      migration records it, and a daemon whose centre is elsewhere rebuilds them)
- *   9  the status, department and category indexes in one tree ("lists"), each entry tagged
- *      with its index, so that a change writes one root-to-leaf path for them, not three */
-#define STORE_SCHEMA_VERSION 9
+ *      migration records it, and a daemon whose centre is elsewhere rebuilds them) */
+#define STORE_SCHEMA_VERSION 8
 
 typedef struct store store_t;
 typedef struct store_txn store_txn_t;

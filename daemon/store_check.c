@@ -11,7 +11,6 @@
 struct check {
         FILE *out;
         unsigned problems;
-        bool lists; /* the list indexes are in DB_LISTS (schema 9): checked */
 };
 
 static void __attribute__((format(printf, 2, 3))) s_problem(struct check *c, const char *fmt, ...)
@@ -44,25 +43,6 @@ s_entries(store_txn_t *t, int db)
         MDB_stat st;
 
         return mdb_stat(t->txn, t->store->dbi[db], &st) == 0 ? st.ms_entries : 0;
-}
-
-/* The number of entries of the list indexes under tag. */
-static uint64_t
-s_tagged(store_txn_t *t, uint8_t tag)
-{
-        MDB_cursor *cur;
-        MDB_val k = {1, &tag}, v;
-        uint64_t n = 0;
-        int rc;
-
-        if (mdb_cursor_open(t->txn, t->store->dbi[DB_LISTS], &cur) != 0)
-                return 0;
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-             rc == 0 && k.mv_size > 0 && ((const uint8_t *)k.mv_data)[0] == tag;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-                n++;
-        mdb_cursor_close(cur);
-        return n;
 }
 
 /* The report's counters as the complaints add them up, by (day, key): an open-addressing
@@ -527,15 +507,19 @@ s_check_complaint(store_txn_t *t, struct check *c, const pb_complaint_t *p, uint
                 }
                 store_free_history(&hist, n);
         }
-        if (p->department[0])
-                (*n_dept)++;
-        if (c->lists && !s_has_key(t, DB_LISTS, kb, st_status_key(kb, p->status, p->id)))
+        kb[0] = (uint8_t)p->status;
+        st_put_be64(kb + 1, p->id);
+        if (!s_has_key(t, DB_BY_STATUS, kb, 9))
                 s_problem(c, "complaint %" PRIu64 ": missing from the status index", p->id);
-        if (c->lists && p->department[0] && strlen(p->department) + 10 <= sizeof(kb) &&
-            !s_has_key(t, DB_LISTS, kb, st_list_key(kb, LIST_DEPT, p->department, p->id)))
-                s_problem(c, "complaint %" PRIu64 ": missing from the department index", p->id);
-        if (c->lists && strlen(p->category) + 10 <= sizeof(kb) &&
-            !s_has_key(t, DB_LISTS, kb, st_list_key(kb, LIST_CATEGORY, p->category, p->id)))
+        if (p->department[0]) {
+                (*n_dept)++;
+                if (strlen(p->department) + 9 <= sizeof(kb) &&
+                    !s_has_key(t, DB_BY_DEPT, kb, st_index_key(kb, p->department, p->id)))
+                        s_problem(c, "complaint %" PRIu64 ": missing from the department index",
+                                  p->id);
+        }
+        if (strlen(p->category) + 9 <= sizeof(kb) &&
+            !s_has_key(t, DB_BY_CATEGORY, kb, st_index_key(kb, p->category, p->id)))
                 s_problem(c, "complaint %" PRIu64 ": missing from the category index", p->id);
         st_put_be64(kb, p->id);
         if (p->level > 0) {
@@ -637,7 +621,7 @@ store_check(const char *dir, FILE *report)
         rc = mdb_env_create(&s.env);
         if (rc != 0)
                 return st_err(rc);
-        mdb_env_set_maxdbs(s.env, DB_COUNT + ST_OLD_DBS);
+        mdb_env_set_maxdbs(s.env, DB_COUNT + 1);
         rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS, 0640);
         if (rc == EACCES || rc == EROFS)
                 rc = mdb_env_open(s.env, dir, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK, 0640);
@@ -649,9 +633,7 @@ store_check(const char *dir, FILE *report)
         }
         for (int i = 0; i < DB_COUNT && rc == 0; i++) {
                 rc = mdb_dbi_open(t.txn, st_db_names[i], 0, &s.dbi[i]);
-                if (rc == 0 && i == DB_LISTS)
-                        c.lists = true;
-                if (rc == MDB_NOTFOUND && (i >= DB_STREAMS || i == DB_REQUESTS || i == DB_LISTS))
+                if (rc == MDB_NOTFOUND && (i >= DB_STREAMS || i == DB_REQUESTS))
                         rc = 0; /* a store of an older schema, migrated on start */
                 else if (rc != 0)
                         fprintf(report, "problem: table %s is missing\n", st_db_names[i]);
@@ -671,11 +653,6 @@ store_check(const char *dir, FILE *report)
                 if (s.schema > STORE_SCHEMA_VERSION)
                         s_problem(&c, "written by a newer complaintd (schema %u)", s.schema);
         }
-        /* Before schema 9 the list indexes were three trees of their own, moved on start. */
-        if (s.schema == STORE_SCHEMA_VERSION && !c.lists)
-                s_problem(&c, "table %s is missing", st_db_names[DB_LISTS]);
-        if (s.schema != STORE_SCHEMA_VERSION)
-                c.lists = false;
         if (s.schema == STORE_SCHEMA_VERSION) {
                 char want[SEAL_HASH_HEX + 1];
 
@@ -739,28 +716,15 @@ store_check(const char *dir, FILE *report)
                         s_problem(&c, "counter of %s says %" PRIu64 ", the records %" PRIu64,
                                   pb_status_name(st), counted, by_status[st]);
         }
-        /* Every complaint's entries are there (above): a count beyond them is a stray entry. */
-        if (c.lists) {
-                uint64_t st = s_tagged(&t, LIST_STATUS), dept = s_tagged(&t, LIST_DEPT),
-                         cat = s_tagged(&t, LIST_CATEGORY);
-
-                if (st != n)
-                        s_problem(
-                            &c, "status index holds %" PRIu64 " entries for %" PRIu64 " complaints",
-                            st, n);
-                if (dept != n_dept)
-                        s_problem(&c,
-                                  "department index holds %" PRIu64 " entries, expected %" PRIu64,
-                                  dept, n_dept);
-                if (cat != n)
-                        s_problem(&c,
-                                  "category index holds %" PRIu64 " entries for %" PRIu64
-                                  " complaints",
-                                  cat, n);
-                if (st + dept + cat != s_entries(&t, DB_LISTS))
-                        s_problem(&c, "list indexes hold %" PRIu64 " entries of no index",
-                                  s_entries(&t, DB_LISTS) - st - dept - cat);
-        }
+        if (s_entries(&t, DB_BY_STATUS) != n)
+                s_problem(&c, "status index holds %" PRIu64 " entries for %" PRIu64 " complaints",
+                          s_entries(&t, DB_BY_STATUS), n);
+        if (s_entries(&t, DB_BY_DEPT) != n_dept)
+                s_problem(&c, "department index holds %" PRIu64 " entries, expected %" PRIu64,
+                          s_entries(&t, DB_BY_DEPT), n_dept);
+        if (s_entries(&t, DB_BY_CATEGORY) != n)
+                s_problem(&c, "category index holds %" PRIu64 " entries for %" PRIu64 " complaints",
+                          s_entries(&t, DB_BY_CATEGORY), n);
         /* Every stored reply has its time, and nothing else is timed: pruning misses none. */
         if (s.schema == STORE_SCHEMA_VERSION &&
             s_entries(&t, DB_REQUEST_TIMES) != s_entries(&t, DB_REQUESTS))

@@ -1,6 +1,5 @@
 /* store_complaints.c: complaint records, their append-only history, the status, department
- * and category indexes (one tree, DB_LISTS) with the status counts, and the list that walks
- * them. */
+ * and category indexes with the status counts, and the list that walks them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,50 +30,35 @@ st_index_key(uint8_t *buf, const char *prefix, uint64_t id)
         return n + 9;
 }
 
-size_t
-st_list_key(uint8_t *buf, uint8_t tag, const char *prefix, uint64_t id)
-{
-        buf[0] = tag;
-        return 1 + st_index_key(buf + 1, prefix, id);
-}
-
-size_t
-st_status_key(uint8_t *buf, int status, uint64_t id)
-{
-        buf[0] = LIST_STATUS;
-        buf[1] = (uint8_t)status;
-        st_put_be64(buf + 2, id);
-        return 10;
-}
-
-/* Adds (add) or removes a department (tag LIST_DEPT) or category (LIST_CATEGORY) index entry;
- * removing one that is not there is not an error. */
+/* Adds (add) or removes an index entry; removing one that is not there is not an error. */
 static int
-s_index(store_txn_t *t, uint8_t tag, const char *prefix, uint64_t id, bool add)
+s_index(store_txn_t *t, int db, const char *prefix, uint64_t id, bool add)
 {
         uint8_t kb[KEY_MAX];
         MDB_val k, v = {0, NULL};
         int rc;
 
-        if (strlen(prefix) + 10 > sizeof(kb))
+        if (strlen(prefix) + 9 > sizeof(kb))
                 return -E2BIG;
-        k = (MDB_val){st_list_key(kb, tag, prefix, id), kb};
-        rc = add ? mdb_put(t->txn, t->store->dbi[DB_LISTS], &k, &v, 0)
-                 : mdb_del(t->txn, t->store->dbi[DB_LISTS], &k, NULL);
+        k = (MDB_val){st_index_key(kb, prefix, id), kb};
+        rc = add ? mdb_put(t->txn, t->store->dbi[db], &k, &v, 0)
+                 : mdb_del(t->txn, t->store->dbi[db], &k, NULL);
         return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
 static int
 s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
 {
-        uint8_t kb[10];
-        MDB_val k = {st_status_key(kb, status, id), kb}, v = {0, NULL};
+        uint8_t kb[9];
+        MDB_val k = {9, kb}, v = {0, NULL};
         char key[32];
         uint64_t count;
         int rc;
 
-        rc = add ? mdb_put(t->txn, t->store->dbi[DB_LISTS], &k, &v, 0)
-                 : mdb_del(t->txn, t->store->dbi[DB_LISTS], &k, NULL);
+        kb[0] = (uint8_t)status;
+        st_put_be64(kb + 1, id);
+        rc = add ? mdb_put(t->txn, t->store->dbi[DB_BY_STATUS], &k, &v, 0)
+                 : mdb_del(t->txn, t->store->dbi[DB_BY_STATUS], &k, NULL);
         if (rc != 0)
                 return st_err(rc);
         snprintf(key, sizeof(key), "count/%d", status);
@@ -133,17 +117,17 @@ store_put_complaint(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
         }
         if (old == NULL || strcmp(old->department, c->department) != 0) {
                 if (old != NULL && old->department[0] &&
-                    (rc = s_index(t, LIST_DEPT, old->department, c->id, false)) < 0)
+                    (rc = s_index(t, DB_BY_DEPT, old->department, c->id, false)) < 0)
                         return rc;
                 if (c->department[0] &&
-                    (rc = s_index(t, LIST_DEPT, c->department, c->id, true)) < 0)
+                    (rc = s_index(t, DB_BY_DEPT, c->department, c->id, true)) < 0)
                         return rc;
         }
         if (old == NULL || strcmp(old->category, c->category) != 0) {
                 if (old != NULL &&
-                    (rc = s_index(t, LIST_CATEGORY, old->category, c->id, false)) < 0)
+                    (rc = s_index(t, DB_BY_CATEGORY, old->category, c->id, false)) < 0)
                         return rc;
-                if ((rc = s_index(t, LIST_CATEGORY, c->category, c->id, true)) < 0)
+                if ((rc = s_index(t, DB_BY_CATEGORY, c->category, c->id, true)) < 0)
                         return rc;
         }
         if ((rc = st_update_overdue(t, c, old)) < 0)
@@ -321,23 +305,21 @@ store_list(store_txn_t *t, const struct store_filter *f, uint64_t before_id, uin
         int rc;
 
         /* The most selective index that serves the filter: overdue, department, category,
-         * status. The last three share a tree: the walk stays within its tag and prefix. */
+         * status. */
         if (f->overdue || f->level > 0) {
                 db = DB_OVERDUE;
         } else if (f->department != NULL || f->category != NULL) {
                 const char *p = f->department ? f->department : f->category;
 
-                db = DB_LISTS;
-                prefix[0] = f->department ? LIST_DEPT : LIST_CATEGORY;
-                plen = strlen(p) + 2;
+                db = f->department ? DB_BY_DEPT : DB_BY_CATEGORY;
+                plen = strlen(p) + 1;
                 if (plen + 8 > sizeof(prefix))
                         return -E2BIG;
-                memcpy(prefix + 1, p, plen - 1);
+                memcpy(prefix, p, plen);
         } else if (f->status != ST_NONE) {
-                db = DB_LISTS;
-                prefix[0] = LIST_STATUS;
-                prefix[1] = (uint8_t)f->status;
-                plen = 2;
+                db = DB_BY_STATUS;
+                prefix[0] = (uint8_t)f->status;
+                plen = 1;
         }
         list = calloc(limit ? limit : 1, sizeof(*list));
         if (list == NULL)

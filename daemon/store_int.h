@@ -13,13 +13,9 @@
  *   request_ids request_id \0 actor -> hash u64 . Reply   (schema 3 and before: "requests",
  *               keyed actor \0 request_id; ids that begin with a time, as libcomplaint's
  *               do, then land side by side at the end of the tree)
- *   lists       the indexes that lists walk, one tree (schema 9; before, the trees by_status,
- *               by_dept and by_category, keyed without the tag), so that a change that moves
- *               a complaint in several of them dirties one root-to-leaf path and shares its
- *               upper pages:
- *                 's' . status u8 . id u64 -> ""
- *                 'd' . department \0 . id u64 -> ""
- *                 'c' . category \0 . id u64 -> ""
+ *   by_status   status u8 . id u64 -> ""
+ *   by_dept     department \0 . id u64 -> ""
+ *   by_category category \0 . id u64 -> ""
  *   overdue     id u64 -> level u32           complaints escalated on a running clock
  *   deadlines   due i64 . id u64 . clock u8 . type u8 -> ""
  *   policies    id u64 -> Policy
@@ -64,7 +60,9 @@ enum {
         DB_HISTORY,
         DB_EVENTS,
         DB_REQUESTS,
-        DB_LISTS,
+        DB_BY_STATUS,
+        DB_BY_DEPT,
+        DB_BY_CATEGORY,
         DB_OVERDUE,
         DB_DEADLINES,
         DB_POLICIES,
@@ -76,14 +74,6 @@ enum {
         DB_RETAIN,
         DB_COUNT
 };
-
-/* The tags of the list indexes in DB_LISTS; and the trees they were before schema 9, which
- * a migration from 8 or older empties into it and deletes (opened by name: the environment
- * allows ST_OLD_DBS more than DB_COUNT). */
-#define LIST_STATUS 's'
-#define LIST_DEPT 'd'
-#define LIST_CATEGORY 'c'
-#define ST_OLD_DBS 4 /* "requests" (schema 3), "by_status", "by_dept", "by_category" (8) */
 
 #define DAY_MS 86400000ll
 #define LEDGER_KEY 17
@@ -190,15 +180,9 @@ int st_put_record(store_txn_t *t, const pb_complaint_t *c);
  * environment must be closed and opened again after it. 0 or -errno (the old file stays). */
 int st_rewrite_file(store_t *s);
 
-/* store_complaints.c: the key of an index entry (prefix \0 id) in buf, which holds KEY_MAX
- * bytes; returns its length. */
+/* store_complaints.c: the key of a department or category index entry (prefix \0 id) in buf,
+ * which holds KEY_MAX bytes; returns its length. */
 size_t st_index_key(uint8_t *buf, const char *prefix, uint64_t id);
-/* ... the key of a department or category entry of the list indexes (tag LIST_DEPT or
- * LIST_CATEGORY, then prefix \0 id) in buf (KEY_MAX bytes; the caller checks that
- * strlen(prefix) + 10 fits), and of a status entry (tag, status, id: 10 bytes); each returns
- * its length. */
-size_t st_list_key(uint8_t *buf, uint8_t tag, const char *prefix, uint64_t id);
-size_t st_status_key(uint8_t *buf, int status, uint64_t id);
 
 /* store_clocks.c: the deadline entries a complaint's clocks hold (at most 6) and their keys
  * (18 bytes); moving a complaint's deadline and overdue entries from old (NULL: new) to c. */

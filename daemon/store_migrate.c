@@ -414,58 +414,6 @@ s_migrate_6_to_7(store_txn_t *t)
         return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
-/* 8 -> 9: the status, department and category indexes, three trees keyed without a tag, move
- * into the one tree DB_LISTS under their tags, and the old trees are deleted. A store of any
- * older schema has them too (the earlier steps wrote the new tree already for what they
- * changed: a put of a key it holds changes nothing). An entry that cannot be one is refused. */
-static int
-s_migrate_8_to_9(store_txn_t *t)
-{
-        static const struct {
-                const char *name;
-                uint8_t tag;
-        } olds[] = {
-            {"by_status", LIST_STATUS}, {"by_dept", LIST_DEPT}, {"by_category", LIST_CATEGORY}};
-        int rc = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(olds) && rc == 0; i++) {
-                MDB_dbi old;
-                MDB_cursor *cur;
-                MDB_val k, v;
-
-                rc = mdb_dbi_open(t->txn, olds[i].name, 0, &old);
-                if (rc == MDB_NOTFOUND) {
-                        rc = 0;
-                        continue;
-                }
-                if (rc != 0)
-                        break;
-                rc = mdb_cursor_open(t->txn, old, &cur);
-                if (rc != 0)
-                        break;
-                for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-                     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-                        uint8_t kb[KEY_MAX];
-                        MDB_val nk = {k.mv_size + 1, kb}, nv = {0, NULL};
-
-                        if (k.mv_size < 9 || k.mv_size + 1 > KEY_MAX ||
-                            (olds[i].tag == LIST_STATUS && k.mv_size != 9)) {
-                                rc = EBADMSG;
-                                break;
-                        }
-                        kb[0] = olds[i].tag;
-                        memcpy(kb + 1, k.mv_data, k.mv_size);
-                        rc = mdb_put(t->txn, t->store->dbi[DB_LISTS], &nk, &nv, 0);
-                        if (rc != 0)
-                                break;
-                }
-                mdb_cursor_close(cur);
-                if (rc == MDB_NOTFOUND)
-                        rc = mdb_drop(t->txn, old, 1);
-        }
-        return st_err(rc);
-}
-
 /* Brings a store written by an older daemon to the current layout, step by step. */
 int
 st_migrate(store_txn_t *t, uint32_t from, const char *cc)
@@ -489,7 +437,5 @@ st_migrate(store_txn_t *t, uint32_t from, const char *cc)
          * another zone rebuilds them in steps (store_set_stats_zone()). */
         if (r == 0 && from < 8)
                 r = st_meta_put_str(t, META_STATS_ZONE, "UTC");
-        if (r == 0 && from < 9)
-                r = s_migrate_8_to_9(t);
         return r;
 }

@@ -423,13 +423,13 @@ main(void)
         s_write_conf("");
         s_start();
         REQUIRE(harness_client_open(&h, &c) == 0);
-        CHECK(harness_wait_log(&h, "migrated from schema 7 to 9", at, 10000) >= 0);
+        CHECK(harness_wait_log(&h, "migrated from schema 7 to 8", at, 10000) >= 0);
         if (harness_wait_log(&h, "rebuilt for zone Asia/Shanghai: ", at, 30000) < 0)
                 harness_dump_log(&h);
         r = harness_status(&h);
         REQUIRE(r != NULL && r->status != NULL);
         CHECK_STR(r->status->zone, "Asia/Shanghai");
-        CHECK_INT(r->status->store_schema, 9);
+        CHECK_INT(r->status->store_schema, 8);
         complaint__v1__reply__free_unpacked(r, NULL);
         s_check_shanghai(&c, a, b, 0, "after the migration of a store of schema 7");
 

@@ -447,38 +447,6 @@ test_backfill(const char *dir)
         CHECK_INT(stats_percentile(sum + SF_RESOLVE_HIST, 50),
                   stats_bucket_upper(stats_bucket(10 * HOUR_MS + 30 * MIN_MS)));
 
-        /* Schema 9: the status, department and category indexes moved into one tree, and
-         * lists walk each of them alone, newest first. */
-        {
-                struct store_filter fs = {.status = ST_RESOLVED}, fd = {.department = "billing"},
-                                    fc = {.category = "billing"}, fx = {.department = "bill"},
-                                    fa = {.status = ST_ASSIGNED};
-                pb_complaint_t **list = NULL;
-                uint64_t next = 1;
-                size_t ln = 0;
-
-                CHECK_INT(store_list(t, &fs, 0, 10, 100, &list, &ln, &next), 0);
-                CHECK_INT(ln, 1);
-                if (ln == 1)
-                        CHECK_INT(list[0]->id, 2);
-                store_free_list(&list, ln);
-                CHECK_INT(store_list(t, &fd, 0, 10, 100, &list, &ln, &next), 0);
-                CHECK_INT(ln, 3);
-                if (ln == 3)
-                        CHECK(list[0]->id == 3 && list[1]->id == 2 && list[2]->id == 1);
-                store_free_list(&list, ln);
-                CHECK_INT(store_list(t, &fc, 3, 10, 100, &list, &ln, &next), 0);
-                CHECK_INT(ln, 2);
-                if (ln == 2)
-                        CHECK(list[0]->id == 2 && list[1]->id == 1);
-                store_free_list(&list, ln);
-                CHECK_INT(store_list(t, &fx, 0, 10, 100, &list, &ln, &next), 0);
-                CHECK_INT(ln, 0);
-                CHECK_INT(store_list(t, &fa, 0, 10, 100, &list, &ln, &next), 0);
-                CHECK_INT(ln, 0);
-                CHECK_INT(next, 0);
-        }
-
         /* "030 1234567" with country code 49 is "+49 30 1234567". */
         CHECK_INT(store_contact_ids(t, "p:49301234567", 0, ids, 4, &n), 0);
         CHECK_INT(n, 2);
@@ -828,7 +796,7 @@ test_check_and_backup(const char *dir, const char *copy)
         MDB_env *env;
         MDB_txn *txn;
         MDB_dbi dbi;
-        uint8_t kb[10];
+        uint8_t kb[9] = {ST_ASSIGNED};
 
         REQUIRE(store_open(dir, 64 << 20, &s) == 0);
         REQUIRE(store_begin(s, true, &t) == 0);
@@ -858,13 +826,9 @@ test_check_and_backup(const char *dir, const char *copy)
         mdb_env_set_maxdbs(env, 16);
         REQUIRE(mdb_env_open(env, dir, 0, 0640) == 0);
         REQUIRE(mdb_txn_begin(env, NULL, 0, &txn) == 0);
-        /* Schema 9: the status index is tagged 's' in the tree of the list indexes. */
-        CHECK_INT(mdb_dbi_open(txn, "by_status", 0, &dbi), MDB_NOTFOUND);
-        REQUIRE(mdb_dbi_open(txn, "lists", 0, &dbi) == 0);
-        kb[0] = 's';
-        kb[1] = (uint8_t)c.status;
-        s_be64(kb + 2, 1);
-        CHECK_INT(mdb_del(txn, dbi, &(MDB_val){10, kb}, NULL), 0);
+        REQUIRE(mdb_dbi_open(txn, "by_status", 0, &dbi) == 0);
+        s_be64(kb + 1, 1);
+        CHECK_INT(mdb_del(txn, dbi, &(MDB_val){9, kb}, NULL), 0);
         REQUIRE(mdb_txn_commit(txn) == 0);
         mdb_env_close(env);
         rewind(report);

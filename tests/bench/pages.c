@@ -1,18 +1,21 @@
 /* pages.c: what one change writes to disk (issue 18, "fewer pages per change"). It drives the
  * daemon's own request path (service.h) in this process, on a store in STATE_DIR (filled
- * beforehand with bench_report_fill for a store of some size, or new), one request per batch
- * as a single synchronous client's requests are: COUNT creates, each followed by its dispatch
- * (assign to the category's department), every one its own durable commit. It reads this
- * process's /proc/self/io around each request, so the figures are the store's writes alone (no
- * sockets, no log file), and prints per create and per dispatch (mean and median) the bytes
+ * beforehand with bench_report_fill for a store of some size, or new): COUNT creates and
+ * their dispatches (assign to the category's department), BATCH of them a commit (default 1,
+ * as a single synchronous client's requests are; 64 is what the daemon's group commit makes
+ * of 64 clients' requests): BATCH creates in one durable commit, then their BATCH dispatches in
+ * the next. It reads this process's /proc/self/io around each commit, so the figures are the
+ * store's writes alone (no sockets, no log file), and prints per create and per dispatch (the
+ * mean and median over the commits of a commit's bytes over BATCH) the bytes
  * LMDB wrote (wchar: its dirty pages, 4 KiB each, and the lock file's few bytes) and the bytes
  * the kernel accounted to storage for them (write_bytes: on a kernel whose page cache holds
  * large folios, a 4 KiB page written into one dirties the whole folio), then each B-tree's
  * depth and size (mdb_stat) once the store is closed: a commit dirties each tree it touches
  * from root to leaf.
  *
- *   bench_pages CONF STATE_DIR [COUNT]     (default 2000; CONF: e.g. conf/complaintd.conf,
- *                                           its state_dir replaced by STATE_DIR)
+ *   bench_pages CONF STATE_DIR [COUNT [BATCH]]   (default 2000 and 1, BATCH at most 1000;
+ *                                                 CONF: e.g. conf/complaintd.conf, its
+ *                                                 state_dir replaced by STATE_DIR)
  *
  * The state directory must be on a real disk (not a tmpfs) for write_bytes to count. */
 #include <errno.h>
@@ -27,6 +30,8 @@
 #include "log.h"
 #include "service.h"
 #include "store.h"
+
+#define BATCH_MAX 1000
 
 /* This process's counters of /proc/self/io: wchar, the bytes it handed to write calls (the
  * pages LMDB wrote), and write_bytes, what the kernel accounted to storage for them (whole
@@ -60,39 +65,49 @@ s_cmp(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-/* Handles one encoded request as a batch of its own; the complaint id it answers with in
- * *ret_id (may be NULL). -EPROTO when the reply is an error. */
+/* Handles the k requests q[] as one batch (one commit, as the daemon's group commit makes of
+ * requests that arrive together); the complaint ids they answer with in ids[] (may be NULL).
+ * -EPROTO when a reply is an error. */
 static int
-s_one(service_t *svc, pb_request_t *q, uint64_t *ret_id)
+s_batch(service_t *svc, pb_request_t *q, size_t k, uint64_t *ids)
 {
-        struct service_request req = {0};
+        struct service_request req[BATCH_MAX] = {{0}};
         struct service_outbox out = {0};
-        pb_reply_t *rep;
-        uint8_t *buf;
-        size_t len = complaint__v1__request__get_packed_size(q);
-        int r;
+        int r = 0;
 
-        buf = malloc(len);
-        if (buf == NULL)
-                return -ENOMEM;
-        complaint__v1__request__pack(q, buf);
-        req.data = buf;
-        req.len = len;
-        r = service_handle_batch(svc, &req, 1, &out);
-        free(buf);
+        for (size_t i = 0; i < k; i++) {
+                size_t len = complaint__v1__request__get_packed_size(&q[i]);
+                uint8_t *buf = malloc(len);
+
+                if (buf == NULL)
+                        return -ENOMEM;
+                complaint__v1__request__pack(&q[i], buf);
+                req[i].data = buf;
+                req[i].len = len;
+        }
+        r = service_handle_batch(svc, req, k, &out);
         service_outbox_clear(&out);
-        if (r < 0)
-                return r;
-        rep = complaint__v1__reply__unpack(NULL, req.reply_len, req.reply);
-        free(req.reply);
-        if (rep == NULL)
-                return -EBADMSG;
-        if (rep->error != 0) {
-                fprintf(stderr, "bench_pages: %s\n", rep->message);
-                r = -EPROTO;
-        } else if (ret_id != NULL && rep->complaint != NULL)
-                *ret_id = rep->complaint->id;
-        complaint__v1__reply__free_unpacked(rep, NULL);
+        for (size_t i = 0; i < k; i++) {
+                pb_reply_t *rep = NULL;
+
+                free((void *)(uintptr_t)req[i].data);
+                if (r == 0)
+                        rep = complaint__v1__reply__unpack(NULL, req[i].reply_len, req[i].reply);
+                free(req[i].reply);
+                if (r < 0)
+                        continue;
+                if (rep == NULL) {
+                        r = -EBADMSG;
+                        continue;
+                }
+                if (rep->error != 0) {
+                        fprintf(stderr, "bench_pages: %s\n", rep->message);
+                        r = -EPROTO;
+                } else if (ids != NULL && rep->complaint != NULL) {
+                        ids[i] = rep->complaint->id;
+                }
+                complaint__v1__reply__free_unpacked(rep, NULL);
+        }
         return r;
 }
 
@@ -163,11 +178,12 @@ main(int argc, char **argv)
         service_t *svc = NULL;
         char *errors = NULL;
         uint64_t *bc, *bd, *wc, *wd, seed = 7;
-        size_t count = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
+        size_t count = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000, n = 0;
+        size_t batch = argc > 4 ? strtoul(argv[4], NULL, 10) : 1;
         int r;
 
-        if (argc < 3 || count == 0) {
-                fprintf(stderr, "usage: bench_pages CONF STATE_DIR [COUNT]\n");
+        if (argc < 3 || count == 0 || batch == 0 || batch > BATCH_MAX) {
+                fprintf(stderr, "usage: bench_pages CONF STATE_DIR [COUNT [BATCH]]\n");
                 return 2;
         }
         r = config_load(argv[1], &cfg, &errors);
@@ -191,49 +207,60 @@ main(int argc, char **argv)
         wd = calloc(count, sizeof(*wd));
         if (bc == NULL || bd == NULL || wc == NULL || wd == NULL)
                 return 1;
-        for (size_t i = 0; i < count && r == 0; i++) {
-                pb_request_t q = COMPLAINT__V1__REQUEST__INIT;
-                Complaint__V1__CreateRequest cr = COMPLAINT__V1__CREATE_REQUEST__INIT;
-                Complaint__V1__AssignRequest ar = COMPLAINT__V1__ASSIGN_REQUEST__INIT;
-                pb_complainant_t who = COMPLAINT__V1__COMPLAINANT__INIT;
-                char rid[64], phone[32];
-                uint64_t id = 0;
+        for (size_t i = 0; i < count && r == 0; i += batch) {
+                static pb_request_t q[BATCH_MAX];
+                static Complaint__V1__CreateRequest cr[BATCH_MAX];
+                static Complaint__V1__AssignRequest ar[BATCH_MAX];
+                static pb_complainant_t who[BATCH_MAX];
+                static char rid[BATCH_MAX][64], phone[BATCH_MAX][32];
+                uint64_t ids[BATCH_MAX] = {0};
+                size_t k = count - i < batch ? count - i : batch;
                 struct io w, e;
 
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                snprintf(phone, sizeof(phone), "+49 30 %07" PRIu64, seed % 400000);
-                who.phone = phone;
-                cr.channel = 1 + (int)(seed % 7);
-                cr.complainant = &who;
-                cr.subject = subject;
-                cr.description = description;
-                cr.category = cats[(seed >> 8) % 5];
-                cr.nature = 1 + (int)((seed >> 16) % 4);
-                cr.priority = 1 + (int)((seed >> 24) % 3);
-                q.schema_version = PB_SCHEMA_VERSION;
-                q.actor = actor;
-                q.request_id = rid;
-                snprintf(rid, sizeof(rid), "bench-pages-%d-%zu-c-%" PRIu64, (int)getpid(), i, seed);
-                q.body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
-                q.create = &cr;
+                for (size_t j = 0; j < k; j++) {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        complaint__v1__request__init(&q[j]);
+                        complaint__v1__create_request__init(&cr[j]);
+                        complaint__v1__complainant__init(&who[j]);
+                        snprintf(phone[j], sizeof(phone[j]), "+49 30 %07" PRIu64, seed % 400000);
+                        who[j].phone = phone[j];
+                        cr[j].channel = 1 + (int)(seed % 7);
+                        cr[j].complainant = &who[j];
+                        cr[j].subject = subject;
+                        cr[j].description = description;
+                        cr[j].category = cats[(seed >> 8) % 5];
+                        cr[j].nature = 1 + (int)((seed >> 16) % 4);
+                        cr[j].priority = 1 + (int)((seed >> 24) % 3);
+                        q[j].schema_version = PB_SCHEMA_VERSION;
+                        q[j].actor = actor;
+                        q[j].request_id = rid[j];
+                        snprintf(rid[j], sizeof(rid[j]), "bench-pages-%d-%zu-c-%" PRIu64,
+                                 (int)getpid(), i + j, seed);
+                        q[j].body_case = COMPLAINT__V1__REQUEST__BODY_CREATE;
+                        q[j].create = &cr[j];
+                }
                 w = s_io();
-                r = s_one(svc, &q, &id);
+                r = s_batch(svc, q, k, ids);
                 e = s_io();
-                bc[i] = e.write_bytes - w.write_bytes;
-                wc[i] = e.wchar - w.wchar;
+                bc[n] = (e.write_bytes - w.write_bytes) / k;
+                wc[n] = (e.wchar - w.wchar) / k;
                 if (r < 0)
                         break;
-                ar.id = id;
-                snprintf(rid, sizeof(rid), "bench-pages-%d-%zu-a-%" PRIu64, (int)getpid(), i, seed);
-                q.body_case = COMPLAINT__V1__REQUEST__BODY_ASSIGN;
-                q.assign = &ar;
+                for (size_t j = 0; j < k; j++) {
+                        complaint__v1__assign_request__init(&ar[j]);
+                        ar[j].id = ids[j];
+                        rid[j][strlen(rid[j]) - strlen(strrchr(rid[j], '-')) - 1] = 'a';
+                        q[j].body_case = COMPLAINT__V1__REQUEST__BODY_ASSIGN;
+                        q[j].assign = &ar[j];
+                }
                 w = s_io();
-                r = s_one(svc, &q, NULL);
+                r = s_batch(svc, q, k, NULL);
                 e = s_io();
-                bd[i] = e.write_bytes - w.write_bytes;
-                wd[i] = e.wchar - w.wchar;
+                bd[n] = (e.write_bytes - w.write_bytes) / k;
+                wd[n] = (e.wchar - w.wchar) / k;
+                n++;
         }
         service_free(&svc);
         store_close(&store);
@@ -241,11 +268,11 @@ main(int argc, char **argv)
                 fprintf(stderr, "bench_pages: a request failed: %s\n", strerror(-r));
                 return 1;
         }
-        printf("%zu creates and dispatches, one per commit, store %s\n", count, argv[2]);
-        s_print("create", "wchar", wc, count);
-        s_print("create", "write_bytes", bc, count);
-        s_print("dispatch", "wchar", wd, count);
-        s_print("dispatch", "write_bytes", bd, count);
+        printf("%zu creates and dispatches, %zu per commit, store %s\n", count, batch, argv[2]);
+        s_print("create", "wchar", wc, n);
+        s_print("create", "write_bytes", bc, n);
+        s_print("dispatch", "wchar", wd, n);
+        s_print("dispatch", "write_bytes", bd, n);
         s_trees(argv[2]);
         free(bc);
         free(bd);

@@ -11,11 +11,13 @@
  * the kernel accounted to storage for them (write_bytes: on a kernel whose page cache holds
  * large folios, a 4 KiB page written into one dirties the whole folio), then each B-tree's
  * depth and size (mdb_stat) once the store is closed: a commit dirties each tree it touches
- * from root to leaf.
+ * from root to leaf. With --trees, it also counts every page written by the tree that holds it
+ * (pagemap.h: LMDB's writes are intercepted and the data file read after each commit).
  *
- *   bench_pages CONF STATE_DIR [COUNT [BATCH]]   (default 2000 and 1, BATCH at most 1000;
- *                                                 CONF: e.g. conf/complaintd.conf, its
- *                                                 state_dir replaced by STATE_DIR)
+ *   bench_pages CONF STATE_DIR [COUNT [BATCH [--trees]]]
+ *
+ * COUNT defaults to 2000 and BATCH to 1 (at most 1000); CONF is a configuration such as
+ * conf/complaintd.conf, its state_dir replaced by STATE_DIR.
  *
  * The state directory must be on a real disk (not a tmpfs) for write_bytes to count. */
 #include <errno.h>
@@ -28,6 +30,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "pagemap.h"
 #include "service.h"
 #include "store.h"
 
@@ -180,10 +183,11 @@ main(int argc, char **argv)
         uint64_t *bc, *bd, *wc, *wd, seed = 7;
         size_t count = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000, n = 0;
         size_t batch = argc > 4 ? strtoul(argv[4], NULL, 10) : 1;
+        bool by_tree = argc > 5 && strcmp(argv[5], "--trees") == 0;
         int r;
 
         if (argc < 3 || count == 0 || batch == 0 || batch > BATCH_MAX) {
-                fprintf(stderr, "usage: bench_pages CONF STATE_DIR [COUNT [BATCH]]\n");
+                fprintf(stderr, "usage: bench_pages CONF STATE_DIR [COUNT [BATCH [--trees]]]\n");
                 return 2;
         }
         r = config_load(argv[1], &cfg, &errors);
@@ -207,6 +211,8 @@ main(int argc, char **argv)
         wd = calloc(count, sizeof(*wd));
         if (bc == NULL || bd == NULL || wc == NULL || wd == NULL)
                 return 1;
+        if (by_tree)
+                pagemap_start();
         for (size_t i = 0; i < count && r == 0; i += batch) {
                 static pb_request_t q[BATCH_MAX];
                 static Complaint__V1__CreateRequest cr[BATCH_MAX];
@@ -244,6 +250,8 @@ main(int argc, char **argv)
                 w = s_io();
                 r = s_batch(svc, q, k, ids);
                 e = s_io();
+                if (by_tree && r == 0)
+                        r = pagemap_attribute(argv[2]);
                 bc[n] = (e.write_bytes - w.write_bytes) / k;
                 wc[n] = (e.wchar - w.wchar) / k;
                 if (r < 0)
@@ -258,6 +266,8 @@ main(int argc, char **argv)
                 w = s_io();
                 r = s_batch(svc, q, k, NULL);
                 e = s_io();
+                if (by_tree && r == 0)
+                        r = pagemap_attribute(argv[2]);
                 bd[n] = (e.write_bytes - w.write_bytes) / k;
                 wd[n] = (e.wchar - w.wchar) / k;
                 n++;
@@ -273,6 +283,10 @@ main(int argc, char **argv)
         s_print("create", "write_bytes", bc, n);
         s_print("dispatch", "wchar", wd, n);
         s_print("dispatch", "write_bytes", bd, n);
+        if (by_tree) {
+                printf("pages written by tree, creates and dispatches together (--trees):\n");
+                pagemap_print(2 * count);
+        }
         s_trees(argv[2]);
         free(bc);
         free(bd);

@@ -1,14 +1,22 @@
 /* watch.c: bench_watch, the benchmark's sampler of the daemon during a scenario. It reads
  * /proc/PID/status (VmRSS, RssAnon) every --every-ms (20 by default) until it is sent SIGTERM or
  * SIGINT or the process is gone, and /proc/PID/io (write_bytes: what the process sent, or caused
- * to be sent, to the storage layer) when it starts and when it stops. It then prints, as "name
- * value" lines (bench.h) under --label:
+ * to be sent, to the storage layer; wchar: the bytes it handed to write calls) when it starts
+ * and when it stops. It then prints, as "name value" lines (bench.h) under --label:
  *
  *   LABEL.peak_rss_kib        the highest VmRSS seen (the LMDB map's pages in memory included)
  *   LABEL.peak_rss_anon_kib   the highest RssAnon seen (the daemon's own memory)
  *   LABEL.rss_samples         how many samples the peaks are of
  *   LABEL.write_bytes         write_bytes at the end less at the start (-1: /proc/PID/io could
  *                             not be read, as when the process is not this user's)
+ *   LABEL.wchar               wchar likewise: for the daemon, the pages LMDB wrote (4 KiB each)
+ *                             and its log lines (its sockets' sends are not write calls)
+ *
+ * write_bytes is not the bytes the disk wrote on a kernel whose page cache keeps files in large
+ * folios (Linux 6.x, ext4 since 6.16): a 4 KiB page written into a folio accounts the whole
+ * folio, so after a store file was read or written in large runs, write_bytes can be 5 to 18
+ * times what LMDB wrote and the disk received (issue 18: bench_pages measures both); wchar
+ * stays the bytes written.
  *
  * The peaks are of samples: a spike shorter than the period can pass unseen. Between samples
  * it waits for the signal with a timeout (sigtimedwait), not a sleep, so it stops at once. */
@@ -48,22 +56,29 @@ s_rss(long pid, int64_t *ret_rss, int64_t *ret_anon)
         return true;
 }
 
-/* Reads write_bytes of /proc/PID/io; -1 when it cannot. */
-static int64_t
-s_write_bytes(long pid)
+/* Reads write_bytes and wchar of /proc/PID/io; false when it cannot. */
+static bool
+s_io(long pid, int64_t *ret_write_bytes, int64_t *ret_wchar)
 {
         char path[64], line[128];
-        int64_t v = -1;
+        int64_t w = -1, c = -1;
         FILE *f;
 
         snprintf(path, sizeof(path), "/proc/%ld/io", pid);
         if ((f = fopen(path, "re")) == NULL)
-                return -1;
-        while (fgets(line, sizeof(line), f))
+                return false;
+        while (fgets(line, sizeof(line), f)) {
                 if (strncmp(line, "write_bytes:", 12) == 0)
-                        v = strtoll(line + 12, NULL, 10);
+                        w = strtoll(line + 12, NULL, 10);
+                else if (strncmp(line, "wchar:", 6) == 0)
+                        c = strtoll(line + 6, NULL, 10);
+        }
         fclose(f);
-        return v;
+        if (w < 0 || c < 0)
+                return false;
+        *ret_write_bytes = w;
+        *ret_wchar = c;
+        return true;
 }
 
 static void
@@ -84,7 +99,8 @@ main(int argc, char **argv)
         };
         const char *label = NULL;
         long pid = 0, every_ms = 20;
-        int64_t peak_rss = 0, peak_anon = 0, samples = 0, w0, w1 = -1;
+        int64_t peak_rss = 0, peak_anon = 0, samples = 0, w0 = -1, w1 = -1, c0 = -1, c1 = -1;
+        bool io0;
         sigset_t stop;
         char key[160];
         int c;
@@ -118,16 +134,17 @@ main(int argc, char **argv)
         sigaddset(&stop, SIGINT);
         sigprocmask(SIG_BLOCK, &stop, NULL);
 
-        w0 = s_write_bytes(pid);
+        io0 = s_io(pid, &w0, &c0);
         for (;;) {
                 struct timespec wait = {every_ms / 1000, (every_ms % 1000) * 1000000};
-                int64_t rss, anon, w;
+                int64_t rss, anon, w, wc;
 
                 if (!s_rss(pid, &rss, &anon))
-                        break; /* gone: the last write_bytes read stands */
-                w = s_write_bytes(pid);
-                if (w >= 0)
+                        break; /* gone: the last /proc/PID/io read stands */
+                if (s_io(pid, &w, &wc)) {
                         w1 = w;
+                        c1 = wc;
+                }
                 samples++;
                 if (rss > peak_rss)
                         peak_rss = rss;
@@ -147,6 +164,8 @@ main(int argc, char **argv)
         snprintf(key, sizeof(key), "%s.rss_samples", label);
         bench_figure(key, (double)samples);
         snprintf(key, sizeof(key), "%s.write_bytes", label);
-        bench_figure(key, w0 >= 0 && w1 >= 0 ? (double)(w1 - w0) : -1);
+        bench_figure(key, io0 && w1 >= 0 ? (double)(w1 - w0) : -1);
+        snprintf(key, sizeof(key), "%s.wchar", label);
+        bench_figure(key, io0 && c1 >= 0 ? (double)(c1 - c0) : -1);
         return 0;
 }

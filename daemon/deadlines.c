@@ -1,6 +1,7 @@
 /* deadlines.c: warnings and escalations as they fall due. See deadlines.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "changes.h"
@@ -37,12 +38,61 @@ service_next_deadline(const service_t *s)
         return s->next_due > 0 && s->next_due < s->fire_retry_at ? s->fire_retry_at : s->next_due;
 }
 
+/* The complaint as it was before a deadline moved it. Firing changes the record's scalar fields
+ * and its clocks only (clock.c replaces a clock's role as it enters a level), so the snapshot
+ * shares everything else with x->c, which outlives it, and owns copies of the clocks: no copy
+ * of a record of kilobytes (description, sealed contact, ...) per escalation. */
+struct before {
+        pb_complaint_t c;
+        pb_clock_t clocks[3];
+};
+
+static int
+s_clock_copy(pb_clock_t **slot, pb_clock_t *copy)
+{
+        const pb_clock_t *k = *slot;
+
+        if (k == NULL)
+                return 0;
+        *copy = *k;
+        copy->department = strdup(k->department);
+        copy->role = strdup(k->role);
+        *slot = copy;
+        return copy->department && copy->role ? 0 : -ENOMEM;
+}
+
+static void
+s_before_free(struct before *b)
+{
+        for (size_t i = 0; i < ELEMENTSOF(b->clocks); i++) {
+                free(b->clocks[i].department);
+                free(b->clocks[i].role);
+        }
+}
+
+static int
+s_before_take(struct before *b, const pb_complaint_t *c)
+{
+        int r;
+
+        memset(b, 0, sizeof(*b));
+        b->c = *c;
+        r = s_clock_copy(&b->c.response_clock, &b->clocks[0]);
+        if (r == 0)
+                r = s_clock_copy(&b->c.resolution_clock, &b->clocks[1]);
+        if (r == 0)
+                r = s_clock_copy(&b->c.follow_up_clock, &b->clocks[2]);
+        if (r < 0)
+                s_before_free(b);
+        return r;
+}
+
 /* Fires one due deadline: a warning, or an escalation one level up (or a re-alert past the
  * top), recorded at the time it was due. A stale index entry is removed without an event. */
 static int
 s_fire(struct ctx *x, const struct store_deadline *d)
 {
-        pb_complaint_t *old = NULL;
+        struct before old;
         pb_clock_t *k = NULL;
         const policy_t *pol;
         struct changes_entry e = {.clock = d->clock, .at = d->due_ms, .note = ""};
@@ -74,8 +124,8 @@ s_fire(struct ctx *x, const struct store_deadline *d)
                                     k->policy_id, strerror(-r));
         if (r < 0)
                 return request_store_fail(x, r, "reading the clock's policy");
-        if ((r = changes_snapshot(x, &old)) < 0)
-                return r;
+        if (s_before_take(&old, x->c) < 0)
+                return request_store_fail(x, -ENOMEM, "copying the complaint");
         e.from = x->c->status;
         if (d->type == STORE_DEADLINE_WARN) {
                 clock_warned(k);
@@ -108,8 +158,8 @@ s_fire(struct ctx *x, const struct store_deadline *d)
         e.kind = kind;
         e.note = note[0] == ' ' ? note + 1 : note;
         changes_update_level(x->c);
-        r = changes_record(x, old, &e);
-        complaint__v1__complaint__free_unpacked(old, NULL);
+        r = changes_record(x, &old.c, &e);
+        s_before_free(&old);
         /* Debug: a storm fires thousands a second; service_fire_due() sums each batch up. */
         if (r == 0)
                 log_struct(LOG_DEBUG, x->c->id, k->department, kind,
@@ -157,7 +207,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                         x.now = now;
                         r = store_begin_nested(txn, &x.txn);
                         if (r < 0) {
-                                free(request_finish(&x, &(size_t){0}));
+                                request_release(&x);
                                 break;
                         }
                         rf = s_fire(&x, &d);
@@ -168,7 +218,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                                  * the batch again later (an I/O error stops the daemon). */
                                 store_abort(&x.txn);
                                 request_outbox_truncate(out, before);
-                                free(request_finish(&x, &(size_t){0}));
+                                request_release(&x);
                                 r = -EAGAIN;
                                 break;
                         } else {
@@ -183,7 +233,7 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                                                    "be fired and was dropped: %s",
                                                    d.id, x.message ? x.message : "store error");
                         }
-                        free(request_finish(&x, &(size_t){0}));
+                        request_release(&x);
                         fired++;
                 }
                 if (r == 0) {

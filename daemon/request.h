@@ -104,6 +104,10 @@ void request_init(struct ctx *x, service_t *s, const pb_request_t *req, struct s
  * when out of memory. */
 uint8_t *request_finish(struct ctx *x, size_t *ret_len);
 
+/* Frees everything x owns, leaving it zeroed, without encoding a reply: for the daemon's own
+ * changes (deadlines), which answer no one. */
+void request_release(struct ctx *x);
+
 /* Sets x's reply to the error code with a formatted message; field names the request's field
  * at fault ("subject" becomes "create.subject"), or is NULL. Returns -1, so that a handler can
  * `return request_fail(...)`. */

@@ -192,9 +192,12 @@ service_fire_due(service_t *s, int64_t now, uint32_t max, struct service_outbox 
                 store_txn_t *txn = NULL;
                 bool full = false, redo = false;
 
+                int64_t batch_us = mono_us();
+
                 fired = 0;
                 r = store_begin(s->store, true, &txn);
-                while (r == 0 && fired < max) {
+                while (r == 0 && fired < max &&
+                       (fired == 0 || mono_us() - batch_us < FIRE_BUDGET_MS * 1000)) {
                         struct store_deadline d;
                         struct ctx x;
                         size_t before = out->n;

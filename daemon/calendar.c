@@ -56,6 +56,18 @@ struct utc_span {
         int64_t start, end;
 };
 
+/* A stretch of local time [lo, hi) (local seconds) that maps to UTC by one offset: every wall
+ * time l in it is the instant l - off (see s_linear()). A walk over the days asks about one
+ * day or week after another, almost always inside the same stretch; remembering it saves the
+ * zone's searches (hi is INT64_MAX when the zone never changes again). lo > hi: none known.
+ * It lives for one call of the arithmetic, so a calendar stays read-only. */
+struct stretch {
+        int64_t lo, hi;
+        int32_t off;
+};
+
+#define STRETCH_NONE ((struct stretch){1, 0, 0})
+
 static int64_t
 s_floor_div(int64_t a, int64_t b)
 {
@@ -341,17 +353,31 @@ s_week_open(const calendar_t *cal, bool ret_open[7])
 }
 
 /* Whether the UTC offset is the same throughout the local days [day, day + ndays) and their
- * start maps to an instant (not a gap end): then local second l maps to l - *ret_off. */
+ * start maps to an instant (not a gap end): then local second l maps to l - *ret_off. When it
+ * is, *st (if not NULL) is the stretch found, and a later question about days inside it is
+ * answered from it: local0 mapped to u0 exactly, so no earlier instant read local0 or later,
+ * and every wall time from local0 up to the next change (next + off) maps to l - off, where
+ * the offset and the next change are those found at u0. */
 static bool
-s_linear(const calendar_t *cal, int64_t day, int ndays, int32_t *ret_off)
+s_linear(const calendar_t *cal, struct stretch *st, int64_t day, int ndays, int32_t *ret_off)
 {
-        int64_t local0 = day * DAY_S, u0 = tz_utc_of_local(cal->tz, local0), next;
-        int32_t off = tz_offset_at(cal->tz, u0);
+        int64_t local0 = day * DAY_S, local1 = local0 + ndays * DAY_S, u0, next;
+        int32_t off;
+        bool changes;
 
+        if (st && local0 >= st->lo && local1 < st->hi) {
+                *ret_off = st->off;
+                return true;
+        }
+        u0 = tz_utc_of_local(cal->tz, local0);
+        off = tz_offset_at(cal->tz, u0);
         if (u0 + off != local0)
                 return false;
-        if (tz_next_transition(cal->tz, u0, &next) == 0 && next <= local0 + ndays * DAY_S - off)
+        changes = tz_next_transition(cal->tz, u0, &next) == 0;
+        if (changes && next <= local1 - off)
                 return false;
+        if (st)
+                *st = (struct stretch){local0, changes ? next + off : INT64_MAX, off};
         *ret_off = off;
         return true;
 }
@@ -359,7 +385,7 @@ s_linear(const calendar_t *cal, int64_t day, int ndays, int32_t *ret_off)
 /* The business time of local day day in UTC milliseconds, sorted, disjoint, non-empty. out
  * holds CALENDAR_MAX_INTERVALS + 1 spans; returns how many were filled. */
 static size_t
-s_day_utc(const calendar_t *cal, int64_t day, struct utc_span *out)
+s_day_utc(const calendar_t *cal, struct stretch *st, int64_t day, struct utc_span *out)
 {
         struct span spans[CALENDAR_MAX_INTERVALS + 1];
         size_t n = s_day_spans(s_hours_of_day(cal, day - 1), s_hours_of_day(cal, day), spans);
@@ -369,7 +395,7 @@ s_day_utc(const calendar_t *cal, int64_t day, struct utc_span *out)
 
         if (n == 0)
                 return 0;
-        linear = s_linear(cal, day, 1, &off);
+        linear = s_linear(cal, st, day, 1, &off);
         for (size_t i = 0; i < n; i++) {
                 int64_t l0 = day * DAY_S + spans[i].start * 60,
                         l1 = day * DAY_S + spans[i].end * 60;
@@ -386,7 +412,8 @@ s_day_utc(const calendar_t *cal, int64_t day, struct utc_span *out)
  * no holiday or make-up day on them or on the day before (whose overnight intervals run into
  * the week), one offset throughout. Sets the week's UTC bounds in milliseconds. */
 static bool
-s_plain_week(const calendar_t *cal, int64_t day, int64_t *ret_start_ms, int64_t *ret_end_ms)
+s_plain_week(const calendar_t *cal, struct stretch *st, int64_t day, int64_t *ret_start_ms,
+             int64_t *ret_end_ms)
 {
         size_t i;
         int32_t off;
@@ -397,7 +424,7 @@ s_plain_week(const calendar_t *cal, int64_t day, int64_t *ret_start_ms, int64_t 
         i = s_workday_lower_bound(cal, day - 1);
         if (i < cal->n_workdays && cal->workdays[i].day < day + 7)
                 return false;
-        if (!s_linear(cal, day, 7, &off))
+        if (!s_linear(cal, st, day, 7, &off))
                 return false;
         *ret_start_ms = (day * DAY_S - off) * 1000;
         *ret_end_ms = ((day + 7) * DAY_S - off) * 1000;
@@ -426,13 +453,40 @@ s_next_exception(const calendar_t *cal, int64_t day)
         return next;
 }
 
+/* How many ordinary weeks in a row, the first starting on day (an ordinary week, its stretch
+ * in *st), the walk of calendar_add_business_time() skips one at a time, with remaining >
+ * week_ms of the allowance left: as long as more than a week's total is left, no holiday
+ * or make-up day touches the week (from the day before it), the stretch of one offset covers
+ * it, and it starts by the year 9999. At least 1. Taking them in one step makes an allowance
+ * of months on a calendar open a few hours a week as cheap as one of a day. */
+static int64_t
+s_plain_weeks(const calendar_t *cal, const struct stretch *st, int64_t day, int64_t remaining,
+              int64_t week_ms)
+{
+        int64_t k, next;
+
+        /* A week without business time: one at a time, to the closed days' limit. */
+        if (week_ms == 0)
+                return 1;
+        k = (remaining - 1) / week_ms;
+        next = s_next_exception(cal, day - 1);
+        if (next != INT64_MAX && (next - day) / 7 < k)
+                k = (next - day) / 7;
+        if (st->hi != INT64_MAX && (st->hi - 1 - day * DAY_S) / (7 * DAY_S) < k)
+                k = (st->hi - 1 - day * DAY_S) / (7 * DAY_S);
+        if ((LAST_DAY - day) / 7 + 1 < k)
+                k = (LAST_DAY - day) / 7 + 1;
+        assert(k >= 1);
+        return k;
+}
+
 /* Whether local day day has any business time. */
 static bool
 s_day_open(const calendar_t *cal, int64_t day)
 {
         struct utc_span spans[CALENDAR_MAX_INTERVALS + 1];
 
-        return s_day_utc(cal, day, spans) > 0;
+        return s_day_utc(cal, NULL, day, spans) > 0;
 }
 
 int
@@ -471,7 +525,7 @@ calendar_check_closed_days(const calendar_t *cal, int64_t *ret_first_day, int64_
         for (day = run_start; day <= LAST_DAY;) {
                 int64_t open_day, after;
 
-                if (s_plain_week(cal, day, &w0, &w1)) {
+                if (s_plain_week(cal, NULL, day, &w0, &w1)) {
                         /* An ordinary week has business time (the weekly total is not 0), on
                          * the weekdays that have it in every ordinary week. */
                         int wd = tz_weekday_from_days(day), lead = 0, trail = 0;
@@ -527,6 +581,7 @@ calendar_add_business_time(const calendar_t *cal, int64_t start_ms, int64_t allo
                            int64_t *ret_due_ms)
 {
         struct utc_span spans[CALENDAR_MAX_INTERVALS + 1];
+        struct stretch st = STRETCH_NONE;
         int64_t week_ms, remaining = allowance_ms, day, last_open;
         bool open[7];
 
@@ -555,18 +610,20 @@ calendar_add_business_time(const calendar_t *cal, int64_t start_ms, int64_t allo
                 /* Skip a whole week when it lies after the start and the allowance outlasts
                  * it (strictly: an allowance ending with the week's last interval ends at that
                  * interval's end, found below). */
-                if (remaining > week_ms && s_plain_week(cal, day, &w0, &w1) && w0 >= start_ms) {
+                if (remaining > week_ms && s_plain_week(cal, &st, day, &w0, &w1) &&
+                    w0 >= start_ms) {
                         int wd = tz_weekday_from_days(day), trail = 0;
+                        int64_t k = s_plain_weeks(cal, &st, day, remaining, week_ms);
 
                         while (week_ms > 0 && !open[(wd + 6 - trail) % 7])
                                 trail++;
                         if (week_ms > 0)
-                                last_open = day + 6 - trail;
-                        remaining -= week_ms;
-                        day += 7;
+                                last_open = day + 7 * (k - 1) + 6 - trail;
+                        remaining -= k * week_ms;
+                        day += 7 * k;
                         continue;
                 }
-                n = s_day_utc(cal, day, spans);
+                n = s_day_utc(cal, &st, day, spans);
                 if (n > 0)
                         last_open = day;
                 for (size_t i = 0; i < n; i++) {
@@ -591,6 +648,7 @@ calendar_business_time_between(const calendar_t *cal, int64_t from_ms, int64_t t
                                int64_t *ret_ms)
 {
         struct utc_span spans[CALENDAR_MAX_INTERVALS + 1];
+        struct stretch st = STRETCH_NONE;
         int64_t week_ms, total = 0, day;
 
         assert(cal);
@@ -608,12 +666,12 @@ calendar_business_time_between(const calendar_t *cal, int64_t from_ms, int64_t t
                 int64_t w0, w1;
                 size_t n;
 
-                if (s_plain_week(cal, day, &w0, &w1) && w0 >= from_ms && w1 <= to_ms) {
+                if (s_plain_week(cal, &st, day, &w0, &w1) && w0 >= from_ms && w1 <= to_ms) {
                         total += week_ms;
                         day += 7;
                         continue;
                 }
-                n = s_day_utc(cal, day, spans);
+                n = s_day_utc(cal, &st, day, spans);
                 for (size_t i = 0; i < n; i++) {
                         int64_t lo = spans[i].start > from_ms ? spans[i].start : from_ms;
                         int64_t hi = spans[i].end < to_ms ? spans[i].end : to_ms;

@@ -255,6 +255,13 @@ request_finish(struct ctx *x, size_t *ret_len)
         buf = malloc(*ret_len ? *ret_len : 1);
         if (buf)
                 protobuf_c_message_pack(&x->reply.base, buf);
+        request_release(x);
+        return buf;
+}
+
+void
+request_release(struct ctx *x)
+{
         if (x->c)
                 complaint__v1__complaint__free_unpacked(x->c, NULL);
         store_free_history(&x->hist, x->n_hist);
@@ -270,7 +277,6 @@ request_finish(struct ctx *x, size_t *ret_len)
         free(x->erased_ids);
         free(x->message);
         memset(x, 0, sizeof(*x));
-        return buf;
 }
 
 bool

@@ -621,18 +621,20 @@ s_keepalive(server_t *s)
         notify_status(s->notify, status);
 }
 
-/* Fires one batch of the deadlines due now and publishes their events; true when more may be
- * due. */
+/* Fires one batch of the deadlines due now and publishes their events; true when more are
+ * due (a batch ends at FIRE_BATCH deadlines or FIRE_BUDGET_MS of work). */
 static bool
 s_fire(server_t *s)
 {
         uint32_t fired = 0;
+        int64_t due;
 
         service_fire_due(s->service, now_ms(), FIRE_BATCH, &s->out, &fired);
         for (size_t i = 0; i < s->out.n; i++)
                 events_publish(s->events, &s->out.items[i]);
         service_outbox_clear(&s->out);
-        return fired == FIRE_BATCH;
+        due = service_next_deadline(s->service);
+        return fired > 0 && due > 0 && due <= now_ms();
 }
 
 /* How long the loop may sleep: until the heartbeat or the next deadline, whichever is first. */

@@ -78,8 +78,9 @@ uint8_t *service_backup_reply(const char *request_id, int result, const char *pa
 int service_heartbeat(service_t *service, struct service_event *ret);
 
 /* Fires every warning and escalation due at or before now, in deadline order, at most max of
- * them in one transaction, appending their events to out. *ret_fired is how many were handled;
- * call again while it equals max. Returns 0 or the store's -errno (nothing fired then). */
+ * them in one transaction, and no more once FIRE_BUDGET_MS of work is done, appending their
+ * events to out. *ret_fired is how many were handled; call again while service_next_deadline()
+ * is due. Returns 0 or the store's -errno (nothing fired then). */
 int service_fire_due(service_t *service, int64_t now, uint32_t max, struct service_outbox *out,
                      uint32_t *ret_fired);
 

@@ -351,11 +351,14 @@ s_rule_year_of(const struct posix_tz *p, int64_t t)
 static int32_t
 s_rule_offset(const struct posix_tz *p, int64_t t)
 {
-        int64_t year = s_rule_year_of(p, t), best = INT64_MIN;
+        int64_t year, best = INT64_MIN;
         bool dst = false;
 
+        /* Without DST the year (a civil-date conversion) is not needed: calendars ask this
+         * for every week they walk. */
         if (!p->has_dst)
                 return p->std_off;
+        year = s_rule_year_of(p, t);
         for (int64_t y = year - 2; y <= year + 1; y++) {
                 int64_t start, end;
 
@@ -375,10 +378,11 @@ s_rule_offset(const struct posix_tz *p, int64_t t)
 static int
 s_rule_next(const struct posix_tz *p, int64_t t, int64_t *ret)
 {
-        int64_t year = s_rule_year_of(p, t), best = INT64_MAX;
+        int64_t year, best = INT64_MAX;
 
         if (!p->has_dst)
                 return -ENOENT;
+        year = s_rule_year_of(p, t);
         for (int64_t y = year - 1; y <= year + 2; y++) {
                 int64_t start, end;
 

@@ -1167,7 +1167,7 @@ rnd(uint64_t *state, uint64_t n)
 }
 
 static void
-check_inverse(const calendar_t *cal, uint64_t seed)
+check_inverse(const calendar_t *cal, uint64_t seed, int64_t max_allowance)
 {
         /* Instants from 2024 to 2042, so some lie past the zones' explicit transitions. */
         int64_t lo = utc_ms(2024, 1, 1, 0, 0), span = utc_ms(2042, 1, 1, 0, 0) - lo;
@@ -1176,7 +1176,7 @@ check_inverse(const calendar_t *cal, uint64_t seed)
 
         for (int i = 0; i < 400; i++) {
                 int64_t start = lo + (int64_t)rnd(&st, (uint64_t)span);
-                int64_t allowance = (int64_t)rnd(&st, 300 * HOUR);
+                int64_t allowance = (int64_t)rnd(&st, (uint64_t)max_allowance);
                 int64_t t = start + (int64_t)rnd(&st, 60 * DAY);
                 int64_t mid = start + (t - start) / 3;
                 int64_t due = 0, b = 0, d = 0, b1 = 0, b2 = 0, rest = -1;
@@ -1234,7 +1234,7 @@ test_randomized_inverse(void)
                 calendar_add_holiday(cal, y, 12, 26);
                 calendar_add_workday(cal, y, 6, 6, MON);
         }
-        check_inverse(cal, 1);
+        check_inverse(cal, 1, 300 * HOUR);
         calendar_free(&cal);
 
         /* Night shifts in America/New_York, an early shift across the change hour. */
@@ -1242,20 +1242,41 @@ test_randomized_inverse(void)
         hours(cal, SUN, SAT, HM(22, 0), HM(6, 0));
         hours(cal, SUN, SUN, HM(1, 30), HM(2, 30));
         calendar_add_holiday(cal, 2030, 7, 4);
-        check_inverse(cal, 2);
+        check_inverse(cal, 2, 300 * HOUR);
         calendar_free(&cal);
 
         /* 24x7 in Australia/Sydney (southern hemisphere). */
         cal = new_cal("Australia/Sydney");
         calendar_set_always_open(cal);
-        check_inverse(cal, 3);
+        check_inverse(cal, 3, 300 * HOUR);
         calendar_free(&cal);
 
         /* Short odd intervals in Asia/Shanghai. */
         cal = new_cal("Asia/Shanghai");
         hours(cal, TUE, TUE, HM(10, 17), HM(10, 18));
         hours(cal, THU, FRI, HM(23, 59), HM(0, 1));
-        check_inverse(cal, 4);
+        check_inverse(cal, 4, 300 * HOUR);
+        calendar_free(&cal);
+
+        /* The benchmark's storm: one evening a week, allowances of up to 30 days of business
+         * time (years of weeks, taken many at a time: calendar.c's s_plain_weeks()), across
+         * DST changes, holidays and make-up days, measured against the week-by-week walk of
+         * calendar_business_time_between(). */
+        cal = new_cal("Europe/Berlin");
+        hours(cal, WED, WED, HM(15, 41), HM(0, 0));
+        hours(cal, SUN, SUN, HM(1, 30), HM(3, 30));
+        for (int y = 2024; y <= 2200; y += 3) {
+                calendar_add_holiday(cal, y, 3, 5 + y % 20);
+                calendar_add_holiday(cal, y, 10, 1 + y % 28);
+                calendar_add_workday(cal, y, 7, 4 + y % 7, WED);
+        }
+        check_inverse(cal, 5, 30 * DAY);
+        calendar_free(&cal);
+
+        /* The same in a zone without DST, whose rule never changes again. */
+        cal = new_cal("Asia/Shanghai");
+        hours(cal, FRI, FRI, HM(20, 0), HM(2, 0));
+        check_inverse(cal, 6, 30 * DAY);
         calendar_free(&cal);
 }
 

@@ -592,7 +592,9 @@ s_load_stats_zone(store_t *s)
         s->stats_rules_known = false;
         if (store_begin(s, false, &t) == 0) {
                 st_meta_get_str(t, META_STATS_ZONE, &zone);
-                s->stats_rules_known = st_meta_get_u64(t, META_STATS_RULES, &rules) == 0;
+                /* A missing key reads 0, which no digest is. */
+                s->stats_rules_known =
+                    st_meta_get_u64(t, META_STATS_RULES, &rules) == 0 && rules != 0;
                 store_abort(&t);
         }
         s->stats_stale = false;

@@ -725,7 +725,7 @@ tz_rules_digest(const tz_t *tz)
                         h = s_fnv_rule_date(h, &tz->rule.end);
                 }
         }
-        return h;
+        return h ? h : 1; /* 0 is what a store without a recorded digest reads */
 }
 
 const char *

@@ -47,7 +47,7 @@ void tz_free(tz_t **tz);
 /* A digest of the zone's rules (its offsets and when they change, the footer rule), the same on
  * every host: a tzdata update that changes a zone's rules changes it; the same rules under
  * another spelling of the file do not. For telling whether what was computed in a zone still
- * holds. */
+ * holds. Never 0. */
 uint64_t tz_rules_digest(const tz_t *tz);
 
 /* The name the zone was loaded under; borrowed, valid as long as the zone. */

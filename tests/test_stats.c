@@ -768,6 +768,16 @@ test_zone_rules(void)
         REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
         s_fixture(&a, 1, at);
         s_put(s, &a.c, NULL);
+        /* A store whose rules were never recorded (as every store kept before they were) takes
+         * today's rules of its zone for its own: no rebuild. */
+        CHECK_STR(store_stats_zone(s), "UTC");
+        CHECK_INT(store_set_stats_zone(s, "UTC", &started), 0);
+        CHECK(!started);
+        CHECK(!s_rebuilding(s, NULL));
+        store_close(&s);
+        REQUIRE(store_open(dir, 1ull << 30, &s) == 0);
+        CHECK_INT(store_set_stats_zone(s, "UTC", &started), 0);
+        CHECK(!started);
         CHECK_INT(store_set_stats_zone(s, "Centre", &started), 0);
         CHECK(started);
         s_rebuild_all(s);

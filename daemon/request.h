@@ -55,6 +55,7 @@ struct service {
         int64_t next_full_log;   /* monotonic ms: a full store is logged once a minute */
         int64_t fire_retry_at;   /* UTC ms: deadlines wait after a batch that failed */
         struct service_commits commits;
+        uint64_t batches_redone; /* handled again the careful way: a change failed after writing */
 };
 
 /* The state of one request while it is handled, from request_init() to request_finish(), which

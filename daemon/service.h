@@ -2,8 +2,8 @@
  * in the store, one reply each, and the events to publish once the batch is committed. All
  * the rules of a complaint's life live behind this interface: validation and size limits,
  * the transition table, first-responder ownership, the append-only history, idempotency by
- * request id, and group commit (one durable transaction per batch, one nested transaction per
- * request so that a failing request leaves nothing behind). */
+ * request id, and group commit (one durable transaction per batch, in which a request that
+ * fails leaves nothing behind). */
 #ifndef COMPLAINTD_SERVICE_H
 #define COMPLAINTD_SERVICE_H
 

@@ -69,7 +69,7 @@ st_meta_put_u64(store_txn_t *t, const char *key, uint64_t value)
         MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v = {8, buf};
 
         st_put_be64(buf, value);
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_META], &k, &v, 0));
 }
 
 /* A copy of the string under key in the meta table; -ENOENT when there is none. */
@@ -97,7 +97,7 @@ st_meta_put_str(store_txn_t *t, const char *key, const char *value)
         MDB_val k = {strlen(key), (void *)(uintptr_t)key};
         MDB_val v = {strlen(value), (void *)(uintptr_t)value};
 
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_META], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_META], &k, &v, 0));
 }
 
 /* Packs a protobuf message straight into the map with MDB_RESERVE. */
@@ -105,7 +105,7 @@ int
 st_put_message(store_txn_t *t, int db, MDB_val *key, const ProtobufCMessage *m, unsigned flags)
 {
         MDB_val v = {protobuf_c_message_get_packed_size(m), NULL};
-        int rc = mdb_put(t->txn, t->store->dbi[db], key, &v, flags | MDB_RESERVE);
+        int rc = mdb_put(st_w(t), t->store->dbi[db], key, &v, flags | MDB_RESERVE);
 
         if (rc != 0)
                 return st_err(rc);
@@ -402,6 +402,12 @@ store_commit(store_txn_t **tp)
         return r;
 }
 
+uint64_t
+store_writes(const store_txn_t *t)
+{
+        return t->root->writes;
+}
+
 void
 store_abort(store_txn_t **tp)
 {
@@ -568,7 +574,7 @@ s_open_txn(store_txn_t *t, void *arg)
                 return r;
         st_put_be32(buf, STORE_SCHEMA_VERSION);
         v = (MDB_val){4, buf};
-        rc = mdb_put(t->txn, s->dbi[DB_META], &k, &v, 0);
+        rc = mdb_put(st_w(t), s->dbi[DB_META], &k, &v, 0);
         if (rc != 0)
                 return st_err(rc);
         a->code = strdup(code);
@@ -797,7 +803,7 @@ s_stats_zone_txn(store_txn_t *t, void *arg)
         int r, rc;
 
         a->started = false;
-        r = st_err(mdb_drop(t->txn, t->store->dbi[DB_STATS], 0));
+        r = st_err(mdb_drop(st_w(t), t->store->dbi[DB_STATS], 0));
         if (r == 0)
                 r = st_meta_put_str(t, META_STATS_ZONE, a->zone);
         if (r == 0)
@@ -810,7 +816,7 @@ s_stats_zone_txn(store_txn_t *t, void *arg)
                 a->started = true;
                 return st_meta_put_u64(t, META_STATS_REBUILD, 1);
         }
-        rc = mdb_del(t->txn, t->store->dbi[DB_META], &mk, NULL);
+        rc = mdb_del(st_w(t), t->store->dbi[DB_META], &mk, NULL);
         return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 

@@ -143,6 +143,10 @@ int store_begin(store_t *store, bool write, store_txn_t **ret);
 int store_begin_nested(store_txn_t *parent, store_txn_t **ret);
 int store_commit(store_txn_t **txn);
 void store_abort(store_txn_t **txn);
+/* How many writes (puts, deletes, counter changes) the top-level transaction of txn and its
+ * nested ones have made so far: work run straight in a transaction compares it before and after
+ * to know whether a failure left something behind. */
+uint64_t store_writes(const store_txn_t *txn);
 
 /* Complaints. get returns -ENOENT for an unknown id; the record is the caller's, freed with
  * complaint__v1__complaint__free_unpacked(). put writes c and moves its index entries, state

@@ -67,13 +67,13 @@ st_update_deadlines(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_
                 if (kept)
                         continue;
                 k = (MDB_val){st_deadline_key(kb, &was[i]), kb};
-                rc = mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_DEADLINES], &k, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                         return st_err(rc);
         }
         for (size_t j = 0; j < n_now; j++) {
                 k = (MDB_val){st_deadline_key(kb, &now[j]), kb};
-                rc = mdb_put(t->txn, t->store->dbi[DB_DEADLINES], &k, &v, 0);
+                rc = mdb_put(st_w(t), t->store->dbi[DB_DEADLINES], &k, &v, 0);
                 if (rc != 0)
                         return st_err(rc);
         }
@@ -91,11 +91,11 @@ st_update_overdue(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t 
                 return 0;
         st_put_be64(kb, c->id);
         if (c->level == 0) {
-                rc = mdb_del(t->txn, t->store->dbi[DB_OVERDUE], &k, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_OVERDUE], &k, NULL);
                 return rc == MDB_NOTFOUND ? 0 : st_err(rc);
         }
         st_put_be32(vb, c->level);
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_OVERDUE], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_OVERDUE], &k, &v, 0));
 }
 
 int
@@ -125,7 +125,7 @@ store_delete_deadline(store_txn_t *t, const struct store_deadline *d)
         uint8_t kb[18];
         MDB_val k = {st_deadline_key(kb, d), kb};
 
-        return st_err(mdb_del(t->txn, t->store->dbi[DB_DEADLINES], &k, NULL));
+        return st_err(mdb_del(st_w(t), t->store->dbi[DB_DEADLINES], &k, NULL));
 }
 
 int
@@ -176,7 +176,7 @@ store_current_policy(store_txn_t *t, policies_t *cache, const conf_t *cfg, const
          * change, so one stored already is this one. */
         rc = mdb_get(t->txn, t->store->dbi[DB_POLICIES], &k, &existing);
         if (rc == MDB_NOTFOUND)
-                rc = mdb_put(t->txn, t->store->dbi[DB_POLICIES], &k, &v, MDB_NOOVERWRITE);
+                rc = mdb_put(st_w(t), t->store->dbi[DB_POLICIES], &k, &v, MDB_NOOVERWRITE);
         if (rc != 0)
                 return st_err(rc);
         return policies_add(cache, buf, len, ret);

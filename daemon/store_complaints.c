@@ -41,8 +41,8 @@ s_index(store_txn_t *t, int db, const char *prefix, uint64_t id, bool add)
         if (strlen(prefix) + 9 > sizeof(kb))
                 return -E2BIG;
         k = (MDB_val){st_index_key(kb, prefix, id), kb};
-        rc = add ? mdb_put(t->txn, t->store->dbi[db], &k, &v, 0)
-                 : mdb_del(t->txn, t->store->dbi[db], &k, NULL);
+        rc = add ? mdb_put(st_w(t), t->store->dbi[db], &k, &v, 0)
+                 : mdb_del(st_w(t), t->store->dbi[db], &k, NULL);
         return rc == MDB_NOTFOUND ? 0 : st_err(rc);
 }
 
@@ -57,8 +57,8 @@ s_status_index(store_txn_t *t, int status, uint64_t id, bool add)
 
         kb[0] = (uint8_t)status;
         st_put_be64(kb + 1, id);
-        rc = add ? mdb_put(t->txn, t->store->dbi[DB_BY_STATUS], &k, &v, 0)
-                 : mdb_del(t->txn, t->store->dbi[DB_BY_STATUS], &k, NULL);
+        rc = add ? mdb_put(st_w(t), t->store->dbi[DB_BY_STATUS], &k, &v, 0)
+                 : mdb_del(st_w(t), t->store->dbi[DB_BY_STATUS], &k, NULL);
         if (rc != 0)
                 return st_err(rc);
         snprintf(key, sizeof(key), "count/%d", status);

@@ -90,7 +90,7 @@ st_put_contacts(store_txn_t *t, const pb_complaint_t *c, const char *cc)
 
         for (size_t i = 0; i < n && r == 0; i++) {
                 k = (MDB_val){st_contact_key(kb, keys[i], c->created_at_ms, c->id), kb};
-                r = st_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
+                r = st_err(mdb_put(st_w(t), t->store->dbi[DB_CONTACTS], &k, &v, 0));
         }
         return r;
 }
@@ -101,7 +101,7 @@ st_rekey_contacts(store_txn_t *t, const char *cc)
 {
         MDB_cursor *cur;
         MDB_val k, v;
-        int rc = mdb_drop(t->txn, t->store->dbi[DB_CONTACTS], 0);
+        int rc = mdb_drop(st_w(t), t->store->dbi[DB_CONTACTS], 0);
 
         if (rc != 0)
                 return st_err(rc);
@@ -151,7 +151,7 @@ store_put_contact(store_txn_t *t, const char *plain, int64_t created_ms, uint64_
 
         s_hashed(t->store, plain, contact);
         k = (MDB_val){st_contact_key(kb, contact, created_ms, id), kb};
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_CONTACTS], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_CONTACTS], &k, &v, 0));
 }
 
 int
@@ -163,7 +163,7 @@ store_del_contact(store_txn_t *t, const char *plain, int64_t created_ms, uint64_
 
         s_hashed(t->store, plain, contact);
         k = (MDB_val){st_contact_key(kb, contact, created_ms, id), kb};
-        return st_err(mdb_del(t->txn, t->store->dbi[DB_CONTACTS], &k, NULL));
+        return st_err(mdb_del(st_w(t), t->store->dbi[DB_CONTACTS], &k, NULL));
 }
 
 int
@@ -227,14 +227,14 @@ st_update_retain(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *
         if (had == has && (!had || memcmp(ok, nk, 16) == 0))
                 return 0;
         if (had) {
-                rc = mdb_del(t->txn, t->store->dbi[DB_RETAIN], &k, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_RETAIN], &k, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                         return st_err(rc);
         }
         if (!has)
                 return 0;
         k.mv_data = nk;
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_RETAIN], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_RETAIN], &k, &v, 0));
 }
 
 int

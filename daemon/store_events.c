@@ -54,7 +54,7 @@ store_append_event(store_txn_t *t, pb_event_t *ev)
                 return rc;
         skey = (MDB_val){st_index_key(sk, ev->stream, ev->offset), sk};
         st_put_be64(vb, ev->seq);
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_STREAMS], &skey, &sval, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_STREAMS], &skey, &sval, 0));
 }
 
 /* The first (first) or last key of a stream's index, as an offset; 0 when it is empty. */
@@ -244,7 +244,7 @@ store_prune_events(store_txn_t *t, uint64_t keep_count, int64_t before_ms, uint3
 
                         if (strlen(ev->stream) + 9 <= sizeof(sk)) {
                                 skey = (MDB_val){st_index_key(sk, ev->stream, ev->offset), sk};
-                                rc = mdb_del(t->txn, t->store->dbi[DB_STREAMS], &skey, NULL);
+                                rc = mdb_del(st_w(t), t->store->dbi[DB_STREAMS], &skey, NULL);
                         }
                 }
                 complaint__v1__event__free_unpacked(ev, NULL);
@@ -252,6 +252,7 @@ store_prune_events(store_txn_t *t, uint64_t keep_count, int64_t before_ms, uint3
                         break;
                 if (rc != 0 && rc != MDB_NOTFOUND)
                         break;
+                t->root->writes++;
                 rc = mdb_cursor_del(cur, 0);
                 if (rc != 0)
                         break;

@@ -124,8 +124,17 @@ struct store_txn {
         store_txn_t *root;        /* the top-level transaction (itself when it is one) */
         stats_pending_t *pending; /* root only: counter changes written at commit */
         size_t mark;              /* nested only: where its counter changes begin */
+        uint64_t writes;          /* root only: puts, deletes and counter changes so far */
         bool write;
 };
+
+/* The LMDB transaction of t, for a write: counted on the top-level one (store_writes()). */
+static inline MDB_txn *
+st_w(store_txn_t *t)
+{
+        t->root->writes++;
+        return t->txn;
+}
 
 static inline void
 st_put_be64(uint8_t *p, uint64_t v)

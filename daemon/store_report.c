@@ -71,6 +71,7 @@ static int
 s_stats_apply(store_txn_t *t, uint32_t day, const struct stats_key *key,
               const struct stats_sparse *delta, uint64_t id)
 {
+        t->root->writes++;
         return stats_pending_add(&t->root->pending, day, key, delta, id, t->root != t);
 }
 
@@ -108,11 +109,11 @@ s_stats_write(void *ctx, const uint8_t *key, size_t key_len, const struct stats_
                            date, row, last_id);
         }
         if (len == 0) {
-                rc = mdb_del(t->txn, t->store->dbi[DB_STATS], &k, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_STATS], &k, NULL);
                 return rc == MDB_NOTFOUND ? 0 : st_err(rc);
         }
         v = (MDB_val){len, out};
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_STATS], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_STATS], &k, &v, 0));
 }
 
 /* Writes the counter changes of top-level transaction t: each row read and rewritten once. */
@@ -143,12 +144,12 @@ s_update_ledger(store_txn_t *t, const pb_complaint_t *c, const pb_complaint_t *o
                 return 0;
         if (old) {
                 k = (MDB_val){st_ledger_key(kb, was, old->created_at_ms, old->id), kb};
-                rc = mdb_del(t->txn, t->store->dbi[DB_LEDGER], &k, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_LEDGER], &k, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                         return st_err(rc);
         }
         k = (MDB_val){st_ledger_key(kb, now, c->created_at_ms, c->id), kb};
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_LEDGER], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_LEDGER], &k, &v, 0));
 }
 
 /* The ledger entry and the report's counters of a complaint: rows(c) - rows(old), rewriting
@@ -283,7 +284,7 @@ store_stats_rebuild_step(store_txn_t *t, uint32_t max, uint32_t *ret_n, bool *re
         if (done) {
                 MDB_val mk = {strlen(META_STATS_REBUILD), (void *)META_STATS_REBUILD};
 
-                rc = mdb_del(t->txn, t->store->dbi[DB_META], &mk, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_META], &mk, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                         return st_err(rc);
         } else if ((r = st_meta_put_u64(t, META_STATS_REBUILD, next)) < 0) {

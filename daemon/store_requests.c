@@ -55,7 +55,7 @@ store_put_request(store_txn_t *t, const char *actor, const char *request_id, uin
 
         if (rc < 0)
                 return rc;
-        rc = mdb_put(t->txn, t->store->dbi[DB_REQUESTS], &k, &v, MDB_RESERVE);
+        rc = mdb_put(st_w(t), t->store->dbi[DB_REQUESTS], &k, &v, MDB_RESERVE);
         if (rc != 0)
                 return st_err(rc);
         st_put_be64(v.mv_data, hash);
@@ -74,7 +74,7 @@ st_request_time(store_txn_t *t, const uint8_t *key, size_t len, int64_t at_ms)
         st_put_be64(tb, (uint64_t)(at_ms < 0 ? 0 : at_ms));
         memcpy(tb + 8, key, len);
         /* Written in time order: at the end of the tree. */
-        return st_err(mdb_put(t->txn, t->store->dbi[DB_REQUEST_TIMES], &k, &v, 0));
+        return st_err(mdb_put(st_w(t), t->store->dbi[DB_REQUEST_TIMES], &k, &v, 0));
 }
 
 int
@@ -94,9 +94,10 @@ store_prune_requests(store_txn_t *t, int64_t before_ms, uint32_t max, uint32_t *
                 if (k.mv_size < 9 || (int64_t)st_get_be64(k.mv_data) >= before_ms)
                         break;
                 rk = (MDB_val){k.mv_size - 8, (uint8_t *)k.mv_data + 8};
-                rc = mdb_del(t->txn, t->store->dbi[DB_REQUESTS], &rk, NULL);
+                rc = mdb_del(st_w(t), t->store->dbi[DB_REQUESTS], &rk, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                         break;
+                t->root->writes++;
                 rc = mdb_cursor_del(cur, 0);
                 if (rc != 0)
                         break;

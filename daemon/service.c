@@ -119,7 +119,7 @@ s_change_abort(struct ctx *x, bool careful)
 
 /* Handles one change, in a nested transaction of parent when careful, else straight in parent.
  * -ENOSPC: the batch must grow. -ECANCELED (only when not careful): the change failed after it
- * had written to parent, so the batch must be handled again, carefully. */
+ * had written to parent, or on the store, so the batch must be handled again, carefully. */
 static int
 s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                 const pb_request_t *q, struct service_outbox *out, bool careful)
@@ -243,17 +243,21 @@ s_handle_change(service_t *s, store_txn_t *parent, struct service_request *rq,
                         return -ENOSPC;
                 }
                 if (r < 0)
-                        request_store_fail(&x, r, "committing");
+                        request_store_fail(&x, r, careful ? "committing" : "storing the reply");
         }
         s_change_abort(&x, careful);
-        if (x.reply.error != E_OK) {
+        if (x.reply.error != E_OK)
                 request_outbox_truncate(out, mark);
-                if (!careful && store_writes(parent) != writes) {
-                        free(request_finish(&x, &rq->reply_len));
-                        return -ECANCELED;
-                }
-        }
 reply:
+        /* Straight in the batch's transaction, a change that failed after it wrote, or on the
+         * store (LMDB may have marked the transaction failed even on a read), takes the batch
+         * round again the careful way. */
+        if (!careful && x.reply.error != E_OK &&
+            (store_writes(parent) != writes || x.reply.error == E_INTERNAL)) {
+                request_outbox_truncate(out, mark);
+                free(request_finish(&x, &rq->reply_len));
+                return -ECANCELED;
+        }
         free(rq->reply);
         rq->reply = request_finish(&x, &rq->reply_len);
         return 0;

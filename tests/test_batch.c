@@ -6,6 +6,7 @@
  * the batch had been careful from the first. */
 #include <errno.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,9 @@ s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 struct step {
         uint64_t id;
         const char *dept;
-        int expect; /* the reply's error code */
+        int expect;      /* the reply's error code */
+        const char *rid; /* its request id; NULL: one of its own */
+        bool replayed;   /* the reply is the first one's, replayed */
 };
 
 static uint8_t *
@@ -47,7 +50,9 @@ s_pack(struct service_request *rq, int n, const struct step *st)
         char rid[32], dept[32];
         uint8_t *buf;
 
-        snprintf(rid, sizeof(rid), "batch-%d", n);
+        snprintf(rid, sizeof(rid), "%s", st->rid ? st->rid : "");
+        if (st->rid == NULL)
+                snprintf(rid, sizeof(rid), "batch-%d", n);
         q.schema_version = 1;
         q.request_id = rid;
         q.actor = (char *)"agent-7";
@@ -99,7 +104,7 @@ s_run(const conf_t *cfg, const struct step *steps, int n, uint64_t expect_redone
         REQUIRE(service_new(st, cfg, &svc) == 0);
         for (int i = 0; i < n; i++) {
                 bufs[i] = s_pack(&rq[i], i, &steps[i]);
-                expect_events += steps[i].expect == E_OK;
+                expect_events += steps[i].expect == E_OK && !steps[i].replayed;
         }
 
         CHECK_INT(service_handle_batch(svc, rq, (size_t)n, &out), 0);
@@ -109,6 +114,7 @@ s_run(const conf_t *cfg, const struct step *steps, int n, uint64_t expect_redone
 
                 REQUIRE(r != NULL);
                 CHECK_INT(r->error, steps[i].expect);
+                CHECK_INT(r->replayed, steps[i].replayed);
                 complaint__v1__reply__free_unpacked(r, NULL);
         }
         CHECK_INT(out.n, expect_events);
@@ -123,13 +129,23 @@ s_run(const conf_t *cfg, const struct step *steps, int n, uint64_t expect_redone
         CHECK_INT(svc->last_event_seq, expect_events);
 
         REQUIRE(store_begin(st, false, &txn) == 0);
+        uint64_t n_new = 0, n_assigned = 0, count = 0;
         for (int id = 1; id <= n_complaints; id++) {
                 pb_complaint_t *c = NULL;
 
                 REQUIRE(store_get_complaint(txn, (uint64_t)id, &c) == 0);
                 CHECK_INT(c->status, expect_status[id - 1]);
+                n_new += c->status == ST_NEW;
+                n_assigned += c->status == ST_ASSIGNED;
                 complaint__v1__complaint__free_unpacked(c, NULL);
         }
+        /* The state counters kept with the records count what the batch left, once. */
+        CHECK_INT(store_count(txn, ST_NONE, &count), 0);
+        CHECK_INT(count, n_complaints);
+        CHECK_INT(store_count(txn, ST_NEW, &count), 0);
+        CHECK_INT(count, n_new);
+        CHECK_INT(store_count(txn, ST_ASSIGNED, &count), 0);
+        CHECK_INT(count, n_assigned);
         {
                 pb_complaint_t *c = NULL;
 
@@ -171,12 +187,12 @@ main(void)
          * department): the batch goes straight through. */
         {
                 const struct step steps[] = {
-                    {0, NULL, E_OK},
-                    {0, NULL, E_OK},
-                    {1, "billing", E_OK},
-                    {99, "billing", E_NOT_FOUND},
-                    {2, "nowhere", E_UNKNOWN_REFERENCE},
-                    {2, "billing", E_OK},
+                    {0, NULL, E_OK, NULL, false},
+                    {0, NULL, E_OK, NULL, false},
+                    {1, "billing", E_OK, NULL, false},
+                    {99, "billing", E_NOT_FOUND, NULL, false},
+                    {2, "nowhere", E_UNKNOWN_REFERENCE, NULL, false},
+                    {2, "billing", E_OK, NULL, false},
                 };
                 const int status[] = {ST_ASSIGNED, ST_ASSIGNED};
 
@@ -189,19 +205,32 @@ main(void)
         network->response_ms = 9000ll * 365 * 86400 * 1000;
         {
                 const struct step steps[] = {
-                    {0, NULL, E_OK},      {1, "network", E_MISCONFIGURED},
-                    {0, NULL, E_OK},      {2, "billing", E_OK},
-                    {1, "billing", E_OK},
+                    {0, NULL, E_OK, NULL, false},      {1, "network", E_MISCONFIGURED, NULL, false},
+                    {0, NULL, E_OK, NULL, false},      {2, "billing", E_OK, NULL, false},
+                    {1, "billing", E_OK, NULL, false},
                 };
                 const int status[] = {ST_ASSIGNED, ST_ASSIGNED};
 
                 s_run(cfg, steps, 5, 1, status, 2);
         }
+        /* A request sent twice before the failing change: the second is the first's reply,
+         * replayed, in the careful round too; one complaint, one event. */
+        {
+                const struct step steps[] = {
+                    {0, NULL, E_OK, "twice", false},
+                    {0, NULL, E_OK, "twice", true},
+                    {1, "network", E_MISCONFIGURED, NULL, false},
+                    {1, "billing", E_OK, NULL, false},
+                };
+                const int status[] = {ST_ASSIGNED};
+
+                s_run(cfg, steps, 4, 1, status, 1);
+        }
         /* The failing change last. */
         {
                 const struct step steps[] = {
-                    {0, NULL, E_OK},
-                    {1, "network", E_MISCONFIGURED},
+                    {0, NULL, E_OK, NULL, false},
+                    {1, "network", E_MISCONFIGURED, NULL, false},
                 };
                 const int status[] = {ST_NEW};
 

@@ -5,7 +5,6 @@
  * behind, not an event, a sequence number or a policy, and every other change is applied as if
  * the batch had been careful from the first. */
 #include <errno.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +20,6 @@
 CHECK_DEFINE_COUNTERS();
 
 #define MAX_REQS 8
-
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
-}
 
 /* One request of a batch to build: a create (id 0) or a dispatch of id to dept. */
 struct step {
@@ -167,7 +157,7 @@ s_run(const conf_t *cfg, const struct step *steps, int n, uint64_t expect_redone
         free(out.items);
         service_free(&svc);
         store_close(&st);
-        nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
+        check_rm_tree(dir);
 }
 
 int

@@ -1,12 +1,15 @@
 /* pb.c: the enum word tables declared in pb.h. The words are the enum value names without
  * their prefix, in lower case, so they follow the schema without a second list to maintain. */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "pb.h"
 
 /* The generated descriptor holds "STATUS_WALK_IN"-style names; strip the prefix up to the
- * known stem and lower-case the rest into a per-descriptor cache built on first use. */
+ * known stem and lower-case the rest into a per-descriptor cache built on first use, once,
+ * whichever threads ask first (libcomplaint's users may call from several). */
 #define WORD_MAX 32
 #define VALUES_MAX 16
 
@@ -15,36 +18,48 @@ struct words {
         const char *prefix;
         char word[VALUES_MAX][WORD_MAX];
         int value[VALUES_MAX];
-        int n;
+        _Atomic int n; /* 0 until the table is built; then its size, published with release */
 };
 
-static void
+static pthread_mutex_t fill_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The number of words in w, built on first use. */
+static int
 s_fill(struct words *w)
 {
         size_t plen = strlen(w->prefix);
+        int n = atomic_load_explicit(&w->n, memory_order_acquire);
 
-        if (w->n > 0)
-                return;
-        for (unsigned i = 0; i < w->desc->n_values && w->n < VALUES_MAX; i++) {
-                const char *name = w->desc->values[i].name;
-                size_t j;
+        if (n > 0)
+                return n;
+        pthread_mutex_lock(&fill_lock);
+        n = atomic_load_explicit(&w->n, memory_order_relaxed);
+        if (n == 0) {
+                for (unsigned i = 0; i < w->desc->n_values && n < VALUES_MAX; i++) {
+                        const char *name = w->desc->values[i].name;
+                        size_t j;
 
-                if (strncmp(name, w->prefix, plen) != 0)
-                        continue;
-                name += plen;
-                for (j = 0; name[j] && j + 1 < WORD_MAX; j++)
-                        w->word[w->n][j] = (char)tolower((unsigned char)name[j]);
-                w->word[w->n][j] = '\0';
-                w->value[w->n] = w->desc->values[i].value;
-                w->n++;
+                        if (strncmp(name, w->prefix, plen) != 0)
+                                continue;
+                        name += plen;
+                        for (j = 0; name[j] && j + 1 < WORD_MAX; j++)
+                                w->word[n][j] = (char)tolower((unsigned char)name[j]);
+                        w->word[n][j] = '\0';
+                        w->value[n] = w->desc->values[i].value;
+                        n++;
+                }
+                atomic_store_explicit(&w->n, n, memory_order_release);
         }
+        pthread_mutex_unlock(&fill_lock);
+        return n;
 }
 
 static const char *
 s_name(struct words *w, int v)
 {
-        s_fill(w);
-        for (int i = 0; i < w->n; i++)
+        int n = s_fill(w);
+
+        for (int i = 0; i < n; i++)
                 if (w->value[i] == v)
                         return w->word[i];
         return "?";
@@ -53,10 +68,11 @@ s_name(struct words *w, int v)
 static int
 s_parse(struct words *w, const char *s)
 {
-        s_fill(w);
+        int n = s_fill(w);
+
         if (s == NULL)
                 return -1;
-        for (int i = 0; i < w->n; i++)
+        for (int i = 0; i < n; i++)
                 if (w->value[i] != 0 && strcmp(w->word[i], s) == 0)
                         return w->value[i];
         return -1;
